@@ -1,0 +1,65 @@
+//! Hidden `datakit __generate DIR`: writes every generated file (shell completions, man pages,
+//! the sample datakit.conf) under DIR with the repository's layout. The generated-files test
+//! compares this output with the checked-in copies.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Output directory (the repository root to update the checked-in copies)
+    pub dir: PathBuf,
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir;
+    let mut cmd = crate::cli::Cli::command();
+    cmd.build();
+
+    for (shell, file) in [
+        (Shell::Bash, "datakit.bash"),
+        (Shell::Zsh, "_datakit"),
+        (Shell::Fish, "datakit.fish"),
+        (Shell::Elvish, "datakit.elv"),
+        (Shell::PowerShell, "_datakit.ps1"),
+    ] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut cmd.clone(), "datakit", &mut buf);
+        write(&dir.join("completions").join(file), &buf)?;
+    }
+
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    write(&dir.join("man/datakit.1"), &buf)?;
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        let name = format!("datakit-{}", sub.get_name());
+        let page = sub
+            .clone()
+            .name(name.clone())
+            .version(datakit::build_info::VERSION);
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(page).render(&mut buf)?;
+        write(&dir.join("man").join(format!("{name}.1")), &buf)?;
+    }
+
+    write(
+        &dir.join("conf.d/datakit.conf"),
+        datakit::config::sample::main_conf_sample().as_bytes(),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! The `datakit` binary: parses the command line and hands each subcommand to its module.
+//! The modules are thin: they call the library and print.
+
+mod check_config;
+mod cli;
+mod completion;
+mod generate;
+mod version;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc settings compiled in (not read from the environment): return memory to the OS
+/// within about a second of idling (../shared/CRATES.md §3.15).
+#[cfg(feature = "jemalloc")]
+#[allow(non_upper_case_globals)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let globals = args.global.resolve();
+    if let Err(e) = cli::init_logging(&globals) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let result = match args.command {
+        cli::Command::Version(a) => version::exec(a, &globals),
+        cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
+        cli::Command::Completion(a) => completion::exec(a),
+        cli::Command::Generate(a) => generate::exec(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

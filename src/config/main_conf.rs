@@ -1,0 +1,391 @@
+//! `conf.d/datakit.conf`: the agent's main configuration, with every key's default, meaning and
+//! environment override declared in one place.
+
+use std::collections::BTreeMap;
+
+use super::duration::Dur;
+use crate::config_struct;
+
+config_struct! {
+    "HTTP API server: third-party data, `datakit monitor` and self-metrics are served here."
+    pub struct HttpApi {
+        "Address the API listens on: `host:port`, `[::]:port`, or an absolute path for a Unix socket. A non-loopback address exposes the API to the network."
+        env("ENV_HTTP_LISTEN")
+        pub listen: String = "localhost:9529".into(),
+        "An additional Unix socket to listen on (empty: none)."
+        env("ENV_HTTP_LISTEN_SOCKET")
+        pub listen_socket: String = String::new(),
+        "Answer unknown paths with a plain 404 instead of the welcome page."
+        env("ENV_DISABLE_404PAGE")
+        pub disable_404page: bool = false,
+        "Paths reachable from non-loopback clients. Empty: every `/v1/write/<category>` path (plus `/v1/ping`). Setting it replaces that default."
+        env("ENV_HTTP_PUBLIC_APIS")
+        pub public_apis: Vec<String> = Vec::new(),
+        "Time limit for one request."
+        env("ENV_HTTP_TIMEOUT")
+        pub timeout: Dur = Dur::from_secs(30),
+        "Close idle keep-alive connections after `timeout`."
+        env("ENV_HTTP_CLOSE_IDLE_CONNECTION")
+        pub close_idle_connection: bool = false,
+        "Requests per second allowed per client and route (0 disables the limit); excess requests get 429."
+        env("ENV_REQUEST_RATE_LIMIT")
+        pub request_rate_limit: f64 = 100.0,
+        "How long an idle client's rate-limit bucket is kept."
+        env("ENV_REQUEST_RATE_LIMIT_TTL")
+        pub request_rate_limit_ttl: Dur = Dur::from_secs(60),
+        "Burst size of the per-client rate limit."
+        env("ENV_REQUEST_RATE_LIMIT_BURST")
+        pub request_rate_limit_burst: u64 = 500,
+        "Header that carries the real client IP of RUM requests behind a proxy."
+        env("ENV_RUM_ORIGIN_IP_HEADER")
+        pub rum_origin_ip_header: String = "X-Forwarded-For".into(),
+        "RUM application ids allowed to write (empty: all)."
+        env("ENV_RUM_APP_ID_WHITE_LIST")
+        pub rum_app_id_white_list: Vec<String> = Vec::new(),
+        "Origins allowed by CORS (empty: any origin)."
+        env("ENV_HTTP_ALLOWED_CORS_ORIGINS", "ENV_ALLOWED_CORS_ORIGINS")
+        pub allowed_cors_origins: Vec<String> = Vec::new(),
+        "HTTPS for the API."
+        pub tls: HttpTls = HttpTls::default(),
+    }
+}
+
+config_struct! {
+    "HTTPS for the API: served over TLS when both files are set."
+    pub struct HttpTls {
+        "PEM certificate chain file."
+        env("ENV_HTTP_TLS_CRT")
+        pub cert: String = String::new(),
+        "PEM private key file."
+        env("ENV_HTTP_TLS_KEY")
+        pub privkey: String = String::new(),
+    }
+}
+
+config_struct! {
+    "Batching of collected points before they are sent."
+    pub struct Io {
+        "Send a category's batch once it holds this many points."
+        env("ENV_IO_MAX_CACHE_COUNT")
+        pub max_cache_count: u64 = 1000,
+        "Send a category's batch at least this often, however small."
+        env("ENV_IO_FLUSH_INTERVAL")
+        pub flush_interval: Dur = Dur::from_secs(10),
+        "Batching workers per busy category (0: twice the CPU cores)."
+        env("ENV_IO_FLUSH_WORKERS")
+        pub flush_workers: u64 = 0,
+        "Queue length between collectors and the batcher, in feeds (0: 128)."
+        env("ENV_IO_FEED_CHAN_SIZE")
+        pub feed_chan_size: u64 = 1,
+        "Reset timestamps more than 2 h away from now to now (keeping the original in `__orig_time`)."
+        env("ENV_IO_AUTO_TIMESTAMP_CORRECTION")
+        pub auto_timestamp_correction: bool = true,
+    }
+}
+
+config_struct! {
+    "Clock check against DataWay."
+    pub struct DatawayNtp {
+        "Check the local clock against DataWay's."
+        env_not("ENV_DATAWAY_DISABLE_NTP")
+        pub enable: bool = true,
+        "How often to check (at least 1m)."
+        env("ENV_DATAWAY_NTP_INTERVAL")
+        pub interval: Dur = Dur::from_secs(300),
+        "Clock difference that triggers a correction (at least 5s)."
+        env("ENV_DATAWAY_NTP_DIFF")
+        pub diff: Dur = Dur::from_secs(30),
+    }
+}
+
+config_struct! {
+    "The on-disk queue of bodies waiting to be sent (and re-sent after failures)."
+    pub struct DatawayWal {
+        "Disk cap per category, in GiB; when full the oldest data is dropped and counted."
+        env("ENV_DATAWAY_WAL_CAPACITY")
+        pub max_capacity_gb: f64 = 2.0,
+        "Sending workers per busy category (0: eight per CPU core)."
+        env("ENV_DATAWAY_WAL_WORKERS")
+        pub workers: u64 = 0,
+        "Bodies kept in memory before spilling to disk (0: equal to `workers`; -1: always disk)."
+        env("ENV_DATAWAY_WAL_MEM_CAPACITY")
+        pub mem_cap: i64 = 0,
+        "How often failed bodies are retried."
+        env("ENV_DATAWAY_WAL_FAIL_CACHE_CLEAN_INTERVAL")
+        pub fail_cache_clean_interval: Dur = Dur::from_secs(30),
+        "Categories (by alias, e.g. `L`) that block instead of dropping when their queue is full."
+        env("ENV_DATAWAY_WAL_NO_DROP_CATEGORIES")
+        pub no_drop_categories: Vec<String> = Vec::new(),
+        "Queue directory (empty: `<workdir>/cache/dw-wal`)."
+        env("ENV_DATAWAY_WAL_PATH")
+        pub path: String = String::new(),
+        "Do not persist the read position (replay from the start of the current file after a restart)."
+        pub no_pos: bool = false,
+    }
+}
+
+config_struct! {
+    "Where collected data is sent: Guance DataWay."
+    pub struct Dataway {
+        "DataWay URLs with the workspace token, e.g. `https://openway.guance.com?token=tkn_...`. Empty: no DataWay; data goes to the local file sink."
+        env("ENV_DATAWAY")
+        pub urls: Vec<String> = Vec::new(),
+        #[serde(alias = "timeout")]
+        "Time limit for one request to DataWay (`timeout` is accepted as an old spelling)."
+        env("ENV_DATAWAY_TIMEOUT")
+        pub timeout_v2: Dur = Dur::from_secs(30),
+        "Attempts per send (1..=10); 5xx and network errors are retried, 4xx never."
+        env("ENV_DATAWAY_MAX_RETRY_COUNT")
+        pub max_retry_count: u64 = 1,
+        "Delay before the first retry; doubled on each further attempt."
+        env("ENV_DATAWAY_RETRY_DELAY")
+        pub retry_delay: Dur = Dur::from_secs(1),
+        "HTTP(S) proxy for DataWay (empty: the `HTTPS_PROXY`/`HTTP_PROXY` environment)."
+        env("ENV_DATAWAY_HTTP_PROXY")
+        pub http_proxy: String = String::new(),
+        "Idle keep-alive connections kept to DataWay (0: 100)."
+        env("ENV_DATAWAY_MAX_IDLE_CONNS")
+        pub max_idle_conns: u64 = 0,
+        "How long an idle connection to DataWay is kept."
+        env("ENV_DATAWAY_IDLE_TIMEOUT")
+        pub idle_timeout: Dur = Dur::from_secs(90),
+        "Body encoding: `v2` (protobuf, DataWay's default) or `v1` (line protocol)."
+        env("ENV_DATAWAY_CONTENT_ENCODING")
+        pub content_encoding: String = "v2".into(),
+        "Gzip request bodies."
+        env_not("ENV_DATAWAY_DISABLE_GZIP")
+        pub gzip: bool = true,
+        "Largest body before gzip, in bytes; bigger batches are split (at least 100 KiB under protect mode)."
+        env("ENV_DATAWAY_MAX_RAW_BODY_SIZE")
+        pub max_raw_body_size: u64 = 1_048_576,
+        "Tag keys used to route data to sinks (with `enable_sinker`)."
+        env("ENV_SINKER_GLOBAL_CUSTOMER_KEYS")
+        pub global_customer_keys: Vec<String> = Vec::new(),
+        "Send the `X-Global-Tags` header DataWay's sinker routes on."
+        env("ENV_DATAWAY_ENABLE_SINKER")
+        pub enable_sinker: bool = false,
+        "Skip TLS certificate verification for DataWay (only for testing)."
+        env("ENV_DATAWAY_TLS_INSECURE")
+        pub tls_insecure: bool = false,
+        "Drop queued bodies older than this instead of sending them."
+        env("ENV_DATAWAY_DROP_EXPIRED_PACKAGE_AT")
+        pub drop_expired_package_at: Dur = Dur::from_secs(12 * 3600),
+        "Clock check."
+        pub ntp: DatawayNtp = DatawayNtp::default(),
+        "Send queue on disk."
+        pub wal: DatawayWal = DatawayWal::default(),
+    }
+}
+
+config_struct! {
+    "The agent's own log."
+    pub struct Logging {
+        "Log file: a path (relative paths are under the workdir), or `stdout`. Empty: stdout."
+        env("ENV_LOG")
+        pub log: String = "log".into(),
+        "HTTP API access log: a path (relative paths are under the workdir), `stdout`, or empty for none."
+        env("ENV_GIN_LOG")
+        pub gin_log: String = "gin.log".into(),
+        "Log level: `error`, `warn`, `info`, `debug` or `trace`."
+        env("ENV_LOG_LEVEL")
+        pub level: String = "info".into(),
+        "Never colour log output."
+        env("ENV_DISABLE_LOG_COLOR")
+        pub disable_color: bool = false,
+        "Rotate the log file at this size, in MiB."
+        env("ENV_LOG_ROTATE_SIZE_MB")
+        pub rotate: u64 = 32,
+        "Rotated files kept."
+        env("ENV_LOG_ROTATE_BACKUP")
+        pub rotate_backups: u64 = 5,
+    }
+}
+
+config_struct! {
+    "Where Pipeline scripts send their points."
+    pub struct PipelineOffload {
+        "Receiver type (`datakit-http`)."
+        pub receiver: String = "datakit-http".into(),
+        "Receiver addresses (empty: no offload)."
+        env("ENV_PIPELINE_OFFLOAD_ADDRESSES")
+        pub addresses: Vec<String> = Vec::new(),
+    }
+}
+
+config_struct! {
+    "Pipeline: log cutting and point reshaping scripts."
+    pub struct Pipeline {
+        "IP geolocation database type (`iploc` or `geolite2`)."
+        env("ENV_IPDB")
+        pub ipdb_type: String = "iploc".into(),
+        "How often remote scripts are pulled."
+        pub remote_pull_interval: Dur = Dur::from_secs(60),
+        "URL of the reference table for `query_refer_table()` (empty: none)."
+        env("ENV_REFER_TABLE_URL")
+        pub refer_table_url: String = String::new(),
+        "How often the reference table is pulled."
+        env("ENV_REFER_TABLE_PULL_INTERVAL")
+        pub refer_table_pull_interval: Dur = Dur::from_secs(300),
+        "Keep the reference table in SQLite."
+        env("ENV_REFER_TABLE_USE_SQLITE")
+        pub use_sqlite: bool = false,
+        "Keep the SQLite reference table in memory."
+        env("ENV_REFER_TABLE_SQLITE_MEM_MODE")
+        pub sqlite_mem_mode: bool = false,
+        "Disable the `http_request()` function."
+        env("ENV_PIPELINE_DISABLE_HTTP_REQUEST_FUNC")
+        pub disable_http_request_func: bool = false,
+        "Hosts `http_request()` may call (empty: any)."
+        env("ENV_PIPELINE_HTTP_REQUEST_HOST_WHITELIST")
+        pub http_request_host_whitelist: Vec<String> = Vec::new(),
+        "Networks `http_request()` may call (the key is misspelled as in the original, for compatibility)."
+        env("ENV_PIPELINE_HTTP_REQUEST_CIDR_WHITELIST")
+        pub http_request_cidr_whiltelist: Vec<String> = Vec::new(),
+        "Forbid `http_request()` to private and loopback addresses."
+        env("ENV_PIPELINE_HTTP_REQUEST_DISABLE_INTERNAL_NET")
+        pub http_request_disable_internal_net: bool = false,
+        "Default script per category, e.g. `logging = \"default.p\"`."
+        pub default_pipeline: BTreeMap<String, String> = BTreeMap::new(),
+        "Sending points to another agent for processing."
+        pub offload: PipelineOffload = PipelineOffload::default(),
+    }
+}
+
+config_struct! {
+    "Leader election: among agents with the same namespace, only the leader runs cluster-wide inputs."
+    pub struct Election {
+        "Take part in election."
+        env("ENV_ENABLE_ELECTION")
+        pub enable: bool = false,
+        "Election namespace: agents compete only with agents of the same namespace."
+        env("ENV_NAMESPACE")
+        pub namespace: String = "default".into(),
+        "Add the tag `election_namespace=<namespace>` to elected data."
+        env("ENV_ENABLE_ELECTION_NAMESPACE_TAG")
+        pub enable_namespace_tag: bool = false,
+        "Hostnames allowed to take part (empty: all)."
+        env("ENV_ELECTION_NODE_WHITELIST")
+        pub node_whitelist: Vec<String> = Vec::new(),
+        "Tags added to data from election-aware inputs."
+        env("ENV_GLOBAL_ELECTION_TAGS", "ENV_GLOBAL_ENV_TAGS")
+        pub tags: BTreeMap<String, String> = BTreeMap::new(),
+    }
+}
+
+config_struct! {
+    "CPU and memory limits applied to the agent itself (cgroup, when running as root)."
+    pub struct ResourceLimit {
+        "Apply the limits."
+        pub enable: bool = true,
+        "cgroup path."
+        pub path: String = "/datakit".into(),
+        "CPU limit, in cores."
+        pub cpu_cores: f64 = 2.0,
+        "Memory limit (memory + swap), in MiB; 0 or less disables it."
+        pub mem_max_mb: i64 = 4096,
+        "Do not let the kernel OOM killer pick the agent first."
+        pub disable_oom: bool = false,
+    }
+}
+
+config_struct! {
+    "Overrides of values the agent would otherwise detect."
+    #[allow(non_snake_case)]
+    pub struct Environments {
+        "Hostname to report instead of the system's."
+        env("ENV_HOSTNAME")
+        pub ENV_HOSTNAME: String = String::new(),
+    }
+}
+
+config_struct! {
+    "DataKit main configuration (`conf.d/datakit.conf`)."
+    pub struct MainConfig {
+        "Inputs started with their default configuration unless a file in conf.d configures them. `-name` disables one."
+        env("ENV_DEFAULT_ENABLED_INPUTS", "ENV_ENABLE_INPUTS")
+        pub default_enabled_inputs: Vec<String> = crate::inputs::default_enabled_names(),
+        "Protect mode: input intervals outside an input's allowed range are raised or lowered into it."
+        env_not("ENV_DISABLE_PROTECT_MODE")
+        pub protect_mode: bool = true,
+        "User the service runs as."
+        env("ENV_DATAKIT_USER")
+        pub datakit_user: String = "root".into(),
+        "Open-file limit set at start."
+        env("ENV_ULIMIT")
+        pub ulimit: u64 = 64000,
+        "A name for this agent (empty: none)."
+        env("ENV_NAME")
+        pub name: String = String::new(),
+        "Add Pipeline debug fields to points."
+        env("ENV_ENABLE_DEBUG_FIELDS")
+        pub enable_debug_fields: bool = false,
+        "Tags added to every point that does not already have them. `$datakit_hostname` and `$datakit_ip` are replaced by this host's name and IP."
+        env("ENV_GLOBAL_HOST_TAGS", "ENV_GLOBAL_TAGS")
+        pub global_host_tags: BTreeMap<String, String> = BTreeMap::from([
+            ("host".to_string(), "$datakit_hostname".to_string()),
+            ("ip".to_string(), "$datakit_ip".to_string()),
+        ]),
+        "Overrides of detected values."
+        pub environments: Environments = Environments::default(),
+        "HTTP API."
+        pub http_api: HttpApi = HttpApi::default(),
+        "Batching."
+        pub io: Io = Io::default(),
+        "DataWay."
+        pub dataway: Dataway = Dataway::default(),
+        "The agent's log."
+        pub logging: Logging = Logging::default(),
+        "Pipeline."
+        pub pipeline: Pipeline = Pipeline::default(),
+        "Leader election."
+        pub election: Election = Election::default(),
+        "Resource limits."
+        pub resource_limit: ResourceLimit = ResourceLimit::default(),
+    }
+}
+
+/// Keys of the original agent's datakit.conf that this agent reads without acting on them
+/// (deprecated, or features it does not have), with what to do instead.
+pub fn compat_key(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "enable_pprof" | "pprof_listen" => "Go's pprof does not apply to this agent",
+        "auto_update" => "use `datakit upgrade`",
+        "black_lists" | "white_lists" => "unused in the original agent as well",
+        "http_server_addr" | "http_listen" => "deprecated: use `[http_api] listen`",
+        "interval" => "deprecated: intervals are set per input",
+        "output_file" => "deprecated",
+        "uuid" => "deprecated: the agent id is derived from the hostname",
+        "log" | "gin_log" | "log_level" | "log_rotate" => "deprecated: use the `[logging]` section",
+        "install_version" => "deprecated",
+        "io_cache_count" => "deprecated: use `[io] max_cache_count`",
+        "global_tags" => "deprecated: use `[global_host_tags]`",
+        "global_env_tags" => "deprecated: use `[election.tags]`",
+        "cgroup" => "deprecated: use `[resource_limit]`",
+        "disable_404page" => "deprecated: use `[http_api] disable_404page`",
+        "enable_election" | "enable_election_tag" | "election_namespace" | "namespace" => {
+            "deprecated: use the `[election]` section"
+        }
+        "io.filters" => "local filters are not supported yet",
+        "io.global_blocking" | "io.max_dynamic_cache_count" => "deprecated in the original agent",
+        "dataway.enable_httptrace" => "Go HTTP tracing does not apply to this agent",
+        "dataway.max_idle_conns_per_host" => "connections are pooled per DataWay URL",
+        "dataway.host" | "dataway.scheme" | "dataway.token" | "dataway.url" => {
+            "deprecated: use `[dataway] urls` and `timeout_v2`"
+        }
+        "pipeline.ipdb_attr" | "pipeline.disable_append_run_info" => {
+            "deprecated in the original agent"
+        }
+        "resource_limit.cpu_max" => "deprecated: use `cpu_cores`",
+        "point_pool" | "dca" | "dk_upgrader" | "recorder" | "git_repos" | "crypto"
+        | "remote_job" | "confds" | "apm_inject" | "tracer" | "operator" => {
+            "this section configures a feature of the original agent that this agent does not have"
+        }
+        _ => {
+            let top = path.split(['.', '[']).next().unwrap_or(path);
+            if top != path {
+                return compat_key(top);
+            }
+            return None;
+        }
+    })
+}

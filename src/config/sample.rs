@@ -1,0 +1,174 @@
+//! Commented sample config files, rendered from a section's documentation and its defaults.
+
+use super::schema::{KeyDoc, SectionDoc};
+
+/// Wraps `text` into `# ` comment lines of at most `width` characters, indented by `indent`.
+fn comment(out: &mut String, text: &str, indent: &str, width: usize) {
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && indent.len() + 2 + line.len() + 1 + word.len() > width {
+                out.push_str(&format!("{indent}# {line}\n"));
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&format!("{indent}# {line}\n").replace("# \n", "#\n"));
+    }
+}
+
+fn bare_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A key as TOML needs it written.
+pub fn toml_key(k: &str) -> String {
+    if bare_key(k) {
+        k.to_string()
+    } else {
+        toml::Value::String(k.to_string()).to_string()
+    }
+}
+
+fn key_comment(out: &mut String, kd: &KeyDoc, indent: &str) {
+    comment(out, kd.doc, indent, 96);
+    let mut meta = format!("Type: {}.", (kd.type_name)());
+    if !kd.env.is_empty() {
+        let vars = kd.env.join(" or ");
+        if kd.env_inverted {
+            meta.push_str(&format!(" Environment: {vars} (true sets this to false)."));
+        } else {
+            meta.push_str(&format!(" Environment: {vars}."));
+        }
+    }
+    comment(out, &meta, indent, 96);
+}
+
+fn is_table_key(kd: &KeyDoc, v: Option<&toml::Value>) -> bool {
+    (kd.section)().is_some() || matches!(v, Some(toml::Value::Table(_)))
+}
+
+/// Renders the keys of `doc` with their values from `table`, then its sub-tables, each under a
+/// `[path]` header. `path` is the dotted path of this section (empty for the document root).
+pub fn render_section(
+    out: &mut String,
+    doc: &SectionDoc,
+    table: &toml::Table,
+    path: &[String],
+    indent: &str,
+) {
+    // Plain keys first: TOML puts every key of a table before its sub-tables.
+    for kd in doc.keys {
+        let v = table.get(kd.key());
+        if is_table_key(kd, v) {
+            continue;
+        }
+        out.push('\n');
+        key_comment(out, kd, indent);
+        match v {
+            Some(v) => out.push_str(&format!("{indent}{} = {v}\n", toml_key(kd.key()))),
+            None => out.push_str(&format!("{indent}# {} = (not set)\n", toml_key(kd.key()))),
+        }
+    }
+    for kd in doc.keys {
+        let v = table.get(kd.key());
+        if !is_table_key(kd, v) {
+            continue;
+        }
+        let mut sub = path.to_vec();
+        sub.push(toml_key(kd.key()));
+        let header = sub.join(".");
+        out.push('\n');
+        key_comment(out, kd, indent);
+        match ((kd.section)(), v) {
+            (Some(sd), Some(toml::Value::Table(t))) => {
+                out.push_str(&format!("{indent}[{header}]\n"));
+                render_section(out, sd, t, &sub, indent);
+            }
+            (Some(sd), Some(toml::Value::Array(items))) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item {
+                        out.push_str(&format!("{indent}[[{header}]]\n"));
+                        render_section(out, sd, t, &sub, indent);
+                    }
+                }
+                if items.is_empty() {
+                    out.push_str(&format!("{indent}# [[{header}]]\n"));
+                }
+            }
+            (None, Some(toml::Value::Table(t))) => {
+                out.push_str(&format!("{indent}[{header}]\n"));
+                for (k, v) in t {
+                    out.push_str(&format!("{indent}{} = {v}\n", toml_key(k)));
+                }
+            }
+            _ => out.push_str(&format!("{indent}[{header}]\n")),
+        }
+    }
+}
+
+/// The commented sample `datakit.conf`.
+pub fn main_conf_sample() -> String {
+    let doc = super::MainConfig::docs();
+    let table = toml::Table::try_from(super::MainConfig::default())
+        .expect("the default main config serialises to TOML");
+    let mut out = String::new();
+    out.push_str("# DataKit main configuration: <workdir>/conf.d/datakit.conf\n");
+    out.push_str("#\n");
+    out.push_str("# Generated from the agent's built-in defaults (`datakit doc config` explains every key).\n");
+    out.push_str(
+        "# Values set here are overridden by the ENV_* variables named below, and those by\n",
+    );
+    out.push_str("# command-line flags: flag > environment > this file > default.\n");
+    out.push_str("# Strings may reference environment variables as $NAME or ${NAME}.\n");
+    render_section(&mut out, doc, &table, &[], "");
+    out
+}
+
+/// The commented sample config of input `name`, or `None` if there is no such input.
+pub fn input_sample(name: &str) -> Option<String> {
+    let entry = crate::inputs::find(name)?;
+    let table = (entry.default_toml)().ok()?;
+    let doc = (entry.options)()?;
+    let mut out = String::new();
+    comment(
+        &mut out,
+        &format!("{}: {}", entry.spec.name, entry.spec.description),
+        "",
+        96,
+    );
+    out.push_str("# Copy this file to any *.conf under conf.d/ and edit it; several [[inputs.");
+    out.push_str(entry.spec.name);
+    out.push_str("]] tables run several instances.\n");
+    out.push_str(&format!("\n[[inputs.{}]]\n", toml_key(entry.spec.name)));
+    let path = vec!["inputs".to_string(), toml_key(entry.spec.name)];
+    render_section(&mut out, doc, &table, &path, "  ");
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_sample_parses_back_to_the_defaults() {
+        let text = main_conf_sample();
+        let parsed: super::super::MainConfig = toml::from_str(&text).expect("sample is valid TOML");
+        assert_eq!(parsed, super::super::MainConfig::default());
+        assert!(text.contains("Environment: ENV_HTTP_LISTEN."), "{text}");
+        assert!(text.contains("\n[http_api.tls]\n"));
+    }
+
+    #[test]
+    fn comments_wrap() {
+        let mut out = String::new();
+        comment(&mut out, &"word ".repeat(40), "  ", 40);
+        assert!(out.lines().all(|l| l.len() <= 40), "{out}");
+        assert!(out.lines().all(|l| l.starts_with("  # ")));
+    }
+}

@@ -1,0 +1,261 @@
+//! Checks of the main config beyond types. Adjustments that protect mode makes are applied
+//! here and reported as warnings.
+
+use super::diag::Severity;
+use super::main_conf::MainConfig;
+use crate::inputs;
+
+/// A finding about a key of the main config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// Key path, e.g. `dataway.urls[0]`.
+    pub path: String,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> Issue {
+    Issue {
+        path: path.into(),
+        severity: Severity::Error,
+        message: message.into(),
+        help: None,
+    }
+}
+
+fn warn(path: impl Into<String>, message: impl Into<String>) -> Issue {
+    Issue {
+        severity: Severity::Warning,
+        ..err(path, message)
+    }
+}
+
+impl Issue {
+    fn help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+}
+
+/// The smallest DataWay body protect mode allows.
+pub const MIN_RAW_BODY_SIZE: u64 = 100 * 1024;
+
+/// Log levels the agent understands.
+pub const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+/// Parses a DataWay URL enough to check it: `http(s)://host[:port][/path][?query]`.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| "not an absolute URL (expected http:// or https://)".to_string())?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(format!(
+            "scheme `{scheme}` is not supported (use http or https)"
+        ));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let hostname = match host.rsplit_once(':') {
+        Some((h, _)) if !h.ends_with(']') || h.starts_with('[') => h,
+        _ => host,
+    };
+    if host.is_empty() || hostname.is_empty() {
+        return Err("the URL has no host".into());
+    }
+    if let Some((h, port)) = host.rsplit_once(':')
+        && !h.ends_with(']')
+        && !h.contains(':')
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!("invalid port `{port}`"));
+    }
+    Ok(())
+}
+
+/// Checks `host:port`, `[v6]:port` or an absolute Unix socket path.
+pub fn check_listen(listen: &str) -> Result<(), String> {
+    if listen.starts_with('/') {
+        return Ok(());
+    }
+    let (host, port) = listen
+        .rsplit_once(':')
+        .ok_or_else(|| "expected `host:port` or an absolute socket path".to_string())?;
+    port.parse::<u16>()
+        .map_err(|_| format!("invalid port `{port}` (expected 0..=65535)"))?;
+    if host.starts_with('[') != host.ends_with(']') {
+        return Err("unbalanced brackets around an IPv6 address".into());
+    }
+    Ok(())
+}
+
+/// Checks the main config; applies what protect mode adjusts.
+pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
+    let mut out = Vec::new();
+
+    let level = c.logging.level.to_ascii_lowercase();
+    if !LOG_LEVELS.contains(&level.as_str()) && level != "warning" {
+        out.push(
+            err(
+                "logging.level",
+                format!("unknown log level `{}`", c.logging.level),
+            )
+            .help(format!("use one of: {}", LOG_LEVELS.join(", "))),
+        );
+    }
+
+    for (i, url) in c.dataway.urls.iter().enumerate() {
+        if let Err(e) = check_url(url) {
+            out.push(
+                err(
+                    format!("dataway.urls[{i}]"),
+                    format!("invalid DataWay URL `{url}`: {e}"),
+                )
+                .help("write it as https://openway.guance.com?token=tkn_..."),
+            );
+        } else if !url.contains("token=") {
+            out.push(
+                warn(
+                    format!("dataway.urls[{i}]"),
+                    "the DataWay URL has no `token=` parameter",
+                )
+                .help("DataWay rejects writes without the workspace token"),
+            );
+        }
+    }
+    match c.dataway.content_encoding.to_ascii_lowercase().as_str() {
+        "v1" | "v2" | "line-protocol" | "protobuf" => {}
+        other => out.push(
+            err(
+                "dataway.content_encoding",
+                format!("unknown body encoding `{other}`"),
+            )
+            .help("use `v2` (protobuf) or `v1` (line protocol)"),
+        ),
+    }
+    if !(1..=10).contains(&c.dataway.max_retry_count) {
+        let fixed = c.dataway.max_retry_count.clamp(1, 10);
+        out.push(warn(
+            "dataway.max_retry_count",
+            format!(
+                "{} is outside 1..=10; {fixed} is used",
+                c.dataway.max_retry_count
+            ),
+        ));
+        c.dataway.max_retry_count = fixed;
+    }
+    if c.protect_mode && c.dataway.max_raw_body_size < MIN_RAW_BODY_SIZE {
+        out.push(
+            warn(
+                "dataway.max_raw_body_size",
+                format!(
+                    "{} bytes is below the protect-mode minimum; raised to {MIN_RAW_BODY_SIZE}",
+                    c.dataway.max_raw_body_size
+                ),
+            )
+            .help("set `protect_mode = false` to allow smaller bodies"),
+        );
+        c.dataway.max_raw_body_size = MIN_RAW_BODY_SIZE;
+    }
+    if c.dataway.wal.max_capacity_gb <= 0.0 || !c.dataway.wal.max_capacity_gb.is_finite() {
+        out.push(err(
+            "dataway.wal.max_capacity_gb",
+            "must be a positive number of GiB",
+        ));
+    }
+
+    if let Err(e) = check_listen(&c.http_api.listen) {
+        out.push(err(
+            "http_api.listen",
+            format!("invalid address `{}`: {e}", c.http_api.listen),
+        ));
+    }
+    if c.http_api.request_rate_limit < 0.0 || !c.http_api.request_rate_limit.is_finite() {
+        out.push(err(
+            "http_api.request_rate_limit",
+            "must be zero (no limit) or a positive number of requests per second",
+        ));
+    }
+    if c.http_api.tls.cert.is_empty() != c.http_api.tls.privkey.is_empty() {
+        out.push(
+            err("http_api.tls", "TLS needs both `cert` and `privkey`")
+                .help("set both files, or neither for plain HTTP"),
+        );
+    }
+
+    if c.io.max_cache_count == 0 {
+        out.push(err("io.max_cache_count", "must be at least 1"));
+    }
+    if c.io.flush_interval.get().is_zero() {
+        out.push(err("io.flush_interval", "must be longer than zero"));
+    }
+
+    if c.election.namespace.trim().is_empty() {
+        out.push(err("election.namespace", "must not be empty"));
+    }
+
+    let known: Vec<&str> = inputs::registry().iter().map(|e| e.spec.name).collect();
+    for (i, name) in c.default_enabled_inputs.iter().enumerate() {
+        let bare = name.strip_prefix('-').unwrap_or(name);
+        if bare.is_empty() || known.contains(&bare) {
+            continue;
+        }
+        let near = super::decode::suggest(bare, known.iter().copied());
+        let mut issue = warn(
+            format!("default_enabled_inputs[{i}]"),
+            format!("unknown input `{bare}`, ignored"),
+        );
+        if let Some(n) = near.first() {
+            issue = issue.help(format!("did you mean `{n}`?"));
+        }
+        out.push(issue);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://openway.guance.com?token=tkn_x").is_ok());
+        assert!(check_url("http://127.0.0.1:9528/v1?token=a").is_ok());
+        assert!(check_url("http://[::1]:80").is_ok());
+        assert!(check_url("openway.guance.com").is_err());
+        assert!(check_url("ftp://x").is_err());
+        assert!(check_url("http://:80").is_err());
+        assert!(check_url("http://host:99999").is_err());
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert!(check_listen("localhost:9529").is_ok());
+        assert!(check_listen("[::]:9529").is_ok());
+        assert!(check_listen("/run/datakit.sock").is_ok());
+        assert!(check_listen("localhost").is_err());
+        assert!(check_listen("localhost:http").is_err());
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let mut c = MainConfig::default();
+        assert_eq!(main_config(&mut c), vec![]);
+    }
+
+    #[test]
+    fn protect_mode_raises_small_bodies() {
+        let mut c = MainConfig::default();
+        c.dataway.max_raw_body_size = 10;
+        let issues = main_config(&mut c);
+        assert_eq!(issues.len(), 1);
+        assert_eq!(c.dataway.max_raw_body_size, MIN_RAW_BODY_SIZE);
+        let mut c = MainConfig {
+            protect_mode: false,
+            ..MainConfig::default()
+        };
+        c.dataway.max_raw_body_size = 10;
+        assert!(main_config(&mut c).is_empty());
+        assert_eq!(c.dataway.max_raw_body_size, 10);
+    }
+}

@@ -1,0 +1,10 @@
+//! DataKit: the host observability agent.
+//!
+//! The library behind the `datakit` binary. Every command in `commands/` is a thin layer over
+//! these modules; see `DESIGN.md` in the shared folder for the data flow.
+
+pub mod build_info;
+pub mod config;
+pub mod inputs;
+pub mod point;
+pub mod workdir;

@@ -1,0 +1,188 @@
+//! Points: the unit of data every part of the agent moves.
+//!
+//! A point is a name (measurement, log source, object class), string tags, typed fields, a
+//! timestamp in nanoseconds and a category. Tags and fields share one key space: setting a tag
+//! removes a field of the same key and the other way round.
+
+mod category;
+
+pub use category::{Category, UnknownCategory};
+
+use smallvec::SmallVec;
+
+/// A field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// Binary data (line protocol `"<base64>"b`).
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    /// The type as the docs and errors name it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Uint(_) => "uint",
+            Value::Float(_) => "float",
+            Value::Bool(_) => "bool",
+            Value::Str(_) => "string",
+            Value::Bytes(_) => "bytes",
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Uint(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.to_string())
+    }
+}
+
+/// Tags of a point, in insertion order.
+pub type Tags = SmallVec<[(String, String); 8]>;
+/// Fields of a point, in insertion order.
+pub type Fields = SmallVec<[(String, Value); 8]>;
+
+/// One data point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub name: String,
+    pub tags: Tags,
+    pub fields: Fields,
+    /// Unix time in nanoseconds; 0 means "not set" (the receiver stamps it).
+    pub time: i64,
+    pub category: Category,
+}
+
+impl Point {
+    /// A point with no tags or fields, time unset.
+    pub fn new(category: Category, name: impl Into<String>) -> Point {
+        Point {
+            name: name.into(),
+            tags: Tags::new(),
+            fields: Fields::new(),
+            time: 0,
+            category,
+        }
+    }
+
+    pub fn get_tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn get_field(&self, key: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_field_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.fields
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets tag `key`, replacing a tag or field of the same key.
+    pub fn set_tag(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        if let Some(slot) = self.tags.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+            return;
+        }
+        self.fields.retain(|(k, _)| *k != key);
+        self.tags.push((key, value));
+    }
+
+    /// Sets field `key`, replacing a tag or field of the same key.
+    pub fn set_field(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        let key = key.into();
+        let value = value.into();
+        if let Some(slot) = self.fields.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+            return;
+        }
+        self.tags.retain(|(k, _)| *k != key);
+        self.fields.push((key, value));
+    }
+
+    /// Adds a tag only if the point has no key `key` yet (global tags: existing keys win).
+    pub fn add_tag_if_absent(&mut self, key: &str, value: &str) {
+        if self.get_tag(key).is_none() && self.get_field(key).is_none() {
+            self.tags.push((key.to_string(), value.to_string()));
+        }
+    }
+
+    /// Removes tag or field `key`; true if it existed.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let (t, f) = (self.tags.len(), self.fields.len());
+        self.tags.retain(|(k, _)| k != key);
+        self.fields.retain(|(k, _)| k != key);
+        t != self.tags.len() || f != self.fields.len()
+    }
+
+    /// True if `key` is a tag or a field.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get_tag(key).is_some() || self.get_field(key).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_fields_share_one_key_space() {
+        let mut p = Point::new(Category::Logging, "nginx");
+        p.set_field("status", "info");
+        p.set_tag("status", "warn");
+        assert_eq!(p.get_tag("status"), Some("warn"));
+        assert!(p.get_field("status").is_none());
+        p.set_field("status", Value::Int(3));
+        assert!(p.get_tag("status").is_none());
+        assert_eq!(p.get_field("status"), Some(&Value::Int(3)));
+        p.add_tag_if_absent("status", "x");
+        assert!(p.get_tag("status").is_none());
+        p.add_tag_if_absent("host", "h");
+        assert_eq!(p.get_tag("host"), Some("h"));
+        assert!(p.remove("host"));
+        assert!(!p.remove("host"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one module per command (see DESIGN.md "Tests as one
+//! integration binary"). They run the real `datakit` binary in temporary workdirs.
+
+mod support;
+
+mod check_config;
+mod cli;
+mod generated;
