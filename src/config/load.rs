@@ -156,7 +156,6 @@ pub fn load_main(
         path: path.to_path_buf(),
         ..Default::default()
     };
-    let mut main = MainConfig::default();
     let source = match SourceFile::read(path) {
         Ok(f) => Some(f),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -177,13 +176,25 @@ pub fn load_main(
             None
         }
     };
+    let (main, env_overrides) = main_from_source(source.as_ref(), opts, diags);
     let main_source = if source.is_some() {
         MainSource::File(path.to_path_buf())
     } else {
         MainSource::Missing(path.to_path_buf())
     };
+    (main, main_source, env_overrides, report)
+}
+
+/// Decodes the main config from `source` (defaults when `None`), then applies the environment
+/// and the flags, then checks it.
+pub fn main_from_source(
+    source: Option<&SourceFile>,
+    opts: &LoadOptions<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> (MainConfig, Vec<EnvOverride>) {
+    let mut main = MainConfig::default();
     let mut doc_tree: Option<(DeValue<'_>, std::ops::Range<usize>)> = None;
-    if let Some(file) = &source
+    if let Some(file) = source
         && let Some(table) = file.parse(diags)
     {
         let span = table.span();
@@ -237,7 +248,7 @@ pub fn load_main(
         }
         if let Some(o) = from_env {
             d.message.push_str(&format!(" (set by {})", o.var));
-        } else if let (Some(file), Some((tree, span))) = (&source, &doc_tree) {
+        } else if let (Some(file), Some((tree, span))) = (source, &doc_tree) {
             let segs = inputs::parse_key_path(&issue.path);
             if has_path(tree, &segs) {
                 d = d.at(file.loc(decode::span_of(tree, span.clone(), &segs, true)));
@@ -247,7 +258,7 @@ pub fn load_main(
         }
         diags.push(d);
     }
-    (main, main_source, env_overrides, report)
+    (main, env_overrides)
 }
 
 fn has_path(tree: &DeValue<'_>, path: &[Seg]) -> bool {
@@ -584,4 +595,40 @@ fn protect_interval(
         .at(file.loc(at))
         .with_help("protect mode keeps intervals in each input's allowed range; set `protect_mode = false` in datakit.conf to allow it"),
     );
+}
+
+/// Runs `text` through the main-config loader and the input-config loader, in memory.
+/// For the fuzz target: any input must produce diagnostics, never a panic.
+#[doc(hidden)]
+pub fn fuzz_one(text: &str) -> usize {
+    let mut diags = Vec::new();
+    let no_env = |_: &str| None;
+    let opts = LoadOptions {
+        env: &no_env,
+        log: None,
+        log_level: None,
+    };
+    let file = SourceFile {
+        path: PathBuf::from("fuzz/datakit.conf"),
+        text: text.to_string(),
+    };
+    let (main, _) = main_from_source(Some(&file), &opts, &mut diags);
+    let mut instances = Vec::new();
+    let mut report = FileReport::default();
+    if let Some(table) = file.parse(&mut diags) {
+        load_file(
+            &file,
+            table,
+            &main,
+            &no_env,
+            &[],
+            &mut instances,
+            &mut report,
+            &mut diags,
+        );
+    }
+    for d in &diags {
+        let _ = d.render(false);
+    }
+    diags.len() + instances.len()
 }
