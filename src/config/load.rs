@@ -632,3 +632,96 @@ pub fn fuzz_one(text: &str) -> usize {
     }
     diags.len() + instances.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn workdir_with(main: &str) -> (tempfile::TempDir, Workdir) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conf.d")).unwrap();
+        std::fs::write(dir.path().join("conf.d/datakit.conf"), main).unwrap();
+        let w = Workdir::new(dir.path());
+        (dir, w)
+    }
+
+    fn load_with(w: &Workdir, env: &[(&str, &str)], flag_level: Option<&str>) -> Loaded {
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |k: &str| map.get(k).cloned();
+        let opts = LoadOptions {
+            env: &lookup,
+            log: None,
+            log_level: flag_level.map(str::to_string),
+        };
+        load(w, &opts)
+    }
+
+    #[test]
+    fn precedence_is_flag_then_env_then_file_then_default() {
+        let (_d, w) = workdir_with("");
+        assert_eq!(load_with(&w, &[], None).main.logging.level, "info");
+        let (_d, w) = workdir_with("[logging]\nlevel = \"warn\"\n");
+        assert_eq!(load_with(&w, &[], None).main.logging.level, "warn");
+        assert_eq!(
+            load_with(&w, &[("ENV_LOG_LEVEL", "debug")], None)
+                .main
+                .logging
+                .level,
+            "debug"
+        );
+        let l = load_with(&w, &[("ENV_LOG_LEVEL", "debug")], Some("error"));
+        assert_eq!(l.main.logging.level, "error");
+        assert!(!l.has_errors());
+    }
+
+    #[test]
+    fn env_expansion_in_strings_and_inverted_env_booleans() {
+        let (_d, w) = workdir_with("[http_api]\nlisten = \"${DK_HOST}:9600\"\n");
+        let l = load_with(&w, &[("DK_HOST", "0.0.0.0")], None);
+        assert_eq!(l.main.http_api.listen, "0.0.0.0:9600");
+        let l = load_with(
+            &w,
+            &[
+                ("ENV_DATAWAY_DISABLE_GZIP", "true"),
+                ("ENV_DISABLE_PROTECT_MODE", "1"),
+            ],
+            None,
+        );
+        assert!(!l.main.dataway.gzip);
+        assert!(!l.main.protect_mode);
+        // The original's ENV_DATAWAY_DISABLE_NTP enabled NTP when true; here it disables it.
+        let l = load_with(&w, &[("ENV_DATAWAY_DISABLE_NTP", "true")], None);
+        assert!(!l.main.dataway.ntp.enable);
+    }
+
+    #[test]
+    fn env_lists_and_maps() {
+        let (_d, w) = workdir_with("");
+        let l = load_with(
+            &w,
+            &[
+                (
+                    "ENV_DATAWAY",
+                    "https://a?token=tkn_1, https://b?token=tkn_2",
+                ),
+                ("ENV_GLOBAL_HOST_TAGS", "zone=z1,team=core"),
+                ("ENV_ELECTION_NODE_WHITELIST", "[\"h1\",\"h2\"]"),
+            ],
+            None,
+        );
+        assert_eq!(
+            l.main.dataway.urls,
+            ["https://a?token=tkn_1", "https://b?token=tkn_2"]
+        );
+        assert_eq!(
+            l.main.global_host_tags.get("team").map(String::as_str),
+            Some("core")
+        );
+        assert_eq!(l.main.election.node_whitelist, ["h1", "h2"]);
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+    }
+}
