@@ -5,6 +5,9 @@
 
 pub mod build_info;
 pub mod config;
+pub mod host;
 pub mod inputs;
+pub mod io;
 pub mod point;
+pub mod stats;
 pub mod workdir;

@@ -80,6 +80,65 @@ config_struct! {
         "Reset timestamps more than 2 h away from now to now (keeping the original in `__orig_time`)."
         env("ENV_IO_AUTO_TIMESTAMP_CORRECTION")
         pub auto_timestamp_correction: bool = true,
+        "Gzip level of request bodies (1 fastest .. 9 smallest)."
+        env("ENV_IO_GZIP_LEVEL")
+        pub gzip_level: u32 = 1,
+    }
+}
+
+config_struct! {
+    "An InfluxDB-compatible store (InfluxDB 1.x or 2.x, VictoriaMetrics, ...) receiving line protocol."
+    pub struct InfluxOutput {
+        "Base URL, e.g. `http://127.0.0.1:8086`."
+        pub url: String = String::new(),
+        "Write API: 1 (`/write?db=`) or 2 (`/api/v2/write?org=&bucket=`)."
+        pub version: u32 = 1,
+        "Database (API 1)."
+        pub database: String = "datakit".into(),
+        "Retention policy (API 1; empty: the database's default)."
+        pub retention_policy: String = String::new(),
+        "User name (API 1; empty: none)."
+        pub username: String = String::new(),
+        "Password (API 1)."
+        pub password: String = String::new(),
+        "Organization (API 2)."
+        pub org: String = String::new(),
+        "Bucket (API 2)."
+        pub bucket: String = String::new(),
+        "API token (API 2), sent as `Authorization: Token <token>`."
+        pub token: String = String::new(),
+        "Categories sent to this store (empty: all)."
+        pub categories: Vec<String> = Vec::new(),
+        "Gzip request bodies."
+        pub gzip: bool = true,
+        "Time limit for one request."
+        pub timeout: Dur = Dur::from_secs(30),
+        "Skip TLS certificate verification (only for testing)."
+        pub tls_insecure: bool = false,
+    }
+}
+
+config_struct! {
+    "Local line-protocol files, one per category under `path`, rotated by size. This is where data goes when neither DataWay nor InfluxDB is configured."
+    pub struct FileOutput {
+        "Write the files even when another output is configured."
+        pub enable: bool = false,
+        "Directory (relative paths are under the workdir)."
+        pub path: String = "data/out".into(),
+        "Rotate a category's file at this size, in MiB."
+        pub max_size_mb: u64 = 32,
+        "Rotated files kept per category."
+        pub max_files: u64 = 3,
+    }
+}
+
+config_struct! {
+    "Outputs besides DataWay."
+    pub struct Outputs {
+        "InfluxDB-compatible stores, each a `[[outputs.influxdb]]` table."
+        pub influxdb: Vec<InfluxOutput> = Vec::new(),
+        "Local files."
+        pub file: FileOutput = FileOutput::default(),
     }
 }
 
@@ -310,6 +369,9 @@ config_struct! {
         "User the service runs as."
         env("ENV_DATAKIT_USER")
         pub datakit_user: String = "root".into(),
+        "How long `datakit run` may take to stop: stop inputs, flush and deliver (or queue) every batch."
+        env("ENV_SHUTDOWN_TIMEOUT")
+        pub shutdown_timeout: Dur = Dur::from_secs(30),
         "Open-file limit set at start."
         env("ENV_ULIMIT")
         pub ulimit: u64 = 64000,
@@ -333,6 +395,8 @@ config_struct! {
         pub io: Io = Io::default(),
         "DataWay."
         pub dataway: Dataway = Dataway::default(),
+        "Other outputs."
+        pub outputs: Outputs = Outputs::default(),
         "The agent's log."
         pub logging: Logging = Logging::default(),
         "Pipeline."

@@ -183,6 +183,42 @@ pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
         );
     }
 
+    if !(1..=9).contains(&c.io.gzip_level) {
+        out.push(err("io.gzip_level", "must be between 1 and 9"));
+    }
+    for (i, o) in c.outputs.influxdb.iter().enumerate() {
+        let at = format!("outputs.influxdb[{i}]");
+        if let Err(e) = check_url(&o.url) {
+            out.push(err(
+                format!("{at}.url"),
+                format!("invalid URL `{}`: {e}", o.url),
+            ));
+        }
+        match o.version {
+            1 => {
+                if o.database.is_empty() {
+                    out.push(err(format!("{at}.database"), "API 1 needs a database"));
+                }
+            }
+            2 => {
+                if o.org.is_empty() || o.bucket.is_empty() {
+                    out.push(err(at.clone(), "API 2 needs `org` and `bucket`"));
+                }
+            }
+            v => out.push(err(
+                format!("{at}.version"),
+                format!("unknown API version {v}; use 1 or 2"),
+            )),
+        }
+        for (j, cat) in o.categories.iter().enumerate() {
+            if crate::point::Category::parse(cat).is_none() {
+                out.push(err(
+                    format!("{at}.categories[{j}]"),
+                    format!("unknown category `{cat}`"),
+                ));
+            }
+        }
+    }
     if c.io.max_cache_count == 0 {
         out.push(err("io.max_cache_count", "must be at least 1"));
     }

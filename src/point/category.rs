@@ -39,6 +39,24 @@ impl Category {
         Category::ObjectChange,
     ];
 
+    /// Position in [`Category::ALL`], for per-category arrays.
+    pub const fn index(self) -> usize {
+        match self {
+            Category::Metric => 0,
+            Category::Network => 1,
+            Category::KeyEvent => 2,
+            Category::Object => 3,
+            Category::CustomObject => 4,
+            Category::Logging => 5,
+            Category::Tracing => 6,
+            Category::Rum => 7,
+            Category::Security => 8,
+            Category::Profiling => 9,
+            Category::DialTesting => 10,
+            Category::ObjectChange => 11,
+        }
+    }
+
     /// The name used in URLs, directories and labels (`metric`, `logging`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -136,6 +154,7 @@ mod tests {
             assert_eq!(Category::parse(c.alias()), Some(c));
             assert_eq!(Category::parse(c.url_path()), Some(c));
             assert_eq!(c.url_path(), format!("/v1/write/{}", c.as_str()));
+            assert_eq!(Category::ALL[c.index()], c);
         }
         assert_eq!(Category::parse("metrics"), Some(Category::Metric));
         assert!("nope".parse::<Category>().is_err());

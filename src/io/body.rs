@@ -1,0 +1,370 @@
+//! Bodies: batches of points encoded for an output (line protocol or DataWay's protobuf),
+//! split at the raw-size cap, optionally gzipped; and their on-disk form for the queue.
+
+use std::io::Write as _;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::point::{Category, Point, Value};
+
+/// How points are written into a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// InfluxDB line protocol (`content_encoding = "v1"`).
+    LineProtocol,
+    /// DataWay's `PBPoints` protobuf (`content_encoding = "v2"`, the default).
+    Protobuf,
+}
+
+impl Encoding {
+    /// From a `content_encoding` setting (`v1`/`line-protocol`, `v2`/`protobuf`).
+    pub fn from_config(s: &str) -> Option<Encoding> {
+        match s.to_ascii_lowercase().as_str() {
+            "v1" | "line-protocol" | "lineprotocol" => Some(Encoding::LineProtocol),
+            "v2" | "protobuf" => Some(Encoding::Protobuf),
+            _ => None,
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::LineProtocol => "application/line-protocol",
+            Encoding::Protobuf => "application/protobuf; proto=com.guance.Point",
+        }
+    }
+    fn code(self) -> u8 {
+        match self {
+            Encoding::LineProtocol => 0,
+            Encoding::Protobuf => 1,
+        }
+    }
+    fn from_code(c: u8) -> Option<Encoding> {
+        match c {
+            0 => Some(Encoding::LineProtocol),
+            1 => Some(Encoding::Protobuf),
+            _ => None,
+        }
+    }
+}
+
+/// One request's worth of points, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub category: Category,
+    pub encoding: Encoding,
+    pub gzipped: bool,
+    pub payload: Vec<u8>,
+    pub points: u32,
+    /// Length before gzip.
+    pub raw_len: u32,
+    /// When the body was built (unix seconds), for expiry.
+    pub created: u32,
+}
+
+/// Version byte of the on-disk form.
+const DISK_VERSION: u8 = 1;
+const DISK_HEADER: usize = 16;
+
+impl Body {
+    /// The body as stored in the disk queue.
+    pub fn to_disk(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(DISK_HEADER + self.payload.len());
+        b.push(DISK_VERSION);
+        b.push(self.category.index() as u8);
+        b.push(self.encoding.code());
+        b.push(u8::from(self.gzipped));
+        b.extend_from_slice(&self.points.to_le_bytes());
+        b.extend_from_slice(&self.raw_len.to_le_bytes());
+        b.extend_from_slice(&self.created.to_le_bytes());
+        b.extend_from_slice(&self.payload);
+        b
+    }
+
+    /// Reads a body written by [`Body::to_disk`]; `None` if the record is not one.
+    pub fn from_disk(b: &[u8]) -> Option<Body> {
+        if b.len() < DISK_HEADER || b[0] != DISK_VERSION {
+            return None;
+        }
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        Some(Body {
+            category: *Category::ALL.get(b[1] as usize)?,
+            encoding: Encoding::from_code(b[2])?,
+            gzipped: b[3] != 0,
+            points: u32_at(4),
+            raw_len: u32_at(8),
+            created: u32_at(12),
+            payload: b[DISK_HEADER..].to_vec(),
+        })
+    }
+
+    /// Point count of a stored body without decoding the payload.
+    pub fn points_on_disk(b: &[u8]) -> u32 {
+        if b.len() < DISK_HEADER {
+            return 0;
+        }
+        u32::from_le_bytes([b[4], b[5], b[6], b[7]])
+    }
+}
+
+/// Gzips `raw` at `level` (1..=9).
+pub fn gzip(raw: &[u8], level: u32) -> Vec<u8> {
+    let mut e = GzEncoder::new(
+        Vec::with_capacity(raw.len() / 4 + 64),
+        Compression::new(level.clamp(1, 9)),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(raw);
+    e.finish().unwrap_or_default()
+}
+
+// ---- protobuf (DataWay's point.proto: PBPoints{arr=1: PBPoint{name=1, fields=2: Field, time=3}},
+// Field{key=1, i=2, u=3, f=4, b=5, d=6, is_tag=8, s=11}) ----
+
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn len_field_size(tag_len: usize, len: usize) -> usize {
+    tag_len + varint_len(len as u64) + len
+}
+
+fn pb_value_size(v: &Value) -> usize {
+    match v {
+        Value::Int(i) => 1 + varint_len(*i as u64),
+        Value::Uint(u) => 1 + varint_len(*u),
+        Value::Float(_) => 1 + 8,
+        Value::Bool(_) => 2,
+        Value::Bytes(b) => len_field_size(1, b.len()),
+        Value::Str(s) => len_field_size(1, s.len()),
+    }
+}
+
+fn pb_put_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Int(i) => {
+            out.push(0x10);
+            put_varint(out, *i as u64);
+        }
+        Value::Uint(u) => {
+            out.push(0x18);
+            put_varint(out, *u);
+        }
+        Value::Float(f) => {
+            out.push(0x21);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::Bool(b) => {
+            out.push(0x28);
+            out.push(u8::from(*b));
+        }
+        Value::Bytes(b) => {
+            out.push(0x32);
+            put_varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+        Value::Str(s) => {
+            out.push(0x5a);
+            put_varint(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+fn pb_tag_field_size(k: &str, v: &str) -> usize {
+    len_field_size(1, k.len()) + len_field_size(1, v.len()) + 2
+}
+
+fn pb_point_size(p: &Point) -> usize {
+    let mut n = len_field_size(1, p.name.len());
+    for (k, v) in &p.tags {
+        n += len_field_size(1, pb_tag_field_size(k, v));
+    }
+    for (k, v) in &p.fields {
+        n += len_field_size(1, len_field_size(1, k.len()) + pb_value_size(v));
+    }
+    if p.time != 0 {
+        n += 1 + varint_len(p.time as u64);
+    }
+    n
+}
+
+/// Appends one `PBPoints.arr` entry for `p`.
+pub fn pb_append_point(out: &mut Vec<u8>, p: &Point) {
+    out.push(0x0a);
+    put_varint(out, pb_point_size(p) as u64);
+    out.push(0x0a);
+    put_varint(out, p.name.len() as u64);
+    out.extend_from_slice(p.name.as_bytes());
+    for (k, v) in &p.tags {
+        out.push(0x12);
+        put_varint(out, pb_tag_field_size(k, v) as u64);
+        out.push(0x0a);
+        put_varint(out, k.len() as u64);
+        out.extend_from_slice(k.as_bytes());
+        out.push(0x5a);
+        put_varint(out, v.len() as u64);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0x40);
+        out.push(1);
+    }
+    for (k, v) in &p.fields {
+        out.push(0x12);
+        put_varint(out, (len_field_size(1, k.len()) + pb_value_size(v)) as u64);
+        out.push(0x0a);
+        put_varint(out, k.len() as u64);
+        out.extend_from_slice(k.as_bytes());
+        pb_put_value(out, v);
+    }
+    if p.time != 0 {
+        out.push(0x18);
+        put_varint(out, p.time as u64);
+    }
+}
+
+/// Appends `p` in line protocol with a trailing newline; false (nothing written) for a point
+/// line protocol cannot carry (no fields left after dropping NaN/±Inf floats).
+pub fn lp_append_point(out: &mut Vec<u8>, p: &Point) -> bool {
+    super::lp_tmp::append(out, p)
+}
+
+/// Encodes points into bodies of at most `max_raw` bytes each (before gzip). A point that alone
+/// exceeds `max_raw` is left out and counted in the returned `too_large`.
+pub struct BodyBuilder {
+    pub category: Category,
+    pub encoding: Encoding,
+    pub max_raw: usize,
+    /// Gzip level, or `None` for no gzip.
+    pub gzip: Option<u32>,
+    pub created: u32,
+}
+
+/// The result of encoding one batch.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    pub bodies: Vec<Body>,
+    /// Points too large for one body (dropped).
+    pub too_large: u64,
+    /// Points that cannot be encoded (line protocol without fields).
+    pub unencodable: u64,
+}
+
+impl BodyBuilder {
+    pub fn build(&self, points: &[Point]) -> Encoded {
+        let mut enc = Encoded::default();
+        let mut buf: Vec<u8> = Vec::with_capacity(self.max_raw.min(1 << 20));
+        let mut n: u32 = 0;
+        let mut one = Vec::new();
+        for p in points {
+            one.clear();
+            match self.encoding {
+                Encoding::Protobuf => pb_append_point(&mut one, p),
+                Encoding::LineProtocol => {
+                    if !lp_append_point(&mut one, p) {
+                        enc.unencodable += 1;
+                        continue;
+                    }
+                }
+            }
+            if one.len() > self.max_raw {
+                enc.too_large += 1;
+                continue;
+            }
+            if buf.len() + one.len() > self.max_raw && n > 0 {
+                enc.bodies.push(self.finish(&buf, n));
+                buf.clear();
+                n = 0;
+            }
+            buf.extend_from_slice(&one);
+            n += 1;
+        }
+        if n > 0 {
+            enc.bodies.push(self.finish(&buf, n));
+        }
+        enc
+    }
+
+    fn finish(&self, raw: &[u8], points: u32) -> Body {
+        let (payload, gzipped) = match self.gzip {
+            Some(level) => (gzip(raw, level), true),
+            None => (raw.to_vec(), false),
+        };
+        Body {
+            category: self.category,
+            encoding: self.encoding,
+            gzipped,
+            payload,
+            points,
+            raw_len: raw.len() as u32,
+            created: self.created,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(i: i64) -> Point {
+        let mut p = Point::new(Category::Metric, "cpu");
+        p.set_tag("host", "h1");
+        p.set_field("usage", Value::Float(1.5));
+        p.set_field("n", Value::Int(-i));
+        p.set_field("u", Value::Uint(7));
+        p.set_field("ok", Value::Bool(true));
+        p.set_field("msg", Value::Str("hi".into()));
+        p.set_field("raw", Value::Bytes(vec![1, 2]));
+        p.time = 1_700_000_000_000_000_000 + i;
+        p
+    }
+
+    #[test]
+    fn bodies_split_at_the_raw_cap_and_keep_every_point() {
+        let pts: Vec<Point> = (0..100).map(point).collect();
+        let b = BodyBuilder {
+            category: Category::Metric,
+            encoding: Encoding::Protobuf,
+            max_raw: 1000,
+            gzip: None,
+            created: 1,
+        };
+        let enc = b.build(&pts);
+        assert!(enc.bodies.len() > 5);
+        assert!(enc.bodies.iter().all(|b| b.raw_len <= 1000));
+        assert_eq!(enc.bodies.iter().map(|b| b.points).sum::<u32>(), 100);
+        assert_eq!(enc.too_large, 0);
+
+        let tiny = BodyBuilder { max_raw: 10, ..b };
+        let enc = tiny.build(&pts);
+        assert!(enc.bodies.is_empty());
+        assert_eq!(enc.too_large, 100);
+    }
+
+    #[test]
+    fn disk_form_round_trips() {
+        let b = BodyBuilder {
+            category: Category::Logging,
+            encoding: Encoding::LineProtocol,
+            max_raw: 1 << 20,
+            gzip: Some(1),
+            created: 42,
+        };
+        let body = b.build(&[point(1)]).bodies.remove(0);
+        let disk = body.to_disk();
+        assert_eq!(Body::points_on_disk(&disk), 1);
+        assert_eq!(Body::from_disk(&disk), Some(body));
+        assert_eq!(Body::from_disk(&[9; 20]), None);
+    }
+}

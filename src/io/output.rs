@@ -1,0 +1,313 @@
+//! An output: a sink (DataWay, InfluxDB, file) plus what makes delivery dependable — retries,
+//! an on-disk queue for bodies the sink could not take, and in-order replay once it recovers.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::body::{Body, Encoding};
+use super::diskq::DiskQueue;
+use crate::point::Category;
+use crate::stats::{DropReason, OutputStats, Stats};
+
+/// The result of one attempt to send a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted (2xx).
+    Sent,
+    /// Refused for good (4xx): retrying cannot help; the body is dropped and counted.
+    Refused { status: String, reason: String },
+    /// Not delivered (5xx, timeout, connection refused): worth retrying.
+    Failed { status: String, reason: String },
+}
+
+/// Where bodies go.
+pub trait Sink: Send + Sync {
+    /// How this sink wants points encoded.
+    fn encoding(&self) -> Encoding;
+    /// Gzip level for bodies, or `None`.
+    fn gzip(&self) -> Option<u32>;
+    /// Whether this sink takes points of `cat`.
+    fn accepts(&self, _cat: Category) -> bool {
+        true
+    }
+    /// One attempt; `replay` is true for bodies coming back from the disk queue.
+    fn send(&self, body: &Body, replay: bool) -> SendOutcome;
+}
+
+/// Retry and expiry settings.
+#[derive(Debug, Clone)]
+pub struct DeliveryPolicy {
+    /// Attempts per send before the body is queued on disk (1 = no retry).
+    pub attempts: u32,
+    /// Delay before the first retry; doubled each time.
+    pub retry_delay: Duration,
+    /// The longest wait between replay attempts while the sink is down.
+    pub max_backoff: Duration,
+    /// Queued bodies older than this are dropped instead of sent.
+    pub expire_after: Duration,
+}
+
+/// A sink with its queue and counters.
+pub struct Output {
+    pub name: String,
+    sink: Box<dyn Sink>,
+    pub stats: Arc<OutputStats>,
+    io_stats: Arc<Stats>,
+    queue: Option<DiskQueue>,
+    policy: DeliveryPolicy,
+    healthy: AtomicBool,
+    wake: (Mutex<bool>, Condvar),
+}
+
+fn now_secs() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
+}
+
+impl Output {
+    pub fn new(
+        name: impl Into<String>,
+        sink: Box<dyn Sink>,
+        stats: Arc<OutputStats>,
+        io_stats: Arc<Stats>,
+        queue: Option<DiskQueue>,
+        policy: DeliveryPolicy,
+    ) -> Output {
+        io_stats.add_output(stats.clone());
+        if let Some(q) = &queue {
+            stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+            stats.disk_queue_bodies.store(q.len(), Relaxed);
+        }
+        Output {
+            name: name.into(),
+            sink,
+            stats,
+            io_stats,
+            queue,
+            policy,
+            healthy: AtomicBool::new(true),
+            wake: (Mutex::new(false), Condvar::new()),
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.sink.encoding()
+    }
+    pub fn gzip(&self) -> Option<u32> {
+        self.sink.gzip()
+    }
+    pub fn accepts(&self, cat: Category) -> bool {
+        self.sink.accepts(cat)
+    }
+    pub fn has_queue(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    fn set_healthy(&self, h: bool) {
+        self.healthy.store(h, Relaxed);
+        self.stats.healthy.store(h, Relaxed);
+    }
+
+    fn attempt(&self, body: &Body, replay: bool) -> SendOutcome {
+        let t = Instant::now();
+        let out = self.sink.send(body, replay);
+        let status = match &out {
+            SendOutcome::Sent => "ok",
+            SendOutcome::Refused { status, .. } | SendOutcome::Failed { status, .. } => {
+                status.as_str()
+            }
+        };
+        self.stats.record_request(t.elapsed(), status);
+        out
+    }
+
+    fn record_sent(&self, body: &Body) {
+        let c = self.io_stats.category(body.category);
+        c.points_sent.fetch_add(u64::from(body.points), Relaxed);
+        c.bodies_sent.fetch_add(1, Relaxed);
+        c.bytes_raw.fetch_add(u64::from(body.raw_len), Relaxed);
+        c.bytes_gzip.fetch_add(body.payload.len() as u64, Relaxed);
+        self.stats.requests_ok.fetch_add(1, Relaxed);
+        self.stats
+            .points_sent
+            .fetch_add(u64::from(body.points), Relaxed);
+        self.stats
+            .bytes_sent
+            .fetch_add(body.payload.len() as u64, Relaxed);
+    }
+
+    fn record_refused(&self, body: &Body, status: &str, reason: &str) {
+        self.stats.requests_refused.fetch_add(1, Relaxed);
+        self.stats.record_error(format!("{status}: {reason}"));
+        self.io_stats
+            .category(body.category)
+            .record_drop(DropReason::Refused, u64::from(body.points));
+        tracing::warn!(output = %self.name, category = %body.category, points = body.points, %status, %reason, "body refused by the output, dropped");
+    }
+
+    /// Delivers `body`: sends it (with retries) when the sink is up, otherwise — or when the
+    /// retries fail — puts it in the disk queue. Returns once the body is sent, queued on disk,
+    /// or dropped (and counted). `shutting_down` skips the waits between retries.
+    pub fn deliver(&self, body: Body, shutting_down: &AtomicBool) {
+        if self.queue.is_some() && !self.healthy.load(Relaxed) {
+            self.enqueue(&body);
+            return;
+        }
+        let attempts = self.policy.attempts.max(1);
+        for n in 0..attempts {
+            match self.attempt(&body, false) {
+                SendOutcome::Sent => {
+                    self.record_sent(&body);
+                    self.set_healthy(true);
+                    return;
+                }
+                SendOutcome::Refused { status, reason } => {
+                    self.record_refused(&body, &status, &reason);
+                    return;
+                }
+                SendOutcome::Failed { status, reason } => {
+                    self.stats.requests_failed.fetch_add(1, Relaxed);
+                    self.stats.record_error(format!("{status}: {reason}"));
+                    if n + 1 < attempts && !shutting_down.load(Relaxed) {
+                        self.stats.retries.fetch_add(1, Relaxed);
+                        let delay = self.policy.retry_delay.saturating_mul(1 << n.min(10))
+                            + Duration::from_millis(fastrand::u64(0..100));
+                        std::thread::sleep(delay);
+                    } else {
+                        tracing::warn!(output = %self.name, category = %body.category, %status, %reason, "send failed");
+                        break;
+                    }
+                }
+            }
+        }
+        if self.queue.is_some() {
+            self.set_healthy(false);
+            self.enqueue(&body);
+        } else {
+            self.io_stats
+                .category(body.category)
+                .record_drop(DropReason::Refused, u64::from(body.points));
+        }
+    }
+
+    fn enqueue(&self, body: &Body) {
+        let Some(q) = &self.queue else { return };
+        let io = &self.io_stats;
+        let stats = &self.stats;
+        let mut evicted = |rec: &[u8]| {
+            let pts = Body::points_on_disk(rec);
+            stats.disk_queue_dropped_bodies.fetch_add(1, Relaxed);
+            stats
+                .disk_queue_dropped_points
+                .fetch_add(u64::from(pts), Relaxed);
+            if let Some(b) = Body::from_disk(rec) {
+                io.category(b.category)
+                    .record_drop(DropReason::QueueFull, u64::from(pts));
+            }
+        };
+        match q.push(&body.to_disk(), &mut evicted) {
+            Ok(()) => {
+                io.category(body.category)
+                    .points_queued_on_disk
+                    .fetch_add(u64::from(body.points), Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(output = %self.name, error = %e, points = body.points, "cannot queue the body on disk, dropped");
+                stats.record_error(e.to_string());
+                io.category(body.category)
+                    .record_drop(DropReason::QueueFull, u64::from(body.points));
+            }
+        }
+        stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+        stats.disk_queue_bodies.store(q.len(), Relaxed);
+        let (m, cv) = &self.wake;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_one();
+    }
+
+    /// Wakes the replay loop (at shutdown).
+    pub fn wake(&self) {
+        let (m, cv) = &self.wake;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    fn wait(&self, d: Duration) {
+        let (m, cv) = &self.wake;
+        let mut woken = m.lock().unwrap_or_else(|e| e.into_inner());
+        if !*woken {
+            woken = cv
+                .wait_timeout(woken, d)
+                .map(|r| r.0)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        *woken = false;
+    }
+
+    /// Replays queued bodies in order until `stop`; run on a dedicated thread.
+    pub fn replay_loop(&self, stop: &AtomicBool) {
+        let Some(q) = &self.queue else { return };
+        let mut backoff = self.policy.retry_delay.max(Duration::from_millis(100));
+        while !stop.load(Relaxed) {
+            let rec = match q.peek() {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    self.wait(Duration::from_secs(1));
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(output = %self.name, error = %e, "disk queue read failed");
+                    self.wait(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            let commit = |o: &Output| {
+                if let Err(e) = q.commit() {
+                    tracing::error!(output = %o.name, error = %e, "disk queue commit failed");
+                }
+                o.stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+                o.stats.disk_queue_bodies.store(q.len(), Relaxed);
+            };
+            let Some(body) = Body::from_disk(&rec) else {
+                tracing::error!(output = %self.name, "unreadable body in the disk queue, skipped");
+                self.stats.disk_queue_dropped_bodies.fetch_add(1, Relaxed);
+                commit(self);
+                continue;
+            };
+            let age = now_secs().saturating_sub(body.created);
+            if Duration::from_secs(u64::from(age)) > self.policy.expire_after {
+                self.io_stats
+                    .category(body.category)
+                    .record_drop(DropReason::Expired, u64::from(body.points));
+                commit(self);
+                continue;
+            }
+            match self.attempt(&body, true) {
+                SendOutcome::Sent => {
+                    self.record_sent(&body);
+                    self.set_healthy(true);
+                    backoff = self.policy.retry_delay.max(Duration::from_millis(100));
+                    commit(self);
+                }
+                SendOutcome::Refused { status, reason } => {
+                    self.record_refused(&body, &status, &reason);
+                    commit(self);
+                }
+                SendOutcome::Failed { status, reason } => {
+                    self.stats.requests_failed.fetch_add(1, Relaxed);
+                    self.stats.record_error(format!("{status}: {reason}"));
+                    self.set_healthy(false);
+                    tracing::debug!(output = %self.name, %status, %reason, wait = ?backoff, "replay failed");
+                    // New bodies must not cut the backoff short; only a stop does.
+                    let until = Instant::now() + backoff;
+                    while Instant::now() < until && !stop.load(Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+                    }
+                    backoff = (backoff * 2).min(self.policy.max_backoff);
+                }
+            }
+        }
+    }
+}
