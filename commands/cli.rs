@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datakit::workdir::Workdir;
 
-use crate::{check_config, completion, generate, version};
+use crate::{check_config, completion, generate, run, version};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the agent in the foreground: collect, process and send data until stopped
+    Run(run::Args),
     /// Show version, commit, build date and compiler
     Version(version::Args),
     /// Check datakit.conf and every input config, with file:line:col for each problem

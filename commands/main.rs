@@ -5,6 +5,7 @@ mod check_config;
 mod cli;
 mod completion;
 mod generate;
+mod run;
 mod version;
 
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match args.command {
+        cli::Command::Run(a) => run::exec(a, &globals),
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),

@@ -29,11 +29,21 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent in the foreground: collect, process and send data until stopped')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'datakit;run' {
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'datakit;version' {
@@ -75,11 +85,15 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent in the foreground: collect, process and send data until stopped')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'datakit;help;run' {
             break
         }
         'datakit;help;version' {

@@ -28,6 +28,9 @@ _datakit() {
             datakit,help)
                 cmd="datakit__subcmd__help"
                 ;;
+            datakit,run)
+                cmd="datakit__subcmd__run"
+                ;;
             datakit,version)
                 cmd="datakit__subcmd__version"
                 ;;
@@ -43,6 +46,9 @@ _datakit() {
             datakit__subcmd__help,help)
                 cmd="datakit__subcmd__help__subcmd__help"
                 ;;
+            datakit__subcmd__help,run)
+                cmd="datakit__subcmd__help__subcmd__run"
+                ;;
             datakit__subcmd__help,version)
                 cmd="datakit__subcmd__help__subcmd__version"
                 ;;
@@ -53,7 +59,7 @@ _datakit() {
 
     case "${cmd}" in
         datakit)
-            opts="-h -V --workdir --log --log-level --color --help --version version check-config completion __generate help"
+            opts="-h -V --workdir --log --log-level --color --help --version run version check-config completion __generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +179,7 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__help)
-            opts="version check-config completion __generate help"
+            opts="run version check-config completion __generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +248,20 @@ _datakit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        datakit__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         datakit__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -249,6 +269,36 @@ _datakit() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        datakit__subcmd__run)
+            opts="-h --workdir --log --log-level --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "error warn info debug trace" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -26,11 +26,20 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand run 'Run the agent in the foreground: collect, process and send data until stopped'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
             cand completion 'Print a shell completion script'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'datakit;run'= {
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'datakit;version'= {
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
@@ -67,11 +76,14 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --help 'Print help'
         }
         &'datakit;help'= {
+            cand run 'Run the agent in the foreground: collect, process and send data until stopped'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
             cand completion 'Print a shell completion script'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'datakit;help;run'= {
         }
         &'datakit;help;version'= {
         }

@@ -3,11 +3,13 @@
 //! The library behind the `datakit` binary. Every command in `commands/` is a thin layer over
 //! these modules; see `DESIGN.md` in the shared folder for the data flow.
 
+pub mod agent;
 pub mod build_info;
 pub mod config;
 pub mod host;
 pub mod inputs;
 pub mod io;
+pub mod logging;
 pub mod point;
 pub mod stats;
 pub mod workdir;

@@ -254,7 +254,6 @@ struct CpuSample {
 }
 
 /// All self-metrics of the agent.
-#[derive(Debug)]
 pub struct Stats {
     started: Instant,
     started_unix_ns: i64,
@@ -265,10 +264,18 @@ pub struct Stats {
     errors: Mutex<VecDeque<LastError>>,
     errors_total: AtomicU64,
     cpu: Mutex<CpuSample>,
-    /// Live async tasks, when the runtime reports it.
-    pub tasks: AtomicU64,
+    /// Counts live async tasks (set by the daemon from its runtime).
+    task_counter: std::sync::OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>,
     /// Set when DataWay reports the workspace is over its quota (unix seconds), else 0.
     pub data_overuse: AtomicI64,
+}
+
+impl std::fmt::Debug for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stats")
+            .field("uptime", &self.uptime())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Stats {
@@ -289,9 +296,14 @@ impl Stats {
             errors: Mutex::new(VecDeque::new()),
             errors_total: AtomicU64::new(0),
             cpu: Mutex::new(CpuSample::default()),
-            tasks: AtomicU64::new(0),
+            task_counter: std::sync::OnceLock::new(),
             data_overuse: AtomicI64::new(0),
         }
+    }
+
+    /// Sets how live tasks are counted (once).
+    pub fn set_task_counter(&self, f: Box<dyn Fn() -> u64 + Send + Sync>) {
+        let _ = self.task_counter.set(f);
     }
 
     pub fn set_hostname(&self, h: &str) {
@@ -487,7 +499,7 @@ impl Stats {
                     .clone(),
                 started_ns: self.started_unix_ns,
                 uptime_secs: self.uptime().as_secs_f64(),
-                tasks: self.tasks.load(Relaxed),
+                tasks: self.task_counter.get().map_or(0, |f| f()),
                 data_overuse: self.data_overuse.load(Relaxed),
                 errors_total: self.errors_total.load(Relaxed),
                 process: self.process(),
@@ -617,39 +629,42 @@ fn label(v: &str) -> String {
     s
 }
 
-struct Prom<'a> {
-    out: &'a mut String,
+/// One metric family: its samples, each a label set and a value.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: &'static str,
+    /// `gauge` or `counter`.
+    pub kind: &'static str,
+    pub help: &'static str,
+    pub samples: Vec<(Vec<(&'static str, String)>, f64)>,
 }
 
-impl Prom<'_> {
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+struct Families(Vec<Family>);
+
+impl Families {
+    fn family(&mut self, name: &'static str, kind: &'static str, help: &'static str) {
+        self.0.push(Family {
+            name,
+            kind,
+            help,
+            samples: Vec::new(),
+        });
     }
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], v: f64) {
-        self.out.push_str(name);
-        if !labels.is_empty() {
-            self.out.push('{');
-            for (i, (k, val)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{k}=\"{}\"", label(val));
-            }
-            self.out.push('}');
+    fn sample(&mut self, labels: &[(&'static str, &str)], v: f64) {
+        if let Some(f) = self.0.last_mut() {
+            f.samples
+                .push((labels.iter().map(|(k, v)| (*k, v.to_string())).collect(), v));
         }
-        let _ = writeln!(self.out, " {v}");
     }
 }
 
 impl Snapshot {
-    /// Prometheus text exposition of this snapshot.
-    pub fn to_prometheus(&self) -> String {
-        let mut out = String::with_capacity(8192);
-        let mut p = Prom { out: &mut out };
+    /// Every metric family, using the original's family names where one exists.
+    pub fn families(&self) -> Vec<Family> {
+        let mut p = Families(Vec::with_capacity(32));
         let a = &self.agent;
         p.family("datakit_uptime_seconds", "gauge", "Uptime of the agent.");
         p.sample(
-            "datakit_uptime_seconds",
             &[
                 ("hostname", &a.hostname),
                 ("version", a.version),
@@ -662,49 +677,37 @@ impl Snapshot {
             "gauge",
             "CPU use of the agent, in % of one core.",
         );
-        p.sample("datakit_cpu_usage", &[], a.process.cpu_percent);
+        p.sample(&[], a.process.cpu_percent);
         p.family("datakit_cpu_cores", "gauge", "CPU cores of the host.");
-        p.sample("datakit_cpu_cores", &[], a.process.cpu_cores as f64);
+        p.sample(&[], a.process.cpu_cores as f64);
         p.family(
             "datakit_mem_stat",
             "gauge",
             "Memory of the agent process, in bytes.",
         );
-        p.sample(
-            "datakit_mem_stat",
-            &[("type", "rss")],
-            a.process.rss_bytes as f64,
-        );
-        p.sample(
-            "datakit_mem_stat",
-            &[("type", "hwm")],
-            a.process.hwm_bytes as f64,
-        );
-        p.sample(
-            "datakit_mem_stat",
-            &[("type", "vms")],
-            a.process.vms_bytes as f64,
-        );
+        p.sample(&[("type", "rss")], a.process.rss_bytes as f64);
+        p.sample(&[("type", "hwm")], a.process.hwm_bytes as f64);
+        p.sample(&[("type", "vms")], a.process.vms_bytes as f64);
         p.family(
             "datakit_open_files",
             "gauge",
             "Open file descriptors of the agent.",
         );
-        p.sample("datakit_open_files", &[], a.process.open_files as f64);
+        p.sample(&[], a.process.open_files as f64);
         p.family(
             "datakit_goroutines",
             "gauge",
             "Live async tasks of the agent (the Go agent's goroutine count).",
         );
-        p.sample("datakit_goroutines", &[], a.tasks as f64);
+        p.sample(&[], a.tasks as f64);
         p.family("datakit_threads", "gauge", "OS threads of the agent.");
-        p.sample("datakit_threads", &[], a.process.threads as f64);
+        p.sample(&[], a.process.threads as f64);
         p.family(
             "datakit_data_overuse",
             "gauge",
             "0, or when DataWay reported the workspace over its quota (unix seconds).",
         );
-        p.sample("datakit_data_overuse", &[], a.data_overuse as f64);
+        p.sample(&[], a.data_overuse as f64);
 
         p.family(
             "datakit_inputs_instance",
@@ -712,11 +715,7 @@ impl Snapshot {
             "Running instances per input.",
         );
         for (name, i) in &self.inputs {
-            p.sample(
-                "datakit_inputs_instance",
-                &[("input", name)],
-                i.instances as f64,
-            );
+            p.sample(&[("input", name)], i.instances as f64);
         }
         p.family(
             "datakit_inputs_crash_total",
@@ -724,18 +723,15 @@ impl Snapshot {
             "Input crashes (panics and errors).",
         );
         for (name, i) in &self.inputs {
-            p.sample(
-                "datakit_inputs_crash_total",
-                &[("input", name)],
-                i.crashes as f64,
-            );
+            p.sample(&[("input", name)], i.crashes as f64);
         }
         p.family("datakit_io_feed_total", "counter", "Feeds per input.");
         for (name, i) in &self.inputs {
-            let cat = i.category.unwrap_or("unknown");
             p.sample(
-                "datakit_io_feed_total",
-                &[("name", name), ("category", cat)],
+                &[
+                    ("name", name),
+                    ("category", i.category.unwrap_or("unknown")),
+                ],
                 i.feeds as f64,
             );
         }
@@ -745,10 +741,11 @@ impl Snapshot {
             "Points fed per input.",
         );
         for (name, i) in &self.inputs {
-            let cat = i.category.unwrap_or("unknown");
             p.sample(
-                "datakit_io_feed_point_total",
-                &[("name", name), ("category", cat)],
+                &[
+                    ("name", name),
+                    ("category", i.category.unwrap_or("unknown")),
+                ],
                 i.points as f64,
             );
         }
@@ -758,19 +755,21 @@ impl Snapshot {
             "Last feed per input (unix seconds).",
         );
         for (name, i) in &self.inputs {
-            let cat = i.category.unwrap_or("unknown");
             p.sample(
-                "datakit_io_last_feed_timestamp_seconds",
-                &[("name", name), ("category", cat)],
+                &[
+                    ("name", name),
+                    ("category", i.category.unwrap_or("unknown")),
+                ],
                 (i.last_feed_ns / 1_000_000_000) as f64,
             );
         }
         p.family("datakit_error_total", "counter", "Errors per input.");
         for (name, i) in &self.inputs {
-            let cat = i.category.unwrap_or("unknown");
             p.sample(
-                "datakit_error_total",
-                &[("source", name), ("category", cat)],
+                &[
+                    ("source", name),
+                    ("category", i.category.unwrap_or("unknown")),
+                ],
                 i.errors as f64,
             );
         }
@@ -781,11 +780,7 @@ impl Snapshot {
             "Points waiting in IO, per category.",
         );
         for (cat, c) in &self.io {
-            p.sample(
-                "datakit_io_queue_points",
-                &[("category", cat)],
-                c.queued as f64,
-            );
+            p.sample(&[("category", cat)], c.queued as f64);
         }
         p.family(
             "datakit_io_dataway_point_total",
@@ -794,22 +789,15 @@ impl Snapshot {
         );
         for (cat, c) in &self.io {
             p.sample(
-                "datakit_io_dataway_point_total",
                 &[("category", cat), ("status", "total")],
                 c.points_in as f64,
             );
+            p.sample(&[("category", cat), ("status", "ok")], c.points_sent as f64);
             p.sample(
-                "datakit_io_dataway_point_total",
-                &[("category", cat), ("status", "ok")],
-                c.points_sent as f64,
-            );
-            p.sample(
-                "datakit_io_dataway_point_total",
                 &[("category", cat), ("status", "queued_on_disk")],
                 c.points_queued_on_disk as f64,
             );
             p.sample(
-                "datakit_io_dataway_point_total",
                 &[("category", cat), ("status", "dropped")],
                 c.points_dropped as f64,
             );
@@ -820,16 +808,8 @@ impl Snapshot {
             "Bytes delivered per category, before (raw) and after gzip.",
         );
         for (cat, c) in &self.io {
-            p.sample(
-                "datakit_io_dataway_point_bytes_total",
-                &[("category", cat), ("enc", "raw")],
-                c.bytes_raw as f64,
-            );
-            p.sample(
-                "datakit_io_dataway_point_bytes_total",
-                &[("category", cat), ("enc", "gzip")],
-                c.bytes_gzip as f64,
-            );
+            p.sample(&[("category", cat), ("enc", "raw")], c.bytes_raw as f64);
+            p.sample(&[("category", cat), ("enc", "gzip")], c.bytes_gzip as f64);
         }
         p.family(
             "datakit_io_dropped_point_total",
@@ -844,11 +824,7 @@ impl Snapshot {
                 ("invalid", c.dropped_invalid),
                 ("too_large", c.dropped_too_large),
             ] {
-                p.sample(
-                    "datakit_io_dropped_point_total",
-                    &[("category", cat), ("reason", reason)],
-                    v as f64,
-                );
+                p.sample(&[("category", cat), ("reason", reason)], v as f64);
             }
         }
         p.family(
@@ -857,11 +833,7 @@ impl Snapshot {
             "Timestamps reset to now.",
         );
         for (cat, c) in &self.io {
-            p.sample(
-                "datakit_io_point_time_adjusted_total",
-                &[("category", cat)],
-                c.time_adjusted as f64,
-            );
+            p.sample(&[("category", cat)], c.time_adjusted as f64);
         }
 
         p.family(
@@ -875,11 +847,7 @@ impl Snapshot {
                 ("failed", o.requests_failed),
                 ("refused", o.requests_refused),
             ] {
-                p.sample(
-                    "datakit_output_requests_total",
-                    &[("output", &o.name), ("status", status)],
-                    v as f64,
-                );
+                p.sample(&[("output", &o.name), ("status", status)], v as f64);
             }
         }
         p.family(
@@ -888,11 +856,7 @@ impl Snapshot {
             "Average request latency per output.",
         );
         for o in &self.outputs {
-            p.sample(
-                "datakit_output_latency_seconds",
-                &[("output", &o.name)],
-                o.avg_latency_secs,
-            );
+            p.sample(&[("output", &o.name)], o.avg_latency_secs);
         }
         p.family(
             "datakit_output_healthy",
@@ -900,11 +864,7 @@ impl Snapshot {
             "1 when the output's last send succeeded.",
         );
         for o in &self.outputs {
-            p.sample(
-                "datakit_output_healthy",
-                &[("output", &o.name)],
-                if o.healthy { 1.0 } else { 0.0 },
-            );
+            p.sample(&[("output", &o.name)], if o.healthy { 1.0 } else { 0.0 });
         }
         p.family(
             "datakit_io_disk_queue_bytes",
@@ -912,11 +872,7 @@ impl Snapshot {
             "Bytes in the output's on-disk queue.",
         );
         for o in &self.outputs {
-            p.sample(
-                "datakit_io_disk_queue_bytes",
-                &[("output", &o.name)],
-                o.disk_queue_bytes as f64,
-            );
+            p.sample(&[("output", &o.name)], o.disk_queue_bytes as f64);
         }
         p.family(
             "datakit_io_disk_queue_dropped_point_total",
@@ -924,11 +880,34 @@ impl Snapshot {
             "Points evicted from a full on-disk queue.",
         );
         for o in &self.outputs {
-            p.sample(
-                "datakit_io_disk_queue_dropped_point_total",
-                &[("output", &o.name)],
-                o.disk_queue_dropped_points as f64,
+            p.sample(&[("output", &o.name)], o.disk_queue_dropped_points as f64);
+        }
+        p.0
+    }
+
+    /// Prometheus text exposition (format 0.0.4) of this snapshot.
+    pub fn to_prometheus(&self) -> String {
+        let mut out = String::with_capacity(8192);
+        for f in self.families() {
+            let _ = writeln!(
+                out,
+                "# HELP {} {}\n# TYPE {} {}",
+                f.name, f.help, f.name, f.kind
             );
+            for (labels, v) in &f.samples {
+                out.push_str(f.name);
+                if !labels.is_empty() {
+                    out.push('{');
+                    for (i, (k, val)) in labels.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "{k}=\"{}\"", label(val));
+                    }
+                    out.push('}');
+                }
+                let _ = writeln!(out, " {v}");
+            }
         }
         out
     }

@@ -3,7 +3,10 @@
 
 use std::any::Any;
 use std::fmt::Debug;
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,14 +18,81 @@ use crate::config::diag::{Diagnostic, Severity};
 use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
 
+pub mod dk;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
+
+use crate::io::Feeder;
+use crate::point::{Category, Point};
+use crate::stats::{InputStats, Stats};
+use crate::workdir::Workdir;
 
 /// The range protect mode keeps an input's interval in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntervalLimits {
     pub min: Duration,
     pub max: Duration,
+}
+
+/// The type of a field, as the docs show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Int,
+    Uint,
+    Float,
+    Bool,
+    String,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Int => "int",
+            FieldType::Uint => "uint",
+            FieldType::Float => "float",
+            FieldType::Bool => "bool",
+            FieldType::String => "string",
+        }
+    }
+    /// Whether a value has this type.
+    pub fn matches(self, v: &crate::point::Value) -> bool {
+        use crate::point::Value;
+        matches!(
+            (self, v),
+            (FieldType::Int, Value::Int(_))
+                | (FieldType::Uint, Value::Uint(_))
+                | (FieldType::Float, Value::Float(_))
+                | (FieldType::Bool, Value::Bool(_))
+                | (FieldType::String, Value::Str(_))
+        )
+    }
+}
+
+/// A tag an input emits.
+#[derive(Debug, Clone, Copy)]
+pub struct TagSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// A field an input emits.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldType,
+    /// Unit in the original's notation (`percent,percent`, `digital,B`, `time,ms`, `count`, `-`).
+    pub unit: &'static str,
+    pub description: &'static str,
+}
+
+/// A measurement an input emits: the schema its points follow.
+#[derive(Debug, Clone, Copy)]
+pub struct MeasurementSpec {
+    pub name: &'static str,
+    pub category: Category,
+    pub description: &'static str,
+    pub tags: &'static [TagSpec],
+    pub fields: &'static [FieldSpec],
 }
 
 /// What an input is, as data: read by `check-config`, the docs and the samples.
@@ -40,6 +110,8 @@ pub struct InputSpec {
     pub default_enabled: bool,
     /// The allowed interval range under protect mode, when the input has an interval.
     pub interval: Option<IntervalLimits>,
+    /// The measurements it emits.
+    pub measurements: &'static [MeasurementSpec],
 }
 
 /// Problems an input finds in its own options beyond their types (a bad regex, a value out of
@@ -70,6 +142,150 @@ pub trait InputConfig: Debug + Send + Sync + Any {
     /// Semantic checks beyond types.
     fn validate(&self, _v: &mut Validation) {}
     fn as_any(&self) -> &dyn Any;
+    /// A runnable input from these options (called again for every restart after a crash).
+    fn build(&self) -> Result<Box<dyn Input>, InputError>;
+}
+
+/// Why an input stopped or could not start.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error("IO is shut down")]
+    Closed,
+}
+
+impl From<crate::io::Closed> for InputError {
+    fn from(_: crate::io::Closed) -> Self {
+        InputError::Closed
+    }
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A running collector. `run` returns when `ctx.shutdown` fires (Ok), or with an error, which
+/// the supervisor counts as a crash and answers with a restart.
+pub trait Input: Send {
+    fn run(self: Box<Self>, ctx: InputCtx) -> BoxFuture<Result<(), InputError>>;
+}
+
+/// A stop signal.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    rx: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Shutdown {
+    /// A signal and its trigger.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Shutdown) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Shutdown { rx })
+    }
+    pub fn is_set(&self) -> bool {
+        *self.rx.borrow()
+    }
+    /// Completes when the signal fires (or its trigger is dropped).
+    pub async fn wait(&mut self) {
+        while !*self.rx.borrow_and_update() {
+            if self.rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What an input is given to run.
+#[derive(Clone)]
+pub struct InputCtx {
+    pub name: &'static str,
+    pub feeder: Feeder,
+    pub stats: Arc<InputStats>,
+    pub agent_stats: Arc<Stats>,
+    pub shutdown: Shutdown,
+    pub workdir: Workdir,
+    pub hostname: Arc<str>,
+}
+
+/// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
+/// blocking thread, so a slow `/proc` read never stalls other inputs.
+pub trait Collect: Send + 'static {
+    fn collect(&mut self, ctx: &CollectCtx) -> Result<Vec<Point>, String>;
+}
+
+/// What `collect` gets.
+pub struct CollectCtx {
+    /// The tick's timestamp (Unix ns): points without a time get it.
+    pub now_ns: i64,
+    pub agent_stats: Arc<Stats>,
+    pub hostname: Arc<str>,
+}
+
+/// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category).
+pub async fn run_periodic(
+    c: Box<dyn Collect>,
+    interval: Duration,
+    mut ctx: InputCtx,
+) -> Result<(), InputError> {
+    ctx.stats.interval_ns.store(
+        interval.as_nanos() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut c = Some(c);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = ctx.shutdown.wait() => return Ok(()),
+        }
+        let Some(mut collector) = c.take() else {
+            return Ok(());
+        };
+        let cctx = CollectCtx {
+            now_ns: crate::stats::unix_nanos(),
+            agent_stats: ctx.agent_stats.clone(),
+            hostname: ctx.hostname.clone(),
+        };
+        let started = Instant::now();
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = collector.collect(&cctx);
+            (collector, r, cctx.now_ns)
+        })
+        .await;
+        let (collector, result, now_ns) = match joined {
+            Ok(v) => v,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return Ok(()),
+        };
+        c = Some(collector);
+        ctx.stats.record_collect(started.elapsed());
+        match result {
+            Ok(mut points) => {
+                for p in points.iter_mut().filter(|p| p.time == 0) {
+                    p.time = now_ns;
+                }
+                points.sort_by_key(|p| p.category);
+                let mut rest = points;
+                while !rest.is_empty() {
+                    let cat = rest[0].category;
+                    let split = rest
+                        .iter()
+                        .position(|p| p.category != cat)
+                        .unwrap_or(rest.len());
+                    let tail = rest.split_off(split);
+                    ctx.feeder.feed(ctx.name, cat, rest).await?;
+                    rest = tail;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(input = ctx.name, error = %e, "collection failed");
+                ctx.stats.record_error(&e);
+                ctx.agent_stats.record_error(ctx.name, e);
+            }
+        }
+    }
 }
 
 /// Decodes one `[[inputs.NAME]]` table into the input's options.
@@ -185,6 +401,7 @@ pub fn parse_key_path(key: &str) -> Vec<Seg> {
 }
 
 static ENTRIES: &[InputEntry] = &[
+    dk::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -317,13 +317,13 @@ fn env_overrides_apply_and_bad_values_are_errors() {
     // Protect mode off from the environment: no interval adjustment.
     w.write(
         "conf.d/i.conf",
-        "[[inputs.testinput]]\nname = \"x\"\ninterval = \"100ms\"\n",
+        "[[inputs.testinput]]\nname = \"x\"\ninterval = \"10ms\"\n",
     );
     let (_, report) = check(&w, &[]);
     assert!(
         diags(&report)
             .iter()
-            .any(|d| d["message"].as_str().unwrap().contains("raised to 1s"))
+            .any(|d| d["message"].as_str().unwrap().contains("raised to 50ms"))
     );
     let (_, report) = check(&w, &[("ENV_DISABLE_PROTECT_MODE", "true")]);
     assert!(diags(&report).is_empty(), "{report:#}");

@@ -1,0 +1,104 @@
+//! `datakit run`: the agent in the foreground (what the service runs).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use datakit::agent::{self, ConfigFlags, PidFile};
+use datakit::logging::{self, LogTarget};
+
+use crate::cli::Globals;
+
+/// Exit status for a configuration error (sysexits EX_CONFIG), as Vector does.
+const EX_CONFIG: u8 = 78;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Stops cleanly on SIGINT/SIGTERM (every batch delivered or queued on disk); \
+SIGHUP reloads the input configs, restarting only inputs whose options changed.\n\
+Exit status: 0 after a clean stop, 78 on a configuration error, 1 on any other error."
+)]
+pub struct Args {}
+
+pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let flags = ConfigFlags {
+        log: g.log.clone(),
+        log_level: g.log_level.clone(),
+    };
+    let loaded = flags.load(&g.workdir);
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let defaults = matches!(loaded.main_source, datakit::config::MainSource::Missing(_));
+    for d in &loaded.diagnostics {
+        // The missing main config is not a problem for `run`: the banner says defaults apply.
+        let missing_main = defaults
+            && d.location.is_none()
+            && d.file.as_deref() == Some(g.workdir.main_conf().as_path());
+        if !missing_main {
+            eprintln!("{}", d.render(g.color));
+        }
+    }
+    if errors > 0 {
+        eprintln!(
+            "datakit: the configuration has {errors} error(s); fix them (see `datakit check-config`) and start again"
+        );
+        return Ok(ExitCode::from(EX_CONFIG));
+    }
+    agent::create_dirs(&g.workdir)?;
+    let pid = PidFile::acquire(&g.workdir)?;
+    let main = &loaded.main;
+    let target = LogTarget::from_config(
+        &main.logging.log,
+        &g.workdir,
+        main.logging.rotate,
+        main.logging.rotate_backups,
+    );
+    let _guard = logging::init(
+        &target,
+        &main.logging.level,
+        g.color && !main.logging.disable_color,
+    )
+    .with_context(|| format!("cannot open the log {target:?}"))?;
+    agent::install_panic_hook();
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.clamp(1, 2))
+        .max_blocking_threads(64)
+        .thread_name("dk-worker")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let workdir = g.workdir.clone();
+    let no_dataway = main.dataway.urls.is_empty();
+    let log_desc = match &target {
+        LogTarget::Stdout => "stdout".to_string(),
+        LogTarget::File { path, .. } => path.display().to_string(),
+    };
+    let pid_path = pid.path().display().to_string();
+    rt.block_on(agent::run(workdir.clone(), loaded, flags, |summary| {
+        println!(
+            "datakit {} running (pid {}, pid file {pid_path})",
+            datakit::build_info::VERSION,
+            std::process::id()
+        );
+        println!("  workdir: {}", workdir.root().display());
+        if defaults {
+            println!(
+                "  config:  built-in defaults (no {})",
+                workdir.main_conf().display()
+            );
+        } else {
+            println!("  config:  {}", workdir.main_conf().display());
+        }
+        println!("  log:     {log_desc}");
+        println!("  {summary}");
+        if no_dataway {
+            println!(
+                "  no DataWay is configured: set [dataway] urls in {} to send data to Guance",
+                workdir.main_conf().display()
+            );
+        }
+    }))?;
+    drop(rt);
+    drop(pid);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,228 @@
+//! The daemon (`datakit run`): pid file, IO, supervised inputs, signals, reload, shutdown.
+
+pub mod supervisor;
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{self, LoadOptions, Loaded};
+use crate::io::{Io, IoSettings};
+use crate::stats::Stats;
+use crate::workdir::Workdir;
+use supervisor::{Base, Supervisor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(
+        "another datakit (pid {pid}) is running with this workdir (pid file {path}); stop it first, or use another --workdir"
+    )]
+    AlreadyRunning { pid: String, path: PathBuf },
+    #[error("pid file {path}: {source}")]
+    PidFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    Workdir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Io(#[from] crate::io::IoError),
+    #[error("signal handling: {0}")]
+    Signal(std::io::Error),
+}
+
+/// The pid file `<workdir>/.pid`, locked for the life of the process (so a second agent on the
+/// same workdir is refused even if a stale file is left behind) and removed on exit.
+pub struct PidFile {
+    path: PathBuf,
+    _file: File,
+}
+
+impl PidFile {
+    pub fn acquire(workdir: &Workdir) -> Result<PidFile, AgentError> {
+        let path = workdir.root().join(".pid");
+        let err = |source| AgentError::PidFile {
+            path: path.clone(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                return Err(AgentError::AlreadyRunning {
+                    pid: pid.trim().to_string(),
+                    path,
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+        file.set_len(0).map_err(err)?;
+        file.rewind().map_err(err)?;
+        file.write_all(std::process::id().to_string().as_bytes())
+            .map_err(err)?;
+        file.flush().map_err(err)?;
+        Ok(PidFile { path, _file: file })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Creates the workdir layout.
+pub fn create_dirs(w: &Workdir) -> Result<(), AgentError> {
+    for d in [w.conf_d(), w.pipeline(), w.data(), w.cache()] {
+        std::fs::create_dir_all(&d).map_err(|source| AgentError::Workdir { path: d, source })?;
+    }
+    Ok(())
+}
+
+/// How the configuration is (re)loaded: the flags the daemon was started with.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFlags {
+    pub log: Option<String>,
+    pub log_level: Option<String>,
+}
+
+impl ConfigFlags {
+    pub fn load(&self, w: &Workdir) -> Loaded {
+        config::load(
+            w,
+            &LoadOptions {
+                env: &config::load::process_env,
+                log: self.log.clone(),
+                log_level: self.log_level.clone(),
+            },
+        )
+    }
+}
+
+/// Logs panics (the default hook writes to stderr, which a service does not read).
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        tracing::error!(%thread, location = %at, "panic: {msg}");
+    }));
+}
+
+/// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs.
+/// `started` is called once everything runs, with a description for the user.
+pub async fn run(
+    workdir: Workdir,
+    loaded: Loaded,
+    flags: ConfigFlags,
+    started: impl FnOnce(&str),
+) -> Result<(), AgentError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate()).map_err(AgentError::Signal)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(AgentError::Signal)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(AgentError::Signal)?;
+
+    let main = loaded.main.clone();
+    let hostname = crate::host::hostname(&main);
+    let ip = crate::host::primary_ip();
+    let stats = Arc::new(Stats::new());
+    stats.set_hostname(&hostname);
+    let handle = tokio::runtime::Handle::current();
+    stats.set_task_counter(Box::new(move || handle.metrics().num_alive_tasks() as u64));
+
+    let outputs = crate::io::build_outputs(&main, &workdir, &hostname, &stats)?;
+    let descriptions: Vec<String> = outputs.iter().map(|(_, d)| d.clone()).collect();
+    let io = Io::start(
+        IoSettings::from_config(&main, &hostname, &ip),
+        outputs.into_iter().map(|(o, _)| o).collect(),
+        stats.clone(),
+    );
+    let mut sup = Supervisor::new(Base {
+        feeder: io.feeder(),
+        stats: stats.clone(),
+        workdir: workdir.clone(),
+        hostname: hostname.as_str().into(),
+    });
+    let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
+    let summary = format!(
+        "{} input instance(s) [{}]; data goes to {}",
+        names.len(),
+        names.join(", "),
+        descriptions.join(" and ")
+    );
+    for inst in loaded.instances {
+        sup.start(inst);
+    }
+    tracing::info!(version = crate::build_info::VERSION, workdir = %workdir.root().display(), %hostname, "datakit started: {summary}");
+    started(&summary);
+
+    loop {
+        tokio::select! {
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            _ = sighup.recv() => {
+                let l = flags.load(&workdir);
+                if l.has_errors() {
+                    for d in l.diagnostics.iter().filter(|d| d.is_error()) {
+                        tracing::error!("reload: {d}");
+                    }
+                    tracing::error!("SIGHUP: the configuration has errors; keeping the running one");
+                    continue;
+                }
+                if l.main != main {
+                    tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
+                }
+                let r = sup.reload(l.instances).await;
+                tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
+            }
+        }
+    }
+
+    let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));
+    let stop_inputs = tokio::time::timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        sup.shutdown(),
+    );
+    if stop_inputs.await.is_err() {
+        tracing::warn!("inputs did not stop in time");
+    }
+    let report = io.shutdown(deadline).await;
+    if report.complete {
+        tracing::info!("datakit stopped: every batch delivered or queued");
+    } else {
+        tracing::warn!(
+            "datakit stopped at the shutdown timeout; batches still in flight were not delivered"
+        );
+    }
+    Ok(())
+}

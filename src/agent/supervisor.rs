@@ -1,0 +1,244 @@
+//! The supervisor: every input instance runs as its own task; a panic or an error is caught,
+//! logged with the input's name, counted, and answered with a restart after a backoff; after
+//! [`MAX_CRASHES`] crashes the instance stays stopped and is marked so in the stats.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::InputInstance;
+use crate::inputs::{InputConfig, InputCtx, InputEntry, InputError, Shutdown};
+use crate::io::Feeder;
+use crate::stats::{InputState, Stats};
+use crate::workdir::Workdir;
+
+/// Crashes after which an instance is left stopped (the original's limit).
+pub const MAX_CRASHES: u32 = 6;
+/// How long a stopping input may take before its task is aborted.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What every input gets, whatever it is.
+#[derive(Clone)]
+pub struct Base {
+    pub feeder: Feeder,
+    pub stats: Arc<Stats>,
+    pub workdir: Workdir,
+    pub hostname: Arc<str>,
+}
+
+struct Running {
+    name: &'static str,
+    fingerprint: u64,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// The running input instances.
+pub struct Supervisor {
+    base: Base,
+    running: Vec<Running>,
+    first_backoff: Duration,
+}
+
+/// What a reload changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReloadReport {
+    pub started: Vec<&'static str>,
+    pub stopped: Vec<&'static str>,
+    pub kept: usize,
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+impl Supervisor {
+    pub fn new(base: Base) -> Supervisor {
+        Supervisor {
+            base,
+            running: Vec::new(),
+            first_backoff: Duration::from_secs(1),
+        }
+    }
+
+    /// Restarts wait `d`, doubling up to a minute (tests use a short one).
+    pub fn with_first_backoff(mut self, d: Duration) -> Self {
+        self.first_backoff = d;
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Starts one instance under supervision.
+    pub fn start(&mut self, inst: InputInstance) {
+        let (stop, shutdown) = Shutdown::new();
+        let name = inst.entry.spec.name;
+        let istats = self.base.stats.input(name);
+        istats.instances.fetch_add(1, Relaxed);
+        istats.set_state(InputState::Starting);
+        if let Some(iv) = inst.config.interval() {
+            istats
+                .interval_ns
+                .store(iv.get().as_nanos() as u64, Relaxed);
+        }
+        let ctx = InputCtx {
+            name,
+            feeder: self.base.feeder.clone(),
+            stats: istats,
+            agent_stats: self.base.stats.clone(),
+            shutdown,
+            workdir: self.base.workdir.clone(),
+            hostname: self.base.hostname.clone(),
+        };
+        let task = tokio::spawn(supervise(inst.entry, inst.config, ctx, self.first_backoff));
+        self.running.push(Running {
+            name,
+            fingerprint: inst.fingerprint,
+            stop,
+            task,
+        });
+    }
+
+    async fn stop_indices(&mut self, mut idx: Vec<usize>) -> Vec<&'static str> {
+        idx.sort_unstable();
+        let mut stopping = Vec::new();
+        for i in idx.into_iter().rev() {
+            let r = self.running.remove(i);
+            let _ = r.stop.send(true);
+            stopping.push(r);
+        }
+        let mut names = Vec::new();
+        for r in stopping {
+            // The supervising task waits STOP_GRACE for the input, then aborts it.
+            let _ = tokio::time::timeout(STOP_GRACE + Duration::from_secs(1), r.task).await;
+            let s = self.base.stats.input(r.name);
+            s.instances.fetch_sub(1, Relaxed);
+            names.push(r.name);
+        }
+        names
+    }
+
+    /// Brings the running set to `wanted`: instances whose options did not change keep running.
+    pub async fn reload(&mut self, wanted: Vec<InputInstance>) -> ReloadReport {
+        let mut keep = vec![false; self.running.len()];
+        let mut to_start = Vec::new();
+        for inst in wanted {
+            let found = self.running.iter().enumerate().find(|(i, r)| {
+                !keep[*i] && r.name == inst.entry.spec.name && r.fingerprint == inst.fingerprint
+            });
+            match found {
+                Some((i, _)) => keep[i] = true,
+                None => to_start.push(inst),
+            }
+        }
+        let stop: Vec<usize> = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !**k)
+            .map(|(i, _)| i)
+            .collect();
+        let kept = keep.iter().filter(|k| **k).count();
+        let stopped = self.stop_indices(stop).await;
+        let started = to_start.iter().map(|i| i.entry.spec.name).collect();
+        for inst in to_start {
+            self.start(inst);
+        }
+        ReloadReport {
+            started,
+            stopped,
+            kept,
+        }
+    }
+
+    /// Stops every instance.
+    pub async fn shutdown(mut self) {
+        let all = (0..self.running.len()).collect();
+        self.stop_indices(all).await;
+    }
+}
+
+async fn supervise(
+    entry: &'static InputEntry,
+    config: Box<dyn InputConfig>,
+    ctx: InputCtx,
+    first_backoff: Duration,
+) {
+    let name = entry.spec.name;
+    let stats = ctx.stats.clone();
+    let mut stop = ctx.shutdown.clone();
+    let mut crashes = 0u32;
+    let mut backoff = first_backoff;
+    loop {
+        let input = match config.build() {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!(input = name, error = %e, "input cannot start; stopped");
+                stats.record_error(e.to_string());
+                ctx.agent_stats.record_error(name, e.to_string());
+                stats.set_state(InputState::Stopped);
+                return;
+            }
+        };
+        stats.set_state(InputState::Running);
+        let mut task = tokio::spawn(input.run(ctx.clone()));
+        let result = tokio::select! {
+            r = &mut task => r,
+            _ = stop.wait() => {
+                if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                    tracing::warn!(input = name, "input did not stop within {STOP_GRACE:?}; aborted");
+                    task.abort();
+                }
+                stats.set_state(InputState::Exited);
+                return;
+            }
+        };
+        let why = match result {
+            Ok(Ok(())) | Ok(Err(InputError::Closed)) => {
+                stats.set_state(InputState::Exited);
+                return;
+            }
+            Ok(Err(e)) => format!("error: {e}"),
+            Err(j) if j.is_panic() => format!("panic: {}", panic_message(j.into_panic())),
+            Err(_) => {
+                stats.set_state(InputState::Exited);
+                return;
+            }
+        };
+        crashes += 1;
+        stats.crashes.fetch_add(1, Relaxed);
+        stats.record_error(why.clone());
+        ctx.agent_stats
+            .record_error(name, format!("crashed ({why})"));
+        if crashes >= MAX_CRASHES {
+            tracing::error!(input = name, crashes, last = %why, "input crashed {MAX_CRASHES} times; stopped until the agent restarts");
+            stats.set_state(InputState::Stopped);
+            return;
+        }
+        tracing::warn!(input = name, crashes, %why, restart_in = ?backoff, "input crashed; restarting");
+        stats.set_state(InputState::Restarting);
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.wait() => {
+                stats.set_state(InputState::Exited);
+                return;
+            }
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,393 @@
+//! A fake DataWay for end-to-end tests. It checks what the real one checks — the write path
+//! and category, the workspace token, the content type, gzip, that the body decodes and that
+//! `X-Points` matches it — and records every point it accepts, with when and from whom.
+//! Its answers can be scripted (status codes) to test outages.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+/// DataWay's point.proto, as far as the agent uses it.
+pub mod pb {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PbPoints {
+        #[prost(message, repeated, tag = "1")]
+        pub arr: Vec<PbPoint>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PbPoint {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(message, repeated, tag = "2")]
+        pub fields: Vec<Field>,
+        #[prost(int64, tag = "3")]
+        pub time: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Field {
+        #[prost(string, tag = "1")]
+        pub key: String,
+        #[prost(bool, tag = "8")]
+        pub is_tag: bool,
+        #[prost(oneof = "Val", tags = "2, 3, 4, 5, 6, 11")]
+        pub val: Option<Val>,
+    }
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub enum Val {
+        #[prost(int64, tag = "2")]
+        I(i64),
+        #[prost(uint64, tag = "3")]
+        U(u64),
+        #[prost(double, tag = "4")]
+        F(f64),
+        #[prost(bool, tag = "5")]
+        B(bool),
+        #[prost(bytes, tag = "6")]
+        D(Vec<u8>),
+        #[prost(string, tag = "11")]
+        S(String),
+    }
+}
+
+/// A decoded field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    I(i64),
+    U(u64),
+    F(f64),
+    B(bool),
+    S(String),
+    D(Vec<u8>),
+}
+
+impl Val {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Val::I(v) => Some(*v),
+            Val::U(v) => i64::try_from(*v).ok(),
+            Val::F(v) => Some(*v as i64),
+            _ => None,
+        }
+    }
+}
+
+/// A point as DataWay received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub category: String,
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, Val>,
+    pub time: i64,
+    /// When it arrived (for "who sent what when" checks).
+    #[allow(dead_code)]
+    pub at: Instant,
+    pub user_agent: String,
+    pub replay: bool,
+}
+
+const CATEGORIES: &[&str] = &[
+    "metric",
+    "network",
+    "keyevent",
+    "object",
+    "custom_object",
+    "logging",
+    "tracing",
+    "rum",
+    "security",
+    "profiling",
+    "dialtesting",
+    "object_change",
+];
+
+struct Inner {
+    token: String,
+    status: AtomicU16,
+    points: Mutex<Vec<Received>>,
+    violations: Mutex<Vec<String>>,
+    requests: Mutex<Vec<(String, u16)>>,
+}
+
+/// The fake server; stops when dropped.
+pub struct FakeDataway {
+    pub addr: SocketAddr,
+    inner: Arc<Inner>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn decode_lp(
+    body: &str,
+) -> Result<Vec<(String, BTreeMap<String, String>, BTreeMap<String, Val>, i64)>, String> {
+    // Enough of line protocol for what the agent emits (no escapes inside keys in tests).
+    let mut out = Vec::new();
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.splitn(3, ' ');
+        let head = parts.next().ok_or("empty line")?;
+        let fields = parts.next().ok_or_else(|| format!("no fields: {line}"))?;
+        let time = parts
+            .next()
+            .map(|t| t.parse::<i64>().map_err(|e| e.to_string()))
+            .transpose()?
+            .unwrap_or(0);
+        let mut hs = head.split(',');
+        let name = hs.next().ok_or("no measurement")?.to_string();
+        let tags = hs
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .ok_or(format!("bad tag {kv}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut fm = BTreeMap::new();
+        for kv in fields.split(',') {
+            let (k, v) = kv.split_once('=').ok_or(format!("bad field {kv}"))?;
+            let val = if let Some(i) = v.strip_suffix('i') {
+                Val::I(i.parse().map_err(|_| format!("bad int {v}"))?)
+            } else if let Some(u) = v.strip_suffix('u') {
+                Val::U(u.parse().map_err(|_| format!("bad uint {v}"))?)
+            } else if v == "true" || v == "false" {
+                Val::B(v == "true")
+            } else if v.starts_with('"') {
+                Val::S(v.trim_matches('"').to_string())
+            } else {
+                Val::F(v.parse().map_err(|_| format!("bad float {v}"))?)
+            };
+            fm.insert(k.to_string(), val);
+        }
+        out.push((name, tags, fm, time));
+    }
+    Ok(out)
+}
+
+async fn write(
+    State(inner): State<Arc<Inner>>,
+    Path(category): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let bad = |inner: &Inner, what: String| {
+        inner.violations.lock().unwrap().push(what.clone());
+        (
+            StatusCode::BAD_REQUEST,
+            format!("{{\"error_code\":\"dataway.badRequest\",\"message\":{what:?}}}"),
+        )
+    };
+    let status = inner.status.load(Relaxed);
+    inner
+        .requests
+        .lock()
+        .unwrap()
+        .push((category.clone(), status));
+    if !CATEGORIES.contains(&category.as_str()) {
+        return bad(&inner, format!("unknown category {category}"));
+    }
+    let token = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .unwrap_or("");
+    if token != inner.token {
+        inner
+            .violations
+            .lock()
+            .unwrap()
+            .push(format!("bad token {token:?}"));
+        return (
+            StatusCode::UNAUTHORIZED,
+            "{\"error_code\":\"kodo.tokenNotFound\"}".into(),
+        );
+    }
+    if status != 200 {
+        return (
+            StatusCode::from_u16(status).unwrap(),
+            "{\"error_code\":\"scripted\"}".into(),
+        );
+    }
+    let h = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let raw = if h("content-encoding") == "gzip" {
+        let mut d = flate2::read::GzDecoder::new(&body[..]);
+        let mut v = Vec::new();
+        if let Err(e) = d.read_to_end(&mut v) {
+            return bad(&inner, format!("bad gzip: {e}"));
+        }
+        v
+    } else {
+        body.to_vec()
+    };
+    let ctype = h("content-type");
+    let decoded = if ctype.starts_with("application/protobuf") {
+        use prost::Message;
+        match pb::PbPoints::decode(&raw[..]) {
+            Ok(p) => p
+                .arr
+                .into_iter()
+                .map(|p| {
+                    let mut tags = BTreeMap::new();
+                    let mut fields = BTreeMap::new();
+                    for f in p.fields {
+                        let v = match f.val {
+                            Some(pb::Val::I(v)) => Val::I(v),
+                            Some(pb::Val::U(v)) => Val::U(v),
+                            Some(pb::Val::F(v)) => Val::F(v),
+                            Some(pb::Val::B(v)) => Val::B(v),
+                            Some(pb::Val::S(v)) => Val::S(v),
+                            Some(pb::Val::D(v)) => Val::D(v),
+                            None => continue,
+                        };
+                        if f.is_tag {
+                            if let Val::S(s) = v {
+                                tags.insert(f.key, s);
+                            }
+                        } else {
+                            fields.insert(f.key, v);
+                        }
+                    }
+                    (p.name, tags, fields, p.time)
+                })
+                .collect::<Vec<_>>(),
+            Err(e) => return bad(&inner, format!("bad protobuf: {e}")),
+        }
+    } else if ctype.starts_with("application/line-protocol") {
+        match decode_lp(&String::from_utf8_lossy(&raw)) {
+            Ok(v) => v,
+            Err(e) => return bad(&inner, format!("bad line protocol: {e}")),
+        }
+    } else {
+        return bad(&inner, format!("unsupported content type {ctype:?}"));
+    };
+    if h("x-points") != decoded.len().to_string() {
+        inner.violations.lock().unwrap().push(format!(
+            "X-Points {} but {} points",
+            h("x-points"),
+            decoded.len()
+        ));
+    }
+    let at = Instant::now();
+    let ua = h("user-agent");
+    let replay = h("x-fail-cache-retry") == "1";
+    let mut pts = inner.points.lock().unwrap();
+    for (name, tags, fields, time) in decoded {
+        pts.push(Received {
+            category: category.clone(),
+            name,
+            tags,
+            fields,
+            time,
+            at,
+            user_agent: ua.clone(),
+            replay,
+        });
+    }
+    (StatusCode::OK, "{}".into())
+}
+
+impl FakeDataway {
+    /// Starts on a free loopback port with workspace token `token`.
+    pub fn start(token: &str) -> FakeDataway {
+        let inner = Arc::new(Inner {
+            token: token.to_string(),
+            status: AtomicU16::new(200),
+            points: Mutex::new(Vec::new()),
+            violations: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let state = inner.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = Router::new()
+                    .route("/v1/write/{category}", post(write))
+                    .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+                    .with_state(state);
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(l.local_addr().unwrap()).unwrap();
+                axum::serve(l, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("fake DataWay started");
+        FakeDataway {
+            addr,
+            inner,
+            _stop: stop_tx,
+        }
+    }
+
+    /// The URL to put in `[dataway] urls`.
+    pub fn url(&self) -> String {
+        format!("http://{}?token={}", self.addr, self.inner.token)
+    }
+
+    /// Answer writes with `status` from now on (200 = accept).
+    pub fn set_status(&self, status: u16) {
+        self.inner.status.store(status, Relaxed);
+    }
+
+    pub fn points(&self) -> Vec<Received> {
+        self.inner.points.lock().unwrap().clone()
+    }
+
+    pub fn points_named(&self, name: &str) -> Vec<Received> {
+        self.points()
+            .into_iter()
+            .filter(|p| p.name == name)
+            .collect()
+    }
+
+    /// Protocol violations seen (a correct agent causes none).
+    pub fn violations(&self) -> Vec<String> {
+        self.inner.violations.lock().unwrap().clone()
+    }
+
+    /// (category, status answered) of every write request.
+    pub fn requests(&self) -> Vec<(String, u16)> {
+        self.inner.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until `cond` holds on the received points, or panics after `timeout`.
+    pub fn wait_for(&self, timeout: Duration, what: &str, cond: impl Fn(&[Received]) -> bool) {
+        let t0 = Instant::now();
+        loop {
+            let snapshot = self.points();
+            if cond(&snapshot) {
+                return;
+            }
+            if t0.elapsed() > timeout {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; violations: {:?}",
+                    self.violations()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
