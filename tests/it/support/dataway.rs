@@ -125,9 +125,10 @@ pub struct FakeDataway {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-fn decode_lp(
-    body: &str,
-) -> Result<Vec<(String, BTreeMap<String, String>, BTreeMap<String, Val>, i64)>, String> {
+/// A decoded point: name, tags, fields, time.
+type Decoded = (String, BTreeMap<String, String>, BTreeMap<String, Val>, i64);
+
+fn decode_lp(body: &str) -> Result<Vec<Decoded>, String> {
     // Enough of line protocol for what the agent emits (no escapes inside keys in tests).
     let mut out = Vec::new();
     for line in body.lines().filter(|l| !l.trim().is_empty()) {
