@@ -62,11 +62,13 @@ impl InputConfig for DkConfig {
         self.interval = interval;
     }
     fn validate(&self, v: &mut Validation) {
-        if let Err((i, e)) = compile(&self.metric_name_filter) {
-            v.error(
-                &format!("metric_name_filter[{i}]"),
-                format!("invalid regular expression: {e}"),
-            );
+        for (i, f) in self.metric_name_filter.iter().enumerate() {
+            if let Err(e) = crate::config::validate::check_regex(f) {
+                v.error(
+                    &format!("metric_name_filter[{i}]"),
+                    format!("invalid regular expression: {e}"),
+                );
+            }
         }
     }
     fn as_any(&self) -> &dyn Any {
