@@ -98,7 +98,8 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             );
         }
     }))?;
-    drop(rt);
+    // Threads of a blocked input must not keep the process alive.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
     drop(pid);
     Ok(ExitCode::SUCCESS)
 }

@@ -226,3 +226,6 @@ pub async fn run(
     }
     Ok(())
 }
+
+#[cfg(all(test, feature = "test-inputs"))]
+mod tests;

@@ -109,7 +109,7 @@ fn point(name: &str, seq: i64, tags: &BTreeMap<String, String>) -> Point {
 }
 
 impl Collect for TestCollector {
-    fn collect(&mut self, _ctx: &CollectCtx) -> Result<Vec<Point>, String> {
+    fn collect(&mut self, ctx: &CollectCtx) -> Result<Vec<Point>, String> {
         self.ticks += 1;
         if self.cfg.panic_after == self.ticks {
             panic!("test input `{}` panics as configured", self.cfg.name);
@@ -123,10 +123,14 @@ impl Collect for TestCollector {
         if self.cfg.block {
             std::thread::sleep(Duration::from_secs(24 * 3600));
         }
+        // One nanosecond apart: points of one series with equal timestamps overwrite each other
+        // in time-series stores.
         let pts = (0..self.cfg.points_per_tick)
-            .map(|_| {
+            .map(|i| {
                 self.seq += 1;
-                point(&self.cfg.name, self.seq, &self.cfg.tags)
+                let mut p = point(&self.cfg.name, self.seq, &self.cfg.tags);
+                p.time = ctx.now_ns + i64::from(i);
+                p
             })
             .collect();
         Ok(pts)

@@ -7,3 +7,4 @@ mod check_config;
 mod cli;
 mod generated;
 mod run;
+mod sinks;

@@ -181,3 +181,5 @@ impl Drop for Agent {
         }
     }
 }
+
+pub mod servers;

@@ -1,0 +1,162 @@
+//! Real servers from Debian packages, started on free loopback ports in temporary directories
+//! and stopped when dropped. `tests/run` installs the packages.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Panics with a clear message when a test's server is not installed.
+pub fn require(bin: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).exists()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{bin}` is not installed: run the README's test command (tests/run), which installs the Debian package `{package}`"
+    );
+}
+
+/// A server process, killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET `url`; the status and body, or `None` when nothing answers.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let mut r = agent.get(url).call().ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.body_mut().read_to_string().unwrap_or_default()))
+}
+
+/// POST `body` to `url`; the status and body.
+pub fn http_post(url: &str, body: &str) -> Option<(u16, String)> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let mut r = agent.post(url).send(body).ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.body_mut().read_to_string().unwrap_or_default()))
+}
+
+fn wait_ready(url: &str, ok: impl Fn(u16) -> bool, child: &mut Child, log: &Path) {
+    let t0 = Instant::now();
+    loop {
+        if let Some((s, _)) = http_get(url)
+            && ok(s)
+        {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "server exited ({st}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "server at {url} not ready: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// InfluxDB 1.x (Debian `influxdb`).
+pub fn influxdb() -> Server {
+    require("influxd", "influxdb");
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rpc) = (free_port(), free_port());
+    let d = dir.path().display();
+    let conf = dir.path().join("influxdb.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n\
+             [meta]\n  dir = \"{d}/meta\"\n[data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n\
+             [http]\n  bind-address = \"127.0.0.1:{http}\"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n\
+             [continuous_queries]\n  enabled = false\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("influxd.log");
+    let mut child = Command::new("influxd")
+        .arg("-config")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start influxd");
+    wait_ready(
+        &format!("http://127.0.0.1:{http}/ping"),
+        |s| s == 204,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port: http,
+        _dir: dir,
+    }
+}
+
+/// VictoriaMetrics single-node (Debian `victoria-metrics`).
+pub fn victoria_metrics() -> Server {
+    require("victoria-metrics", "victoria-metrics");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("vm.log");
+    let mut child = Command::new("victoria-metrics")
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg(format!(
+            "-storageDataPath={}",
+            dir.path().join("data").display()
+        ))
+        .arg("-search.latencyOffset=0s")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start victoria-metrics");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/health"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
