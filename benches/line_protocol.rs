@@ -7,16 +7,88 @@
 //!   quotes, 2 int fields, timestamp), about 260 bytes a line.
 //!
 //! Run: `cargo bench --bench line_protocol` (figures in BENCHMARKS.md). Throughput is
-//! reported in elements = points.
+//! reported in elements = points. Every benchmark runs twice: `wall/…` measures elapsed time,
+//! `cpu/…` the CPU time of the benchmark thread (`CLOCK_THREAD_CPUTIME_ID`), which is what a
+//! "per core" figure means on a machine shared with other work.
 
 use std::hint::black_box;
 
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datakit::point::lp::{self, DecodeOptions, Encoder, Lines, PointRef, Precision};
 use datakit::point::{Point, Value};
 use influxdb_line_protocol::LineProtocolBuilder;
 
 const N: usize = 1000;
+
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpu;
+
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (d, unit) = if typical < 1e3 {
+            (1.0, "ns cpu")
+        } else if typical < 1e6 {
+            (1e3, "µs cpu")
+        } else {
+            (1e6, "ms cpu")
+        };
+        values.iter_mut().for_each(|v| *v /= d);
+        unit
+    }
+    fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
+        let n = match t {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n,
+            _ => 1,
+        } as f64;
+        let per_s = n * 1e9 / typical;
+        let (d, unit) = if per_s < 1e6 {
+            (1e3, "Kelem/s/core")
+        } else {
+            (1e6, "Melem/s/core")
+        };
+        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / d);
+        unit
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
 
 fn metric_body() -> String {
     let mut s = String::new();
@@ -58,7 +130,7 @@ fn logging_body() -> String {
     s
 }
 
-fn decode_benches(c: &mut Criterion, name: &str, body: &str) {
+fn decode_benches<M: Measurement>(c: &mut Criterion<M>, clock: &str, name: &str, body: &str) {
     // Sanity: every reader takes every line.
     assert_eq!(
         Lines::new(body.as_bytes(), Precision::Nanosecond, 0)
@@ -72,7 +144,7 @@ fn decode_benches(c: &mut Criterion, name: &str, body: &str) {
             .count(),
         N
     );
-    let mut g = c.benchmark_group(format!("decode/{name}"));
+    let mut g = c.benchmark_group(format!("{clock}/decode/{name}"));
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("ours_borrowed", |b| {
         let mut p = PointRef::default();
@@ -138,11 +210,11 @@ fn iox_encode(points: &[Point], buf: Vec<u8>) -> Vec<u8> {
     b.build()
 }
 
-fn encode_benches(c: &mut Criterion, name: &str, body: &str) {
+fn encode_benches<M: Measurement>(c: &mut Criterion<M>, clock: &str, name: &str, body: &str) {
     let points = lp::decode(body.as_bytes(), &DecodeOptions::default())
         .unwrap()
         .points;
-    let mut g = c.benchmark_group(format!("encode/{name}"));
+    let mut g = c.benchmark_group(format!("{clock}/encode/{name}"));
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("ours_unsorted", |b| {
         let mut enc = Encoder::new().sorted(false);
@@ -175,9 +247,17 @@ fn encode_benches(c: &mut Criterion, name: &str, body: &str) {
     g.finish();
 }
 
-fn benches(c: &mut Criterion) {
+fn all<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     let metric = metric_body();
     let logging = logging_body();
+    decode_benches(c, clock, "metric", &metric);
+    decode_benches(c, clock, "logging", &logging);
+    encode_benches(c, clock, "metric", &metric);
+    encode_benches(c, clock, "logging", &logging);
+}
+
+fn wall(c: &mut Criterion) {
+    let (metric, logging) = (metric_body(), logging_body());
     eprintln!(
         "metric body: {} bytes ({} per line); logging body: {} bytes ({} per line)",
         metric.len(),
@@ -185,11 +265,17 @@ fn benches(c: &mut Criterion) {
         logging.len(),
         logging.len() / N
     );
-    decode_benches(c, "metric", &metric);
-    decode_benches(c, "logging", &logging);
-    encode_benches(c, "metric", &metric);
-    encode_benches(c, "logging", &logging);
+    all(c, "wall");
 }
 
-criterion_group!(lp_benches, benches);
-criterion_main!(lp_benches);
+fn cpu(c: &mut Criterion<ThreadCpu>) {
+    all(c, "cpu");
+}
+
+criterion_group!(wall_clock, wall);
+criterion_group! {
+    name = cpu_time;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = cpu
+}
+criterion_main!(wall_clock, cpu_time);

@@ -928,11 +928,15 @@ impl<'a> Parser<'a> {
                     let (v, e) = self.array_value(i)?;
                     (ValueRef::Array(v), e, ParseErrorKind::InvalidArray)
                 }
-                _ => {
-                    let e = token_end(b, i, STOP_NUM);
-                    let v = scalar(&b[i..e]).map_err(|(off, kind)| PErr { pos: i + off, kind })?;
-                    (v, e, ParseErrorKind::InvalidFieldFormat)
-                }
+                _ => match fast_number(b, i) {
+                    Some((v, e)) => (v, e, ParseErrorKind::InvalidFieldFormat),
+                    None => {
+                        let e = token_end(b, i, STOP_NUM);
+                        let v =
+                            scalar(&b[i..e]).map_err(|(off, kind)| PErr { pos: i + off, kind })?;
+                        (v, e, ParseErrorKind::InvalidFieldFormat)
+                    }
+                },
             };
             i = end;
             self.add_field(out, key, value, tag_mask, &mut field_mask);
@@ -1100,6 +1104,59 @@ fn token_end(b: &[u8], mut i: usize, mask: u8) -> usize {
     }
 }
 
+/// One pass over the common numbers: `-?\d{1,18}(\.\d*)?` as a float (exact fast path only),
+/// `-?\d{1,18}i`, `\d{1,18}u`, each followed by a value terminator. `None` sends the value to
+/// the full (two-pass) parser, which also produces the errors.
+#[inline(always)]
+fn fast_number(b: &[u8], start: usize) -> Option<(ValueRef<'static>, usize)> {
+    let n = b.len();
+    let mut i = start;
+    let neg = b[i] == b'-';
+    if neg {
+        i += 1;
+    }
+    let ds = i;
+    let mut mant: u64 = 0;
+    while i < n && b[i].is_ascii_digit() {
+        mant = mant.wrapping_mul(10).wrapping_add((b[i] - b'0') as u64);
+        i += 1;
+    }
+    let int_digits = i - ds;
+    if int_digits == 0 || int_digits > 18 {
+        return None;
+    }
+    let terminated = |j: usize| j >= n || matches!(b[j], b',' | b' ' | b'\n') || is_eol(b, j);
+    if i < n {
+        match b[i] {
+            b'i' if terminated(i + 1) => {
+                let v = mant as i64;
+                return Some((ValueRef::Int(if neg { -v } else { v }), i + 1));
+            }
+            b'u' if !neg && terminated(i + 1) => return Some((ValueRef::Uint(mant), i + 1)),
+            b'.' => {
+                i += 1;
+                let fs = i;
+                while i < n && b[i].is_ascii_digit() {
+                    mant = mant.wrapping_mul(10).wrapping_add((b[i] - b'0') as u64);
+                    i += 1;
+                }
+                let frac = i - fs;
+                if int_digits + frac > 18 || frac > 22 || !terminated(i) || mant > (1 << 53) {
+                    return None;
+                }
+                let v = mant as f64 / float::POW10[frac];
+                return Some((ValueRef::Float(if neg { -v } else { v }), i));
+            }
+            _ => {}
+        }
+    }
+    if !terminated(i) || mant > (1 << 53) {
+        return None;
+    }
+    let v = mant as f64;
+    Some((ValueRef::Float(if neg { -v } else { v }), i))
+}
+
 /// A number or boolean token; the error carries the offset in the token.
 #[inline]
 fn scalar(tok: &[u8]) -> Result<ValueRef<'static>, (usize, ParseErrorKind)> {
@@ -1125,8 +1182,17 @@ fn parse_i64(d: &[u8]) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
+    // 18 digits cannot overflow; only the rest needs checked arithmetic.
+    let (head, tail) = digits.split_at(digits.len().min(18));
     let mut v: u64 = 0;
-    for &c in digits {
+    for &c in head {
+        let x = c.wrapping_sub(b'0');
+        if x > 9 {
+            return None;
+        }
+        v = v * 10 + x as u64;
+    }
+    for &c in tail {
         let x = c.wrapping_sub(b'0');
         if x > 9 {
             return None;

@@ -7,7 +7,7 @@
 
 use super::ParseErrorKind;
 
-const POW10: [f64; 23] = [
+pub(super) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
@@ -88,6 +88,9 @@ pub(super) fn parse(tok: &[u8]) -> Result<f64, (usize, ParseErrorKind)> {
 /// Appends `v` (finite) as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
 #[inline]
 pub fn write(v: f64, out: &mut Vec<u8>) {
+    if write_short(v, out) {
+        return;
+    }
     let mut buf = ryu::Buffer::new();
     let s = buf.format_finite(v).as_bytes();
     let Some(e) = memchr::memchr(b'e', s) else {
@@ -128,6 +131,44 @@ pub fn write(v: f64, out: &mut Vec<u8>) {
     }
 }
 
+/// The common metric case without Ryu: `|v| < 2^33` with at most 6 decimals. Then `v * 1e6`
+/// is an integer M below 2^53 and `M / 1e6` (one correctly rounded division) reads back as
+/// `v`; as the gap between two 6-decimal numbers (1e-6) exceeds the spacing of doubles there
+/// (at most 2^-20), M/10^6 is the only decimal of at most 6 decimals that reads back as `v`,
+/// hence also the shortest one.
+#[inline]
+fn write_short(v: f64, out: &mut Vec<u8>) -> bool {
+    let a = v.abs();
+    // Also false for NaN (callers pass finite values).
+    if a.is_nan() || a >= 8_589_934_592.0 {
+        return false;
+    }
+    let m = a * 1e6;
+    let mi = m as u64;
+    if mi as f64 != m || (mi as f64) / 1e6 != a {
+        return false;
+    }
+    if v.is_sign_negative() {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(mi / 1_000_000).as_bytes());
+    let mut frac = mi % 1_000_000;
+    if frac != 0 {
+        let mut digits = [b'0'; 7];
+        digits[0] = b'.';
+        for d in digits[1..].iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        let mut end = 7;
+        while digits[end - 1] == b'0' {
+            end -= 1;
+        }
+        out.extend_from_slice(&digits[..end]);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +199,14 @@ mod tests {
             (-9223372036854775808.0, "-9223372036854776000"),
             // An exact tie between two shortest forms: Go (and Ryu) pick the even digit.
             (-276_139_275_799_859.62, "-276139275799859.62"),
+            (12.517, "12.517"),
+            (-0.07, "-0.07"),
+            (0.000001, "0.000001"),
+            (0.0000001, "0.0000001"),
+            (8589934591.5, "8589934591.5"),
+            (8589934592.5, "8589934592.5"),
+            (1.0000005, "1.0000005"),
+            (123456.123456, "123456.123456"),
         ] {
             assert_eq!(fmt(v), want, "{v:e}");
         }
