@@ -141,8 +141,29 @@ fn len_field_size(tag_len: usize, len: usize) -> usize {
     tag_len + varint_len(len as u64) + len
 }
 
+/// Arrays (DataKit's line-protocol extension) travel in protobuf as their JSON text in the
+/// string field: the original wraps them in a `google.protobuf.Any`, whose schema DataWay does
+/// not publish; a string keeps the values readable instead of dropping them.
+fn array_json(items: &[Value]) -> String {
+    fn one(v: &Value) -> serde_json::Value {
+        match v {
+            Value::Int(i) => (*i).into(),
+            Value::Uint(u) => (*u).into(),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            Value::Bool(b) => (*b).into(),
+            Value::Str(s) => s.clone().into(),
+            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
+            Value::Array(a) => a.iter().map(one).collect::<Vec<_>>().into(),
+        }
+    }
+    serde_json::Value::Array(items.iter().map(one).collect()).to_string()
+}
+
 fn pb_value_size(v: &Value) -> usize {
     match v {
+        Value::Array(a) => len_field_size(1, array_json(a).len()),
         Value::Int(i) => 1 + varint_len(*i as u64),
         Value::Uint(u) => 1 + varint_len(*u),
         Value::Float(_) => 1 + 8,
@@ -154,6 +175,12 @@ fn pb_value_size(v: &Value) -> usize {
 
 fn pb_put_value(out: &mut Vec<u8>, v: &Value) {
     match v {
+        Value::Array(a) => {
+            let s = array_json(a);
+            out.push(0x5a);
+            put_varint(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        }
         Value::Int(i) => {
             out.push(0x10);
             put_varint(out, *i as u64);
@@ -234,12 +261,6 @@ pub fn pb_append_point(out: &mut Vec<u8>, p: &Point) {
     }
 }
 
-/// Appends `p` in line protocol with a trailing newline; false (nothing written) for a point
-/// line protocol cannot carry (no fields left after dropping NaN/±Inf floats).
-pub fn lp_append_point(out: &mut Vec<u8>, p: &Point) -> bool {
-    super::lp_tmp::append(out, p)
-}
-
 /// Encodes points into bodies of at most `max_raw` bytes each (before gzip). A point that alone
 /// exceeds `max_raw` is left out and counted in the returned `too_large`.
 pub struct BodyBuilder {
@@ -267,17 +288,23 @@ impl BodyBuilder {
         let mut buf: Vec<u8> = Vec::with_capacity(self.max_raw.min(1 << 20));
         let mut n: u32 = 0;
         let mut one = Vec::new();
+        let mut lp = crate::point::Encoder::new();
         for p in points {
-            one.clear();
-            match self.encoding {
-                Encoding::Protobuf => pb_append_point(&mut one, p),
+            let one: &[u8] = match self.encoding {
+                Encoding::Protobuf => {
+                    one.clear();
+                    pb_append_point(&mut one, p);
+                    &one
+                }
                 Encoding::LineProtocol => {
-                    if !lp_append_point(&mut one, p) {
+                    lp.clear();
+                    if lp.encode(p).is_err() {
                         enc.unencodable += 1;
                         continue;
                     }
+                    lp.as_bytes()
                 }
-            }
+            };
             if one.len() > self.max_raw {
                 enc.too_large += 1;
                 continue;
@@ -287,7 +314,7 @@ impl BodyBuilder {
                 buf.clear();
                 n = 0;
             }
-            buf.extend_from_slice(&one);
+            buf.extend_from_slice(one);
             n += 1;
         }
         if n > 0 {

@@ -11,7 +11,6 @@
 
 pub mod body;
 pub mod diskq;
-mod lp_tmp;
 pub mod output;
 pub mod sinks;
 

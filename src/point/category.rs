@@ -20,11 +20,13 @@ pub enum Category {
     DialTesting,
     /// Deprecated in the original; accepted and routed as objects.
     ObjectChange,
+    /// Dial-testing bodies sent to a per-task URL; batched like logging.
+    DynamicDw,
 }
 
 impl Category {
     /// Every category, in a stable order (the order of queues and stats).
-    pub const ALL: [Category; 12] = [
+    pub const ALL: [Category; 13] = [
         Category::Metric,
         Category::Network,
         Category::KeyEvent,
@@ -37,6 +39,7 @@ impl Category {
         Category::Profiling,
         Category::DialTesting,
         Category::ObjectChange,
+        Category::DynamicDw,
     ];
 
     /// Position in [`Category::ALL`], for per-category arrays.
@@ -54,6 +57,7 @@ impl Category {
             Category::Profiling => 9,
             Category::DialTesting => 10,
             Category::ObjectChange => 11,
+            Category::DynamicDw => 12,
         }
     }
 
@@ -72,7 +76,37 @@ impl Category {
             Category::Profiling => "profiling",
             Category::DialTesting => "dialtesting",
             Category::ObjectChange => "object_change",
+            Category::DynamicDw => "dynamic_dw",
         }
+    }
+
+    /// The original's enum value (`point.Category`), persisted in its on-disk queue records:
+    /// 0 unknown, 1 dynamic_dw, 2 metrics (deprecated), 3 metric, ... 14 dialtesting.
+    pub const fn code(self) -> u8 {
+        match self {
+            Category::DynamicDw => 1,
+            Category::Metric => 3,
+            Category::Network => 4,
+            Category::KeyEvent => 5,
+            Category::Object => 6,
+            Category::ObjectChange => 7,
+            Category::CustomObject => 8,
+            Category::Logging => 9,
+            Category::Tracing => 10,
+            Category::Rum => 11,
+            Category::Security => 12,
+            Category::Profiling => 13,
+            Category::DialTesting => 14,
+        }
+    }
+
+    /// The category of an enum value of the original; the deprecated `metrics` (2) maps to
+    /// [`Category::Metric`], `unknown` (0) and out-of-range values to `None`.
+    pub fn from_code(code: u8) -> Option<Category> {
+        if code == 2 {
+            return Some(Category::Metric);
+        }
+        Category::ALL.into_iter().find(|c| c.code() == code)
     }
 
     /// The short alias the original uses in metrics and the monitor (`M`, `L`, `O`, ...).
@@ -90,6 +124,7 @@ impl Category {
             Category::Profiling => "P",
             Category::DialTesting => "DT",
             Category::ObjectChange => "OCH",
+            Category::DynamicDw => "DYNAMIC_DW",
         }
     }
 
@@ -108,6 +143,7 @@ impl Category {
             Category::Profiling => "/v1/write/profiling",
             Category::DialTesting => "/v1/write/dialtesting",
             Category::ObjectChange => "/v1/write/object_change",
+            Category::DynamicDw => "/v1/write/dynamic_dw",
         }
     }
 
@@ -132,7 +168,7 @@ impl fmt::Display for Category {
 /// A category name that is not one of [`Category::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown category `{0}` (expected one of: metric, network, keyevent, object, custom_object, logging, tracing, rum, security, profiling, dialtesting)"
+    "unknown category `{0}` (expected one of: metric, network, keyevent, object, custom_object, logging, tracing, rum, security, profiling, dialtesting, object_change, dynamic_dw)"
 )]
 pub struct UnknownCategory(pub String);
 
@@ -157,6 +193,14 @@ mod tests {
             assert_eq!(Category::ALL[c.index()], c);
         }
         assert_eq!(Category::parse("metrics"), Some(Category::Metric));
+        assert_eq!(Category::parse("/v1/write/metrics"), Some(Category::Metric));
+        for c in Category::ALL {
+            assert_eq!(Category::from_code(c.code()), Some(c));
+        }
+        assert_eq!(Category::from_code(2), Some(Category::Metric));
+        assert_eq!(Category::from_code(0), None);
+        assert_eq!(Category::from_code(15), None);
+        assert_eq!(Category::Logging.code(), 9);
         assert!("nope".parse::<Category>().is_err());
     }
 }

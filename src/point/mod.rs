@@ -5,8 +5,13 @@
 //! removes a field of the same key and the other way round.
 
 mod category;
+pub mod check;
+pub mod gzip;
+pub mod lp;
 
 pub use category::{Category, UnknownCategory};
+pub use check::{CheckCounts, CheckOptions, Checker, Warn, WarnKind};
+pub use lp::{Decoded, Encoder, LineError, ParseErrorKind, PointRef, Precision, ValueRef};
 
 use smallvec::SmallVec;
 
@@ -20,6 +25,9 @@ pub enum Value {
     Str(String),
     /// Binary data (line protocol `"<base64>"b`).
     Bytes(Vec<u8>),
+    /// A homogeneous array of basic values (DataKit's line protocol extension `[1i,2i]`,
+    /// `["a","b"]`, `[1.5,2]`). Elements are never `Array` or `Bytes`, and all have one type.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -32,6 +40,7 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Str(_) => "string",
             Value::Bytes(_) => "bytes",
+            Value::Array(_) => "array",
         }
     }
     pub fn as_str(&self) -> Option<&str> {

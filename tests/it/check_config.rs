@@ -143,7 +143,7 @@ fn human_output_has_snippet_caret_and_table() {
 #[test]
 fn multi_instance_inputs_and_recursive_discovery() {
     let w = Workdir::new();
-    w.write("conf.d/datakit.conf", "");
+    w.write("conf.d/datakit.conf", "default_enabled_inputs = []\n");
     w.write(
         "conf.d/a.conf",
         "[[inputs.testinput]]\nname = \"a1\"\n[[inputs.testinput]]\nname = \"a2\"\n",

@@ -6,5 +6,6 @@ mod support;
 mod check_config;
 mod cli;
 mod generated;
+mod line_protocol;
 mod run;
 mod sinks;

@@ -1,0 +1,319 @@
+use super::*;
+
+fn kinds(w: &[Warn]) -> Vec<&'static str> {
+    w.iter().map(|w| w.kind.as_str()).collect()
+}
+
+fn pt(tags: &[(&str, &str)], fields: &[(&str, Value)]) -> Point {
+    let mut p = Point::new(Category::Metric, "m");
+    for (k, v) in tags {
+        p.tags.push((k.to_string(), v.to_string()));
+    }
+    for (k, v) in fields {
+        p.fields.push((k.to_string(), v.clone()));
+    }
+    p
+}
+
+fn keys(p: &Point) -> Vec<&str> {
+    p.tags
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .chain(p.fields.iter().map(|(k, _)| k.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_clean_point_gets_no_warning() {
+    let mut p = pt(&[("host", "a")], &[("v", Value::Int(1)), ("s", "x".into())]);
+    let before = p.clone();
+    assert!(Checker::default().check(&mut p).is_empty());
+    assert_eq!(p, before);
+}
+
+#[test]
+fn measurement_is_defaulted_and_truncated() {
+    let c = Checker::default();
+    let mut p = pt(&[], &[("v", Value::Int(1))]);
+    p.name.clear();
+    assert_eq!(kinds(&c.check(&mut p)), ["invalid_measurement"]);
+    assert_eq!(p.name, "__default");
+    p.name = "é".repeat(600); // 1200 bytes
+    assert_eq!(kinds(&c.check(&mut p)), ["invalid_measurement"]);
+    assert_eq!(p.name.len(), 1024);
+}
+
+#[test]
+fn too_many_tags_and_fields_keep_the_first() {
+    let c = Checker::new(CheckOptions {
+        max_tags: 2,
+        max_fields: 1,
+        ..CheckOptions::default()
+    });
+    let mut p = pt(
+        &[("a", "1"), ("b", "2"), ("c", "3")],
+        &[("x", Value::Int(1)), ("y", Value::Int(2))],
+    );
+    let w = c.check(&mut p);
+    assert_eq!(kinds(&w), ["exceed_max_fields", "exceed_max_tags"]);
+    assert!(w.iter().all(|w| w.action == Action::Dropped));
+    assert_eq!(keys(&p), ["a", "b", "x"]);
+}
+
+#[test]
+fn long_keys_and_values_are_truncated() {
+    let c = Checker::default();
+    let long = "k".repeat(300);
+    let mut p = pt(
+        &[(&long, &"v".repeat(2000))],
+        &[(&format!("f{long}"), Value::Int(1))],
+    );
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        [
+            "exceed_max_tag_key_len",
+            "exceed_max_tag_value_len",
+            "exceed_max_field_key_len"
+        ]
+    );
+    assert_eq!(p.tags[0].0.len(), 256);
+    assert_eq!(p.tags[0].1.len(), 1024);
+    assert_eq!(p.fields[0].0.len(), 256);
+    // Truncated onto an existing key: dropped.
+    let mut p = pt(
+        &[(&"k".repeat(256), "a"), (&long, "b")],
+        &[("f", Value::Int(1))],
+    );
+    let w = c.check(&mut p);
+    assert_eq!(kinds(&w), ["exceed_max_tag_key_len", "invalid_tag_key"]);
+    assert_eq!(p.tags.len(), 1);
+    assert_eq!(p.tags[0].1, "a");
+}
+
+#[test]
+fn string_field_values_are_truncated_on_char_boundaries() {
+    let c = Checker::new(CheckOptions {
+        max_field_value_len: 5,
+        ..CheckOptions::default()
+    });
+    let mut p = pt(&[], &[("s", "ééé".into()), ("b", Value::Bytes(vec![1; 9]))]);
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        ["exceed_max_field_value_len", "exceed_max_field_value_len"]
+    );
+    assert_eq!(p.get_field("s"), Some(&Value::Str("éé".into())));
+    assert_eq!(p.get_field("b"), Some(&Value::Bytes(vec![1; 5])));
+}
+
+#[test]
+fn newlines_and_trailing_backslashes_are_fixed() {
+    let c = Checker::default();
+    let mut p = pt(&[("k\\\\", "a\nb\\")], &[("f\nx", Value::Int(1))]);
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        [
+            "invalid_tag_key",
+            "found_new_line_or_tail_espace",
+            "found_new_line_or_tail_espace"
+        ]
+    );
+    assert_eq!(p.tags[0], ("k".to_string(), "a b".to_string()));
+    assert_eq!(p.fields[0].0, "f x");
+}
+
+#[test]
+fn metric_rules_drop_strings() {
+    let c = Checker::new(CheckOptions::for_category(Category::Metric));
+    let mut p = pt(
+        &[("host", "h")],
+        &[
+            ("s", "x".into()),
+            ("b", Value::Bytes(vec![1])),
+            ("v", Value::Float(1.0)),
+        ],
+    );
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        ["invalid_field_value_type", "invalid_field_value_type"]
+    );
+    assert_eq!(keys(&p), ["host", "v"]);
+    // Only strings: the point is left without fields and noted.
+    let mut p = pt(&[], &[("s", "x".into())]);
+    assert_eq!(
+        kinds(&c.check(&mut p)),
+        ["invalid_field_value_type", "no_field"]
+    );
+}
+
+#[test]
+fn logging_rules_dots_disabled_and_required_keys() {
+    let c = Checker::new(CheckOptions::for_category(Category::Logging));
+    let mut p = pt(
+        &[("k.8s", "x"), ("source", "s")],
+        &[
+            ("a.b", Value::Int(1)),
+            ("date", Value::Int(2)),
+            ("message", "m".into()),
+        ],
+    );
+    p.category = Category::Logging;
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        [
+            "invalid_tag_key",
+            "tag_disabled",
+            "dot_in_key",
+            "tag_disabled",
+            "add_required_kv"
+        ]
+    );
+    assert_eq!(keys(&p), ["k_8s", "a_b", "message", "status"]);
+    assert_eq!(p.get_field("status"), Some(&Value::Str("info".into())));
+    // A status tag satisfies the requirement.
+    let mut p = pt(&[("status", "warn")], &[("message", "m".into())]);
+    assert!(c.check(&mut p).is_empty());
+
+    let o = Checker::new(CheckOptions::for_category(Category::Object));
+    let mut p = pt(&[("class", "c")], &[("v", Value::Int(1))]);
+    assert_eq!(kinds(&o.check(&mut p)), ["tag_disabled", "add_required_kv"]);
+    assert_eq!(p.get_field("name"), Some(&Value::Str("default".into())));
+}
+
+#[test]
+fn dot_rename_onto_existing_key_drops() {
+    let c = Checker::new(CheckOptions::common_logging());
+    let mut p = pt(&[], &[("a.b", Value::Int(1)), ("a_b", Value::Int(2))]);
+    let w = c.check(&mut p);
+    assert_eq!(kinds(&w), ["dot_in_key", "invalid_tag_key"]);
+    assert_eq!(p.fields.len(), 1);
+    assert_eq!(p.get_field("a_b"), Some(&Value::Int(2)));
+}
+
+#[test]
+fn uints_infinities_and_nan() {
+    let c = Checker::new(CheckOptions::influx1x());
+    let mut p = pt(
+        &[],
+        &[
+            ("small", Value::Uint(5)),
+            ("big", Value::Uint(u64::MAX)),
+            ("pinf", Value::Float(f64::INFINITY)),
+            ("ninf", Value::Float(f64::NEG_INFINITY)),
+            ("nan", Value::Float(f64::NAN)),
+        ],
+    );
+    let w = c.check(&mut p);
+    assert_eq!(
+        kinds(&w),
+        [
+            "exceed_max_field_value_int",
+            "convert_inf_to_max_value",
+            "convert_inf_to_min_value"
+        ]
+    );
+    assert_eq!(p.get_field("small"), Some(&Value::Int(5)));
+    assert!(p.get_field("big").is_none());
+    assert_eq!(p.get_field("pinf"), Some(&Value::Float(u64::MAX as f64)));
+    assert_eq!(p.get_field("ninf"), Some(&Value::Float(i64::MIN as f64)));
+    assert!(matches!(p.get_field("nan"), Some(Value::Float(f)) if f.is_nan()));
+}
+
+#[test]
+fn duplicate_keys_follow_the_original_compaction_quirk() {
+    // cliutils point/check_test.go TestCheckPointsDuplicateKeys: [dup, dup, keep] drops both
+    // dups; [dup, keep, dup] drops only the first.
+    let c = Checker::default();
+    let mut p = pt(
+        &[],
+        &[
+            ("dup", Value::Int(1)),
+            ("dup", Value::Int(2)),
+            ("keep", Value::Int(3)),
+        ],
+    );
+    assert_eq!(
+        kinds(&c.check(&mut p)),
+        ["key_name_conflict", "key_name_conflict"]
+    );
+    assert_eq!(keys(&p), ["keep"]);
+    let mut p = pt(
+        &[],
+        &[
+            ("dup", Value::Int(1)),
+            ("keep", Value::Int(3)),
+            ("dup", Value::Int(2)),
+        ],
+    );
+    assert_eq!(kinds(&c.check(&mut p)), ["key_name_conflict"]);
+    assert_eq!(keys(&p), ["keep", "dup"]);
+    assert_eq!(p.get_field("dup"), Some(&Value::Int(2)));
+    // A tag and a field with one key: both dropped.
+    let mut p = pt(&[("k", "t")], &[("k", Value::Int(1)), ("v", Value::Int(2))]);
+    assert_eq!(
+        kinds(&c.check(&mut p)),
+        ["key_name_conflict", "key_name_conflict"]
+    );
+    assert_eq!(keys(&p), ["v"]);
+}
+
+#[test]
+fn empty_and_disabled_keys() {
+    let c = Checker::new(CheckOptions {
+        disabled_keys: vec!["secret".into()],
+        ..CheckOptions::default()
+    });
+    let mut p = pt(&[("", "x"), ("secret", "y")], &[("v", Value::Int(1))]);
+    assert_eq!(kinds(&c.check(&mut p)), ["tag_disabled", "tag_disabled"]);
+    assert!(p.tags.is_empty());
+}
+
+#[test]
+fn write_api_rule_sets() {
+    assert_eq!(
+        CheckOptions::for_write_api(Category::Tracing),
+        CheckOptions::default()
+    );
+    assert_eq!(
+        CheckOptions::for_category(Category::Tracing),
+        CheckOptions::common_logging()
+    );
+    assert_eq!(
+        CheckOptions::for_write_api(Category::Object),
+        CheckOptions::object()
+    );
+    assert_eq!(
+        CheckOptions::for_write_api(Category::CustomObject),
+        CheckOptions::default()
+    );
+}
+
+#[test]
+fn counts_by_warn_type() {
+    let c = Checker::new(CheckOptions::metric());
+    let mut counts = CheckCounts::default();
+    for _ in 0..3 {
+        let mut p = pt(&[], &[("s", "x".into()), ("v", Value::Int(1))]);
+        counts.record(&c.check(&mut p));
+    }
+    let mut p = pt(&[], &[("v", Value::Int(1))]);
+    counts.record(&c.check(&mut p));
+    assert_eq!(counts.points, 4);
+    assert_eq!(counts.points_with_warnings, 3);
+    assert_eq!(counts.get(WarnKind::InvalidFieldValueType), 3);
+    assert_eq!(
+        counts.iter().collect::<Vec<_>>(),
+        [("invalid_field_value_type", 3)]
+    );
+    let mut total = CheckCounts::default();
+    total.merge(&counts);
+    total.merge(&counts);
+    assert_eq!(total.get(WarnKind::InvalidFieldValueType), 6);
+    for k in WarnKind::ALL {
+        assert_eq!(WarnKind::ALL[k as usize], k);
+    }
+}
