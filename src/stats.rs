@@ -235,6 +235,14 @@ impl OutputStats {
     }
 }
 
+/// Counters of one HTTP API route, method and status.
+#[derive(Debug, Default, Clone, Copy)]
+struct HttpCounter {
+    requests: u64,
+    latency_ns: u64,
+    body_bytes: u64,
+}
+
 /// An error reported by a part of the agent (or an external tool via the API).
 #[derive(Debug, Clone, Serialize)]
 pub struct LastError {
@@ -263,6 +271,8 @@ pub struct Stats {
     outputs: RwLock<Vec<Arc<OutputStats>>>,
     errors: Mutex<VecDeque<LastError>>,
     errors_total: AtomicU64,
+    http: Mutex<BTreeMap<(String, &'static str, u16), HttpCounter>>,
+    checks: Mutex<crate::point::CheckCounts>,
     cpu: Mutex<CpuSample>,
     /// Counts live async tasks (set by the daemon from its runtime).
     task_counter: std::sync::OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>,
@@ -295,6 +305,8 @@ impl Stats {
             outputs: RwLock::new(Vec::new()),
             errors: Mutex::new(VecDeque::new()),
             errors_total: AtomicU64::new(0),
+            http: Mutex::new(BTreeMap::new()),
+            checks: Mutex::new(crate::point::CheckCounts::default()),
             cpu: Mutex::new(CpuSample::default()),
             task_counter: std::sync::OnceLock::new(),
             data_overuse: AtomicI64::new(0),
@@ -341,6 +353,29 @@ impl Stats {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .push(o);
+    }
+
+    /// One HTTP API request: its route (the path for known routes), method, status, time and
+    /// body size.
+    pub fn record_http(
+        &self,
+        route: &str,
+        method: &'static str,
+        status: u16,
+        latency: Duration,
+        body_bytes: u64,
+    ) {
+        let mut m = lock(&self.http);
+        let key = (route.to_string(), method, status);
+        let c = m.entry(key).or_default();
+        c.requests += 1;
+        c.latency_ns += u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        c.body_bytes += body_bytes;
+    }
+
+    /// Adds the outcome of point checks (fixes and drops of tags and fields).
+    pub fn record_check(&self, c: &crate::point::CheckCounts) {
+        lock(&self.checks).merge(c);
     }
 
     /// Records an error from `source` (an input, an output, an external tool).
@@ -487,6 +522,22 @@ impl Stats {
                 }
             })
             .collect();
+        let http = lock(&self.http)
+            .iter()
+            .map(|((route, method, status), c)| HttpSnapshot {
+                route: route.clone(),
+                method,
+                status: *status,
+                requests: c.requests,
+                avg_latency_secs: if c.requests > 0 {
+                    c.latency_ns as f64 / c.requests as f64 / 1e9
+                } else {
+                    0.0
+                },
+                latency_secs_total: c.latency_ns as f64 / 1e9,
+                body_bytes: c.body_bytes,
+            })
+            .collect();
         Snapshot {
             agent: AgentSnapshot {
                 version: crate::build_info::VERSION,
@@ -507,6 +558,11 @@ impl Stats {
             inputs,
             io,
             outputs,
+            http,
+            point_checks: lock(&self.checks)
+                .iter()
+                .map(|(k, n)| (k.to_string(), n))
+                .collect(),
             errors: lock(&self.errors).iter().cloned().collect(),
         }
     }
@@ -605,6 +661,18 @@ pub struct OutputSnapshot {
     pub last_error_ns: i64,
 }
 
+/// Requests of one HTTP API route, method and status.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpSnapshot {
+    pub route: String,
+    pub method: &'static str,
+    pub status: u16,
+    pub requests: u64,
+    pub avg_latency_secs: f64,
+    pub latency_secs_total: f64,
+    pub body_bytes: u64,
+}
+
 /// Everything the agent knows about itself at one moment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Snapshot {
@@ -612,6 +680,9 @@ pub struct Snapshot {
     pub inputs: BTreeMap<String, InputSnapshot>,
     pub io: BTreeMap<String, CategorySnapshot>,
     pub outputs: Vec<OutputSnapshot>,
+    pub http: Vec<HttpSnapshot>,
+    /// Tag and field fixes and drops by the point checker, by the original's warning type.
+    pub point_checks: BTreeMap<String, u64>,
     pub errors: Vec<LastError>,
 }
 
@@ -881,6 +952,50 @@ impl Snapshot {
         );
         for o in &self.outputs {
             p.sample(&[("output", &o.name)], o.disk_queue_dropped_points as f64);
+        }
+        p.family(
+            "datakit_point_check_total",
+            "counter",
+            "Tag and field fixes and drops by the point checker, by warning type.",
+        );
+        for (kind, n) in &self.point_checks {
+            p.sample(&[("type", kind)], *n as f64);
+        }
+        p.family(
+            "datakit_http_api_total",
+            "counter",
+            "HTTP API requests per route, method and status.",
+        );
+        for h in &self.http {
+            let status = h.status.to_string();
+            p.sample(
+                &[("api", &h.route), ("method", h.method), ("status", &status)],
+                h.requests as f64,
+            );
+        }
+        p.family(
+            "datakit_http_api_elapsed_seconds_total",
+            "counter",
+            "Time spent answering HTTP API requests.",
+        );
+        for h in &self.http {
+            let status = h.status.to_string();
+            p.sample(
+                &[("api", &h.route), ("method", h.method), ("status", &status)],
+                h.latency_secs_total,
+            );
+        }
+        p.family(
+            "datakit_http_api_req_size_bytes_total",
+            "counter",
+            "Request body bytes received by the HTTP API.",
+        );
+        for h in &self.http {
+            let status = h.status.to_string();
+            p.sample(
+                &[("api", &h.route), ("method", h.method), ("status", &status)],
+                h.body_bytes as f64,
+            );
         }
         p.0
     }

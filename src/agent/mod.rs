@@ -34,6 +34,8 @@ pub enum AgentError {
     },
     #[error(transparent)]
     Io(#[from] crate::io::IoError),
+    #[error("HTTP API: {0}")]
+    Http(#[from] crate::httpapi::HttpError),
     #[error("signal handling: {0}")]
     Signal(std::io::Error),
 }
@@ -167,6 +169,13 @@ pub async fn run(
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     );
+    let http = crate::httpapi::HttpApi::start(
+        &main.http_api,
+        io.feeder(),
+        stats.clone(),
+        hostname.as_str().into(),
+    )
+    .await?;
     let mut sup = Supervisor::new(Base {
         feeder: io.feeder(),
         stats: stats.clone(),
@@ -175,10 +184,11 @@ pub async fn run(
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(
-        "{} input instance(s) [{}]; data goes to {}",
+        "{} input instance(s) [{}]; data goes to {}\n  HTTP API on {}",
         names.len(),
         names.join(", "),
-        descriptions.join(" and ")
+        descriptions.join(" and "),
+        http.bound.join(", ")
     );
     for inst in loaded.instances {
         sup.start(inst);
@@ -209,6 +219,7 @@ pub async fn run(
     }
 
     let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));
+    http.shutdown().await;
     let stop_inputs = tokio::time::timeout(
         deadline.saturating_duration_since(Instant::now()),
         sup.shutdown(),

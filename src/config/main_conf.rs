@@ -24,6 +24,9 @@ config_struct! {
         "Time limit for one request."
         env("ENV_HTTP_TIMEOUT")
         pub timeout: Dur = Dur::from_secs(30),
+        "Largest request body accepted, in bytes, before and after gzip; bigger bodies get 413."
+        env("ENV_HTTP_MAX_BODY_SIZE")
+        pub max_body_size: u64 = 8 << 20,
         "Close idle keep-alive connections after `timeout`."
         env("ENV_HTTP_CLOSE_IDLE_CONNECTION")
         pub close_idle_connection: bool = false,

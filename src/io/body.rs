@@ -6,7 +6,8 @@ use std::io::Write as _;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::point::{Category, Point, Value};
+use crate::point::pb::pb_append_point;
+use crate::point::{Category, Point};
 
 /// How points are written into a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,150 +118,6 @@ pub fn gzip(raw: &[u8], level: u32) -> Vec<u8> {
     e.finish().unwrap_or_default()
 }
 
-// ---- protobuf (DataWay's point.proto: PBPoints{arr=1: PBPoint{name=1, fields=2: Field, time=3}},
-// Field{key=1, i=2, u=3, f=4, b=5, d=6, is_tag=8, s=11}) ----
-
-fn varint_len(mut v: u64) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn len_field_size(tag_len: usize, len: usize) -> usize {
-    tag_len + varint_len(len as u64) + len
-}
-
-/// Arrays (DataKit's line-protocol extension) travel in protobuf as their JSON text in the
-/// string field: the original wraps them in a `google.protobuf.Any`, whose schema DataWay does
-/// not publish; a string keeps the values readable instead of dropping them.
-fn array_json(items: &[Value]) -> String {
-    fn one(v: &Value) -> serde_json::Value {
-        match v {
-            Value::Int(i) => (*i).into(),
-            Value::Uint(u) => (*u).into(),
-            Value::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-            }
-            Value::Bool(b) => (*b).into(),
-            Value::Str(s) => s.clone().into(),
-            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
-            Value::Array(a) => a.iter().map(one).collect::<Vec<_>>().into(),
-        }
-    }
-    serde_json::Value::Array(items.iter().map(one).collect()).to_string()
-}
-
-fn pb_value_size(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => len_field_size(1, array_json(a).len()),
-        Value::Int(i) => 1 + varint_len(*i as u64),
-        Value::Uint(u) => 1 + varint_len(*u),
-        Value::Float(_) => 1 + 8,
-        Value::Bool(_) => 2,
-        Value::Bytes(b) => len_field_size(1, b.len()),
-        Value::Str(s) => len_field_size(1, s.len()),
-    }
-}
-
-fn pb_put_value(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Array(a) => {
-            let s = array_json(a);
-            out.push(0x5a);
-            put_varint(out, s.len() as u64);
-            out.extend_from_slice(s.as_bytes());
-        }
-        Value::Int(i) => {
-            out.push(0x10);
-            put_varint(out, *i as u64);
-        }
-        Value::Uint(u) => {
-            out.push(0x18);
-            put_varint(out, *u);
-        }
-        Value::Float(f) => {
-            out.push(0x21);
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        Value::Bool(b) => {
-            out.push(0x28);
-            out.push(u8::from(*b));
-        }
-        Value::Bytes(b) => {
-            out.push(0x32);
-            put_varint(out, b.len() as u64);
-            out.extend_from_slice(b);
-        }
-        Value::Str(s) => {
-            out.push(0x5a);
-            put_varint(out, s.len() as u64);
-            out.extend_from_slice(s.as_bytes());
-        }
-    }
-}
-
-fn pb_tag_field_size(k: &str, v: &str) -> usize {
-    len_field_size(1, k.len()) + len_field_size(1, v.len()) + 2
-}
-
-fn pb_point_size(p: &Point) -> usize {
-    let mut n = len_field_size(1, p.name.len());
-    for (k, v) in &p.tags {
-        n += len_field_size(1, pb_tag_field_size(k, v));
-    }
-    for (k, v) in &p.fields {
-        n += len_field_size(1, len_field_size(1, k.len()) + pb_value_size(v));
-    }
-    if p.time != 0 {
-        n += 1 + varint_len(p.time as u64);
-    }
-    n
-}
-
-/// Appends one `PBPoints.arr` entry for `p`.
-pub fn pb_append_point(out: &mut Vec<u8>, p: &Point) {
-    out.push(0x0a);
-    put_varint(out, pb_point_size(p) as u64);
-    out.push(0x0a);
-    put_varint(out, p.name.len() as u64);
-    out.extend_from_slice(p.name.as_bytes());
-    for (k, v) in &p.tags {
-        out.push(0x12);
-        put_varint(out, pb_tag_field_size(k, v) as u64);
-        out.push(0x0a);
-        put_varint(out, k.len() as u64);
-        out.extend_from_slice(k.as_bytes());
-        out.push(0x5a);
-        put_varint(out, v.len() as u64);
-        out.extend_from_slice(v.as_bytes());
-        out.push(0x40);
-        out.push(1);
-    }
-    for (k, v) in &p.fields {
-        out.push(0x12);
-        put_varint(out, (len_field_size(1, k.len()) + pb_value_size(v)) as u64);
-        out.push(0x0a);
-        put_varint(out, k.len() as u64);
-        out.extend_from_slice(k.as_bytes());
-        pb_put_value(out, v);
-    }
-    if p.time != 0 {
-        out.push(0x18);
-        put_varint(out, p.time as u64);
-    }
-}
-
 /// Encodes points into bodies of at most `max_raw` bytes each (before gzip). A point that alone
 /// exceeds `max_raw` is left out and counted in the returned `too_large`.
 pub struct BodyBuilder {
@@ -343,6 +200,7 @@ impl BodyBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::point::Value;
 
     fn point(i: i64) -> Point {
         let mut p = Point::new(Category::Metric, "cpu");

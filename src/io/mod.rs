@@ -27,10 +27,11 @@ use crate::workdir::Workdir;
 use body::{BodyBuilder, Encoding};
 use output::{DeliveryPolicy, Output};
 
-/// Points waiting in one category's queue (in feeds) before feeders wait.
-const FEED_QUEUE: usize = 64;
+/// Feeds waiting in one category's queue before feeders wait. Feeds are small (an input's
+/// collection, or a chunk of at most 1 000 points from the write API), so this bounds memory.
+const FEED_QUEUE: usize = 16;
 /// Batches waiting for a worker before batchers wait.
-const BATCH_QUEUE: usize = 16;
+const BATCH_QUEUE: usize = 8;
 /// Two hours: the distance from now beyond which timestamps are corrected.
 const TIME_CORRECTION: i64 = 2 * 3600 * 1_000_000_000;
 
@@ -74,14 +75,30 @@ pub struct Feeder {
     inner: Arc<FeederInner>,
 }
 
+/// How a feed is treated.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedOptions {
+    /// Add the global host tags (on by default; the write API's `ignore_global_host_tags`
+    /// turns it off).
+    pub global_tags: bool,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        FeedOptions { global_tags: true }
+    }
+}
+
 impl Feeder {
-    fn prepare(&self, input: &str, cat: Category, points: &mut [Point]) {
+    fn prepare(&self, input: &str, cat: Category, points: &mut [Point], opts: FeedOptions) {
         let now = unix_nanos();
         let cstats = self.inner.stats.category(cat);
         for p in points.iter_mut() {
             p.category = cat;
-            for (k, v) in &self.inner.global_tags {
-                p.add_tag_if_absent(k, v);
+            if opts.global_tags {
+                for (k, v) in &self.inner.global_tags {
+                    p.add_tag_if_absent(k, v);
+                }
             }
             if p.time == 0 {
                 p.time = now;
@@ -106,16 +123,23 @@ impl Feeder {
     }
 
     /// Feeds points of `cat` from `input`; waits while the queue is full.
-    pub async fn feed(
+    pub async fn feed(&self, input: &str, cat: Category, points: Vec<Point>) -> Result<(), Closed> {
+        self.feed_with(input, cat, points, FeedOptions::default())
+            .await
+    }
+
+    /// [`feed`](Feeder::feed) with options.
+    pub async fn feed_with(
         &self,
         input: &str,
         cat: Category,
         mut points: Vec<Point>,
+        opts: FeedOptions,
     ) -> Result<(), Closed> {
         if points.is_empty() {
             return Ok(());
         }
-        self.prepare(input, cat, &mut points);
+        self.prepare(input, cat, &mut points, opts);
         let n = points.len();
         self.inner.txs[cat.index()]
             .send(FeedItem { points, ack: None })
@@ -138,7 +162,7 @@ impl Feeder {
             let _ = tx.send(());
             return Ok(rx);
         }
-        self.prepare(input, cat, &mut points);
+        self.prepare(input, cat, &mut points, FeedOptions::default());
         let n = points.len();
         self.inner.txs[cat.index()]
             .send(FeedItem {
@@ -163,7 +187,7 @@ impl Feeder {
         if points.is_empty() {
             return Ok(());
         }
-        self.prepare(input, cat, &mut points);
+        self.prepare(input, cat, &mut points, FeedOptions::default());
         let n = points.len();
         self.inner.txs[cat.index()]
             .blocking_send(FeedItem { points, ack: None })

@@ -8,6 +8,7 @@ mod category;
 pub mod check;
 pub mod gzip;
 pub mod lp;
+pub mod pb;
 
 pub use category::{Category, UnknownCategory};
 pub use check::{CheckCounts, CheckOptions, Checker, Warn, WarnKind};

@@ -6,6 +6,7 @@ mod support;
 mod check_config;
 mod cli;
 mod generated;
+mod httpapi;
 mod line_protocol;
 mod run;
 mod sinks;

@@ -65,6 +65,8 @@ use std::time::{Duration, Instant};
 pub struct Agent {
     child: Option<Child>,
     pub root: PathBuf,
+    /// Its HTTP API port (a free one, unless the environment given sets ENV_HTTP_LISTEN).
+    pub port: u16,
     stdout: PathBuf,
     stderr: PathBuf,
 }
@@ -84,6 +86,10 @@ impl Agent {
                 cmd.env_remove(k);
             }
         }
+        let port = servers::free_port();
+        if !env.iter().any(|(k, _)| *k == "ENV_HTTP_LISTEN") {
+            cmd.env("ENV_HTTP_LISTEN", format!("127.0.0.1:{port}"));
+        }
         cmd.envs(env.iter().copied())
             .arg("--workdir")
             .arg(w.path())
@@ -97,8 +103,29 @@ impl Agent {
         Agent {
             child: Some(child),
             root: w.path().to_path_buf(),
+            port,
             stdout,
             stderr,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn api(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until the HTTP API answers `/v1/ping`.
+    pub fn wait_api(&self) {
+        let t0 = Instant::now();
+        while servers::http_get(&format!("{}/v1/ping", self.api())).is_none_or(|(s, _)| s != 200) {
+            if t0.elapsed() > Duration::from_secs(20) {
+                panic!(
+                    "the HTTP API did not come up:\n{}\n{}",
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
