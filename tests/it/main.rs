@@ -5,6 +5,7 @@ mod support;
 
 mod check_config;
 mod cli;
+mod clients;
 mod generated;
 mod httpapi;
 mod line_protocol;

@@ -160,3 +160,41 @@ pub fn victoria_metrics() -> Server {
         _dir: dir,
     }
 }
+
+/// Prometheus (Debian `prometheus`) scraping `target` (`host:port`) every second.
+pub fn prometheus(target: &str) -> Server {
+    require("prometheus", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &conf,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: datakit\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("prometheus.log");
+    let mut child = Command::new("prometheus")
+        .arg(format!("--config.file={}", conf.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start prometheus");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/-/ready"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
