@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
 use crate::io::FeedOptions;
-use crate::point::lp::{Lines, PointRef};
+use crate::point::lp::{DecodeOptions, Lines, PointRef, decode};
 use crate::point::{Category, CheckCounts, CheckOptions, Checker, Point, Precision, Value};
 use crate::stats::{DropReason, unix_nanos};
 
@@ -343,6 +343,51 @@ impl Sink<'_> {
     }
 }
 
+/// Bodies with fewer lines than this are decoded in one pass (their points fit in a few MB).
+const SINGLE_PASS_LINES: usize = 4 * FEED_CHUNK;
+
+/// The answer to a body with a bad line in strict mode: every line is counted as dropped.
+fn refuse_body(st: &AppState, cat: Category, body: &[u8], e: &crate::point::LineError) -> ApiError {
+    let total = memchr::memchr_iter(b'\n', body).count() + 1;
+    st.stats
+        .category(cat)
+        .record_drop(DropReason::Invalid, total as u64);
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "datakit.invalidLinePoint",
+        format!(
+            "{} (line {}, column {}); body ({} bytes) refused: add `loose` to keep the good lines",
+            e.original_message(body),
+            e.line,
+            e.column,
+            body.len()
+        ),
+    )
+}
+
+/// Loose mode: counts the bad lines and lists the first 100 for the answer.
+fn note_rejected(
+    st: &AppState,
+    cat: Category,
+    body: &[u8],
+    errors: &[crate::point::LineError],
+    rejected: &mut Vec<serde_json::Value>,
+) {
+    if errors.is_empty() {
+        return;
+    }
+    st.stats
+        .category(cat)
+        .record_drop(DropReason::Invalid, errors.len() as u64);
+    for e in errors.iter().take(100) {
+        rejected.push(serde_json::json!({
+            "line": e.line,
+            "column": e.column,
+            "message": e.original_message(body),
+        }));
+    }
+}
+
 /// Decodes, checks and feeds one body. Line protocol is read twice: once to find bad lines
 /// (and, with `strict`, warnings) before anything is fed, once to feed it in chunks.
 async fn ingest(
@@ -365,7 +410,6 @@ async fn ingest(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let cstats = st.stats.category(cat);
     let mut sink = Sink {
         st,
         req,
@@ -415,11 +459,41 @@ async fn ingest(
                 sink.push(p).await?;
             }
         }
+        None if memchr::memchr_iter(b'\n', body).count() < SINGLE_PASS_LINES => {
+            // A small body: decode it whole, then check and feed.
+            let opts = DecodeOptions {
+                precision: req.precision,
+                default_time: now,
+                category: cat,
+                strict: !req.loose,
+            };
+            let d = match decode(body, &opts) {
+                Ok(d) => d,
+                Err(e) => return Err(refuse_body(st, cat, body, &e)),
+            };
+            note_rejected(st, cat, body, &d.errors, &mut rejected);
+            if d.points.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "datakit.noPoints",
+                    "no valid points in the body",
+                ));
+            }
+            let mut points = d.points;
+            for p in points.iter_mut() {
+                sink.check(p)?;
+            }
+            for p in points {
+                sink.push(p).await?;
+            }
+        }
         None => {
-            // Pass 1: find bad lines without building points (and, for `strict`, warnings).
+            // A large body is read twice so that it never sits in memory as points: pass 1
+            // finds bad lines (and, for `strict`, warnings) before anything is fed; pass 2
+            // builds, checks and feeds the points in chunks.
             let mut lines = Lines::new(body, req.precision, now);
             let mut pt = PointRef::default();
-            let mut bad = 0u64;
+            let mut errors = Vec::new();
             let mut good = 0usize;
             while let Some(r) = lines.next_into(&mut pt) {
                 match r {
@@ -430,36 +504,11 @@ async fn ingest(
                             sink.check(&mut p)?;
                         }
                     }
-                    Err(e) if !req.loose => {
-                        let total = memchr::memchr_iter(b'\n', body).count() + 1;
-                        cstats.record_drop(DropReason::Invalid, total as u64);
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "datakit.invalidLinePoint",
-                            format!(
-                                "{} (line {}, column {}); body ({} bytes) refused: add `loose` to keep the good lines",
-                                e.original_message(body),
-                                e.line,
-                                e.column,
-                                body.len()
-                            ),
-                        ));
-                    }
-                    Err(e) => {
-                        bad += 1;
-                        if rejected.len() < 100 {
-                            rejected.push(serde_json::json!({
-                                "line": e.line,
-                                "column": e.column,
-                                "message": e.original_message(body),
-                            }));
-                        }
-                    }
+                    Err(e) if !req.loose => return Err(refuse_body(st, cat, body, &e)),
+                    Err(e) => errors.push(e),
                 }
             }
-            if bad > 0 {
-                cstats.record_drop(DropReason::Invalid, bad);
-            }
+            note_rejected(st, cat, body, &errors, &mut rejected);
             if good == 0 {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -467,7 +516,6 @@ async fn ingest(
                     "no valid points in the body",
                 ));
             }
-            // Pass 2: build, check and feed in chunks.
             let mut lines = Lines::new(body, req.precision, now);
             while let Some(r) = lines.next_into(&mut pt) {
                 if r.is_ok() {
@@ -477,11 +525,6 @@ async fn ingest(
                     }
                     sink.push(p).await?;
                 }
-            }
-            if req.strict {
-                // Pass 1 already counted the checks.
-                sink.counts = CheckCounts::default();
-                sink.warns.clear();
             }
         }
     }

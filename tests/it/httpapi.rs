@@ -193,6 +193,31 @@ fn bad_bodies_get_errors_that_name_the_line() {
     });
     assert!(dw.points_named("bad").is_empty());
 
+    // A large body (read in two passes): a bad line near the end refuses all of it...
+    let mut big: String = (0..5000).map(|i| format!("big,n=a v={i}i\n")).collect();
+    big.push_str("big v=oops\n");
+    let (s, _, resp) = request("POST", &url("metric", ""), &[], big.clone().into_bytes());
+    assert_eq!(s, 400, "{resp}");
+    assert!(
+        json(&resp)["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 5001"),
+        "{resp}"
+    );
+    // ...unless loose, which keeps the 5 000 good lines.
+    let (s, _, resp) = request("POST", &url("metric", "?loose=1"), &[], big.into_bytes());
+    assert_eq!(s, 200);
+    assert_eq!(json(&resp)["content"]["accepted"], 5000);
+    dw.wait_for(Duration::from_secs(20), "5 000 big points", |p| {
+        p.iter().filter(|p| p.name == "big").count() >= 5000
+    });
+    assert_eq!(
+        dw.points_named("big").len(),
+        5000,
+        "the refused body fed nothing"
+    );
+
     for (cat, q, body, status, code) in [
         (
             "profiling",
