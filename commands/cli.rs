@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datakit::workdir::Workdir;
 
-use crate::{check_config, completion, generate, run, version};
+use crate::{check_config, completion, generate, monitor, run, version};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the agent in the foreground: collect, process and send data until stopped
     Run(run::Args),
+    /// Show the running agent's state live: inputs, IO, outputs, HTTP API, errors
+    Monitor(monitor::Args),
     /// Show version, commit, build date and compiler
     Version(version::Args),
     /// Check datakit.conf and every input config, with file:line:col for each problem

@@ -5,6 +5,7 @@ mod check_config;
 mod cli;
 mod completion;
 mod generate;
+mod monitor;
 mod run;
 mod version;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     }
     let result = match args.command {
         cli::Command::Run(a) => run::exec(a, &globals),
+        cli::Command::Monitor(a) => monitor::exec(a, &globals),
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),

@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent in the foreground: collect, process and send data until stopped')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -42,6 +43,26 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;monitor' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The agent''s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir''s config]')
+            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
+            [CompletionResult]::new('-M', '-M ', [CompletionResultType]::ParameterName, 'Show only these modules')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Show only these modules')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Show every module and more detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show every module and more detail')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot and exit (for scripts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the raw snapshot as JSON and exit')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -86,6 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         }
         'datakit;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent in the foreground: collect, process and send data until stopped')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -94,6 +116,9 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;help;run' {
+            break
+        }
+        'datakit;help;monitor' {
             break
         }
         'datakit;help;version' {

@@ -11,6 +11,7 @@ pub mod httpapi;
 pub mod inputs;
 pub mod io;
 pub mod logging;
+pub mod monitor;
 pub mod point;
 pub mod stats;
 pub mod workdir;

@@ -9,5 +9,6 @@ mod clients;
 mod generated;
 mod httpapi;
 mod line_protocol;
+mod monitor;
 mod run;
 mod sinks;

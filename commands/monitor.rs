@@ -1,0 +1,186 @@
+//! `datakit monitor`: a live view of the running agent's self-metrics.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use datakit::config::Dur;
+use datakit::monitor::{self, Target, View};
+
+use crate::cli::Globals;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Modules (-M, full or short names): basic (B), inputs (In), io (IO), outputs (W), \
+http (H), pipeline (P), election (E), errors (Err). Default: basic, inputs, io, outputs, errors; -V shows all.\n\
+Keys: q or Ctrl-C quits."
+)]
+pub struct Args {
+    /// The agent's HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir's config]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: Option<String>,
+    /// Refresh interval (at least 1s)
+    #[arg(short = 'R', long, default_value = "5s", value_name = "DURATION")]
+    pub refresh: Dur,
+    /// Show only these inputs in the inputs table
+    #[arg(short = 'I', long, value_delimiter = ',', value_name = "INPUT,...")]
+    pub input: Vec<String>,
+    /// Show only these modules
+    #[arg(short = 'M', long, value_delimiter = ',', value_name = "MODULE,...")]
+    pub module: Vec<String>,
+    /// Show every module and more detail
+    #[arg(short = 'V', long)]
+    pub verbose: bool,
+    /// Print one snapshot and exit (for scripts)
+    #[arg(long)]
+    pub once: bool,
+    /// Print the raw snapshot as JSON and exit
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn target(args: &Args, g: &Globals) -> Target {
+    if let Some(t) = &args.to {
+        return Target::parse(t);
+    }
+    let loaded = datakit::agent::ConfigFlags::default().load(&g.workdir);
+    Target::parse(&datakit::httpapi::ListenAddr::listen_for_clients(
+        &loaded.main.http_api.listen,
+    ))
+}
+
+/// The one-line answer when no agent answers.
+fn not_running(t: &Target, e: &monitor::FetchError) -> ExitCode {
+    let why = match e {
+        monitor::FetchError::Unreachable { reason, .. } => {
+            reason.rsplit(": ").next().unwrap_or(reason).to_string()
+        }
+        other => other.to_string(),
+    };
+    eprintln!(
+        "datakit monitor: no agent answers at {} ({why}); start one with `datakit run`, or point --to at it",
+        t.describe()
+    );
+    ExitCode::FAILURE
+}
+
+/// Restores the terminal however the loop ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            crossterm::cursor::Show,
+            crossterm::terminal::LeaveAlternateScreen
+        );
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+}
+
+pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let modules = monitor::parse_modules(&args.module).map_err(|e| anyhow::anyhow!(e))?;
+    let t = target(&args, g);
+    let timeout = Duration::from_secs(5);
+    let refresh = args.refresh.get().max(Duration::from_secs(1));
+    let first = match monitor::fetch(&t, timeout) {
+        Ok(s) => s,
+        Err(e) => return Ok(not_running(&t, &e)),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&first)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tty = std::io::stdout().is_terminal();
+    let view = |width: u16| View {
+        modules: modules.clone(),
+        inputs: args.input.clone(),
+        verbose: args.verbose,
+        width,
+        color: g.color,
+        now_ns: datakit::stats::unix_nanos(),
+    };
+    if args.once || !tty {
+        // For a pipe or a file, tables are not wrapped to a terminal.
+        let width = if tty {
+            crossterm::terminal::size().map(|(w, _)| w).unwrap_or(120)
+        } else {
+            250
+        };
+        print!("{}", monitor::render(&first, &view(width)));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    crossterm::terminal::enable_raw_mode().context("cannot switch the terminal to raw mode")?;
+    let _guard = TerminalGuard;
+    let mut out = std::io::stdout();
+    crossterm::execute!(
+        out,
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::cursor::Hide
+    )?;
+    let mut snap = Ok(first);
+    let started = Instant::now();
+    loop {
+        let (w, h) = crossterm::terminal::size().unwrap_or((120, 40));
+        let body = match &snap {
+            Ok(s) => monitor::render(s, &view(w)),
+            Err(e) => format!("{e}\n"),
+        };
+        // Keep to the screen: what does not fit is cut, with a hint (scrolling would hide the top).
+        let room = usize::from(h.max(3)) - 2;
+        let lines: Vec<&str> = body.lines().collect();
+        let body = if lines.len() > room {
+            let mut b = lines[..room].join("\n");
+            b.push_str(&format!(
+                "\n… {} more lines: choose modules with -M, inputs with -I",
+                lines.len() - room
+            ));
+            b + "\n"
+        } else {
+            body
+        };
+        let footer = format!(
+            "Refresh: {}. {} | monitor: {} | q or Ctrl-C to quit",
+            datakit::config::duration::format_duration(refresh),
+            t.describe(),
+            monitor::dur(started.elapsed().as_secs_f64())
+        );
+        crossterm::queue!(
+            out,
+            crossterm::cursor::MoveTo(0, 0),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        out.write_all(body.replace('\n', "\r\n").as_bytes())?;
+        out.write_all(footer.as_bytes())?;
+        out.flush()?;
+        let until = Instant::now() + refresh;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            if crossterm::event::poll(left)? {
+                use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+                match crossterm::event::read()? {
+                    Event::Key(k) if k.kind != KeyEventKind::Release => {
+                        let ctrl_c = k.code == KeyCode::Char('c')
+                            && k.modifiers.contains(KeyModifiers::CONTROL);
+                        if ctrl_c
+                            || matches!(
+                                k.code,
+                                KeyCode::Char('q') | KeyCode::Char('Q') | KeyCode::Esc
+                            )
+                        {
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                    }
+                    Event::Resize(..) => break,
+                    _ => {}
+                }
+            }
+        }
+        snap = monitor::fetch(&t, timeout);
+    }
+}
