@@ -25,7 +25,9 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let dir = &args.dir;
-    let mut cmd = crate::cli::Cli::command();
+    // The generated files must not depend on the commit or the build date (the sync test runs
+    // in any checkout): use the plain version.
+    let mut cmd = crate::cli::Cli::command().long_version(datakit::build_info::VERSION);
     cmd.build();
 
     for (shell, file) in [

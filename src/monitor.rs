@@ -421,11 +421,7 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
         let errs = u(&i["errors"]);
         let crashes = u(&i["crashes"]);
         let state = s(&i["state"]);
-        let per = if feeds > 0 {
-            u(&i["points"]) / feeds
-        } else {
-            0
-        };
+        let per = u(&i["points"]).checked_div(feeds).unwrap_or(0);
         let row_color = if state == "stopped" || crashes > 0 {
             Some(Color::Red)
         } else if stale {
