@@ -543,8 +543,41 @@ static CLASS: [u8; 256] = {
     t
 };
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `x` that equals `c`; exact up to the first match (a borrow
+/// can only mark bytes above a real match).
+#[inline(always)]
+fn bytes_eq(x: u64, c: u8) -> u64 {
+    let t = x ^ (LO * c as u64);
+    t.wrapping_sub(LO) & !t & HI
+}
+
+/// The offset of the first byte from `i` whose class is in `mask`, or the length. Names,
+/// keys and tag values are scanned eight bytes at a time.
 #[inline(always)]
 fn scan(b: &[u8], mut i: usize, mask: u8) -> usize {
+    if mask == STOP_MEAS || mask == STOP_KEY {
+        while let Some(chunk) = b.get(i..i + 8) {
+            let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+                break;
+            };
+            let x = u64::from_le_bytes(word);
+            let mut m = bytes_eq(x, b',')
+                | bytes_eq(x, b' ')
+                | bytes_eq(x, b'\\')
+                | bytes_eq(x, b'\n')
+                | bytes_eq(x, b'\r');
+            if mask == STOP_KEY {
+                m |= bytes_eq(x, b'=');
+            }
+            if m != 0 {
+                return i + (m.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+    }
     while i < b.len() && CLASS[b[i] as usize] & mask == 0 {
         i += 1;
     }
@@ -1336,3 +1369,31 @@ fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn word_scan_finds_the_first_stop_byte() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let alphabet = b"ab,= \\\n\r\xc3\xa9\x80\xff0";
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let len = (rng % 24) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|k| alphabet[((rng >> (k % 8 * 4)) as usize + k * 7) % alphabet.len()])
+                .collect();
+            for mask in [STOP_MEAS, STOP_KEY] {
+                for start in 0..=len {
+                    let want = (start..len)
+                        .find(|&j| CLASS[bytes[j] as usize] & mask != 0)
+                        .unwrap_or(len);
+                    assert_eq!(scan(&bytes, start, mask), want, "{bytes:?} {start} {mask}");
+                }
+            }
+        }
+    }
+}
