@@ -3,6 +3,15 @@
 //! A point is a name (measurement, log source, object class), string tags, typed fields, a
 //! timestamp in nanoseconds and a category. Tags and fields share one key space: setting a tag
 //! removes a field of the same key and the other way round.
+//!
+//! - [`lp`]: line protocol. [`lp::decode`] turns a body into points (strict or loose, every
+//!   refused line with line, column and [`ParseErrorKind`]); [`lp::Lines`] yields borrowed
+//!   [`PointRef`]s without copying; [`Encoder`] writes canonical lines into a reused buffer.
+//! - [`check`]: the original's validation ([`Checker`], [`CheckOptions::for_category`],
+//!   [`CheckOptions::for_write_api`]); every fix or drop is a [`Warn`] to count
+//!   ([`CheckCounts`]).
+//! - [`gzip`]: [`gzip::GzipLineWriter`] streams points into a gzip body;
+//!   [`gzip::gunzip_limited`] reads request bodies with a size cap.
 
 mod category;
 pub mod check;
