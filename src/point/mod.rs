@@ -23,8 +23,6 @@ pub use category::{Category, UnknownCategory};
 pub use check::{CheckCounts, CheckOptions, Checker, Warn, WarnKind};
 pub use lp::{Decoded, Encoder, LineError, ParseErrorKind, PointRef, Precision, ValueRef};
 
-use smallvec::SmallVec;
-
 /// A field value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -93,9 +91,9 @@ impl From<&str> for Value {
 }
 
 /// Tags of a point, in insertion order.
-pub type Tags = SmallVec<[(String, String); 8]>;
+pub type Tags = Vec<(String, String)>;
 /// Fields of a point, in insertion order.
-pub type Fields = SmallVec<[(String, Value); 8]>;
+pub type Fields = Vec<(String, Value)>;
 
 /// One data point.
 #[derive(Debug, Clone, PartialEq)]
