@@ -5,6 +5,7 @@ mod check_config;
 mod cli;
 mod completion;
 mod generate;
+mod pipeline;
 mod version;
 
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),
+        cli::Command::Pipeline(a) => pipeline::exec(a, &globals),
         cli::Command::Generate(a) => generate::exec(a),
     };
     match result {

@@ -6,5 +6,6 @@
 pub mod build_info;
 pub mod config;
 pub mod inputs;
+pub mod pipeline;
 pub mod point;
 pub mod workdir;

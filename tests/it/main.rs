@@ -6,3 +6,4 @@ mod support;
 mod check_config;
 mod cli;
 mod generated;
+mod pipeline;

@@ -1,0 +1,1 @@
+//! Function docs as data.
