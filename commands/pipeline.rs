@@ -152,7 +152,11 @@ fn read_input(a: &TestArgs) -> anyhow::Result<String> {
     Ok(s)
 }
 
-fn records(input: &str, whole: bool) -> Vec<&str> {
+fn records(input: &str, whole: bool, from_txt: bool) -> Vec<&str> {
+    if whole && from_txt {
+        // As the original's -T: the text is used as given.
+        return vec![input];
+    }
     if whole {
         let s = input.strip_suffix('\n').unwrap_or(input);
         let s = s.strip_suffix('\r').unwrap_or(s);
@@ -187,10 +191,13 @@ fn test(a: TestArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     };
     let input = read_input(&a)?;
+    if a.whole && a.txt.is_some() && input.ends_with('\n') && !a.json {
+        println!("{}", red(g, "[E] txt has suffix EOL"));
+    }
     let opts = RunOptions::default();
     let mut failed = false;
     let mut first = true;
-    for rec in records(&input, a.whole) {
+    for rec in records(&input, a.whole, a.txt.is_some()) {
         let start = Instant::now();
         let now = datakit::pipeline::timeparse::now_ns();
         let mut pt = match debug::input_point(category, rec, now) {

@@ -253,7 +253,7 @@ impl Program {
         drop(rt);
         if logging && status_mapping {
             let s = normalize_point_status(point, !opts.disable_add_status_field);
-            if opts.ignore_status.contains(&s) {
+            if opts.ignore_status.iter().any(|i| *i == *s) {
                 dropped = true;
             }
         }
@@ -310,42 +310,106 @@ pub fn run(prog: &Program, point: &mut Point) -> Result<Outcome, RunError> {
     prog.run(point)
 }
 
-/// Maps a status text the way the original does (see the spec, §5.1).
-pub fn normalize_status(s: &str) -> String {
-    let l = s.to_lowercase();
-    match l.as_str() {
-        "f" | "emerg" => "emerg",
-        "a" | "alert" => "alert",
-        "c" | "critical" => "critical",
-        "e" | "error" => "error",
-        "w" | "warn" | "warning" => "warning",
-        "n" | "notice" => "notice",
-        "i" | "info" | "" => "info",
-        "d" | "debug" | "trace" | "verbose" => "debug",
-        "o" | "s" | "ok" => "OK",
-        _ => return l,
+/// One fuzzing iteration: compile `script` (with a `use()` target and a pattern file available)
+/// and run it on a logging point and a metric point with a small step budget. Never panics.
+#[doc(hidden)]
+pub fn fuzz_one(script: &str, input: &str) {
+    static HELPER: LazyLock<Arc<Program>> = LazyLock::new(|| {
+        Arc::new(Program::compile("helper.p", "add_key(helper, 1)").expect("helper compiles"))
+    });
+    let resolve = |n: &str| -> Result<Arc<Program>, String> {
+        if n == "helper.p" {
+            Ok(HELPER.clone())
+        } else {
+            Err(format!("script {n} not found"))
+        }
+    };
+    let env = CompileEnv {
+        patterns: &NO_PATTERNS,
+        resolve_use: Some(&resolve),
+    };
+    let Ok(prog) = Program::compile_with("fuzz.p", script, &env) else {
+        return;
+    };
+    let opts = RunOptions {
+        step_budget: 20_000,
+        ..RunOptions::default()
+    };
+    let mut p = Point::new(Category::Logging, "fuzz");
+    p.set_field("message", input);
+    p.set_tag("host", "h");
+    if let Err(e) = prog.run_with(&mut p, &opts) {
+        let _ = e.render(script, false);
     }
-    .to_string()
+    let mut m = Point::new(Category::Metric, "m");
+    m.set_field("v", 1.5);
+    m.set_field("message", input);
+    let _ = prog.run_with(&mut m, &opts);
+}
+
+/// The statuses with a fixed mapping (compared case-insensitively).
+const STATUS_MAP: &[(&[&str], &str)] = &[
+    (&["f", "emerg"], "emerg"),
+    (&["a", "alert"], "alert"),
+    (&["c", "critical"], "critical"),
+    (&["e", "error"], "error"),
+    (&["w", "warn", "warning"], "warning"),
+    (&["n", "notice"], "notice"),
+    (&["i", "info", ""], "info"),
+    (&["d", "debug", "trace", "verbose"], "debug"),
+    (&["o", "s", "ok"], "OK"),
+];
+
+fn mapped_status(s: &str) -> Option<&'static str> {
+    if s.len() > 8 {
+        return None;
+    }
+    STATUS_MAP
+        .iter()
+        .find(|(ins, _)| ins.iter().any(|i| i.eq_ignore_ascii_case(s)))
+        .map(|(_, out)| *out)
+}
+
+/// Maps a status text the way the original does (see the spec, §5.1): the table above, any
+/// other text lower-cased.
+pub fn normalize_status(s: &str) -> std::borrow::Cow<'static, str> {
+    match mapped_status(s) {
+        Some(m) => std::borrow::Cow::Borrowed(m),
+        None => std::borrow::Cow::Owned(s.to_lowercase()),
+    }
 }
 
 /// Normalises the point's `status` (tag or field; missing or non-text counts as `info`),
 /// writes it back when `write` is set, and returns it.
-fn normalize_point_status(p: &mut Point, write: bool) -> String {
+fn normalize_point_status(p: &mut Point, write: bool) -> std::borrow::Cow<'static, str> {
     if let Some(slot) = p.tags.iter_mut().find(|(k, _)| k == "status") {
         let s = normalize_status(&slot.1);
-        if write {
-            slot.1 = s.clone();
+        if write && slot.1 != *s {
+            slot.1 = s.to_string();
         }
         return s;
     }
-    let s = match p.get_field("status") {
-        Some(PValue::Str(s)) => normalize_status(s),
-        _ => "info".to_string(),
-    };
-    if write {
-        p.set_field("status", s.clone());
+    match p.fields.iter_mut().find(|(k, _)| k == "status") {
+        Some((_, PValue::Str(v))) => {
+            let s = normalize_status(v);
+            if write && *v != *s {
+                *v = s.to_string();
+            }
+            s
+        }
+        Some((_, other)) => {
+            if write {
+                *other = PValue::Str("info".into());
+            }
+            std::borrow::Cow::Borrowed("info")
+        }
+        None => {
+            if write {
+                p.fields.push(("status".into(), PValue::Str("info".into())));
+            }
+            std::borrow::Cow::Borrowed("info")
+        }
     }
-    s
 }
 
 /// A `time` key holding a non-zero int becomes the point time; the key is removed always.

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::compile::{Arith, Cmp, Ex, Key, St, Sym, Target};
-use super::value::{Heap, Map, SStr, Val, deep_equal, equal, fmt_float_f, point_text};
+use super::value::{Heap, Map, SStr, Val, deep_equal, equal, fmt_float_f, point_text, str_eq};
 use crate::point::{Point, Value as PValue};
 
 /// Where a runtime error happened and what it is (the script name is added by the caller).
@@ -57,15 +57,18 @@ pub struct RunFlags {
     pub extra_points: Vec<Point>,
 }
 
-/// The last JSON document parsed in this run, to serve repeated `json()` calls on one text.
+/// The last JSON document parsed in this run, to serve repeated `json()` calls on the same
+/// key. It is dropped whenever that key's text may have changed: a write to the key, any other
+/// point change through [`Rt::point_mut`], or a change of the variable of that name.
 pub struct JsonCache {
-    pub text: String,
+    pub name: Box<str>,
+    pub sym: Sym,
     pub root: Option<Val>,
 }
 
 pub struct Rt<'a> {
-    pub point: &'a mut Point,
-    pub vars: Vec<(Sym, Val)>,
+    point: &'a mut Point,
+    vars: Vec<(Sym, Val)>,
     pub heap: Heap,
     budget: u64,
     pub flags: RunFlags,
@@ -113,7 +116,39 @@ impl<'a> Rt<'a> {
             .map(|(_, v)| v)
     }
 
+    /// The point, for reading.
+    pub fn point(&self) -> &Point {
+        self.point
+    }
+
+    /// The point, for changing (drops the JSON cache).
+    pub fn point_mut(&mut self) -> &mut Point {
+        self.json_cache = None;
+        self.point
+    }
+
+    /// Takes the variables away (a `use()` run starts with none); see [`Rt::restore_vars`].
+    pub fn take_vars(&mut self) -> Vec<(Sym, Val)> {
+        self.json_cache = None;
+        std::mem::take(&mut self.vars)
+    }
+
+    pub fn restore_vars(&mut self, vars: Vec<(Sym, Val)>) {
+        self.json_cache = None;
+        self.vars = vars;
+    }
+
+    fn truncate_vars(&mut self, mark: usize) {
+        if self.vars.len() > mark {
+            self.vars.truncate(mark);
+            self.json_cache = None;
+        }
+    }
+
     pub fn set_var(&mut self, sym: Sym, v: Val) {
+        if self.json_cache.as_ref().is_some_and(|c| c.sym == sym) {
+            self.json_cache = None;
+        }
         if let Some(slot) = self.vars.iter_mut().rev().find(|(s, _)| *s == sym) {
             slot.1 = v;
         } else {
@@ -158,23 +193,50 @@ impl<'a> Rt<'a> {
                 other => Some(Cow::Owned(other.to_text(&self.heap))),
             };
         }
-        if let Some(t) = self.point.get_tag(&key.name) {
+        if let Some((_, t)) = self.point.tags.iter().find(|(k, _)| str_eq(k, &key.name)) {
             return Some(Cow::Borrowed(t));
         }
-        self.point.get_field(&key.name).map(point_text)
+        self.point
+            .fields
+            .iter()
+            .find(|(k, _)| str_eq(k, &key.name))
+            .map(|(_, v)| point_text(v))
+    }
+
+    /// A key's text (as [`Rt::key_text`]) together with the heap, for parsing into it without
+    /// copying the text first.
+    pub fn key_text_and_heap(&mut self, key: &Key) -> (Option<Cow<'_, str>>, &mut Heap) {
+        let heap = &mut self.heap;
+        if let Some((_, v)) = self.vars.iter().rev().find(|(s, _)| *s == key.sym) {
+            let text = match v {
+                Val::Nil => None,
+                Val::Str(s) => Some(Cow::Borrowed(s.as_str())),
+                other => Some(Cow::Owned(other.to_text(heap))),
+            };
+            return (text, heap);
+        }
+        let p: &Point = self.point;
+        let text = match p.get_tag(&key.name) {
+            Some(t) => Some(Cow::Borrowed(t)),
+            None => p.get_field(&key.name).map(point_text),
+        };
+        (text, heap)
     }
 
     /// Writes a key of the point with `add_key` rules: a tag stays a tag (stringified),
     /// anything else becomes a field.
     pub fn write(&mut self, name: &str, v: PValue) {
-        if let Some(slot) = self.point.tags.iter_mut().find(|(k, _)| k == name) {
+        if self.json_cache.as_ref().is_some_and(|c| *c.name == *name) {
+            self.json_cache = None;
+        }
+        if let Some(slot) = self.point.tags.iter_mut().find(|(k, _)| str_eq(k, name)) {
             slot.1 = match v {
                 PValue::Str(s) => s,
                 other => point_text(&other).into_owned(),
             };
             return;
         }
-        if let Some(slot) = self.point.fields.iter_mut().find(|(k, _)| k == name) {
+        if let Some(slot) = self.point.fields.iter_mut().find(|(k, _)| str_eq(k, name)) {
             slot.1 = v;
             return;
         }
@@ -186,6 +248,9 @@ impl<'a> Rt<'a> {
         match v.to_point(&self.heap) {
             Some(pv) => self.write(name, pv),
             None => {
+                if self.json_cache.as_ref().is_some_and(|c| *c.name == *name) {
+                    self.json_cache = None;
+                }
                 if let Some(slot) = self.point.tags.iter_mut().find(|(k, _)| k == name) {
                     slot.1.clear();
                 } else {
@@ -212,7 +277,7 @@ impl<'a> Rt<'a> {
     fn block(&mut self, body: &[St]) -> RResult<Ctl> {
         let mark = self.vars.len();
         let r = self.stmts(body);
-        self.vars.truncate(mark);
+        self.truncate_vars(mark);
         r
     }
 
@@ -281,7 +346,7 @@ impl<'a> Rt<'a> {
                 let it = self.eval(iter)?;
                 let mark = self.vars.len();
                 let r = self.for_in(*var, it, body, *pos);
-                self.vars.truncate(mark);
+                self.truncate_vars(mark);
                 r?;
             }
             St::ForC {
@@ -292,7 +357,7 @@ impl<'a> Rt<'a> {
             } => {
                 let mark = self.vars.len();
                 let r = self.for_c(init.as_deref(), cond.as_ref(), step.as_deref(), body);
-                self.vars.truncate(mark);
+                self.truncate_vars(mark);
                 r?;
             }
             St::Break => return Ok(Ctl::Break),
@@ -332,7 +397,7 @@ impl<'a> Rt<'a> {
         macro_rules! iteration {
             ($item:expr) => {{
                 self.charge(1, pos)?;
-                self.vars.truncate(mark);
+                self.truncate_vars(mark);
                 self.set_var(var, $item);
                 if let Ctl::Break = self.stmts(body)? {
                     return Ok(());

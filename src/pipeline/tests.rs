@@ -464,3 +464,34 @@ fn errors_render_with_a_caret() {
     assert!(r.contains("b = 10 / (a - 1)"), "{r}");
     assert!(r.contains('^'), "{r}");
 }
+
+#[test]
+fn json_cache_follows_changes_of_the_source() {
+    let (p, _) = run_ok(
+        r#"json(_, a, b1)
+if true {
+  _ = "{\"a\": 9}"
+  json(_, a, b2)
+}
+json(_, a, b3)
+add_key(message, "{\"a\": 2}")
+json(_, a, a2)
+drop_key(message)
+add_key(message, "{\"a\": 6}")
+json(_, a, a6)
+_ = "{\"a\": 3}"
+json(_, a, a3)
+"#,
+        r#"{"a": 1}"#,
+    );
+    for (k, v) in [
+        ("b1", 1.0),
+        ("b2", 9.0),
+        ("b3", 1.0),
+        ("a2", 2.0),
+        ("a6", 6.0),
+        ("a3", 3.0),
+    ] {
+        assert_eq!(f(&p, k), Some(V::Float(v)), "{k}");
+    }
+}

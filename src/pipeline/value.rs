@@ -6,7 +6,6 @@
 //! dropped with the run, so reference cycles (`l[0] = l`) cannot leak memory.
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
@@ -39,7 +38,10 @@ impl SStr {
         match self {
             // The inline bytes were copied from a `&str`, so they are valid UTF-8.
             SStr::Inline { len, buf } => {
-                std::str::from_utf8(&buf[..*len as usize]).unwrap_or_default()
+                let bytes = &buf[..(*len as usize).min(INLINE)];
+                // SAFETY: inline bytes are only ever copied from a whole `&str` (see `new`),
+                // so they are valid UTF-8. This is on every key comparison, hence unchecked.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
             }
             SStr::Shared(a) => a,
         }
@@ -102,6 +104,12 @@ impl fmt::Display for SStr {
     }
 }
 
+/// String equality that rejects most unequal pairs without calling `memcmp`.
+#[inline]
+pub fn str_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a.is_empty() || a.as_bytes()[0] == b.as_bytes()[0]) && a == b
+}
+
 /// A runtime value.
 #[derive(Clone, Debug, Default)]
 pub enum Val {
@@ -118,7 +126,116 @@ pub enum Val {
     Map(u32),
 }
 
-pub type Map = BTreeMap<SStr, Val>;
+/// A map value: entries sorted by key in one vector (maps in logs are small; lookups are a
+/// binary search, iteration is in key order, which JSON output and `for` loops rely on).
+#[derive(Debug, Clone, Default)]
+pub struct Map {
+    entries: Vec<(SStr, Val)>,
+}
+
+impl Map {
+    pub fn new() -> Map {
+        Map::default()
+    }
+
+    fn find(&self, k: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(e, _)| e.as_str().cmp(k))
+    }
+
+    /// Index of `k`: a scan with cheap inequality checks for small maps (most log objects),
+    /// a binary search for big ones.
+    fn index_of(&self, k: &str) -> Option<usize> {
+        if self.entries.len() <= 16 {
+            self.entries.iter().position(|(e, _)| str_eq(e, k))
+        } else {
+            self.find(k).ok()
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&Val> {
+        self.index_of(k).map(|i| &self.entries[i].1)
+    }
+
+    pub fn contains_key(&self, k: &str) -> bool {
+        self.index_of(k).is_some()
+    }
+
+    /// Sets `k`; returns the previous value.
+    pub fn insert(&mut self, k: SStr, v: Val) -> Option<Val> {
+        match self.find(&k) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, v)),
+            Err(i) => {
+                self.entries.insert(i, (k, v));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &str) -> Option<Val> {
+        self.find(k).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&SStr, &Val)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &SStr> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// Builds a map from entries in any order; for repeated keys the last one wins.
+    pub fn from_entries(mut entries: Vec<(SStr, Val)>) -> Map {
+        let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
+        if !sorted && entries.len() <= 24 {
+            // Insertion sort (stable, no allocation); a repeated key replaces the earlier one.
+            let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match out.binary_search_by(|(k, _)| k.as_str().cmp(e.0.as_str())) {
+                    Ok(i) => out[i] = e,
+                    Err(i) => out.insert(i, e),
+                }
+            }
+            return Map { entries: out };
+        }
+        if !sorted {
+            // Stable, so equal keys keep their order and the last one can be kept.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match out.last_mut() {
+                    Some(last) if last.0 == e.0 => *last = e,
+                    _ => out.push(e),
+                }
+            }
+            entries = out;
+        }
+        Map { entries }
+    }
+}
+
+impl<'a> IntoIterator for &'a Map {
+    type Item = (&'a SStr, &'a Val);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (SStr, Val)>,
+        fn(&'a (SStr, Val)) -> (&'a SStr, &'a Val),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        fn pair(e: &(SStr, Val)) -> (&SStr, &Val) {
+            (&e.0, &e.1)
+        }
+        self.entries
+            .iter()
+            .map(pair as fn(&'a (SStr, Val)) -> (&'a SStr, &'a Val))
+    }
+}
 
 /// Deeper nesting than this is cut off when comparing or printing (cycles are possible).
 pub const MAX_NESTING: usize = 64;
@@ -504,94 +621,278 @@ pub fn fmt_float_json_go(f: f64) -> String {
 
 // ---- JSON text to values -------------------------------------------------------------------
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+/// Nesting deeper than this is refused (as serde_json does).
+const MAX_JSON_DEPTH: usize = 128;
 
 /// Parses JSON text into a value in `heap` (numbers become floats). `None` if invalid.
+///
+/// A direct parser into script values: short strings and keys land inline in [`SStr`], so a
+/// typical log object costs one allocation per long string plus one per container.
 pub fn parse_json(text: &str, heap: &mut Heap) -> Option<Val> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let v = JsonSeed { heap }.deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    Some(v)
+    let mut p = JsonParser {
+        s: text,
+        b: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
+    let v = p.value(heap)?;
+    p.ws();
+    (p.i == p.b.len()).then_some(v)
 }
 
-struct JsonSeed<'h> {
-    heap: &'h mut Heap,
+struct JsonParser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
-    type Value = Val;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-struct KeySeed;
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = SStr;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<SStr, D::Error> {
-        d.deserialize_str(KeySeed)
-    }
-}
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = SStr;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string key")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<SStr, E> {
-        Ok(SStr::new(v))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<SStr, E> {
-        Ok(SStr::from(v))
-    }
-}
-
-impl<'de> Visitor<'de> for JsonSeed<'_> {
-    type Value = Val;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
-        Ok(Val::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
-        Ok(Val::Float(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
-        Ok(Val::Float(v as f64))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
-        Ok(Val::Float(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
-        Ok(Val::str(v))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Val, E> {
-        Ok(Val::Str(SStr::from(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
-        Ok(Val::Nil)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Val, E> {
-        Ok(Val::Nil)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
-        while let Some(v) = seq.next_element_seed(JsonSeed {
-            heap: &mut *self.heap,
-        })? {
-            items.push(v);
+impl JsonParser<'_> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            } else {
+                break;
+            }
         }
-        Ok(self.heap.new_list(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
-        let mut m = Map::new();
-        while let Some(k) = map.next_key_seed(KeySeed)? {
-            let v = map.next_value_seed(JsonSeed {
-                heap: &mut *self.heap,
-            })?;
-            m.insert(k, v);
+
+    fn lit(&mut self, word: &[u8], v: Val) -> Option<Val> {
+        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+            self.i += word.len();
+            Some(v)
+        } else {
+            None
         }
-        Ok(self.heap.new_map(m))
+    }
+
+    fn value(&mut self, heap: &mut Heap) -> Option<Val> {
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'{' => self.object(heap),
+            b'[' => self.array(heap),
+            b'"' => self.string().map(Val::Str),
+            b't' => self.lit(b"true", Val::Bool(true)),
+            b'f' => self.lit(b"false", Val::Bool(false)),
+            b'n' => self.lit(b"null", Val::Nil),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn object(&mut self, heap: &mut Heap) -> Option<Val> {
+        self.depth += 1;
+        if self.depth > MAX_JSON_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        let mut m: Vec<(SStr, Val)> = Vec::new();
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                if self.b.get(self.i) != Some(&b'"') {
+                    return None;
+                }
+                let k = self.string()?;
+                self.ws();
+                if self.b.get(self.i) != Some(&b':') {
+                    return None;
+                }
+                self.i += 1;
+                let v = self.value(heap)?;
+                m.push((k, v));
+                self.ws();
+                match self.b.get(self.i)? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(heap.new_map(Map::from_entries(m)))
+    }
+
+    fn array(&mut self, heap: &mut Heap) -> Option<Val> {
+        self.depth += 1;
+        if self.depth > MAX_JSON_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+        } else {
+            loop {
+                items.push(self.value(heap)?);
+                self.ws();
+                match self.b.get(self.i)? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(heap.new_list(items))
+    }
+
+    /// At an opening quote.
+    fn string(&mut self) -> Option<SStr> {
+        let start = self.i + 1;
+        let mut j = start;
+        loop {
+            match *self.b.get(j)? {
+                b'"' => {
+                    self.i = j + 1;
+                    return Some(SStr::new(&self.s[start..j]));
+                }
+                b'\\' => break,
+                c if c < 0x20 => return None,
+                _ => j += 1,
+            }
+        }
+        // With escapes.
+        let mut out = String::with_capacity(j - start + 16);
+        out.push_str(&self.s[start..j]);
+        loop {
+            match *self.b.get(j)? {
+                b'"' => {
+                    self.i = j + 1;
+                    return Some(SStr::from(out));
+                }
+                b'\\' => {
+                    let e = *self.b.get(j + 1)?;
+                    j += 2;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\x08'),
+                        b'f' => out.push('\x0c'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4(j)?;
+                            j += 4;
+                            let ch = if (0xD800..0xDC00).contains(&hi)
+                                && self.b.get(j) == Some(&b'\\')
+                                && self.b.get(j + 1) == Some(&b'u')
+                            {
+                                match self.hex4(j + 2) {
+                                    Some(lo) if (0xDC00..0xE000).contains(&lo) => {
+                                        j += 6;
+                                        char::from_u32(
+                                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00),
+                                        )
+                                    }
+                                    _ => None,
+                                }
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            out.push(ch.unwrap_or('\u{fffd}'));
+                        }
+                        _ => return None,
+                    }
+                }
+                c if c < 0x20 => return None,
+                _ => {
+                    // Copy a run of plain bytes at once (always whole characters).
+                    let run_start = j;
+                    while let Some(&c) = self.b.get(j) {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        j += 1;
+                    }
+                    out.push_str(&self.s[run_start..j]);
+                }
+            }
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        let h = self.b.get(at..at + 4)?;
+        let mut v = 0u32;
+        for &c in h {
+            v = v * 16 + (c as char).to_digit(16)?;
+        }
+        Some(v)
+    }
+
+    fn number(&mut self) -> Option<Val> {
+        let start = self.i;
+        let b = self.b;
+        let mut j = self.i;
+        if b[j] == b'-' {
+            j += 1;
+        }
+        let int_start = j;
+        match b.get(j)? {
+            b'0' => j += 1,
+            b'1'..=b'9' => {
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+            }
+            _ => return None,
+        }
+        let int_end = j;
+        let mut simple = true;
+        if b.get(j) == Some(&b'.') {
+            simple = false;
+            j += 1;
+            let d = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j == d {
+                return None;
+            }
+        }
+        if matches!(b.get(j), Some(b'e' | b'E')) {
+            simple = false;
+            j += 1;
+            if matches!(b.get(j), Some(b'+' | b'-')) {
+                j += 1;
+            }
+            let d = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j == d {
+                return None;
+            }
+        }
+        self.i = j;
+        if simple && int_end - int_start <= 15 {
+            // Exact in f64: no float parsing needed.
+            let mut v: i64 = 0;
+            for &c in &b[int_start..int_end] {
+                v = v * 10 + (c - b'0') as i64;
+            }
+            let v = if b[start] == b'-' { -v } else { v };
+            return Some(Val::Float(if v == 0 && b[start] == b'-' {
+                -0.0
+            } else {
+                v as f64
+            }));
+        }
+        self.s[start..j].parse().ok().map(Val::Float)
     }
 }
 
@@ -639,6 +940,29 @@ mod tests {
         );
         assert!(parse_json("{bad", &mut h).is_none());
         assert!(parse_json("1 2", &mut h).is_none());
+        for bad in [
+            "",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            "-",
+            "\"\\x\"",
+            "[1 2]",
+            "{1:2}",
+            "tru",
+            "\"a\nb\"",
+        ] {
+            assert!(parse_json(bad, &mut h).is_none(), "{bad:?}");
+        }
+        let v = parse_json(
+            r#"[-0.5e2, 12345678901234567890, "\u4e2d\ud83d\ude00\n", {}]"#,
+            &mut h,
+        )
+        .unwrap();
+        assert_eq!(to_json(&v, &h), r#"[-50,12345678901234567000,"中😀\n",{}]"#);
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(parse_json(&deep, &mut h).is_none());
         let s = parse_json(r#""<a&b>""#, &mut h).unwrap();
         assert_eq!(to_json(&s, &h), r#""<a&b>""#);
     }

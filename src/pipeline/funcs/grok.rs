@@ -39,7 +39,9 @@ pub fn grok(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     };
     let expanded = expand_here(cx, &pat).map_err(|m| CheckError::new(pos, m))?;
     let g = GrokRegex::compile(&expanded, &pat).map_err(|m| CheckError::new(pos, m))?;
-    Ok(func(move |rt, _| {
+    Ok(func(move |rt, pos| {
+        let cost = rt.key_text(&key).map_or(0, |t| t.len() as u64 / 64);
+        rt.charge(cost, pos)?;
         let mut spans = Spans::new();
         let mut vals: SmallVec<[PValue; 16]> = SmallVec::new();
         {

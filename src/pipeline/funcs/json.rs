@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use super::{Func, func, nop};
 use crate::pipeline::ast::{Call, Expr, ExprKind, Pos};
 use crate::pipeline::compile::{
-    CResult, CheckError, Cx, bind, bool_lit, expr_arg, key_arg, str_lit,
+    CResult, CheckError, Cx, Ex, bind, bool_lit, expr_arg, key_arg, str_lit,
 };
 use crate::pipeline::runtime::{JsonCache, Rt, err};
 use crate::pipeline::value::{Val, parse_json, to_json};
@@ -59,6 +59,14 @@ fn json_path(e: &Expr, out: &mut Vec<Seg>) -> CResult<()> {
     Ok(())
 }
 
+fn has_attr(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Attr(..) => true,
+        ExprKind::Index { base: Some(b), .. } => has_attr(b),
+        _ => false,
+    }
+}
+
 /// Follows `path` from `root` in the run's heap.
 fn walk(rt: &Rt<'_>, root: &Val, path: &[Seg]) -> Val {
     let mut cur = root.clone();
@@ -86,20 +94,19 @@ fn walk(rt: &Rt<'_>, root: &Val, path: &[Seg]) -> Val {
 /// The parsed document for the text of `key`, parsing it only if it changed since the
 /// last `json()` call of this run.
 fn parsed(rt: &mut Rt<'_>, key: &crate::pipeline::compile::Key) -> Option<Val> {
-    let hit = {
-        let text = rt.key_text(key)?;
-        match &rt.json_cache {
-            Some(c) if c.text == *text => Some(c.root.clone()),
-            _ => None,
-        }
-    };
-    if let Some(root) = hit {
-        return root;
+    if let Some(c) = &rt.json_cache
+        && c.sym == key.sym
+        && *c.name == *key.name
+    {
+        return c.root.clone();
     }
-    let text = rt.key_text(key)?.into_owned();
-    let root = parse_json(&text, &mut rt.heap);
+    let root = {
+        let (text, heap) = rt.key_text_and_heap(key);
+        parse_json(&text?, heap)
+    };
     rt.json_cache = Some(JsonCache {
-        text,
+        name: key.name.clone(),
+        sym: key.sym,
         root: root.clone(),
     });
     root
@@ -124,7 +131,8 @@ pub fn json(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let key = key_arg(cx, input)?;
     let mut path = Vec::new();
     json_path(path_e, &mut path)?;
-    let bare_index = matches!(path_e.kind, ExprKind::Index { .. });
+    // A path that is only an index (`a[1]`, `.[0]`) has no usable text; `a.b[0]` does.
+    let bare_index = matches!(path_e.kind, ExprKind::Index { .. }) && !has_attr(path_e);
     let newkey: String = match b.get(2) {
         Some(e) => e.key_name().ok_or_else(|| {
             CheckError::new(
@@ -189,6 +197,26 @@ pub fn json(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
 pub fn load_json(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["val"], 1)?;
     let arg = expr_arg(cx, b.get(0))?.ok_or_else(|| CheckError::new(pos, "missing val"))?;
+    if let Ex::Var(key) = arg {
+        // A name: parse the text where it is, without copying it into a value first.
+        return Ok(func(move |rt, pos| {
+            let is_str = match rt.var(key.sym) {
+                Some(v) => matches!(v, Val::Str(_)),
+                None => {
+                    matches!(rt.point().get_field(&key.name), Some(PValue::Str(_)))
+                        || rt.point().get_tag(&key.name).is_some()
+                }
+            };
+            if !is_str {
+                return err(pos, "param data type expect string");
+            }
+            let (text, heap) = rt.key_text_and_heap(&key);
+            let len = text.as_deref().map_or(0, str::len);
+            let v = text.and_then(|t| parse_json(&t, heap)).unwrap_or(Val::Nil);
+            rt.charge(len as u64 / 64, pos)?;
+            Ok(v)
+        }));
+    }
     Ok(func(move |rt, pos| {
         let v = rt.eval(&arg)?;
         let Val::Str(s) = v else {

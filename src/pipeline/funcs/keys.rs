@@ -69,7 +69,7 @@ pub fn set_tag(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>>
             Val::Nil => String::new(),
             other => rt.text_of(other),
         };
-        rt.point.set_tag(&*key.name, text);
+        rt.point_mut().set_tag(&*key.name, text);
         Ok(Val::Nil)
     }))
 }
@@ -95,7 +95,7 @@ pub fn rename(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> 
         if new.name == old.name {
             return Ok(Val::Nil);
         }
-        let p = &mut *rt.point;
+        let p = rt.point_mut();
         if let Some(i) = p.tags.iter().position(|(k, _)| *k == *old.name) {
             let (_, v) = p.tags.remove(i);
             p.remove(&new.name);
@@ -113,7 +113,7 @@ pub fn drop_key(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>
     let b = bind(call, pos, &["key"], 1)?;
     let key = key_arg(cx, need(&b, 0)?)?;
     Ok(func(move |rt, _| {
-        rt.point.remove(&key.name);
+        rt.point_mut().remove(&key.name);
         Ok(Val::Nil)
     }))
 }
@@ -129,7 +129,7 @@ pub fn drop(_cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
 pub fn drop_origin_data(_cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     bind(call, pos, &[], 0)?;
     Ok(func(|rt, _| {
-        rt.point.remove("message");
+        rt.point_mut().remove("message");
         Ok(Val::Nil)
     }))
 }
@@ -162,9 +162,10 @@ pub fn set_measurement(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dy
         if v.is_nil() {
             return Ok(Val::Nil);
         }
-        rt.point.name = rt.text_of(&v);
+        let name = rt.text_of(&v);
+        rt.point_mut().name = name;
         if delete && let Some(k) = &from_key {
-            rt.point.remove(&k.name);
+            rt.point_mut().remove(&k.name);
         }
         Ok(Val::Nil)
     }))
@@ -178,9 +179,9 @@ pub fn pt_name(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>>
             && let Val::Str(s) = rt.eval(e)?
             && !s.is_empty()
         {
-            rt.point.name = s.to_string();
+            rt.point_mut().name = s.to_string();
         }
-        Ok(Val::str(&rt.point.name))
+        Ok(Val::str(&rt.point().name))
     }))
 }
 
@@ -245,12 +246,12 @@ pub fn pt_kvs_set(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Fun
                 Val::Nil => String::new(),
                 other => rt.text_of(other),
             };
-            rt.point.set_tag(name, t);
+            rt.point_mut().set_tag(name, t);
         } else {
             match v.to_point(&rt.heap) {
-                Some(pv) => rt.point.set_field(name, pv),
+                Some(pv) => rt.point_mut().set_field(name, pv),
                 None => {
-                    rt.point.remove(&name);
+                    rt.point_mut().remove(&name);
                 }
             }
         }
@@ -263,7 +264,7 @@ pub fn pt_kvs_del(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Fun
     let n = cx.expr(need(&b, 0)?)?;
     Ok(func(move |rt, pos| {
         let name = need_str(rt, &n, pos, "pt_kvs_del")?;
-        rt.point.remove(&name);
+        rt.point_mut().remove(&name);
         Ok(Val::Nil)
     }))
 }
@@ -283,10 +284,10 @@ pub fn pt_kvs_keys(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Fu
         };
         let mut out = Vec::new();
         if tags {
-            out.extend(rt.point.tags.iter().map(|(k, _)| Val::str(k)));
+            out.extend(rt.point().tags.iter().map(|(k, _)| Val::str(k)));
         }
         if fields {
-            out.extend(rt.point.fields.iter().map(|(k, _)| Val::str(k)));
+            out.extend(rt.point().fields.iter().map(|(k, _)| Val::str(k)));
         }
         rt.new_list(out, pos)
     }))
@@ -311,7 +312,7 @@ pub fn nullif(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> 
         }
         let v = rt.read(&key);
         if deep_equal(&v, &lit, &rt.heap, 0) {
-            rt.point.remove(&key.name);
+            rt.point_mut().remove(&key.name);
         }
         Ok(Val::Nil)
     }))
@@ -441,11 +442,11 @@ pub fn use_(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
         if rt.use_depth >= MAX_USE_DEPTH {
             return err(pos, "use() nested too deeply");
         }
-        let saved = std::mem::take(&mut rt.vars);
+        let saved = rt.take_vars();
         rt.use_depth += 1;
         let r = rt.run_body(prog.body());
         rt.use_depth -= 1;
-        rt.vars = saved;
+        rt.restore_vars(saved);
         match r {
             Ok(()) | Err(Stop::Exit) => Ok(Val::Nil),
             Err(Stop::Error(mut e)) => {

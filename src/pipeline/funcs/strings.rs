@@ -2,8 +2,6 @@
 //! `sql_cover`, `kv_split`, `url_decode`, `url_parse`, `user_agent`, `geoip`, `decode`,
 //! `match`, `slice_string`.
 
-use std::collections::BTreeMap;
-
 use super::useragent;
 use super::{Func, func};
 use crate::pipeline::ast::{Call, ExprKind, Pos};
@@ -564,7 +562,7 @@ pub fn url_parse(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func
             params.insert(SStr::from(k), Val::Str(SStr::from(v)));
         }
         let params = rt.new_map(params, pos)?;
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         let mut put = |k: &str, v: Val| {
             m.insert(SStr::from(format!("{prefix}{k}")), v);
         };
@@ -629,7 +627,7 @@ pub fn decode(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> 
             "utf-8" | "utf8" => encoding_rs::UTF_8,
             _ => return Ok(Val::Nil),
         };
-        let bytes: Vec<u8> = if let Some(PValue::Bytes(b)) = rt.point.get_field(&key.name) {
+        let bytes: Vec<u8> = if let Some(PValue::Bytes(b)) = rt.point().get_field(&key.name) {
             b.clone()
         } else {
             match rt.key_text(&key) {

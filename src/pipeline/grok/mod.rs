@@ -20,6 +20,8 @@ pub const BUILTIN_PATTERNS: &str = include_str!("patterns.txt");
 
 /// Recursion deeper than this while expanding means a cycle.
 const MAX_EXPANSION_DEPTH: usize = 32;
+/// PCRE2's match limit for grok patterns (its default is 10 M).
+const MATCH_LIMIT: u32 = 1_000_000;
 /// Expanded patterns longer than this are refused.
 const MAX_EXPANDED_LEN: usize = 1 << 20;
 
@@ -345,10 +347,12 @@ impl GrokRegex {
     /// Compiles an expanded pattern (checked as RE2, run by PCRE2).
     pub fn compile(e: &Expanded, source: &str) -> Result<GrokRegex, String> {
         let t = re2::translate(&e.regex, Engine::Pcre2).map_err(|e| e.0)?;
+        // Bound backtracking: a hostile pattern fails to match instead of stalling the run.
+        let pattern = format!("(*LIMIT_MATCH={MATCH_LIMIT}){}", t.pattern);
         let re = pcre2::bytes::RegexBuilder::new()
             .utf(true)
             .jit_if_available(true)
-            .build(&t.pattern)
+            .build(&pattern)
             .map_err(|err| format!("error compiling regexp: {err}: `{}`", e.regex))?;
         // With repeated names the last group of that name decides.
         let mut caps: Vec<Cap> = Vec::new();
