@@ -495,3 +495,21 @@ json(_, a, a3)
         assert_eq!(f(&p, k), Some(V::Float(v)), "{k}");
     }
 }
+
+#[test]
+fn create_point_emits_an_extra_point() {
+    let (p, out) = run_ok(
+        "create_point(\"extra\", {\"t\": \"x\", \"n\": nil}, {\"f\": 1, \"l\": [1]}, 1700000000000000000, \"M\")",
+        "m",
+    );
+    assert_eq!(f(&p, "message"), Some(V::Str("m".into())));
+    assert_eq!(out.extra_points.len(), 1);
+    let e = &out.extra_points[0];
+    assert_eq!(e.name, "extra");
+    assert_eq!(e.category, Category::Metric);
+    assert_eq!(e.get_tag("t"), Some("x"));
+    assert_eq!(e.get_tag("n"), None);
+    assert_eq!(e.get_field("f"), Some(&V::Int(1)));
+    assert_eq!(e.get_field("l"), Some(&V::Str("[1]".into())));
+    assert_eq!(e.time, 1700000000000000000);
+}

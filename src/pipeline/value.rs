@@ -195,15 +195,25 @@ impl Map {
     pub fn from_entries(mut entries: Vec<(SStr, Val)>) -> Map {
         let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
         if !sorted && entries.len() <= 24 {
-            // Insertion sort (stable, no allocation); a repeated key replaces the earlier one.
-            let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
-            for e in entries {
-                match out.binary_search_by(|(k, _)| k.as_str().cmp(e.0.as_str())) {
-                    Ok(i) => out[i] = e,
-                    Err(i) => out.insert(i, e),
+            // Insertion sort in place (stable); then a repeated key keeps its last value.
+            for i in 1..entries.len() {
+                let mut j = i;
+                while j > 0 && entries[j - 1].0 > entries[j].0 {
+                    entries.swap(j - 1, j);
+                    j -= 1;
                 }
             }
-            return Map { entries: out };
+            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+                let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
+                for e in entries {
+                    match out.last_mut() {
+                        Some(last) if last.0 == e.0 => *last = e,
+                        _ => out.push(e),
+                    }
+                }
+                entries = out;
+            }
+            return Map { entries };
         }
         if !sorted {
             // Stable, so equal keys keep their order and the last one can be kept.
@@ -688,7 +698,7 @@ impl JsonParser<'_> {
             return None;
         }
         self.i += 1;
-        let mut m: Vec<(SStr, Val)> = Vec::new();
+        let mut m: Vec<(SStr, Val)> = Vec::with_capacity(8);
         self.ws();
         if self.b.get(self.i) == Some(&b'}') {
             self.i += 1;

@@ -11,7 +11,7 @@ use crate::pipeline::compile::{
     CResult, CheckError, Cx, Ex, bind, bool_lit, expr_arg, key_arg, str_lit,
 };
 use crate::pipeline::runtime::{JsonCache, Rt, err};
-use crate::pipeline::value::{Val, parse_json, to_json};
+use crate::pipeline::value::{Heap, Val, parse_json, to_json};
 use crate::point::Value as PValue;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,28 +67,29 @@ fn has_attr(e: &Expr) -> bool {
     }
 }
 
-/// Follows `path` from `root` in the run's heap.
-fn walk(rt: &Rt<'_>, root: &Val, path: &[Seg]) -> Val {
-    let mut cur = root.clone();
+/// Follows `path` from `root` in the run's heap, without copying values on the way.
+fn walk_ref<'h>(heap: &'h Heap, root: &'h Val, path: &[Seg]) -> Option<&'h Val> {
+    let mut cur = root;
     for seg in path {
-        cur = match (seg, &cur) {
-            (Seg::Key(k), Val::Map(id)) => match rt.heap.map(*id).and_then(|m| m.get(k.as_str())) {
-                Some(v) => v.clone(),
-                None => return Val::Nil,
-            },
+        cur = match (seg, cur) {
+            (Seg::Key(k), Val::Map(id)) => heap.map(*id)?.get(k.as_str())?,
             (Seg::Index(i), Val::List(id)) => {
-                let l = rt.heap.list(*id);
+                let l = heap.list(*id);
                 let n = l.len() as i64;
                 let j = if *i < 0 { i + n } else { *i };
                 if j < 0 || j >= n {
-                    return Val::Nil;
+                    return None;
                 }
-                l[j as usize].clone()
+                &l[j as usize]
             }
-            _ => return Val::Nil,
+            _ => return None,
         };
     }
-    cur
+    Some(cur)
+}
+
+fn walk(rt: &Rt<'_>, root: &Val, path: &[Seg]) -> Val {
+    walk_ref(&rt.heap, root, path).cloned().unwrap_or(Val::Nil)
 }
 
 /// The parsed document for the text of `key`, parsing it only if it changed since the
@@ -165,11 +166,10 @@ pub fn json(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
         let Some(root) = parsed(rt, &key) else {
             return Ok(Val::Nil);
         };
-        let v = walk(rt, &root, &path);
-        let pv = match &v {
-            Val::Nil => return Ok(Val::Nil),
-            Val::Str(s) if trim => PValue::Str(s.trim().to_string()),
-            other => match other.to_point(&rt.heap) {
+        let pv = match walk_ref(&rt.heap, &root, &path) {
+            None | Some(Val::Nil) => return Ok(Val::Nil),
+            Some(Val::Str(s)) if trim => PValue::Str(s.trim().to_string()),
+            Some(other) => match other.to_point(&rt.heap) {
                 Some(pv) => pv,
                 None => return Ok(Val::Nil),
             },
