@@ -3,7 +3,8 @@
 //!   (lines from ../shared/tools/gen_nginx_log.py when python3 and the script are there, else
 //!   from a generator of the same shape in this file);
 //! - `json_11_keys`: 11 `json()` calls on an 11-key, ~290-byte JSON log line;
-//! - `load_json_11_keys`: `load_json` once, then 11 `add_key(k, j["k"])`.
+//! - `load_json_11_keys`: `load_json` once, then 11 `add_key(k, j["k"])`;
+//! - `baseline_empty_script`: the point and an empty script (the floor of the two above).
 //!
 //! Each iteration builds the input point (as the logging input would) and runs the script.
 
@@ -142,6 +143,16 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.throughput(Throughput::Elements(1));
+    // The floor: building the point and running a script that does nothing (status
+    // normalisation and the time key still run).
+    let empty = Program::compile("empty.p", "# nothing\n").unwrap();
+    g.bench_function("baseline_empty_script", |b| {
+        b.iter(|| {
+            let mut p = point("app", JSON_LINE);
+            empty.run(&mut p).unwrap();
+            black_box(&p);
+        })
+    });
     let json = Program::compile("json.p", JSON_SCRIPT).unwrap();
     {
         let mut p = point("app", JSON_LINE);

@@ -26,6 +26,39 @@ fn need<'a>(
 pub fn add_key(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["key", "value"], 1)?;
     let key = key_arg(cx, need(&b, 0)?)?;
+    // `add_key(k, m["name"])` with `m` a map variable: read the entry in place (no copy of
+    // the value before it becomes the field). Anything else takes the general path.
+    if let Some(v) = b.get(1)
+        && let ExprKind::Index {
+            base: Some(base),
+            index,
+        } = &v.kind
+        && let (ExprKind::Ident(var), ExprKind::Str(entry)) = (&base.kind, &index.kind)
+    {
+        let var = cx.key(var);
+        let entry = entry.clone();
+        let general = cx.expr(v)?;
+        return Ok(func(move |rt, _| {
+            let fast = match rt.var(var.sym) {
+                Some(Val::Map(id)) => Some(
+                    rt.heap
+                        .map(*id)
+                        .and_then(|m| m.get(&entry))
+                        .and_then(|v| v.to_point(&rt.heap)),
+                ),
+                _ => None,
+            };
+            match fast {
+                Some(Some(pv)) => rt.write(&key.name, pv),
+                Some(None) => rt.write_val(&key.name, &Val::Nil),
+                None => {
+                    let v = rt.eval(&general)?;
+                    rt.write_val(&key.name, &v);
+                }
+            }
+            Ok(Val::Nil)
+        }));
+    }
     match expr_arg(cx, b.get(1))? {
         Some(v) => Ok(func(move |rt, _| {
             let v = rt.eval(&v)?;
