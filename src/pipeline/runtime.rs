@@ -48,6 +48,9 @@ enum Ctl {
     Continue,
 }
 
+/// Variables of a run: a few live inline, so most runs never allocate for them.
+pub type Vars = smallvec::SmallVec<[(Sym, Val); 8]>;
+
 /// Per-run state besides variables: flags the script sets and extra points it creates.
 #[derive(Debug, Default)]
 pub struct RunFlags {
@@ -68,7 +71,7 @@ pub struct JsonCache {
 
 pub struct Rt<'a> {
     point: &'a mut Point,
-    vars: Vec<(Sym, Val)>,
+    vars: Vars,
     pub heap: Heap,
     budget: u64,
     pub flags: RunFlags,
@@ -81,7 +84,7 @@ impl<'a> Rt<'a> {
     pub fn new(point: &'a mut Point, budget: u64) -> Self {
         Rt {
             point,
-            vars: Vec::new(),
+            vars: Vars::new(),
             heap: Heap::default(),
             budget,
             flags: RunFlags {
@@ -94,6 +97,7 @@ impl<'a> Rt<'a> {
     }
 
     /// Spends `n` steps of the run's budget; a script that exhausts it is stopped.
+    #[inline]
     pub fn charge(&mut self, n: u64, pos: usize) -> RResult<()> {
         if n > self.budget {
             self.budget = 0;
@@ -108,6 +112,7 @@ impl<'a> Rt<'a> {
 
     // ---- variables and keys ------------------------------------------------------------
 
+    #[inline]
     pub fn var(&self, sym: Sym) -> Option<&Val> {
         self.vars
             .iter()
@@ -128,12 +133,12 @@ impl<'a> Rt<'a> {
     }
 
     /// Takes the variables away (a `use()` run starts with none); see [`Rt::restore_vars`].
-    pub fn take_vars(&mut self) -> Vec<(Sym, Val)> {
+    pub fn take_vars(&mut self) -> Vars {
         self.json_cache = None;
         std::mem::take(&mut self.vars)
     }
 
-    pub fn restore_vars(&mut self, vars: Vec<(Sym, Val)>) {
+    pub fn restore_vars(&mut self, vars: Vars) {
         self.json_cache = None;
         self.vars = vars;
     }
@@ -591,10 +596,9 @@ impl<'a> Rt<'a> {
                 let b = self.eval(r)?;
                 Val::Bool(self.contains(&a, &b, *pos)?)
             }
-            Ex::Call(f, pos) => {
-                self.charge(1, *pos)?;
-                f.call(self, *pos)?
-            }
+            // Calls are paid for by their statement (and loops by their turns); functions
+            // that do work in proportion to their input charge for it themselves.
+            Ex::Call(f, pos) => f.call(self, *pos)?,
         })
     }
 

@@ -21,6 +21,7 @@ pub enum SStr {
 }
 
 impl SStr {
+    #[inline]
     pub fn new(s: &str) -> SStr {
         if s.len() <= INLINE {
             let mut buf = [0u8; INLINE];
@@ -34,6 +35,7 @@ impl SStr {
         }
     }
 
+    #[inline]
     pub fn as_str(&self) -> &str {
         match self {
             // The inline bytes were copied from a `&str`, so they are valid UTF-8.
@@ -126,29 +128,38 @@ pub enum Val {
     Map(u32),
 }
 
-/// A map value: entries sorted by key in one vector (maps in logs are small; lookups are a
-/// binary search, iteration is in key order, which JSON output and `for` loops rely on).
+/// A map value. Small maps (most log objects) keep their entries in insertion order and are
+/// searched with cheap comparisons; bigger ones are kept sorted and binary-searched. Iteration
+/// is always in key order, which JSON output and `for` loops rely on.
 #[derive(Debug, Clone, Default)]
 pub struct Map {
     entries: Vec<(SStr, Val)>,
+    sorted: bool,
 }
+
+/// Maps up to this size stay unsorted.
+const SMALL_MAP: usize = 16;
 
 impl Map {
     pub fn new() -> Map {
-        Map::default()
+        Map {
+            entries: Vec::new(),
+            sorted: true,
+        }
     }
 
-    fn find(&self, k: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(e, _)| e.as_str().cmp(k))
+    fn sort(&mut self) {
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.sorted = true;
     }
 
-    /// Index of `k`: a scan with cheap inequality checks for small maps (most log objects),
-    /// a binary search for big ones.
     fn index_of(&self, k: &str) -> Option<usize> {
-        if self.entries.len() <= 16 {
-            self.entries.iter().position(|(e, _)| str_eq(e, k))
+        if self.sorted && self.entries.len() > SMALL_MAP {
+            self.entries
+                .binary_search_by(|(e, _)| e.as_str().cmp(k))
+                .ok()
         } else {
-            self.find(k).ok()
+            self.entries.iter().position(|(e, _)| str_eq(e, k))
         }
     }
 
@@ -162,17 +173,29 @@ impl Map {
 
     /// Sets `k`; returns the previous value.
     pub fn insert(&mut self, k: SStr, v: Val) -> Option<Val> {
-        match self.find(&k) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, v)),
-            Err(i) => {
-                self.entries.insert(i, (k, v));
-                None
+        if let Some(i) = self.index_of(&k) {
+            return Some(std::mem::replace(&mut self.entries[i].1, v));
+        }
+        if self.sorted && self.entries.len() > SMALL_MAP {
+            let i = self
+                .entries
+                .binary_search_by(|(e, _)| e.as_str().cmp(&k))
+                .unwrap_or_else(|i| i);
+            self.entries.insert(i, (k, v));
+        } else {
+            if self.entries.last().is_some_and(|(last, _)| *last > k) {
+                self.sorted = false;
+            }
+            self.entries.push((k, v));
+            if self.entries.len() > SMALL_MAP && !self.sorted {
+                self.sort();
             }
         }
+        None
     }
 
     pub fn remove(&mut self, k: &str) -> Option<Val> {
-        self.find(k).ok().map(|i| self.entries.remove(i).1)
+        self.index_of(k).map(|i| self.entries.remove(i).1)
     }
 
     pub fn len(&self) -> usize {
@@ -183,67 +206,63 @@ impl Map {
         self.entries.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&SStr, &Val)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+    /// Entries in key order.
+    pub fn iter(&self) -> std::vec::IntoIter<(&SStr, &Val)> {
+        let mut v: Vec<(&SStr, &Val)> = self.entries.iter().map(|(k, v)| (k, v)).collect();
+        if !self.sorted {
+            v.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        v.into_iter()
     }
 
+    /// Keys in order.
     pub fn keys(&self) -> impl Iterator<Item = &SStr> {
-        self.entries.iter().map(|(k, _)| k)
+        self.iter().map(|(k, _)| k)
     }
 
     /// Builds a map from entries in any order; for repeated keys the last one wins.
     pub fn from_entries(mut entries: Vec<(SStr, Val)>) -> Map {
-        let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
-        if !sorted && entries.len() <= 24 {
-            // Insertion sort in place (stable); then a repeated key keeps its last value.
-            for i in 1..entries.len() {
-                let mut j = i;
-                while j > 0 && entries[j - 1].0 > entries[j].0 {
-                    entries.swap(j - 1, j);
-                    j -= 1;
-                }
-            }
-            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+        if entries.len() <= SMALL_MAP {
+            let dup = (1..entries.len())
+                .any(|j| entries[..j].iter().any(|(k, _)| str_eq(k, &entries[j].0)));
+            if dup {
+                // Keep the last value of each key, at the key's first position.
                 let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
                 for e in entries {
-                    match out.last_mut() {
-                        Some(last) if last.0 == e.0 => *last = e,
-                        _ => out.push(e),
+                    match out.iter_mut().find(|(k, _)| *k == e.0) {
+                        Some(slot) => slot.1 = e.1,
+                        None => out.push(e),
                     }
                 }
                 entries = out;
             }
-            return Map { entries };
+            // Small maps are searched linearly; order only matters when iterating.
+            return Map {
+                entries,
+                sorted: false,
+            };
         }
-        if !sorted {
-            // Stable, so equal keys keep their order and the last one can be kept.
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
-            for e in entries {
-                match out.last_mut() {
-                    Some(last) if last.0 == e.0 => *last = e,
-                    _ => out.push(e),
-                }
+        // Stable, so equal keys keep their order and the last one can be kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(SStr, Val)> = Vec::with_capacity(entries.len());
+        for e in entries {
+            match out.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => out.push(e),
             }
-            entries = out;
         }
-        Map { entries }
+        Map {
+            entries: out,
+            sorted: true,
+        }
     }
 }
 
 impl<'a> IntoIterator for &'a Map {
     type Item = (&'a SStr, &'a Val);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (SStr, Val)>,
-        fn(&'a (SStr, Val)) -> (&'a SStr, &'a Val),
-    >;
+    type IntoIter = std::vec::IntoIter<(&'a SStr, &'a Val)>;
     fn into_iter(self) -> Self::IntoIter {
-        fn pair(e: &(SStr, Val)) -> (&SStr, &Val) {
-            (&e.0, &e.1)
-        }
-        self.entries
-            .iter()
-            .map(pair as fn(&'a (SStr, Val)) -> (&'a SStr, &'a Val))
+        self.iter()
     }
 }
 
@@ -698,7 +717,8 @@ impl JsonParser<'_> {
             return None;
         }
         self.i += 1;
-        let mut m: Vec<(SStr, Val)> = Vec::with_capacity(8);
+        // Top-level log objects usually have 5-20 keys; nested ones fewer.
+        let mut m: Vec<(SStr, Val)> = Vec::with_capacity(if self.depth == 1 { 16 } else { 4 });
         self.ws();
         if self.b.get(self.i) == Some(&b'}') {
             self.i += 1;
@@ -995,5 +1015,35 @@ mod tests {
         }
         let _ = to_json(&Val::List(0), &h);
         assert!(!deep_equal(&Val::List(0), &Val::List(2), &h, 0));
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    use super::*;
+
+    #[test]
+    fn small_and_big_maps_iterate_in_key_order_and_keep_the_last_duplicate() {
+        for n in [3usize, 16, 17, 40] {
+            let entries: Vec<(SStr, Val)> = (0..n)
+                .rev()
+                .map(|i| (SStr::from(format!("k{i:03}")), Val::Int(i as i64)))
+                .chain(std::iter::once((SStr::new("k001"), Val::Int(-1))))
+                .collect();
+            let mut m = Map::from_entries(entries);
+            assert_eq!(m.len(), n, "{n}");
+            assert!(matches!(m.get("k001"), Some(Val::Int(-1))));
+            let keys: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted);
+            m.insert(SStr::new("a"), Val::Bool(true));
+            m.insert(SStr::new("zz"), Val::Bool(false));
+            assert!(matches!(m.remove("k000"), Some(Val::Int(0))));
+            assert_eq!(m.len(), n + 1);
+            assert_eq!(m.keys().next().map(|k| k.to_string()).as_deref(), Some("a"));
+            assert!(m.contains_key("zz"));
+            assert!(!m.contains_key("k000"));
+        }
     }
 }
