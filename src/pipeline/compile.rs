@@ -113,6 +113,7 @@ pub enum St {
         cond: Option<Ex>,
         step: Option<Box<St>>,
         body: Vec<St>,
+        pos: Pos,
     },
     Break,
     Continue,
@@ -251,7 +252,7 @@ impl<'e> Cx<'e> {
                 cond,
                 step,
                 body,
-                ..
+                pos,
             } => {
                 let init = match init {
                     Some(s) => Some(Box::new(self.stmt(s)?)),
@@ -273,6 +274,7 @@ impl<'e> Cx<'e> {
                     cond,
                     step,
                     body: body?,
+                    pos: *pos,
                 }
             }
             Stmt::Break(p) => {

@@ -29,6 +29,19 @@ pub enum Stop {
 
 pub type RResult<T> = Result<T, Stop>;
 
+const BUDGET_MSG: &str = "the script exceeded its step budget (a loop that does not end?)";
+
+/// A budget error raised by a statement inside a loop points at the loop.
+fn at_loop(r: RResult<()>, pos: usize) -> RResult<()> {
+    match r {
+        Err(Stop::Error(mut e)) if e.pos == 0 && e.msg == BUDGET_MSG && e.script.is_none() => {
+            e.pos = pos;
+            Err(Stop::Error(e))
+        }
+        other => other,
+    }
+}
+
 pub fn err<T>(pos: usize, msg: impl Into<String>) -> RResult<T> {
     Err(Stop::Error(RtError {
         pos,
@@ -101,10 +114,7 @@ impl<'a> Rt<'a> {
     pub fn charge(&mut self, n: u64, pos: usize) -> RResult<()> {
         if n > self.budget {
             self.budget = 0;
-            return err(
-                pos,
-                "the script exceeded its step budget (a loop that does not end?)",
-            );
+            return err(pos, BUDGET_MSG);
         }
         self.budget -= n;
         Ok(())
@@ -350,7 +360,7 @@ impl<'a> Rt<'a> {
             } => {
                 let it = self.eval(iter)?;
                 let mark = self.vars.len();
-                let r = self.for_in(*var, it, body, *pos);
+                let r = at_loop(self.for_in(*var, it, body, *pos), *pos);
                 self.truncate_vars(mark);
                 r?;
             }
@@ -359,9 +369,13 @@ impl<'a> Rt<'a> {
                 cond,
                 step,
                 body,
+                pos,
             } => {
                 let mark = self.vars.len();
-                let r = self.for_c(init.as_deref(), cond.as_ref(), step.as_deref(), body);
+                let r = at_loop(
+                    self.for_c(init.as_deref(), cond.as_ref(), step.as_deref(), body, *pos),
+                    *pos,
+                );
                 self.truncate_vars(mark);
                 r?;
             }
@@ -377,12 +391,13 @@ impl<'a> Rt<'a> {
         cond: Option<&Ex>,
         step: Option<&St>,
         body: &[St],
+        pos: usize,
     ) -> RResult<()> {
         if let Some(i) = init {
             self.exec(i)?;
         }
         loop {
-            self.charge(1, 0)?;
+            self.charge(1, pos)?;
             if let Some(c) = cond
                 && !self.eval(c)?.truthy(&self.heap)
             {

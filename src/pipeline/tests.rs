@@ -240,6 +240,18 @@ fn runaway_loops_are_stopped() {
         )
         .unwrap_err();
     assert!(e.msg.contains("step budget"), "{e}");
+    assert_eq!((e.line, e.col), (1, 1));
+    let prog = Program::compile("t.p", "x = 1\nfor i = 0; i >= 0; i += 1 { }").unwrap();
+    let e = prog
+        .run_with(
+            &mut point(""),
+            &RunOptions {
+                step_budget: 10_000,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!((e.line, e.col), (2, 1), "{e}");
     let prog = Program::compile("t.p", "s = \"ab\"\nfor ;; { s = s + s }").unwrap();
     let e = prog.run(&mut point("")).unwrap_err();
     assert!(
