@@ -525,3 +525,26 @@ fn create_point_emits_an_extra_point() {
     assert_eq!(e.get_field("l"), Some(&V::Str("[1]".into())));
     assert_eq!(e.time, 1700000000000000000);
 }
+
+#[test]
+fn programs_and_stores_can_be_shared_across_tasks() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Program>();
+    shared::<Arc<Program>>();
+    shared::<store::ScriptStore>();
+    // One compiled program, many threads.
+    let prog = Arc::new(Program::compile("t.p", "grok(_, \"%{INT:n:int}\")").unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let prog = Arc::clone(&prog);
+            std::thread::spawn(move || {
+                let mut p = point(&format!("n {i}"));
+                prog.run(&mut p).unwrap();
+                p.get_field("n").cloned()
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().unwrap(), Some(V::Int(i as i64)));
+    }
+}
