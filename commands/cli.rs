@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datakit::workdir::Workdir;
 
-use crate::{check_config, completion, generate, monitor, run, version};
+use crate::{check_config, completion, generate, monitor, pipeline, run, version};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,6 +42,8 @@ pub enum Command {
     CheckConfig(check_config::Args),
     /// Print a shell completion script
     Completion(completion::Args),
+    /// Run Pipeline scripts on sample text, or check that scripts compile
+    Pipeline(pipeline::Args),
     /// Write the generated files (completions, man pages, sample configs) into a directory
     #[command(name = "__generate", hide = true)]
     Generate(generate::Args),

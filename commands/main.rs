@@ -6,6 +6,7 @@ mod cli;
 mod completion;
 mod generate;
 mod monitor;
+mod pipeline;
 mod run;
 mod version;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),
+        cli::Command::Pipeline(a) => pipeline::exec(a, &globals),
         cli::Command::Generate(a) => generate::exec(a),
     };
     match result {

@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('pipeline', 'pipeline', [CompletionResultType]::ParameterValue, 'Run Pipeline scripts on sample text, or check that scripts compile')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -96,6 +97,63 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'datakit;pipeline' {
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'datakit;pipeline;test' {
+            [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Sample text (logging: the `message`; other categories: line protocol)')
+            [CompletionResult]::new('--txt', '--txt', [CompletionResultType]::ParameterName, 'Sample text (logging: the `message`; other categories: line protocol)')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'Read the sample text from a file')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read the sample text from a file')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Category of the input point: logging, metric, object, ... (or an alias such as M)')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Category of the input point: logging, metric, object, ... (or an alias such as M)')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('--whole', '--whole', [CompletionResultType]::ParameterName, 'Treat the whole input as one record (one trailing newline removed)')
+            [CompletionResult]::new('--tab', '--tab', [CompletionResultType]::ParameterName, 'Print each result as aligned `key: value` lines')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Print the point time as a date in the local zone instead of nanoseconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per record (measurement, tags, fields, time, dropped, cost)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;pipeline;check' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Category of the named scripts')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Category of the named scripts')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;pipeline;help' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'datakit;pipeline;help;test' {
+            break
+        }
+        'datakit;pipeline;help;check' {
+            break
+        }
+        'datakit;pipeline;help;help' {
+            break
+        }
         'datakit;__generate' {
             [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
@@ -111,6 +169,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('pipeline', 'pipeline', [CompletionResultType]::ParameterValue, 'Run Pipeline scripts on sample text, or check that scripts compile')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -128,6 +187,17 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;help;completion' {
+            break
+        }
+        'datakit;help;pipeline' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            break
+        }
+        'datakit;help;pipeline;test' {
+            break
+        }
+        'datakit;help;pipeline;check' {
             break
         }
         'datakit;help;__generate' {

@@ -31,6 +31,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
             cand completion 'Print a shell completion script'
+            cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -87,6 +88,56 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'datakit;pipeline'= {
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand test 'Run a script on sample text and print the resulting point'
+            cand check 'Compile scripts and report errors (every script of every category when none is named)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'datakit;pipeline;test'= {
+            cand -T 'Sample text (logging: the `message`; other categories: line protocol)'
+            cand --txt 'Sample text (logging: the `message`; other categories: line protocol)'
+            cand -F 'Read the sample text from a file'
+            cand --file 'Read the sample text from a file'
+            cand -C 'Category of the input point: logging, metric, object, ... (or an alias such as M)'
+            cand --category 'Category of the input point: logging, metric, object, ... (or an alias such as M)'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand --whole 'Treat the whole input as one record (one trailing newline removed)'
+            cand --tab 'Print each result as aligned `key: value` lines'
+            cand --date 'Print the point time as a date in the local zone instead of nanoseconds'
+            cand --json 'Print one JSON object per record (measurement, tags, fields, time, dropped, cost)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;pipeline;check'= {
+            cand -C 'Category of the named scripts'
+            cand --category 'Category of the named scripts'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;pipeline;help'= {
+            cand test 'Run a script on sample text and print the resulting point'
+            cand check 'Compile scripts and report errors (every script of every category when none is named)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'datakit;pipeline;help;test'= {
+        }
+        &'datakit;pipeline;help;check'= {
+        }
+        &'datakit;pipeline;help;help'= {
+        }
         &'datakit;__generate'= {
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
             cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
@@ -101,6 +152,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
             cand completion 'Print a shell completion script'
+            cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -113,6 +165,14 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;check-config'= {
         }
         &'datakit;help;completion'= {
+        }
+        &'datakit;help;pipeline'= {
+            cand test 'Run a script on sample text and print the resulting point'
+            cand check 'Compile scripts and report errors (every script of every category when none is named)'
+        }
+        &'datakit;help;pipeline;test'= {
+        }
+        &'datakit;help;pipeline;check'= {
         }
         &'datakit;help;__generate'= {
         }

@@ -41,6 +41,7 @@ complete -c datakit -n "__fish_datakit_needs_command" -f -a "monitor" -d 'Show t
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "version" -d 'Show version, commit, build date and compiler'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand run" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
@@ -107,6 +108,53 @@ complete -c datakit -n "__fish_datakit_using_subcommand completion" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s T -l txt -d 'Sample text (logging: the `message`; other categories: line protocol)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s F -l file -d 'Read the sample text from a file' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s C -l category -d 'Category of the input point: logging, metric, object, ... (or an alias such as M)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l whole -d 'Treat the whole input as one record (one trailing newline removed)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l tab -d 'Print each result as aligned `key: value` lines'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l date -d 'Print the point time as a date in the local zone instead of nanoseconds'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l json -d 'Print one JSON object per record (measurement, tags, fields, time, dropped, cost)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -s C -l category -d 'Category of the named scripts' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log-level -d 'Log level' -r -f -a "error\t''
@@ -118,10 +166,13 @@ complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "completion" -d 'Print a shell completion script'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "completion" -d 'Print a shell completion script'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "test" -d 'Run a script on sample text and print the resulting point'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'

@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod io;
 pub mod logging;
 pub mod monitor;
+pub mod pipeline;
 pub mod point;
 pub mod stats;
 pub mod workdir;

@@ -26,29 +26,10 @@ fn len_field_size(tag_len: usize, len: usize) -> usize {
     tag_len + varint_len(len as u64) + len
 }
 
-/// Arrays (DataKit's line-protocol extension) travel in protobuf as their JSON text in the
-/// string field: the original wraps them in a `google.protobuf.Any`, whose schema DataWay does
-/// not publish; a string keeps the values readable instead of dropping them.
-fn array_json(items: &[Value]) -> String {
-    fn one(v: &Value) -> serde_json::Value {
-        match v {
-            Value::Int(i) => (*i).into(),
-            Value::Uint(u) => (*u).into(),
-            Value::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-            }
-            Value::Bool(b) => (*b).into(),
-            Value::Str(s) => s.clone().into(),
-            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
-            Value::Array(a) => a.iter().map(one).collect::<Vec<_>>().into(),
-        }
-    }
-    serde_json::Value::Array(items.iter().map(one).collect()).to_string()
-}
-
 fn pb_value_size(v: &Value) -> usize {
     match v {
-        Value::Array(a) => len_field_size(1, array_json(a).len()),
+        // Arrays travel as their JSON text in the string field (see `pb_put_value`).
+        Value::Array(_) => len_field_size(1, v.json_text().len()),
         Value::Int(i) => 1 + varint_len(*i as u64),
         Value::Uint(u) => 1 + varint_len(*u),
         Value::Float(_) => 1 + 8,
@@ -60,8 +41,11 @@ fn pb_value_size(v: &Value) -> usize {
 
 fn pb_put_value(out: &mut Vec<u8>, v: &Value) {
     match v {
-        Value::Array(a) => {
-            let s = array_json(a);
+        // Arrays (DataKit's line-protocol extension) travel as their JSON text in the string
+        // field: the original wraps them in a `google.protobuf.Any` whose schema DataWay does
+        // not publish; a string keeps the values readable instead of dropping them.
+        Value::Array(_) => {
+            let s = v.json_text();
             out.push(0x5a);
             put_varint(out, s.len() as u64);
             out.extend_from_slice(s.as_bytes());
