@@ -243,6 +243,34 @@ struct HttpCounter {
     body_bytes: u64,
 }
 
+/// Counters of one Pipeline script.
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    /// Category index + 1 (0 = unknown).
+    category: AtomicU8,
+    pub points: AtomicU64,
+    pub dropped: AtomicU64,
+    pub errors: AtomicU64,
+    pub cost_ns: AtomicU64,
+    last_error: Mutex<Option<(i64, String)>>,
+}
+
+impl PipelineStats {
+    pub fn record_run(&self, cat: Category, cost: Duration, dropped: bool) {
+        self.category.store(cat.index() as u8 + 1, Relaxed);
+        self.points.fetch_add(1, Relaxed);
+        if dropped {
+            self.dropped.fetch_add(1, Relaxed);
+        }
+        self.cost_ns
+            .fetch_add(u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+    }
+    pub fn record_error(&self, msg: impl Into<String>) {
+        self.errors.fetch_add(1, Relaxed);
+        *lock(&self.last_error) = Some((unix_nanos(), msg.into()));
+    }
+}
+
 /// An error reported by a part of the agent (or an external tool via the API).
 #[derive(Debug, Clone, Serialize)]
 pub struct LastError {
@@ -273,6 +301,7 @@ pub struct Stats {
     errors_total: AtomicU64,
     http: Mutex<BTreeMap<(String, &'static str, u16), HttpCounter>>,
     checks: Mutex<crate::point::CheckCounts>,
+    pipelines: RwLock<BTreeMap<String, Arc<PipelineStats>>>,
     cpu: Mutex<CpuSample>,
     /// Counts live async tasks (set by the daemon from its runtime).
     task_counter: std::sync::OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>,
@@ -307,6 +336,7 @@ impl Stats {
             errors_total: AtomicU64::new(0),
             http: Mutex::new(BTreeMap::new()),
             checks: Mutex::new(crate::point::CheckCounts::default()),
+            pipelines: RwLock::new(BTreeMap::new()),
             cpu: Mutex::new(CpuSample::default()),
             task_counter: std::sync::OnceLock::new(),
             data_overuse: AtomicI64::new(0),
@@ -371,6 +401,24 @@ impl Stats {
         c.requests += 1;
         c.latency_ns += u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
         c.body_bytes += body_bytes;
+    }
+
+    /// The stats of Pipeline script `name` (`<category>/<script>`), created on first use.
+    pub fn pipeline(&self, name: &str) -> Arc<PipelineStats> {
+        if let Some(s) = self
+            .pipelines
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return s.clone();
+        }
+        self.pipelines
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Adds the outcome of point checks (fixes and drops of tags and fields).
@@ -563,8 +611,37 @@ impl Stats {
                 .iter()
                 .map(|(k, n)| (k.to_string(), n))
                 .collect(),
+            pipeline: self.pipeline_snapshot(),
             errors: lock(&self.errors).iter().cloned().collect(),
         }
+    }
+
+    fn pipeline_snapshot(&self) -> BTreeMap<String, PipelineSnapshot> {
+        self.pipelines
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(name, p)| {
+                let points = p.points.load(Relaxed);
+                let cat = p.category.load(Relaxed);
+                let snap = PipelineSnapshot {
+                    category: cat
+                        .checked_sub(1)
+                        .and_then(|i| Category::ALL.get(i as usize))
+                        .map(|c| c.as_str()),
+                    points,
+                    dropped: p.dropped.load(Relaxed),
+                    errors: p.errors.load(Relaxed),
+                    avg_cost_secs: if points > 0 {
+                        p.cost_ns.load(Relaxed) as f64 / points as f64 / 1e9
+                    } else {
+                        0.0
+                    },
+                    last_error: lock(&p.last_error).clone().map(|l| l.1),
+                };
+                (name.clone(), snap)
+            })
+            .collect()
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric, using the original's
@@ -661,6 +738,17 @@ pub struct OutputSnapshot {
     pub last_error_ns: i64,
 }
 
+/// Runs of one Pipeline script.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineSnapshot {
+    pub category: Option<&'static str>,
+    pub points: u64,
+    pub dropped: u64,
+    pub errors: u64,
+    pub avg_cost_secs: f64,
+    pub last_error: Option<String>,
+}
+
 /// Requests of one HTTP API route, method and status.
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpSnapshot {
@@ -683,6 +771,8 @@ pub struct Snapshot {
     pub http: Vec<HttpSnapshot>,
     /// Tag and field fixes and drops by the point checker, by the original's warning type.
     pub point_checks: BTreeMap<String, u64>,
+    /// Pipeline scripts that ran, by `<category>/<script>`.
+    pub pipeline: BTreeMap<String, PipelineSnapshot>,
     pub errors: Vec<LastError>,
 }
 

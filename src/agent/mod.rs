@@ -169,9 +169,13 @@ pub async fn run(
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     );
+    let pipelines = crate::pipeline::runner::SharedPipelines::new(
+        crate::pipeline::runner::Pipelines::load(&workdir, &main.pipeline, stats.clone()),
+    );
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
         io.feeder(),
+        pipelines.clone(),
         stats.clone(),
         hostname.as_str().into(),
     )
@@ -212,6 +216,7 @@ pub async fn run(
                 if l.main != main {
                     tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
                 }
+                pipelines.replace(crate::pipeline::runner::Pipelines::load(&workdir, &l.main.pipeline, stats.clone()));
                 let r = sup.reload(l.instances).await;
                 tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
             }

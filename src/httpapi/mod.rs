@@ -101,6 +101,7 @@ impl IntoResponse for ApiError {
 #[derive(Clone)]
 pub struct AppState {
     pub feeder: Feeder,
+    pub pipelines: crate::pipeline::runner::SharedPipelines,
     pub stats: Arc<Stats>,
     pub hostname: Arc<str>,
     pub max_body: usize,
@@ -418,6 +419,7 @@ impl HttpApi {
     pub async fn start(
         cfg: &HttpApiConfig,
         feeder: Feeder,
+        pipelines: crate::pipeline::runner::SharedPipelines,
         stats: Arc<Stats>,
         hostname: Arc<str>,
     ) -> Result<HttpApi, HttpError> {
@@ -430,6 +432,7 @@ impl HttpApi {
         };
         let st = AppState {
             feeder,
+            pipelines,
             stats,
             hostname,
             max_body: usize::try_from(cfg.max_body_size).unwrap_or(usize::MAX),

@@ -249,6 +249,8 @@ fn json_points(body: &[u8], cat: Category, now: i64) -> Result<Vec<Point>, Strin
 struct WriteRequest<'a> {
     category: Category,
     input: String,
+    /// `source`: points go through the script `<source>.p` (or the category's default).
+    source: Option<String>,
     precision: Precision,
     strict: bool,
     loose: bool,
@@ -321,7 +323,27 @@ impl Sink<'_> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let pts = std::mem::replace(&mut self.chunk, Vec::with_capacity(FEED_CHUNK));
+        let mut pts = std::mem::replace(&mut self.chunk, Vec::with_capacity(FEED_CHUNK));
+        let closed = |_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "datakit.shuttingDown",
+                "the agent is stopping",
+            )
+        };
+        let pipelines = self.st.pipelines.current();
+        let source = self.req.source.as_deref().unwrap_or("");
+        if let Some(prog) = pipelines.script(self.req.category, source, None) {
+            let out = pipelines.run(&prog, pts, &crate::pipeline::RunOptions::default());
+            pts = out.points;
+            for (cat, extra) in group_by_category(out.extra) {
+                self.st
+                    .feeder
+                    .feed(PIPELINE_CREATED, cat, extra)
+                    .await
+                    .map_err(closed)?;
+            }
+        }
         self.st
             .feeder
             .feed_with(
@@ -333,14 +355,23 @@ impl Sink<'_> {
                 },
             )
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "datakit.shuttingDown",
-                    "the agent is stopping",
-                )
-            })
+            .map_err(closed)
     }
+}
+
+/// The input name of points made by `create_point()` (the original's).
+const PIPELINE_CREATED: &str = "pipeline/create_point";
+
+/// Splits points by category, keeping their order within each.
+fn group_by_category(points: Vec<Point>) -> Vec<(Category, Vec<Point>)> {
+    let mut out: Vec<(Category, Vec<Point>)> = Vec::new();
+    for p in points {
+        match out.iter_mut().find(|(c, _)| *c == p.category) {
+            Some((_, v)) => v.push(p),
+            None => out.push((p.category, vec![p])),
+        }
+    }
+    out
 }
 
 /// Bodies with fewer lines than this are decoded in one pass (their points fit in a few MB).
@@ -628,6 +659,7 @@ pub async fn v1_write(
     let req = WriteRequest {
         category: cat,
         input: format!("v1-write.{input}"),
+        source: q.get("source").filter(|s| !s.is_empty()).cloned(),
         precision,
         strict: flag(&q, "strict"),
         loose: flag(&q, "loose"),
@@ -692,6 +724,7 @@ async fn influx_write(
         } else {
             "influxdb-v1".into()
         },
+        source: None,
         precision,
         strict: false,
         loose: false,

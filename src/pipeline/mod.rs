@@ -29,6 +29,7 @@ pub mod grok;
 pub mod lexer;
 pub mod parser;
 pub mod re2;
+pub mod runner;
 mod runtime;
 pub mod scripts;
 pub mod store;

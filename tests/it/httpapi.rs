@@ -627,3 +627,54 @@ fn tls_when_a_certificate_is_configured() {
     );
     assert_eq!(a.stop(), Some(0));
 }
+
+/// `source=<name>` runs `<workdir>/pipeline/<category>/<name>.p` on the written points.
+#[test]
+fn writes_go_through_the_source_pipeline_script() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n",
+            dw.url()
+        ),
+    );
+    w.write(
+        "pipeline/logging/myapp.p",
+        "grok(_, \"%{WORD:user} %{INT:code:int}\")\nif code == 500 { drop() }\n",
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    let body = b"myapp message=\"alice 200\"\nmyapp message=\"bob 500\"\n".to_vec();
+    let (s, _, resp) = request(
+        "POST",
+        &format!("{}/v1/write/logging?source=myapp", a.api()),
+        &[],
+        body,
+    );
+    assert_eq!(s, 200, "{resp}");
+    dw.wait_for(Duration::from_secs(20), "the shaped log", |p| {
+        p.iter().any(|p| p.name == "myapp")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pts = dw.points_named("myapp");
+    assert_eq!(pts.len(), 1, "the 500 line was dropped by the script");
+    assert_eq!(
+        pts[0].fields.get("user"),
+        Some(&crate::support::dataway::Val::S("alice".into()))
+    );
+    assert_eq!(
+        pts[0].fields.get("code").and_then(|v| v.as_i64()),
+        Some(200)
+    );
+    assert_eq!(
+        pts[0].fields.get("status"),
+        Some(&crate::support::dataway::Val::S("info".into()))
+    );
+    let (_, _, mon) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
+    let v = json(&mon);
+    assert_eq!(v["pipeline"]["logging/myapp.p"]["points"], 2);
+    assert_eq!(v["pipeline"]["logging/myapp.p"]["dropped"], 1);
+    assert_eq!(a.stop(), Some(0));
+}
