@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datakit::workdir::Workdir;
 
-use crate::{check_config, completion, generate, monitor, pipeline, run, version};
+use crate::{check_config, completion, doc, generate, monitor, pipeline, run, version};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,6 +40,8 @@ pub enum Command {
     /// Check datakit.conf and every input config, with file:line:col for each problem
     #[command(alias = "check")]
     CheckConfig(check_config::Args),
+    /// Documentation generated from the code: inputs, Pipeline functions, the main config
+    Doc(doc::Args),
     /// Print a shell completion script
     Completion(completion::Args),
     /// Run Pipeline scripts on sample text, or check that scripts compile

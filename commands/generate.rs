@@ -63,5 +63,6 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         &dir.join("conf.d/datakit.conf"),
         datakit::config::sample::main_conf_sample().as_bytes(),
     )?;
+    datakit::doc::export(&dir.join("docs"), |_, _| {})?;
     Ok(ExitCode::SUCCESS)
 }

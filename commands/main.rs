@@ -4,6 +4,7 @@
 mod check_config;
 mod cli;
 mod completion;
+mod doc;
 mod generate;
 mod monitor;
 mod pipeline;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),
+        cli::Command::Doc(a) => doc::exec(a, &globals),
         cli::Command::Pipeline(a) => pipeline::exec(a, &globals),
         cli::Command::Generate(a) => generate::exec(a),
     };

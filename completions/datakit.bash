@@ -25,6 +25,9 @@ _datakit() {
             datakit,completion)
                 cmd="datakit__subcmd__completion"
                 ;;
+            datakit,doc)
+                cmd="datakit__subcmd__doc"
+                ;;
             datakit,help)
                 cmd="datakit__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _datakit() {
                 ;;
             datakit__subcmd__help,completion)
                 cmd="datakit__subcmd__help__subcmd__completion"
+                ;;
+            datakit__subcmd__help,doc)
+                cmd="datakit__subcmd__help__subcmd__doc"
                 ;;
             datakit__subcmd__help,help)
                 cmd="datakit__subcmd__help__subcmd__help"
@@ -95,7 +101,7 @@ _datakit() {
 
     case "${cmd}" in
         datakit)
-            opts="-h -V --workdir --log --log-level --color --help --version run monitor version check-config completion pipeline __generate help"
+            opts="-h -V --workdir --log --log-level --color --help --version run monitor version check-config doc completion pipeline __generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,8 +220,42 @@ _datakit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        datakit__subcmd__doc)
+            opts="-h --list --markdown --export --workdir --log --log-level --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --export)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "error warn info debug trace" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         datakit__subcmd__help)
-            opts="run monitor version check-config completion pipeline __generate help"
+            opts="run monitor version check-config doc completion pipeline __generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,6 +297,20 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__help__subcmd__completion)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        datakit__subcmd__help__subcmd__doc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

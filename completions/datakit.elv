@@ -30,6 +30,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
+            cand doc 'Documentation generated from the code: inputs, Pipeline functions, the main config'
             cand completion 'Print a shell completion script'
             cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
@@ -77,6 +78,17 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --log-level 'Log level'
             cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
             cand --json 'Print the result as JSON (for scripts)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;doc'= {
+            cand --export 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand --list 'List the inputs, grouped by catalog'
+            cand --markdown 'Print the Markdown source instead of the terminal view'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -151,6 +163,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
+            cand doc 'Documentation generated from the code: inputs, Pipeline functions, the main config'
             cand completion 'Print a shell completion script'
             cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
@@ -163,6 +176,8 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;version'= {
         }
         &'datakit;help;check-config'= {
+        }
+        &'datakit;help;doc'= {
         }
         &'datakit;help;completion'= {
         }

@@ -40,6 +40,7 @@ complete -c datakit -n "__fish_datakit_needs_command" -f -a "run" -d 'Run the ag
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "version" -d 'Show version, commit, build date and compiler'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
@@ -97,6 +98,20 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l json -d 'Print the result as JSON (for scripts)'
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l export -d 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l list -d 'List the inputs, grouped by catalog'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l markdown -d 'Print the Markdown source instead of the terminal view'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log-level -d 'Log level' -r -f -a "error\t''
@@ -166,13 +181,14 @@ complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "completion" -d 'Print a shell completion script'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "completion" -d 'Print a shell completion script'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod build_info;
 pub mod config;
+pub mod doc;
 pub mod host;
 pub mod httpapi;
 pub mod inputs;

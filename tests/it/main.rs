@@ -6,6 +6,7 @@ mod support;
 mod check_config;
 mod cli;
 mod clients;
+mod doc;
 mod generated;
 mod httpapi;
 mod line_protocol;
