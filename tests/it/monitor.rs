@@ -131,6 +131,7 @@ fn live_view_in_a_real_terminal() {
     let bin = assert_cmd::cargo::cargo_bin("datakit");
     for (cols, rows) in [(80, 24), (200, 50)] {
         let session = format!("dkmon-{}-{cols}", std::process::id());
+        let _server = TmuxServer(session.clone());
         let cmd = format!(
             "NO_COLOR=1 {} monitor -R 1s --to 127.0.0.1:{}",
             bin.display(),
