@@ -120,7 +120,9 @@ struct TmuxServer(String);
 
 impl Drop for TmuxServer {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).output();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
     }
 }
 
