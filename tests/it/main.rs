@@ -6,5 +6,6 @@ mod support;
 mod check_config;
 mod cli;
 mod generated;
+mod host_inputs;
 mod run;
 mod sinks;

@@ -182,4 +182,5 @@ impl Drop for Agent {
     }
 }
 
+pub mod prom;
 pub mod servers;
