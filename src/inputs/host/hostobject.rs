@@ -3,8 +3,9 @@
 //! memory, disk and traffic summaries.
 //!
 //! Sources: `/proc/stat`, `/proc/meminfo`, `/proc/loadavg`, `/proc/cpuinfo` (+ cpufreq), the
-//! disk mounts as `disk` filters them, `/proc/diskstats`, `/proc/net/dev`, `/sys/class/net`,
-//! sysinfo for the OS release, kernel and interface addresses, and the agent's own stats.
+//! disk mounts as `disk` filters them, `/proc/diskstats`, `/proc/net/dev`, `getifaddrs(3)` and
+//! `/sys/class/net` for the interfaces, sysinfo for the OS release and kernel (read once an
+//! hour with the CPU models), and the agent's own stats.
 //!
 //! Fixes against the original: `cpu_usage` has its own baseline (not shared with `system`);
 //! rates divide by the exact elapsed time; the first collection sends the object without the
@@ -109,6 +110,8 @@ pub struct HostObjectCollector {
     prev_cpu: Option<CpuTicks>,
     prev: Option<Totals>,
     prev_at: Option<Instant>,
+    /// CPU models and OS release: read again once an hour, not every collection.
+    statics: Option<(Instant, Vec<serde_json::Value>, serde_json::Value)>,
     errors: SoftErrors,
 }
 
@@ -135,6 +138,7 @@ impl HostObjectCollector {
             prev_cpu: None,
             prev: None,
             prev_at: None,
+            statics: None,
             errors: SoftErrors::default(),
         })
     }
@@ -173,64 +177,40 @@ impl HostObjectCollector {
             .collect()
     }
 
-    fn interfaces(&mut self) -> Vec<serde_json::Value> {
-        let virt = virtual_interfaces(&self.roots);
-        let Ok(nets) = sysinfo::Networks::new_with_refreshed_list() else {
+    fn interfaces(&mut self, virt: &std::collections::HashSet<String>) -> Vec<serde_json::Value> {
+        let Ok(list) = super::ifaddrs::interfaces() else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut list: Vec<(String, &sysinfo::NetworkData)> = nets
-            .iter()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v))
-            .collect();
-        list.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, n) in list {
-            let name = &name;
-            let bonding = self
-                .roots
-                .sys("class/net")
-                .join(name)
-                .join("bonding")
-                .exists();
-            if !self.virtual_ok && virt.contains(name.as_str()) && !bonding {
+        for n in list {
+            let dir = self.roots.sys("class/net").join(&n.name);
+            if !self.virtual_ok && virt.contains(&n.name) && !dir.join("bonding").exists() {
                 continue;
             }
-            let flags_bits = self
+            let mtu = self
                 .buf
-                .read_str(&self.roots.sys("class/net").join(name).join("flags"))
+                .read_str(&dir.join("mtu"))
                 .ok()
-                .and_then(|s| u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
                 .unwrap_or(0);
-            let flags: Vec<&str> = [
-                (0x1, "up"),
-                (0x2, "broadcast"),
-                (0x8, "loopback"),
-                (0x10, "pointtopoint"),
-                (0x1000, "multicast"),
-                (0x40, "running"),
-            ]
-            .iter()
-            .filter(|(b, _)| flags_bits & b != 0)
-            .map(|(_, s)| *s)
-            .collect();
             let mut ip4 = Vec::new();
             let mut ip6 = Vec::new();
-            for ipn in n.ip_networks() {
-                if ipn.addr.is_loopback() {
+            for (addr, prefix) in &n.addrs {
+                if addr.is_loopback() {
                     continue;
                 }
-                let s = format!("{}/{}", ipn.addr, ipn.prefix);
-                if ipn.addr.is_ipv4() {
+                let s = format!("{addr}/{prefix}");
+                if addr.is_ipv4() {
                     ip4.push(s);
                 } else {
                     ip6.push(s);
                 }
             }
             out.push(json!({
-                "mtu": n.mtu(),
-                "name": name,
-                "mac": n.mac_address().to_string(),
-                "flags": flags,
+                "mtu": mtu,
+                "name": n.name,
+                "mac": n.mac.unwrap_or_default(),
+                "flags": super::ifaddrs::flag_names(n.flags),
                 "ip4": ip4.first().cloned().unwrap_or_default(),
                 "ip6": ip6.first().cloned().unwrap_or_default(),
                 "ip4_all": ip4,
@@ -240,14 +220,13 @@ impl HostObjectCollector {
         out
     }
 
-    fn totals(&mut self) -> Option<Totals> {
+    fn totals(&mut self, virt: &std::collections::HashSet<String>) -> Option<Totals> {
         let disks: procfs::DiskStats = self.buf.parse(&self.roots.proc("diskstats")).ok()?;
         let (disk_read, disk_written) = disks.0.iter().fold((0u64, 0u64), |(r, w), d| {
             (r + d.sectors_read * 512, w + d.sectors_written * 512)
         });
         let devs: procfs::net::InterfaceDeviceStatus =
             self.buf.parse(&self.roots.proc("net/dev")).ok()?;
-        let virt = virtual_interfaces(&self.roots);
         let (net_recv, net_sent) = devs
             .0
             .values()
@@ -282,7 +261,7 @@ impl HostObjectCollector {
     }
 }
 
-fn os_meta(boot: u64, uptime: Option<u64>) -> serde_json::Value {
+fn os_meta() -> serde_json::Value {
     let like = sysinfo::System::distribution_id_like();
     let id = sysinfo::System::distribution_id();
     let family = [
@@ -294,8 +273,6 @@ fn os_meta(boot: u64, uptime: Option<u64>) -> serde_json::Value {
     .unwrap_or_else(|| id.clone());
     json!({
         "host_name": sysinfo::System::host_name().unwrap_or_default(),
-        "boot_time": boot,
-        "uptime": uptime,
         "os": std::env::consts::OS,
         "platform": id,
         "platform_family": family,
@@ -324,8 +301,8 @@ impl Collect for HostObjectCollector {
         p.tags.push(("name".into(), ctx.hostname.to_string()));
         p.tags.push(("os".into(), std::env::consts::OS.into()));
         p.tags.push(("arch".into(), arch));
-        p.tags
-            .push(("unicast_ip".into(), crate::host::primary_ip()));
+        let ip = crate::host::primary_ip();
+        p.tags.push(("unicast_ip".into(), ip.clone()));
 
         let secs = elapsed_secs(&mut self.prev_at, Instant::now());
         let cur = CpuTicks::from_procfs(&stat.total);
@@ -402,7 +379,8 @@ impl Collect for HostObjectCollector {
             Err(e) => self.errors.record(ctx, NAME, e),
         }
 
-        let totals = self.totals();
+        let virt = virtual_interfaces(&self.roots);
+        let totals = self.totals(&virt);
         if let (Some(prev), Some(cur), Some(s)) = (self.prev, totals, secs) {
             for (k, a, b) in [
                 ("diskio_read_bytes_per_sec", prev.disk_read, cur.disk_read),
@@ -453,17 +431,33 @@ impl Collect for HostObjectCollector {
                 })
             })
             .collect();
+        let fresh = self
+            .statics
+            .as_ref()
+            .is_some_and(|(at, _, _)| at.elapsed() < Duration::from_secs(3600));
+        if !fresh {
+            self.statics = Some((Instant::now(), self.cpus(), os_meta()));
+        }
+        let (cpus, mut meta) = self
+            .statics
+            .as_ref()
+            .map(|(_, c, m)| (c.clone(), m.clone()))
+            .unwrap_or_default();
+        if let Some(m) = meta.as_object_mut() {
+            m.insert("boot_time".into(), json!(stat.btime));
+            m.insert("uptime".into(), json!(uptime));
+        }
         let message = json!({
             "host": {
-                "meta": os_meta(stat.btime, uptime),
-                "cpu": self.cpus(),
+                "meta": meta,
+                "cpu": cpus,
                 "mem": mem_json,
-                "net": self.interfaces(),
+                "net": self.interfaces(&virt),
                 "disk": disks_json,
                 "config_file": self.config_files(),
             },
             "collectors": collectors,
-            "config": {"ip": crate::host::primary_ip()},
+            "config": {"ip": ip},
         });
         put(&mut p, "message", message.to_string());
         add_tags(&mut p, &self.tags);
@@ -594,7 +588,15 @@ mod tests {
             first[0].get_field("cpu_usage").is_none(),
             "first collection primes"
         );
-        let pts = c.collect(&ctx).unwrap();
+        // CPU counters move in clock ticks: collect again until some time was counted.
+        let mut pts = c.collect(&ctx).unwrap();
+        for _ in 0..500 {
+            if pts[0].get_field("cpu_usage").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            pts = c.collect(&ctx).unwrap();
+        }
         let p = &pts[0];
         assert_eq!(p.name, "HOST");
         assert!(p.get_field("cpu_usage").is_some());

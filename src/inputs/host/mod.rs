@@ -27,6 +27,7 @@ pub mod cpu;
 pub mod disk;
 pub mod diskio;
 pub mod hostobject;
+pub mod ifaddrs;
 pub mod mem;
 pub mod net;
 pub mod processes;
@@ -165,15 +166,68 @@ pub struct FileBuf {
 }
 
 impl FileBuf {
+    /// Reads all of `f` into the buffer. /proc and sysfs files are produced whole by the
+    /// kernel (seq_file fills the buffer until the end), so a read that leaves room in the
+    /// buffer was the last one: one `read` per file instead of two.
+    fn fill(&mut self, mut f: std::fs::File) -> std::io::Result<()> {
+        if self.buf.len() < 4096 {
+            self.buf.resize(4096, 0);
+        }
+        let mut len = 0;
+        loop {
+            if len == self.buf.len() {
+                self.buf.resize(len * 2, 0);
+            }
+            match f.read(&mut self.buf[len..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    len += n;
+                    if len < self.buf.len() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.clear();
+                    return Err(e);
+                }
+            }
+        }
+        self.buf.truncate(len);
+        Ok(())
+    }
+
     /// The bytes of `path`.
     pub fn read(&mut self, path: &Path) -> Result<&[u8], HostError> {
-        self.buf.clear();
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut self.buf))
-            .map_err(|source| HostError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let err = |source| HostError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let f = std::fs::File::open(path).map_err(err)?;
+        self.fill(f).map_err(err)?;
+        Ok(&self.buf)
+    }
+
+    /// The bytes of `name` under the open directory `dir` (`dir_path` names it in errors):
+    /// no path walk from `/`, which is most of the cost of opening a `/proc/<pid>` file.
+    pub fn read_at(
+        &mut self,
+        dir: &rustix::fd::OwnedFd,
+        dir_path: &Path,
+        name: &str,
+    ) -> Result<&[u8], HostError> {
+        let err = |source: std::io::Error| HostError::Io {
+            path: dir_path.join(name),
+            source,
+        };
+        let fd = rustix::fs::openat(
+            dir,
+            name,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| err(e.into()))?;
+        self.fill(std::fs::File::from(fd)).map_err(err)?;
         Ok(&self.buf)
     }
 

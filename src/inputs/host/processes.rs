@@ -21,7 +21,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use procfs::FromRead;
 use regex::Regex;
+use rustix::fd::OwnedFd;
+use rustix::fs::OFlags;
 
 use super::{
     FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, check_interval, check_regexes, check_tags,
@@ -284,6 +287,8 @@ pub struct ProcCollector {
     users_loaded: Option<Instant>,
     fixed: HashMap<(i32, u64), Fixed>,
     prev: HashMap<(i32, u64), (u64, Instant)>,
+    /// Whether the size of `/proc/<pid>/fd` is the number of open files (Linux ≥ 6.2).
+    fd_dir_size_counts: bool,
     errors: SoftErrors,
 }
 
@@ -307,6 +312,8 @@ impl ProcCollector {
             users_loaded: None,
             fixed: HashMap::new(),
             prev: HashMap::new(),
+            // This process has open files, so a size of 0 means the kernel does not count.
+            fd_dir_size_counts: rustix::fs::stat("/proc/self/fd").is_ok_and(|s| s.st_size > 0),
             errors: SoftErrors::default(),
         })
     }
@@ -328,13 +335,13 @@ impl ProcCollector {
             .unwrap_or_else(|| uid.to_string())
     }
 
-    fn fixed(&mut self, dir: &Path, key: (i32, u64)) -> Fixed {
+    fn fixed(&mut self, fd: &OwnedFd, dir: &Path, key: (i32, u64)) -> Fixed {
         if let Some(f) = self.fixed.get(&key) {
             return f.clone();
         }
         let cmdline = self
             .buf
-            .read(&dir.join("cmdline"))
+            .read_at(fd, dir, "cmdline")
             .map(|b| {
                 let s: Vec<String> = b
                     .split(|c| *c == 0)
@@ -346,8 +353,9 @@ impl ProcCollector {
             .unwrap_or_default();
         let container_id = self
             .buf
-            .read_str(&dir.join("cgroup"))
+            .read_at(fd, dir, "cgroup")
             .ok()
+            .and_then(|b| std::str::from_utf8(b).ok())
             .and_then(container_id);
         let f = Fixed {
             cmdline,
@@ -357,10 +365,21 @@ impl ProcCollector {
         f
     }
 
+    /// Open descriptors of a process: the size of `/proc/<pid>/fd` (Linux ≥ 6.2 reports the
+    /// count there), else a listing. With `socket_ports`, the listing also collects the ports
+    /// of listening sockets.
     fn count_fds(
+        &self,
+        fd: &OwnedFd,
         dir: &Path,
         socket_ports: Option<(&HashMap<u64, u16>, &mut Vec<u16>)>,
     ) -> Option<i64> {
+        if socket_ports.is_none()
+            && self.fd_dir_size_counts
+            && let Ok(st) = rustix::fs::statat(fd, "fd", rustix::fs::AtFlags::empty())
+        {
+            return Some(st.st_size);
+        }
         let rd = std::fs::read_dir(dir.join("fd")).ok()?;
         let mut n = 0;
         match socket_ports {
@@ -450,7 +469,19 @@ impl Collect for ProcCollector {
         for pid in pids {
             let dir: PathBuf = self.roots.proc.join(pid.to_string());
             // A process can exit at any point: every read failure skips it quietly.
-            let Ok(stat) = self.buf.parse::<procfs::process::Stat>(&dir.join("stat")) else {
+            let Ok(fd) = rustix::fs::open(
+                &dir,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            ) else {
+                continue;
+            };
+            let Ok(stat) = self
+                .buf
+                .read_at(&fd, &dir, "stat")
+                .map_err(|e| e.to_string())
+                .and_then(|b| procfs::process::Stat::from_read(b).map_err(|e| e.to_string()))
+            else {
                 continue;
             };
             let start_secs = btime as f64 + stat.starttime as f64 / self.tps;
@@ -458,7 +489,11 @@ impl Collect for ProcCollector {
             if age < self.min_run.as_secs_f64() {
                 continue;
             }
-            let Ok(status) = self.buf.read_str(&dir.join("status")).map(parse_status) else {
+            let Ok(status) = self
+                .buf
+                .read_at(&fd, &dir, "status")
+                .map(|b| parse_status(&String::from_utf8_lossy(b)))
+            else {
                 continue;
             };
             let name = if status.name.is_empty() {
@@ -470,7 +505,7 @@ impl Collect for ProcCollector {
                 continue;
             }
             let key = (pid, stat.starttime);
-            let fixed = self.fixed(&dir, key);
+            let fixed = self.fixed(&fd, &dir, key);
             if self.only_containers && fixed.container_id.is_none() {
                 continue;
             }
@@ -530,13 +565,17 @@ impl Collect for ProcCollector {
             let mut ports = Vec::new();
             if self.open_files || listen.is_some() {
                 let sockets = listen.as_ref().map(|m| (m, &mut ports));
-                if let Some(n) = Self::count_fds(&dir, sockets)
+                if let Some(n) = self.count_fds(&fd, &dir, sockets)
                     && self.open_files
                 {
                     put(&mut p, "open_files", Value::Int(n));
                 }
             }
-            if let Ok(io) = self.buf.read_str(&dir.join("io")).map(parse_io) {
+            if let Ok(io) = self
+                .buf
+                .read_at(&fd, &dir, "io")
+                .map(|b| parse_io(&String::from_utf8_lossy(b)))
+            {
                 for (k, v) in [
                     "proc_syscr",
                     "proc_syscw",
@@ -585,7 +624,7 @@ impl Collect for ProcCollector {
                     );
                     put(&mut p, "started_duration", Value::Int(age as i64));
                     put(&mut p, "state_zombie", stat.state == 'Z');
-                    let cwd = std::fs::read_link(dir.join("cwd"))
+                    let cwd = rustix::fs::readlinkat(&fd, "cwd", Vec::new())
                         .map(|p| p.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     put(&mut p, "work_directory", cwd);
@@ -613,38 +652,61 @@ impl Collect for ProcCollector {
     }
 }
 
-/// The object's `message`: every tag and field, plus `memory` and `cpu` details.
+/// The object's `message`: every tag and field, plus `memory` and `cpu` details, written
+/// straight into one string (no intermediate JSON map).
 fn message(p: &Point, status: &StatusLite, stat: &procfs::process::Stat, tps: f64) -> String {
-    let mut m = serde_json::Map::new();
+    use std::fmt::Write as _;
+    fn key(out: &mut String, k: &str) {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        json_str(out, k);
+        out.push(':');
+    }
+    fn json_str(out: &mut String, s: &str) {
+        // serde_json escapes exactly as JSON requires; writing to a String cannot fail.
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    }
+    let mut out = String::with_capacity(1024);
+    out.push('{');
     for (k, v) in &p.tags {
-        m.insert(k.clone(), serde_json::Value::String(v.clone()));
+        key(&mut out, k);
+        json_str(&mut out, v);
     }
     for (k, v) in &p.fields {
-        let j = match v {
-            Value::Int(i) => serde_json::json!(i),
-            Value::Uint(u) => serde_json::json!(u),
-            Value::Float(f) => serde_json::json!(f),
-            Value::Bool(b) => serde_json::json!(b),
-            Value::Str(s) => serde_json::json!(s),
-            Value::Bytes(_) => continue,
+        key(&mut out, k);
+        let _ = match v {
+            Value::Int(i) => write!(out, "{i}"),
+            Value::Uint(u) => write!(out, "{u}"),
+            Value::Float(f) if f.is_finite() => write!(out, "{f}"),
+            Value::Float(_) => write!(out, "null"),
+            Value::Bool(b) => write!(out, "{b}"),
+            Value::Str(s) => {
+                json_str(&mut out, s);
+                Ok(())
+            }
+            Value::Bytes(_) => write!(out, "null"),
         };
-        m.insert(k.clone(), j);
     }
-    let mut mem = serde_json::Map::new();
-    for (name, v) in VM_NAMES.iter().zip(status.vm) {
-        mem.insert((*name).into(), serde_json::json!(v.unwrap_or(0)));
+    key(&mut out, "memory");
+    out.push('{');
+    for (i, (name, v)) in VM_NAMES.iter().zip(status.vm).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{name}\":{}", v.unwrap_or(0));
     }
-    m.insert("memory".into(), serde_json::Value::Object(mem));
-    m.insert(
-        "cpu".into(),
-        serde_json::json!({
-            "cpu": "cpu",
-            "user": stat.utime as f64 / tps,
-            "system": stat.stime as f64 / tps,
-            "iowait": stat.delayacct_blkio_ticks.unwrap_or(0) as f64 / tps,
-        }),
+    out.push('}');
+    key(&mut out, "cpu");
+    let _ = write!(
+        out,
+        "{{\"cpu\":\"cpu\",\"user\":{},\"system\":{},\"iowait\":{}}}",
+        stat.utime as f64 / tps,
+        stat.stime as f64 / tps,
+        stat.delayacct_blkio_ticks.unwrap_or(0) as f64 / tps
     );
-    serde_json::Value::Object(m).to_string()
+    out.push('}');
+    out
 }
 
 macro_rules! common_fields {
