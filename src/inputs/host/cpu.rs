@@ -106,8 +106,11 @@ impl Input for CpuInput {
                     }
                 }
             };
-            let (r, ()) = tokio::join!(run_periodic(Box::new(collector), interval, ctx), sampler);
-            r
+            // The sampler only ends at shutdown; the collection loop's result is the input's.
+            tokio::select! {
+                r = run_periodic(Box::new(collector), interval, ctx) => r,
+                () = sampler => Ok(()),
+            }
         })
     }
 }
