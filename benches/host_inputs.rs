@@ -13,6 +13,11 @@ use criterion::Criterion;
 use datakit::inputs::CollectCtx;
 use datakit::inputs::host::default_collectors;
 
+// The daemon's allocator, so allocation costs are the daemon's.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn ctx() -> CollectCtx {
     CollectCtx {
         now_ns: datakit::stats::unix_nanos(),
