@@ -8,6 +8,7 @@ mod cli;
 mod clients;
 mod doc;
 mod generated;
+mod host_inputs;
 mod httpapi;
 mod line_protocol;
 mod monitor;

@@ -209,4 +209,5 @@ impl Drop for Agent {
     }
 }
 
+pub mod prom;
 pub mod servers;
