@@ -5,9 +5,12 @@ mod check_config;
 mod cli;
 mod completion;
 mod generate;
+mod install;
 mod monitor;
 mod pipeline;
 mod run;
+mod service;
+mod upgrade;
 mod version;
 
 use std::process::ExitCode;
@@ -39,6 +42,9 @@ fn main() -> ExitCode {
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
         cli::Command::Completion(a) => completion::exec(a),
         cli::Command::Pipeline(a) => pipeline::exec(a, &globals),
+        cli::Command::Install(a) => install::exec(a, &globals),
+        cli::Command::Service(a) => service::exec(a, &globals),
+        cli::Command::Upgrade(a) => upgrade::exec(a, &globals),
         cli::Command::Generate(a) => generate::exec(a),
     };
     match result {
