@@ -55,7 +55,7 @@ pub enum UpgradeError {
         actual: String,
     },
     #[error(
-        "cannot verify {url}: {reason}; pass --sha256 with the published checksum (an unverified binary is never installed)"
+        "cannot verify {url}: {reason}; nothing was changed (an unverified binary is never installed: pass --sha256 with the published checksum)"
     )]
     NoChecksum { url: String, reason: String },
     #[error("release tarball {url}: {message}; nothing was changed")]
@@ -847,7 +847,12 @@ pub fn upgrade(
             sync_dir(&dir);
             match s.restart() {
                 Err(e) => format!("restarting it failed too: {e}"),
-                Ok(_) => match wait_healthy(&ping_at, None, o.health_timeout) {
+                // However short the health timeout, the previous agent gets 30 s.
+                Ok(_) => match wait_healthy(
+                    &ping_at,
+                    None,
+                    o.health_timeout.max(Duration::from_secs(30)),
+                ) {
                     Ok(v) => format!("the previous agent ({v}) runs again"),
                     Err(e) => format!(
                         "the previous agent does not answer either ({e}); see `datakit service status`"
