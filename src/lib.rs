@@ -15,5 +15,6 @@ pub mod logging;
 pub mod monitor;
 pub mod pipeline;
 pub mod point;
+pub mod service;
 pub mod stats;
 pub mod workdir;

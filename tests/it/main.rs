@@ -14,4 +14,5 @@ mod line_protocol;
 mod monitor;
 mod pipeline;
 mod run;
+mod service;
 mod sinks;
