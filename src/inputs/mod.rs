@@ -19,6 +19,7 @@ use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
 
 pub mod dk;
+pub mod prom;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
@@ -142,6 +143,12 @@ pub trait InputConfig: Debug + Send + Sync + Any {
     /// Semantic checks beyond types.
     fn validate(&self, _v: &mut Validation) {}
     fn as_any(&self) -> &dyn Any;
+    /// Whether the input takes part in leader election (only the elected agent runs it), like
+    /// the original's `ElectionInput`. Election is not built yet: until it is, every input
+    /// runs whatever this says.
+    fn election_enabled(&self) -> bool {
+        false
+    }
     /// A runnable input from these options (called again for every restart after a crash).
     fn build(&self) -> Result<Box<dyn Input>, InputError>;
 }
@@ -402,6 +409,7 @@ pub fn parse_key_path(key: &str) -> Vec<Seg> {
 
 static ENTRIES: &[InputEntry] = &[
     dk::ENTRY,
+    prom::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]
