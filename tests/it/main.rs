@@ -10,5 +10,6 @@ mod generated;
 mod httpapi;
 mod line_protocol;
 mod monitor;
+mod prom;
 mod run;
 mod sinks;

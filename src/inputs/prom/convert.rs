@@ -10,8 +10,9 @@
 //!
 //! An empty measurement becomes `prom`; `measurement_prefix` is prepended last.
 //!
-//! Fields per type: counter, gauge, untyped, stateset → `<field>` (OpenMetrics counters keep
-//! their `_total`: `<field>_total`); summary → `<field>_sum`, `<field>_count` and `<field>` per
+//! Fields per type: counter, gauge, untyped → `<field>` (OpenMetrics counters keep their
+//! `_total`: `<field>_total`); stateset → `<field>_state` (1 or 0; its state label carries the
+//! metric's name, which the field therefore cannot); summary → `<field>_sum`, `<field>_count` and `<field>` per
 //! quantile with tag `quantile`; histogram → `<field>_sum`, `<field>_count` and `<field>_bucket`
 //! per bucket with tag `le` (gauge histograms: `_gsum`, `_gcount`, `_bucket`); info → no point,
 //! its labels become tags of every point. `quantile` and `le` are written as Go's
@@ -48,8 +49,9 @@ pub struct Rule {
     pub name: String,
 }
 
-/// What the converter does, from the input's options (regexes compiled).
-#[derive(Debug, Clone, Default)]
+/// What the converter does, from the input's options (regexes compiled). The default is the
+/// input's default: everything kept, sample timestamps honoured.
+#[derive(Debug, Clone)]
 pub struct Options {
     pub measurement_prefix: String,
     pub measurement_name: String,
@@ -72,6 +74,28 @@ pub struct Options {
     pub as_logging: Option<String>,
     pub honor_timestamps: bool,
     pub disable_info_tag: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            measurement_prefix: String::new(),
+            measurement_name: String::new(),
+            rules: Vec::new(),
+            keep_exist_metric_name: false,
+            metric_types: Vec::new(),
+            name_filter: None,
+            name_filter_ignore: None,
+            tags: Vec::new(),
+            tags_ignore: Vec::new(),
+            tags_rename: Vec::new(),
+            overwrite_exist_tags: false,
+            ignore_tag_kv: Vec::new(),
+            as_logging: None,
+            honor_timestamps: true,
+            disable_info_tag: false,
+        }
+    }
 }
 
 /// Points from one body, with what was left out.
@@ -234,7 +258,10 @@ impl Converter {
                     key.push('\0');
                     key.push_str(v);
                 }
-                let field = if suffix.is_empty() {
+                let field = if f.kind == MetricType::StateSet {
+                    // The state label is named after the metric: the field cannot be.
+                    format!("{base}_state")
+                } else if suffix.is_empty() {
                     base.clone()
                 } else {
                     format!("{base}{suffix}")

@@ -198,3 +198,32 @@ pub fn prometheus(target: &str) -> Server {
         _dir: dir,
     }
 }
+
+/// Prometheus node exporter (Debian `prometheus-node-exporter`) with its default collectors.
+pub fn node_exporter() -> Server {
+    require("prometheus-node-exporter", "prometheus-node-exporter");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("node_exporter.log");
+    let mut child = Command::new("prometheus-node-exporter")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!(
+            "--collector.textfile.directory={}",
+            dir.path().display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start prometheus-node-exporter");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
