@@ -239,7 +239,11 @@ pub fn is_loopback(host: &str) -> bool {
 /// Fetches bodies for one input instance.
 #[derive(Debug)]
 pub struct Client {
-    agent: ureq::Agent,
+    /// Without a proxy: loopback targets and unix sockets.
+    direct: ureq::Agent,
+    /// Through the proxy of the environment (`HTTPS_PROXY`, ...; `NO_PROXY` honoured), when
+    /// one is set.
+    proxied: Option<ureq::Agent>,
     headers: Vec<(String, String)>,
     auth: Auth,
     max_body: u64,
@@ -255,15 +259,21 @@ impl Client {
         auth: Auth,
         max_body: u64,
     ) -> Client {
-        let agent = if uds_path.is_empty() {
-            let cfg = crate::io::sinks::agent_config(timeout, ureq::Proxy::try_from_env(), tls);
-            ureq::Agent::new_with_config(cfg)
+        let (direct, proxied) = if uds_path.is_empty() {
+            let proxied = ureq::Proxy::try_from_env().map(|p| {
+                let cfg = crate::io::sinks::agent_config(timeout, Some(p), tls.clone());
+                ureq::Agent::new_with_config(cfg)
+            });
+            let cfg = crate::io::sinks::agent_config(timeout, None, tls);
+            (ureq::Agent::new_with_config(cfg), proxied)
         } else {
             let cfg = crate::io::sinks::agent_config(timeout, None, tls);
-            ureq::Agent::with_parts(cfg, UnixConnector(uds_path.into()), UnixResolver)
+            let agent = ureq::Agent::with_parts(cfg, UnixConnector(uds_path.into()), UnixResolver);
+            (agent, None)
         };
         Client {
-            agent,
+            direct,
+            proxied,
             headers,
             auth,
             max_body,
@@ -284,7 +294,12 @@ impl Client {
     }
 
     fn fetch_http(&self, url: &str, buf: &mut Vec<u8>) -> Result<Format, ScrapeError> {
-        let mut req = self.agent.get(url).header("Accept", ACCEPT);
+        // Like Go's ProxyFromEnvironment, loopback targets never go through a proxy.
+        let agent = match &self.proxied {
+            Some(p) if !host_port(url).is_some_and(|(h, _)| is_loopback(&h)) => p,
+            _ => &self.direct,
+        };
+        let mut req = agent.get(url).header("Accept", ACCEPT);
         match &self.auth {
             Auth::None => {}
             Auth::Bearer { token, token_file } => {
