@@ -20,6 +20,7 @@ use crate::config::schema::{ConfType, SectionDoc};
 
 pub mod dk;
 pub mod host;
+pub mod prom;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
@@ -147,6 +148,12 @@ pub trait InputConfig: Debug + Send + Sync + Any {
     /// Semantic checks beyond types.
     fn validate(&self, _v: &mut Validation) {}
     fn as_any(&self) -> &dyn Any;
+    /// Whether the input takes part in leader election (only the elected agent runs it), like
+    /// the original's `ElectionInput`. Election is not built yet: until it is, every input
+    /// runs whatever this says.
+    fn election_enabled(&self) -> bool {
+        false
+    }
     /// A runnable input from these options (called again for every restart after a crash).
     fn build(&self) -> Result<Box<dyn Input>, InputError>;
 }
@@ -416,6 +423,7 @@ static ENTRIES: &[InputEntry] = &[
     host::system::ENTRY,
     host::processes::ENTRY,
     host::hostobject::ENTRY,
+    prom::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -11,7 +11,7 @@ use datakit::point::{Point, Value};
 use serde_json::Value as Json;
 
 use crate::support::prom::Scrape;
-use crate::support::servers::{http_get, node_exporter};
+use crate::support::servers::{http_get, node_exporter_for_host_inputs};
 use crate::support::{Agent, Workdir};
 
 fn ctx() -> CollectCtx {
@@ -68,7 +68,7 @@ fn scrape(base: &str) -> Scrape {
 
 #[test]
 fn values_agree_with_node_exporter_free_df_and_loadavg() {
-    let ne = node_exporter();
+    let ne = node_exporter_for_host_inputs();
     let mut cs = Collectors::all();
     let c = ctx();
     // Ours and theirs back to back, twice, so the CPU windows nearly coincide.

@@ -13,6 +13,7 @@ mod httpapi;
 mod line_protocol;
 mod monitor;
 mod pipeline;
+mod prom;
 mod run;
 mod service;
 mod sinks;

@@ -22,7 +22,19 @@ pub fn http_agent(
     let tls = ureq::tls::TlsConfig::builder()
         .disable_verification(tls_insecure)
         .build();
-    let cfg = ureq::Agent::config_builder()
+    Ok(ureq::Agent::new_with_config(agent_config(
+        timeout, proxy, tls,
+    )))
+}
+
+/// The settings every outbound HTTP client shares (keep-alive pool, timeouts, proxy, TLS), for
+/// callers that need their own TLS setup (custom CAs, client certificates) or connector.
+pub fn agent_config(
+    timeout: Duration,
+    proxy: Option<ureq::Proxy>,
+    tls: ureq::tls::TlsConfig,
+) -> ureq::config::Config {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
@@ -30,8 +42,7 @@ pub fn http_agent(
         .proxy(proxy)
         .tls_config(tls)
         .user_agent(ureq::config::AutoHeaderValue::None)
-        .build();
-    Ok(ureq::Agent::new_with_config(cfg))
+        .build()
 }
 
 /// Maps an HTTP exchange to an outcome: 2xx sent, 4xx refused, anything else failed.

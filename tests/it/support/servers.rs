@@ -199,31 +199,42 @@ pub fn prometheus(target: &str) -> Server {
     }
 }
 
+/// Prometheus node exporter (Debian `prometheus-node-exporter`) with its default collectors.
+pub fn node_exporter() -> Server {
+    spawn_node_exporter(|dir| vec![format!("--collector.textfile.directory={}", dir.display())])
+}
+
 /// Debian's `prometheus-node-exporter` on a free loopback port, with only the collectors the
 /// host-input truth tests compare against.
-pub fn node_exporter() -> Server {
+pub fn node_exporter_for_host_inputs() -> Server {
+    spawn_node_exporter(|_| {
+        let mut args = vec!["--collector.disable-defaults".to_string()];
+        for c in [
+            "cpu",
+            "meminfo",
+            "filesystem",
+            "netdev",
+            "diskstats",
+            "loadavg",
+            "stat",
+            "filefd",
+            "conntrack",
+            "netstat",
+        ] {
+            args.push(format!("--collector.{c}"));
+        }
+        args
+    })
+}
+
+fn spawn_node_exporter(args: impl FnOnce(&std::path::Path) -> Vec<String>) -> Server {
     require("prometheus-node-exporter", "prometheus-node-exporter");
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let log = dir.path().join("node_exporter.log");
-    let mut cmd = Command::new("prometheus-node-exporter");
-    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--collector.disable-defaults");
-    for c in [
-        "cpu",
-        "meminfo",
-        "filesystem",
-        "netdev",
-        "diskstats",
-        "loadavg",
-        "stat",
-        "filefd",
-        "conntrack",
-        "netstat",
-    ] {
-        cmd.arg(format!("--collector.{c}"));
-    }
-    let mut child = cmd
+    let mut child = Command::new("prometheus-node-exporter")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(args(dir.path()))
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
