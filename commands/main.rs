@@ -27,12 +27,18 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[cfg(feature = "jemalloc")]
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
+pub static malloc_conf: &[u8] = b"background_thread:true,max_background_threads:1,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let globals = args.global.resolve();
-    if let Err(e) = cli::init_logging(&globals) {
+    // `run` sets up its own logging (rotation, the config's `[logging]` under the flags).
+    let daemon = matches!(args.command, cli::Command::Run(_));
+    if let Err(e) = if daemon {
+        Ok(())
+    } else {
+        cli::init_logging(&globals)
+    } {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }

@@ -1,6 +1,7 @@
 //! The daemon (`datakit run`): pid file, IO, supervised inputs, signals, reload, shutdown.
 
 pub mod supervisor;
+pub mod trim;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -141,6 +142,19 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// How long after start-up (or a reload) the pages of start-up code are given back: by then
+/// every input has started and run its first collection's set-up.
+const STARTUP_SETTLE: Duration = Duration::from_secs(20);
+
+async fn release_startup_pages_after(delay: Duration) {
+    tokio::time::sleep(delay).await;
+    match tokio::task::spawn_blocking(trim::release_startup_pages).await {
+        Ok(Ok(bytes)) => tracing::debug!(bytes, "gave back the pages of start-up code"),
+        Ok(Err(e)) => tracing::debug!("cannot give back start-up pages: {e}"),
+        Err(_) => {}
+    }
+}
+
 /// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs.
 /// `started` is called once everything runs, with a description for the user.
 pub async fn run(
@@ -203,6 +217,7 @@ pub async fn run(
     if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
         tracing::warn!("cannot tell systemd the agent is ready: {e}");
     }
+    let mut trim = tokio::spawn(release_startup_pages_after(STARTUP_SETTLE));
 
     loop {
         tokio::select! {
@@ -223,10 +238,13 @@ pub async fn run(
                 pipelines.replace(crate::pipeline::runner::Pipelines::load(&workdir, &l.main.pipeline, stats.clone()));
                 let r = sup.reload(l.instances).await;
                 tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
+                trim.abort();
+                trim = tokio::spawn(release_startup_pages_after(STARTUP_SETTLE));
             }
         }
     }
 
+    trim.abort();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));
     http.shutdown().await;

@@ -92,6 +92,7 @@ impl Supervisor {
         let istats = self.base.stats.input(name);
         istats.instances.fetch_add(1, Relaxed);
         istats.set_state(InputState::Starting);
+        tracing::debug!(input = name, interval = ?inst.config.interval(), "starting input");
         if let Some(iv) = inst.config.interval() {
             istats
                 .interval_ns

@@ -255,6 +255,23 @@ fn a_second_agent_on_the_same_workdir_is_refused() {
 }
 
 #[test]
+fn the_log_flag_sends_the_daemon_log_to_that_file() {
+    let w = Workdir::new();
+    let log = w.path().join("my.log");
+    let log_s = log.to_str().unwrap();
+    let mut a = Agent::start(
+        &w,
+        &[("DATAKIT_LOG", log_s), ("DATAKIT_LOG_LEVEL", "debug")],
+    );
+    a.wait_stdout(Duration::from_secs(20), |o| o.contains("running"));
+    assert!(a.stdout().contains(log_s), "{}", a.stdout());
+    assert_eq!(a.stop(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("datakit started"), "{text}");
+    assert!(text.contains("DEBUG"), "the flag's level applies: {text}");
+}
+
+#[test]
 fn a_bad_config_stops_the_start_with_exit_78() {
     let w = Workdir::new();
     w.write("conf.d/datakit.conf", "[io]\nmax_cache_count = \"x\"\n");
