@@ -6,11 +6,18 @@
 
 use std::time::Duration;
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::{Backend, ElectionError, Round, Settings};
 use crate::config::MainConfig;
+
+/// Characters escaped in query values: all but the unreserved ones of RFC 3986.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The longest interval taken from an answer (a guard against absurd values).
 const MAX_INTERVAL: Duration = Duration::from_secs(3600);
@@ -123,7 +130,7 @@ impl DatawayElection {
 
     /// The URL of `path` (`/v1/election` or `/v1/election/heartbeat`) with the query.
     pub fn url(&self, path: &str) -> String {
-        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let enc = |s: &str| utf8_percent_encode(s, QUERY).to_string();
         format!(
             "{}{path}?token={}&namespace={}&id={}",
             self.base,
