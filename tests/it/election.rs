@@ -303,6 +303,17 @@ fn three_agents(
         "{metrics}"
     );
 
+    // `datakit monitor` shows the election panel.
+    let out = crate::support::datakit()
+        .args(["--color", "never", "monitor", "--once", "-M", "E", "--to"])
+        .arg(format!("127.0.0.1:{}", c.agent(first).port))
+        .output()
+        .unwrap();
+    let text = crate::support::stdout(&out);
+    for part in ["Election", "leader", name(first).as_str(), "it"] {
+        assert!(text.contains(part), "{part} missing:\n{text}");
+    }
+
     // SIGKILL the leader: another agent takes over within the lease (plus a poll, a
     // collection and a flush).
     let killed = Instant::now();
