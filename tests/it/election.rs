@@ -230,7 +230,7 @@ fn assert_tags(dw: &FakeDataway) {
         el.tags
     );
     assert!(
-        el.tags.get("agent").is_some() && !el.tags.contains_key("host"),
+        el.tags.contains_key("agent") && !el.tags.contains_key("host"),
         "{:?}",
         el.tags
     );
