@@ -247,6 +247,7 @@ fn assert_tags(dw: &FakeDataway) {
 
 /// The whole scenario on a cluster of three; `backend_restart` restarts the backend (etcd).
 fn three_agents(
+    label: &str,
     dw: &FakeDataway,
     conf: &str,
     poll: Duration,
@@ -314,13 +315,14 @@ fn three_agents(
         assert!(text.contains(part), "{part} missing:\n{text}");
     }
 
-    // SIGKILL the leader: another agent takes over within the lease (plus a poll, a
-    // collection and a flush).
+    // SIGKILL the leader: another agent takes over within the lease plus one follower poll,
+    // one collection interval, and 1.5 s for the etcd/DataWay expiry granularity, the flush and
+    // a loaded machine.
     let killed = Instant::now();
     c.agents[first].take().expect("leader").kill9();
     let (second_name, took) = handover(dw, &name(first), killed, Duration::from_secs(20));
-    eprintln!("handover after SIGKILL: {took:?} to {second_name}");
-    let bound = LEASE + poll + INTERVAL + Duration::from_millis(900);
+    eprintln!("{label}: handover after SIGKILL: {took:?} to {second_name}");
+    let bound = LEASE + poll + INTERVAL + Duration::from_millis(1500);
     assert!(took <= bound, "handover took {took:?}, more than {bound:?}");
     let second = c.leader(Duration::from_secs(10));
     assert_eq!(name(second), second_name);
@@ -347,7 +349,7 @@ fn three_agents(
     c.agent(paused).signal(Signal::STOP);
     let stopped = Instant::now();
     let (third_name, took) = handover(dw, &name(paused), stopped, Duration::from_secs(20));
-    eprintln!("handover after SIGSTOP: {took:?} to {third_name}");
+    eprintln!("{label}: handover after SIGSTOP: {took:?} to {third_name}");
     std::thread::sleep(Duration::from_secs(1));
     c.agent(paused).signal(Signal::CONT);
     std::thread::sleep(Duration::from_secs(3));
@@ -366,9 +368,9 @@ fn three_agents(
     let stopping = Instant::now();
     assert_eq!(c.agents[now_leader].take().expect("leader").stop(), Some(0));
     let (_, took) = handover(dw, &third_name, stopping, Duration::from_secs(20));
-    eprintln!("handover after SIGTERM: {took:?}");
+    eprintln!("{label}: handover after SIGTERM: {took:?}");
 
-    assert_no_two_writers(dw, "three agents");
+    assert_no_two_writers(dw, label);
     assert!(dw.violations().is_empty(), "{:?}", dw.violations());
     for a in c.agents.iter_mut().flatten() {
         a.stop();
@@ -391,7 +393,7 @@ fn etcd_three_agents_one_writer_handover_and_no_two_writers() {
         std::thread::sleep(Duration::from_secs(2));
         etcd.restart();
     };
-    three_agents(&dw, &conf, LEASE / 4, Some(&mut restart));
+    three_agents("etcd", &dw, &conf, LEASE / 4, Some(&mut restart));
 }
 
 #[test]
@@ -399,7 +401,7 @@ fn dataway_three_agents_one_writer_handover_and_no_two_writers() {
     let dw = FakeDataway::start(TOKEN);
     dw.set_election(LEASE, 0.5);
     let conf = main_conf(&dw, "  backend = \"dataway\"\n");
-    three_agents(&dw, &conf, Duration::from_millis(500), None);
+    three_agents("dataway", &dw, &conf, Duration::from_millis(500), None);
     // Every agent took part, with the workspace token.
     let events = dw.election_events();
     let mut ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
