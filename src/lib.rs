@@ -7,6 +7,7 @@ pub mod agent;
 pub mod build_info;
 pub mod config;
 pub mod doc;
+pub mod election;
 pub mod host;
 pub mod httpapi;
 pub mod inputs;

@@ -307,6 +307,7 @@ pub struct Stats {
     task_counter: std::sync::OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>,
     /// Set when DataWay reports the workspace is over its quota (unix seconds), else 0.
     pub data_overuse: AtomicI64,
+    election: Mutex<crate::election::ElectionSnapshot>,
 }
 
 impl std::fmt::Debug for Stats {
@@ -340,7 +341,18 @@ impl Stats {
             cpu: Mutex::new(CpuSample::default()),
             task_counter: std::sync::OnceLock::new(),
             data_overuse: AtomicI64::new(0),
+            election: Mutex::new(crate::election::ElectionSnapshot::default()),
         }
+    }
+
+    /// Replaces the election state.
+    pub fn set_election(&self, e: crate::election::ElectionSnapshot) {
+        *lock(&self.election) = e;
+    }
+
+    /// Changes the election state in place.
+    pub fn update_election(&self, f: impl FnOnce(&mut crate::election::ElectionSnapshot)) {
+        f(&mut lock(&self.election));
     }
 
     /// Sets how live tasks are counted (once).
@@ -613,6 +625,7 @@ impl Stats {
                 .collect(),
             pipeline: self.pipeline_snapshot(),
             errors: lock(&self.errors).iter().cloned().collect(),
+            election: lock(&self.election).clone(),
         }
     }
 
@@ -774,6 +787,8 @@ pub struct Snapshot {
     /// Pipeline scripts that ran, by `<category>/<script>`.
     pub pipeline: BTreeMap<String, PipelineSnapshot>,
     pub errors: Vec<LastError>,
+    /// Leader election.
+    pub election: crate::election::ElectionSnapshot,
 }
 
 /// Escapes a Prometheus label value.
@@ -1051,6 +1066,45 @@ impl Snapshot {
         for (kind, n) in &self.point_checks {
             p.sample(&[("type", kind)], *n as f64);
         }
+        let e = &self.election;
+        p.family(
+            "datakit_election_status",
+            "gauge",
+            "Election status: when this agent was elected (unix seconds), else 0.",
+        );
+        p.sample(
+            &[
+                ("elected_id", &e.leader),
+                ("id", &e.id),
+                ("namespace", &e.namespace),
+                ("status", e.status.as_str()),
+            ],
+            (e.elected_ns / 1_000_000_000) as f64,
+        );
+        p.family(
+            "datakit_election_pause_total",
+            "counter",
+            "Times the election-aware inputs were stopped because leadership was lost.",
+        );
+        p.sample(
+            &[("id", &e.id), ("namespace", &e.namespace)],
+            e.pause_total as f64,
+        );
+        p.family(
+            "datakit_election_resume_total",
+            "counter",
+            "Times the election-aware inputs were started because this agent was elected.",
+        );
+        p.sample(
+            &[("id", &e.id), ("namespace", &e.namespace)],
+            e.resume_total as f64,
+        );
+        p.family(
+            "datakit_election_inputs",
+            "gauge",
+            "Election-aware input instances.",
+        );
+        p.sample(&[("namespace", &e.namespace)], e.inputs as f64);
         p.family(
             "datakit_http_api_total",
             "counter",

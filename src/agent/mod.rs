@@ -178,8 +178,11 @@ pub async fn run(
 
     let outputs = crate::io::build_outputs(&main, &workdir, &hostname, &stats)?;
     let descriptions: Vec<String> = outputs.iter().map(|(_, d)| d.clone()).collect();
+    let io_settings = IoSettings::from_config(&main, &hostname, &ip);
+    let election =
+        crate::election::Election::start(&main, &hostname, &io_settings.global_tags, stats.clone());
     let io = Io::start(
-        IoSettings::from_config(&main, &hostname, &ip),
+        io_settings,
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     );
@@ -199,6 +202,7 @@ pub async fn run(
         stats: stats.clone(),
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
+        election: Some(election.gate.clone()),
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(
@@ -255,6 +259,14 @@ pub async fn run(
     if stop_inputs.await.is_err() {
         tracing::warn!("inputs did not stop in time");
     }
+    // After the inputs: the leadership is given up once nothing runs under it.
+    election
+        .stop(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(5)),
+        )
+        .await;
     let report = io.shutdown(deadline).await;
     if report.complete {
         tracing::info!("datakit stopped: every batch delivered or queued");

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::InputInstance;
+use crate::election::Gate;
 use crate::inputs::{InputConfig, InputCtx, InputEntry, InputError, Shutdown};
 use crate::io::Feeder;
 use crate::stats::{InputState, Stats};
@@ -28,6 +29,9 @@ pub struct Base {
     pub stats: Arc<Stats>,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// Leader election: election-aware inputs run only while this agent leads (when the gate
+    /// is active) and feed with the election tags. `None`: no election at all.
+    pub election: Option<Arc<Gate>>,
 }
 
 struct Running {
@@ -35,6 +39,8 @@ struct Running {
     fingerprint: u64,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// The election gate of an election-aware instance.
+    gate: Option<Arc<Gate>>,
 }
 
 /// The running input instances.
@@ -98,21 +104,46 @@ impl Supervisor {
                 .interval_ns
                 .store(iv.get().as_nanos() as u64, Relaxed);
         }
+        let gate = (self.base.election.clone()).filter(|_| inst.config.election_enabled());
+        let feeder = match &gate {
+            Some(g) => self.base.feeder.elected(g.clone()),
+            None => self.base.feeder.clone(),
+        };
         let ctx = InputCtx {
             name,
-            feeder: self.base.feeder.clone(),
-            stats: istats,
+            feeder,
+            stats: istats.clone(),
             agent_stats: self.base.stats.clone(),
             shutdown,
             workdir: self.base.workdir.clone(),
             hostname: self.base.hostname.clone(),
         };
-        let task = tokio::spawn(supervise(inst.entry, inst.config, ctx, self.first_backoff));
+        let config: Arc<dyn InputConfig> = Arc::from(inst.config);
+        let task = match &gate {
+            Some(g) => {
+                g.count_input(1);
+                self.base.stats.update_election(|e| e.inputs = g.inputs());
+                if g.is_active() {
+                    istats.set_state(InputState::Paused);
+                    tokio::spawn(gated(
+                        inst.entry,
+                        config,
+                        ctx,
+                        self.first_backoff,
+                        g.clone(),
+                    ))
+                } else {
+                    tokio::spawn(supervise(inst.entry, config, ctx, self.first_backoff))
+                }
+            }
+            None => tokio::spawn(supervise(inst.entry, config, ctx, self.first_backoff)),
+        };
         self.running.push(Running {
             name,
             fingerprint: inst.fingerprint,
             stop,
             task,
+            gate,
         });
     }
 
@@ -130,6 +161,10 @@ impl Supervisor {
             let _ = tokio::time::timeout(STOP_GRACE + Duration::from_secs(1), r.task).await;
             let s = self.base.stats.input(r.name);
             s.instances.fetch_sub(1, Relaxed);
+            if let Some(g) = &r.gate {
+                g.count_input(-1);
+                self.base.stats.update_election(|e| e.inputs = g.inputs());
+            }
             names.push(r.name);
         }
         names
@@ -174,9 +209,67 @@ impl Supervisor {
     }
 }
 
+/// An election-aware instance: supervised while this agent leads, stopped when it does not.
+async fn gated(
+    entry: &'static InputEntry,
+    config: Arc<dyn InputConfig>,
+    ctx: InputCtx,
+    first_backoff: Duration,
+    gate: Arc<Gate>,
+) {
+    let name = entry.spec.name;
+    let stats = ctx.stats.clone();
+    let mut outer = ctx.shutdown.clone();
+    let mut leader = gate.subscribe();
+    loop {
+        // Follower: wait to be elected.
+        stats.set_state(InputState::Paused);
+        while !*leader.borrow_and_update() {
+            tokio::select! {
+                r = leader.changed() => if r.is_err() {
+                    stats.set_state(InputState::Exited);
+                    return;
+                },
+                _ = outer.wait() => {
+                    stats.set_state(InputState::Exited);
+                    return;
+                }
+            }
+        }
+        tracing::info!(input = name, "elected: input starts");
+        let (inner_stop, inner_shutdown) = Shutdown::new();
+        let mut ictx = ctx.clone();
+        ictx.shutdown = inner_shutdown;
+        let mut task = tokio::spawn(supervise(entry, config.clone(), ictx, first_backoff));
+        let mut finished = false;
+        loop {
+            tokio::select! {
+                _ = &mut task, if !finished => finished = true,
+                r = leader.changed() => {
+                    if r.is_err() || !*leader.borrow_and_update() {
+                        break;
+                    }
+                }
+                _ = outer.wait() => {
+                    let _ = inner_stop.send(true);
+                    let _ = task.await;
+                    stats.set_state(InputState::Exited);
+                    return;
+                }
+            }
+        }
+        tracing::info!(input = name, "leadership lost: input stops");
+        let _ = inner_stop.send(true);
+        if !finished {
+            // `supervise` gives the input STOP_GRACE, then aborts it.
+            let _ = task.await;
+        }
+    }
+}
+
 async fn supervise(
     entry: &'static InputEntry,
-    config: Box<dyn InputConfig>,
+    config: Arc<dyn InputConfig>,
     ctx: InputCtx,
     first_backoff: Duration,
 ) {

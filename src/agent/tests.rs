@@ -61,6 +61,7 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
         stats: stats.clone(),
         workdir: crate::workdir::Workdir::new(dir.path()),
         hostname: "h".into(),
+        election: None,
     })
     .with_first_backoff(Duration::from_millis(10));
     (io, sup, stats, mem, dir)

@@ -328,9 +328,53 @@ config_struct! {
         "Hostnames allowed to take part (empty: all)."
         env("ENV_ELECTION_NODE_WHITELIST")
         pub node_whitelist: Vec<String> = Vec::new(),
-        "Tags added to data from election-aware inputs."
+        "Tags added to data from election-aware inputs instead of the global host tags (with election disabled, the host tags are used)."
         env("ENV_GLOBAL_ELECTION_TAGS", "ENV_GLOBAL_ENV_TAGS")
         pub tags: BTreeMap<String, String> = BTreeMap::new(),
+        "Where the election is held: `dataway` (the first `[dataway] urls` entry, the original's protocol) or `etcd` (a lease and a key per namespace, see `[election.etcd]`)."
+        env("ENV_ELECTION_BACKEND")
+        pub backend: String = "dataway".into(),
+        "This agent's id in the election (empty: the hostname)."
+        env("ENV_ELECTION_ID")
+        pub id: String = String::new(),
+        "How long leadership lasts without a successful renewal: the etcd lease TTL, and, with DataWay, how long the leader trusts its last successful heartbeat (keep it no longer than DataWay's own leadership timeout). The leader renews every third of it and pauses its elected inputs once a renewal fails or the lease minus a safety margin has passed without one."
+        env("ENV_ELECTION_LEASE_TTL")
+        pub lease_ttl: Dur = Dur::from_secs(15),
+        "The etcd backend."
+        pub etcd: ElectionEtcd = ElectionEtcd::default(),
+    }
+}
+
+config_struct! {
+    "The etcd backend of the election (etcd v3 API, through its JSON gateway)."
+    pub struct ElectionEtcd {
+        "etcd client URLs, e.g. `https://10.0.0.1:2379`; tried in order."
+        env("ENV_ELECTION_ETCD_ENDPOINTS")
+        pub endpoints: Vec<String> = Vec::new(),
+        "Key prefix: the leader holds `<prefix>/<namespace>`."
+        env("ENV_ELECTION_ETCD_PREFIX")
+        pub key_prefix: String = "/datakit/election".into(),
+        "User name (empty: no authentication)."
+        env("ENV_ELECTION_ETCD_USERNAME")
+        pub username: String = String::new(),
+        "Password."
+        env("ENV_ELECTION_ETCD_PASSWORD")
+        pub password: String = String::new(),
+        "PEM file of the CA that signed the etcd server certificates (empty: the system's roots)."
+        env("ENV_ELECTION_ETCD_CA_FILE")
+        pub ca_file: String = String::new(),
+        "PEM client certificate (chain) file, for etcd's client certificate authentication."
+        env("ENV_ELECTION_ETCD_CERT_FILE")
+        pub cert_file: String = String::new(),
+        "PEM private key file of the client certificate."
+        env("ENV_ELECTION_ETCD_KEY_FILE")
+        pub key_file: String = String::new(),
+        "Skip TLS certificate verification (only for testing)."
+        env("ENV_ELECTION_ETCD_INSECURE_SKIP_VERIFY")
+        pub insecure_skip_verify: bool = false,
+        "Time limit for one request to etcd (at most a third of `lease_ttl` is used)."
+        env("ENV_ELECTION_ETCD_TIMEOUT")
+        pub timeout: Dur = Dur::from_secs(5),
     }
 }
 

@@ -243,6 +243,7 @@ pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
     if c.election.namespace.trim().is_empty() {
         out.push(err("election.namespace", "must not be empty"));
     }
+    election(c, &mut out);
 
     if !c.upgrade.index_url.is_empty()
         && let Err(e) = check_url(&c.upgrade.index_url)
@@ -270,6 +271,94 @@ pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
         out.push(issue);
     }
     out
+}
+
+/// The shortest lease the election accepts: renewals every third of it must fit in.
+pub const MIN_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn election(c: &MainConfig, out: &mut Vec<Issue>) {
+    let e = &c.election;
+    match e.backend.as_str() {
+        "dataway" => {
+            if e.enable {
+                match c.dataway.urls.first() {
+                    None => out.push(
+                        err(
+                            "election.backend",
+                            "the `dataway` election backend needs a DataWay: `[dataway] urls` is empty",
+                        )
+                        .help("set `[dataway] urls`, or use `backend = \"etcd\"`"),
+                    ),
+                    Some(url) if check_url(url).is_ok() && !url.contains("token=") => out.push(
+                        err(
+                            "dataway.urls[0]",
+                            "election through DataWay needs the workspace token in the first DataWay URL",
+                        )
+                        .help("write it as https://openway.guance.com?token=tkn_..."),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        "etcd" => {
+            if e.enable && e.etcd.endpoints.is_empty() {
+                out.push(
+                    err(
+                        "election.etcd.endpoints",
+                        "the `etcd` election backend needs at least one endpoint",
+                    )
+                    .help("e.g. endpoints = [\"http://127.0.0.1:2379\"]"),
+                );
+            }
+        }
+        other => out.push(
+            err(
+                "election.backend",
+                format!("unknown election backend `{other}`"),
+            )
+            .help("use `dataway` or `etcd`"),
+        ),
+    }
+    for (i, url) in e.etcd.endpoints.iter().enumerate() {
+        if let Err(why) = check_url(url) {
+            out.push(
+                err(
+                    format!("election.etcd.endpoints[{i}]"),
+                    format!("invalid etcd endpoint `{url}`: {why}"),
+                )
+                .help("write it as http://host:2379 or https://host:2379"),
+            );
+        }
+    }
+    if e.etcd.cert_file.is_empty() != e.etcd.key_file.is_empty() {
+        let key = if e.etcd.cert_file.is_empty() {
+            "election.etcd.key_file"
+        } else {
+            "election.etcd.cert_file"
+        };
+        out.push(
+            err(
+                key,
+                "a client certificate needs both `cert_file` and `key_file`",
+            )
+            .help("set both files, or neither"),
+        );
+    }
+    if e.etcd.key_prefix.is_empty() {
+        out.push(err("election.etcd.key_prefix", "must not be empty"));
+    }
+    if e.lease_ttl.get() < MIN_LEASE_TTL {
+        out.push(err(
+            "election.lease_ttl",
+            format!(
+                "{:?} is too short: the lease must be at least {MIN_LEASE_TTL:?}",
+                e.lease_ttl.get()
+            ),
+        ));
+    }
+    if e.etcd.timeout.get().is_zero() {
+        out.push(err("election.etcd.timeout", "must be longer than zero"));
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +396,37 @@ mod tests {
     fn defaults_are_valid() {
         let mut c = MainConfig::default();
         assert_eq!(main_config(&mut c), vec![]);
+    }
+
+    #[test]
+    fn election_settings_are_checked() {
+        let mut c = MainConfig::default();
+        c.election.enable = true;
+        let paths = |c: &mut MainConfig| -> Vec<String> {
+            main_config(c).into_iter().map(|i| i.path).collect()
+        };
+        assert_eq!(
+            paths(&mut c),
+            vec!["election.backend"],
+            "dataway backend without DataWay"
+        );
+        c.dataway.urls = vec!["http://127.0.0.1:9528".into()];
+        assert!(paths(&mut c).contains(&"dataway.urls[0]".to_string()));
+        c.dataway.urls = vec!["http://127.0.0.1:9528?token=tkn_x".into()];
+        assert!(paths(&mut c).is_empty());
+        c.election.backend = "etcd".into();
+        assert_eq!(paths(&mut c), vec!["election.etcd.endpoints"]);
+        c.election.etcd.endpoints = vec!["127.0.0.1:2379".into()];
+        assert_eq!(paths(&mut c), vec!["election.etcd.endpoints[0]"]);
+        c.election.etcd.endpoints = vec!["http://127.0.0.1:2379".into()];
+        c.election.etcd.cert_file = "c.pem".into();
+        c.election.lease_ttl = crate::config::Dur::from_millis(500);
+        assert_eq!(
+            paths(&mut c),
+            vec!["election.etcd.cert_file", "election.lease_ttl"]
+        );
+        c.election.backend = "zookeeper".into();
+        assert!(paths(&mut c).contains(&"election.backend".to_string()));
     }
 
     #[test]

@@ -174,7 +174,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "status",
-        description: "Outcome: `total`, `ok`, `queued_on_disk`, `dropped`; for outputs `ok`, `failed`, `refused`.",
+        description: "Outcome: `total`, `ok`, `queued_on_disk`, `dropped`; for outputs `ok`, `failed`, `refused`; for `datakit_election_status` the election status.",
     },
     TagSpec {
         name: "enc",
@@ -187,6 +187,18 @@ const TAGS: &[TagSpec] = &[
     TagSpec {
         name: "output",
         description: "Output name (`dataway`, `influxdb-0`, `file`).",
+    },
+    TagSpec {
+        name: "id",
+        description: "This agent's election id (election families).",
+    },
+    TagSpec {
+        name: "elected_id",
+        description: "The current leader's id (`datakit_election_status`).",
+    },
+    TagSpec {
+        name: "namespace",
+        description: "Election namespace (election families).",
     },
 ];
 
@@ -202,6 +214,26 @@ macro_rules! f {
 }
 
 const FIELDS: &[FieldSpec] = &[
+    f!(
+        "datakit_election_status",
+        "timeStamp,sec",
+        "When this agent was elected leader, 0 when it is not (tag `status`: `success`, `defeat`, `disabled`, `banned`)."
+    ),
+    f!(
+        "datakit_election_pause_total",
+        "count",
+        "Times the election-aware inputs were stopped on losing leadership."
+    ),
+    f!(
+        "datakit_election_resume_total",
+        "count",
+        "Times the election-aware inputs were started on being elected."
+    ),
+    f!(
+        "datakit_election_inputs",
+        "count",
+        "Election-aware input instances."
+    ),
     f!("datakit_uptime_seconds", "time,s", "Uptime of the agent."),
     f!(
         "datakit_cpu_usage",

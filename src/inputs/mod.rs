@@ -148,9 +148,9 @@ pub trait InputConfig: Debug + Send + Sync + Any {
     /// Semantic checks beyond types.
     fn validate(&self, _v: &mut Validation) {}
     fn as_any(&self) -> &dyn Any;
-    /// Whether the input takes part in leader election (only the elected agent runs it), like
-    /// the original's `ElectionInput`. Election is not built yet: until it is, every input
-    /// runs whatever this says.
+    /// Whether the input takes part in leader election, like the original's `ElectionInput`:
+    /// with `[election] enable`, only the elected agent runs it (the supervisor starts and
+    /// stops it), and its points get the election tags instead of the host tags.
     fn election_enabled(&self) -> bool {
         false
     }

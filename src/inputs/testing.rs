@@ -51,6 +51,8 @@ config_struct! {
         pub block: bool = false,
         "Durable sequence mode: resume from the last acknowledged number kept in this file."
         pub state_file: String = String::new(),
+        "Election-aware: only the elected agent runs it."
+        pub election: bool = false,
     }
 }
 
@@ -82,6 +84,9 @@ impl InputConfig for TestInputConfig {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn election_enabled(&self) -> bool {
+        self.election
     }
     fn build(&self) -> Result<Box<dyn Input>, InputError> {
         Ok(Box::new(TestInput { cfg: self.clone() }))

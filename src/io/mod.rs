@@ -73,6 +73,9 @@ struct FeederInner {
 #[derive(Clone)]
 pub struct Feeder {
     inner: Arc<FeederInner>,
+    /// Set for election-aware inputs: their points get the election tags instead of the host
+    /// tags, and are refused (and counted) while this agent is not the leader.
+    elected: Option<Arc<crate::election::Gate>>,
 }
 
 /// How a feed is treated.
@@ -90,13 +93,36 @@ impl Default for FeedOptions {
 }
 
 impl Feeder {
+    /// This feeder for an election-aware input gated by `gate`.
+    pub fn elected(&self, gate: Arc<crate::election::Gate>) -> Feeder {
+        Feeder {
+            inner: self.inner.clone(),
+            elected: Some(gate),
+        }
+    }
+
+    /// Whether points may be fed now (always, unless election holds them back).
+    fn admit(&self, points: usize) -> bool {
+        match &self.elected {
+            Some(g) if !g.open() => {
+                g.refuse(points);
+                false
+            }
+            _ => true,
+        }
+    }
+
     fn prepare(&self, input: &str, cat: Category, points: &mut [Point], opts: FeedOptions) {
         let now = unix_nanos();
         let cstats = self.inner.stats.category(cat);
+        let tags = match &self.elected {
+            Some(g) => g.tags(),
+            None => &self.inner.global_tags[..],
+        };
         for p in points.iter_mut() {
             p.category = cat;
             if opts.global_tags {
-                for (k, v) in &self.inner.global_tags {
+                for (k, v) in tags {
                     p.add_tag_if_absent(k, v);
                 }
             }
@@ -136,7 +162,7 @@ impl Feeder {
         mut points: Vec<Point>,
         opts: FeedOptions,
     ) -> Result<(), Closed> {
-        if points.is_empty() {
+        if points.is_empty() || !self.admit(points.len()) {
             return Ok(());
         }
         self.prepare(input, cat, &mut points, opts);
@@ -158,7 +184,7 @@ impl Feeder {
         mut points: Vec<Point>,
     ) -> Result<Ack, Closed> {
         let (tx, rx) = oneshot::channel();
-        if points.is_empty() {
+        if points.is_empty() || !self.admit(points.len()) {
             let _ = tx.send(());
             return Ok(rx);
         }
@@ -184,7 +210,7 @@ impl Feeder {
         cat: Category,
         mut points: Vec<Point>,
     ) -> Result<(), Closed> {
-        if points.is_empty() {
+        if points.is_empty() || !self.admit(points.len()) {
             return Ok(());
         }
         self.prepare(input, cat, &mut points, FeedOptions::default());
@@ -453,6 +479,7 @@ impl Io {
                 global_tags: settings.global_tags,
                 time_correction: settings.time_correction,
             }),
+            elected: None,
         };
         Io {
             feeder,

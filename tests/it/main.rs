@@ -7,6 +7,7 @@ mod check_config;
 mod cli;
 mod clients;
 mod doc;
+mod election;
 mod generated;
 mod host_inputs;
 mod httpapi;

@@ -38,8 +38,8 @@
 //! (`_created` samples skipped, exemplars ignored, counters keep their `_total`).
 //!
 //! `election` (default true, as in the original) marks the input as election-aware
-//! ([`InputConfig::election_enabled`]); election is not built yet, so until it is the input
-//! always runs and its points carry the host tags.
+//! ([`InputConfig::election_enabled`]): with `[election] enable`, only the elected agent
+//! scrapes, and the points carry the election tags instead of the host tags.
 //!
 //! Not supported: `output`/`max_file_size` (the original's debug dump of the raw text),
 //! `stream_size` (the whole body is parsed at once), `server_name`, and the deprecated
@@ -187,7 +187,7 @@ config_struct! {
         pub keep_exist_metric_name: bool = false,
         "Use the timestamps samples carry; off stamps every point with the scrape time."
         pub honor_timestamps: bool = true,
-        "Leader election: only the elected agent scrapes. Election is not available yet; until it is, the input always runs."
+        "Leader election: with `[election] enable`, only the elected agent scrapes, and the points get the election tags (`[election.tags]`) instead of the host tags. `false` scrapes on every agent."
         pub election: bool = true,
         "Do not add the agent's global host tags (`host`, ...) to the points."
         pub disable_host_tag: bool = false,

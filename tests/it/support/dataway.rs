@@ -110,7 +110,32 @@ const CATEGORIES: &[&str] = &[
     "object_change",
 ];
 
+/// One request to the election endpoints, as the fake answered it.
+#[derive(Debug, Clone)]
+pub struct ElectionEvent {
+    #[allow(dead_code)]
+    pub at: Instant,
+    /// `campaign` (`/v1/election`) or `heartbeat`.
+    pub kind: &'static str,
+    pub namespace: String,
+    pub id: String,
+    /// `success`, `defeat`, or the HTTP status of a refusal.
+    pub status: String,
+}
+
+/// DataWay's election: one leader per workspace (token) and namespace, which loses the
+/// leadership once it has not been heard from for `timeout`.
+struct ElectionState {
+    /// (token, namespace) → (leader id, last heard).
+    leaders: BTreeMap<(String, String), (String, Instant)>,
+    timeout: Duration,
+    /// The `interval` answered, in seconds.
+    interval: f64,
+    events: Vec<ElectionEvent>,
+}
+
 struct Inner {
+    election: Mutex<ElectionState>,
     token: String,
     status: AtomicU16,
     points: Mutex<Vec<Received>>,
@@ -300,10 +325,111 @@ async fn write(
     (StatusCode::OK, "{}".into())
 }
 
+fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+async fn election(
+    inner: &Inner,
+    kind: &'static str,
+    query: Option<String>,
+) -> (StatusCode, String) {
+    let q = query.unwrap_or_default();
+    let token = query_param(&q, "token").unwrap_or_default();
+    let namespace = query_param(&q, "namespace").unwrap_or_default();
+    let id = query_param(&q, "id").unwrap_or_default();
+    let now = Instant::now();
+    let mut e = inner.election.lock().unwrap();
+    let record = |status: &str| ElectionEvent {
+        at: now,
+        kind,
+        namespace: namespace.clone(),
+        id: id.clone(),
+        status: status.to_string(),
+    };
+    if token != inner.token {
+        let ev = record("401");
+        e.events.push(ev);
+        return (
+            StatusCode::UNAUTHORIZED,
+            "{\"error_code\":\"kodo.tokenNotFound\"}".into(),
+        );
+    }
+    if id.is_empty() {
+        let ev = record("400");
+        e.events.push(ev);
+        return (
+            StatusCode::BAD_REQUEST,
+            "{\"error_code\":\"dataway.electionIdMissing\"}".into(),
+        );
+    }
+    let key = (token, namespace.clone());
+    let timeout = e.timeout;
+    // An expired leadership is gone.
+    if e.leaders
+        .get(&key)
+        .is_some_and(|(_, last)| now.duration_since(*last) >= timeout)
+    {
+        e.leaders.remove(&key);
+    }
+    let won = match (kind, e.leaders.get(&key)) {
+        (_, Some((leader, _))) if *leader == id => true,
+        ("campaign", None) => true,
+        _ => false,
+    };
+    if won {
+        e.leaders.insert(key.clone(), (id.clone(), now));
+    }
+    let incumbent = e
+        .leaders
+        .get(&key)
+        .map(|(l, _)| l.clone())
+        .unwrap_or_default();
+    let status = if won { "success" } else { "defeat" };
+    let ev = record(status);
+    e.events.push(ev);
+    let body = serde_json::json!({"content": {
+        "status": status,
+        "namespace": namespace,
+        "id": id,
+        "incumbency_id": incumbent,
+        "error_msg": "",
+        "interval": e.interval,
+    }});
+    (StatusCode::OK, body.to_string())
+}
+
+async fn election_campaign(
+    State(inner): State<Arc<Inner>>,
+    RawQuery(query): RawQuery,
+) -> (StatusCode, String) {
+    election(&inner, "campaign", query).await
+}
+
+async fn election_heartbeat(
+    State(inner): State<Arc<Inner>>,
+    RawQuery(query): RawQuery,
+) -> (StatusCode, String) {
+    election(&inner, "heartbeat", query).await
+}
+
 impl FakeDataway {
     /// Starts on a free loopback port with workspace token `token`.
     pub fn start(token: &str) -> FakeDataway {
         let inner = Arc::new(Inner {
+            election: Mutex::new(ElectionState {
+                leaders: BTreeMap::new(),
+                timeout: Duration::from_secs(10),
+                interval: 3.0,
+                events: Vec::new(),
+            }),
             token: token.to_string(),
             status: AtomicU16::new(200),
             points: Mutex::new(Vec::new()),
@@ -321,6 +447,8 @@ impl FakeDataway {
             rt.block_on(async move {
                 let app = Router::new()
                     .route("/v1/write/{category}", post(write))
+                    .route("/v1/election", post(election_campaign))
+                    .route("/v1/election/heartbeat", post(election_heartbeat))
                     .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
                     .with_state(state);
                 let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -346,6 +474,19 @@ impl FakeDataway {
     /// The URL to put in `[dataway] urls`.
     pub fn url(&self) -> String {
         format!("http://{}?token={}", self.addr, self.inner.token)
+    }
+
+    /// Election settings: leadership expires `timeout` after the leader was last heard from;
+    /// answers carry `interval` (seconds).
+    pub fn set_election(&self, timeout: Duration, interval: f64) {
+        let mut e = self.inner.election.lock().unwrap();
+        e.timeout = timeout;
+        e.interval = interval;
+    }
+
+    /// Every request to the election endpoints, in order.
+    pub fn election_events(&self) -> Vec<ElectionEvent> {
+        self.inner.election.lock().unwrap().events.clone()
     }
 
     /// Answer writes with `status` from now on (200 = accept).
