@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Cost to the agent of one `datakit monitor` refresh (issue 10): the release agent runs with its
+# default inputs; after a warm-up, N requests to /v1/monitor are made one after another (each
+# is what a monitor refresh fetches) and the agent's CPU time (utime+stime from /proc) over the
+# run is divided by N. The agent's idle CPU over the same wall time is measured first and
+# subtracted. Usage: benches/monitor_cost.sh [requests=2000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-2000}
+cargo build --release -q
+wd=$(mktemp -d)
+trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$wd"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$wd/conf.d"
+printf '[http_api]\n  listen = "127.0.0.1:%s"\n  request_rate_limit = 0.0\n' "$port" > "$wd/conf.d/datakit.conf"
+./target/release/datakit --workdir "$wd" run >/dev/null 2>&1 & pid=$!
+sleep 15
+ticks() { awk '{print $14+$15}' "/proc/$pid/stat"; }
+python3 - "$port" "$n" "$pid" <<'PY'
+import http.client, os, sys, time
+port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+hz = os.sysconf("SC_CLK_TCK")
+def ticks():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+c = http.client.HTTPConnection("127.0.0.1", port)
+def get():
+    c.request("GET", "/v1/monitor"); r = c.getresponse(); body = r.read(); assert r.status == 200
+    return len(body)
+size = get()
+t0, w0 = ticks(), time.monotonic()
+for _ in range(n):
+    get()
+t1, w1 = ticks(), time.monotonic()
+wall = w1 - w0
+time.sleep(wall)  # idle baseline over the same wall time
+t2 = ticks()
+busy, idle = (t1 - t0) / hz, (t2 - t1) / hz
+print(f"/v1/monitor: {size} bytes; {n} requests in {wall:.2f} s")
+print(f"agent CPU: {busy*1e3:.0f} ms with requests, {idle*1e3:.0f} ms idle over the same time")
+print(f"cost per request: {(busy - idle) / n * 1e6:.0f} µs CPU")
+PY
