@@ -68,6 +68,8 @@ pub struct InputStats {
     pub collect_cost_ns: AtomicU64,
     pub errors: AtomicU64,
     pub crashes: AtomicU64,
+    /// Data the input read but dropped on purpose (filters), counted per point.
+    pub dropped: AtomicU64,
     state: AtomicU8,
     last_error: Mutex<Option<(i64, String)>>,
 }
@@ -507,6 +509,7 @@ impl Stats {
                         last_error: last.as_ref().map(|l| l.1.clone()),
                         last_error_ns: last.map_or(0, |l| l.0),
                         crashes: s.crashes.load(Relaxed),
+                        dropped: s.dropped.load(Relaxed),
                     },
                 )
             })
@@ -694,6 +697,7 @@ pub struct InputSnapshot {
     pub last_error: Option<String>,
     pub last_error_ns: i64,
     pub crashes: u64,
+    pub dropped: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -885,6 +889,14 @@ impl Snapshot {
         );
         for (name, i) in &self.inputs {
             p.sample(&[("input", name)], i.crashes as f64);
+        }
+        p.family(
+            "datakit_inputs_dropped_total",
+            "counter",
+            "Points an input dropped on purpose (filters such as the logging input's `ignore_status`).",
+        );
+        for (name, i) in &self.inputs {
+            p.sample(&[("input", name)], i.dropped as f64);
         }
         p.family("datakit_io_feed_total", "counter", "Feeds per input.");
         for (name, i) in &self.inputs {

@@ -185,6 +185,7 @@ pub async fn run(
         stats: stats.clone(),
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
+        pipelines: pipelines.clone(),
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(

@@ -28,6 +28,7 @@ pub struct Base {
     pub stats: Arc<Stats>,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 struct Running {
@@ -105,6 +106,7 @@ impl Supervisor {
             shutdown,
             workdir: self.base.workdir.clone(),
             hostname: self.base.hostname.clone(),
+            pipelines: self.base.pipelines.clone(),
         };
         let task = tokio::spawn(supervise(inst.entry, inst.config, ctx, self.first_backoff));
         self.running.push(Running {

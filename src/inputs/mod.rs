@@ -206,6 +206,8 @@ pub struct InputCtx {
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// The Pipeline scripts (inputs that run them: logging).
+    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
