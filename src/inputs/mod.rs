@@ -19,6 +19,7 @@ use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
 
 pub mod dk;
+pub mod logging;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
@@ -404,6 +405,7 @@ pub fn parse_key_path(key: &str) -> Vec<Seg> {
 
 static ENTRIES: &[InputEntry] = &[
     dk::ENTRY,
+    logging::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]
