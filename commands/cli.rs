@@ -8,7 +8,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use datakit::workdir::Workdir;
 
-use crate::{check_config, completion, generate, monitor, pipeline, run, version};
+use crate::{
+    check_config, completion, doc, generate, install, monitor, pipeline, run, service, upgrade,
+    version,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,10 +43,18 @@ pub enum Command {
     /// Check datakit.conf and every input config, with file:line:col for each problem
     #[command(alias = "check")]
     CheckConfig(check_config::Args),
+    /// Documentation generated from the code: inputs, Pipeline functions, the main config
+    Doc(doc::Args),
     /// Print a shell completion script
     Completion(completion::Args),
     /// Run Pipeline scripts on sample text, or check that scripts compile
     Pipeline(pipeline::Args),
+    /// Install DataKit: workdir, configs, the binary, and the systemd service
+    Install(install::Args),
+    /// Control the systemd service: start, stop, restart, status, install, uninstall, reinstall
+    Service(service::Args),
+    /// Upgrade to a newer release: download, verify, swap, restart, roll back on failure
+    Upgrade(upgrade::Args),
     /// Write the generated files (completions, man pages, sample configs) into a directory
     #[command(name = "__generate", hide = true)]
     Generate(generate::Args),
@@ -107,6 +118,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Clone)]
 pub struct Globals {
     pub workdir: Workdir,
+    /// Whether `--workdir`/`DATAKIT_WORKDIR` chose the workdir (not the default).
+    pub workdir_explicit: bool,
     pub log: Option<String>,
     pub log_level: Option<String>,
     /// Colour on stdout.
@@ -123,6 +136,7 @@ impl GlobalArgs {
         };
         Globals {
             workdir: Workdir::resolve(self.workdir.as_deref()),
+            workdir_explicit: self.workdir.is_some(),
             log: self.log.clone(),
             log_level: self.log_level.clone(),
             color,

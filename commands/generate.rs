@@ -1,5 +1,5 @@
 //! Hidden `datakit __generate DIR`: writes every generated file (shell completions, man pages,
-//! the sample datakit.conf) under DIR with the repository's layout. The generated-files test
+//! the sample datakit.conf and one sample per input) under DIR with the repository's layout. The generated-files test
 //! compares this output with the checked-in copies.
 
 use std::path::{Path, PathBuf};
@@ -63,5 +63,20 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         &dir.join("conf.d/datakit.conf"),
         datakit::config::sample::main_conf_sample().as_bytes(),
     )?;
+    // One sample per input, from its InputSpec and options (test-only inputs excluded).
+    for e in datakit::inputs::registry()
+        .iter()
+        .filter(|e| e.spec.catalog != "testing")
+    {
+        let sample = datakit::config::sample::input_sample(e.spec.name)
+            .with_context(|| format!("rendering the sample of `{}`", e.spec.name))?;
+        write(
+            &dir.join("conf.d")
+                .join(e.spec.catalog)
+                .join(format!("{}.conf", e.spec.name)),
+            sample.as_bytes(),
+        )?;
+    }
+    datakit::doc::export(&dir.join("docs"), |_, _| {})?;
     Ok(ExitCode::SUCCESS)
 }

@@ -33,8 +33,12 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
+            [CompletionResult]::new('doc', 'doc', [CompletionResultType]::ParameterValue, 'Documentation generated from the code: inputs, Pipeline functions, the main config')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('pipeline', 'pipeline', [CompletionResultType]::ParameterValue, 'Run Pipeline scripts on sample text, or check that scripts compile')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install DataKit: workdir, configs, the binary, and the systemd service')
+            [CompletionResult]::new('service', 'service', [CompletionResultType]::ParameterValue, 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -84,6 +88,18 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON (for scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;doc' {
+            [CompletionResult]::new('--export', '--export', [CompletionResultType]::ParameterName, 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the inputs, grouped by catalog')
+            [CompletionResult]::new('--markdown', '--markdown', [CompletionResultType]::ParameterName, 'Print the Markdown source instead of the terminal view')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -154,6 +170,57 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         'datakit;pipeline;help;help' {
             break
         }
+        'datakit;install' {
+            [CompletionResult]::new('--dataway', '--dataway', [CompletionResultType]::ParameterName, 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Workspace token, added to the DataWay URLs that have none')
+            [CompletionResult]::new('--enable-inputs', '--enable-inputs', [CompletionResultType]::ParameterName, 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)')
+            [CompletionResult]::new('--global-tags', '--global-tags', [CompletionResultType]::ParameterName, 'Tags added to every point (`[global_host_tags]`)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('--merge-defaults', '--merge-defaults', [CompletionResultType]::ParameterName, 'Rewrite an existing datakit.conf with every key this version knows (values are kept; the old file is saved as datakit.conf.old.<time>)')
+            [CompletionResult]::new('--no-service', '--no-service', [CompletionResultType]::ParameterName, 'Install the files only: no systemd unit, nothing started')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;service' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Start the service (same as `start`)')
+            [CompletionResult]::new('--start', '--start', [CompletionResultType]::ParameterName, 'Start the service (same as `start`)')
+            [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Stop the service (same as `stop`)')
+            [CompletionResult]::new('--stop', '--stop', [CompletionResultType]::ParameterName, 'Stop the service (same as `stop`)')
+            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Restart the service (same as `restart`)')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Restart the service (same as `restart`)')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Stop the service and remove its unit; the workdir is kept (same as `uninstall`)')
+            [CompletionResult]::new('--uninstall', '--uninstall', [CompletionResultType]::ParameterName, 'Stop the service and remove its unit; the workdir is kept (same as `uninstall`)')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Re-create the unit from datakit.conf and restart (same as `reinstall`)')
+            [CompletionResult]::new('--reinstall', '--reinstall', [CompletionResultType]::ParameterName, 'Re-create the unit from datakit.conf and restart (same as `reinstall`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'datakit;upgrade' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Install this version (also to reinstall the running one, or to go back to an older one)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Install the release tarball at this URL instead of asking the release index')
+            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]')
+            [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'How long the restarted agent has to answer /v1/ping before the previous binary is put back')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Only say whether a newer release exists')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'datakit;__generate' {
             [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
@@ -168,8 +235,12 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show version, commit, build date and compiler')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check datakit.conf and every input config, with file:line:col for each problem')
+            [CompletionResult]::new('doc', 'doc', [CompletionResultType]::ParameterValue, 'Documentation generated from the code: inputs, Pipeline functions, the main config')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('pipeline', 'pipeline', [CompletionResultType]::ParameterValue, 'Run Pipeline scripts on sample text, or check that scripts compile')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install DataKit: workdir, configs, the binary, and the systemd service')
+            [CompletionResult]::new('service', 'service', [CompletionResultType]::ParameterValue, 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure')
             [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -186,6 +257,9 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         'datakit;help;check-config' {
             break
         }
+        'datakit;help;doc' {
+            break
+        }
         'datakit;help;completion' {
             break
         }
@@ -198,6 +272,15 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;help;pipeline;check' {
+            break
+        }
+        'datakit;help;install' {
+            break
+        }
+        'datakit;help;service' {
+            break
+        }
+        'datakit;help;upgrade' {
             break
         }
         'datakit;help;__generate' {

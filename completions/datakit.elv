@@ -30,8 +30,12 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
+            cand doc 'Documentation generated from the code: inputs, Pipeline functions, the main config'
             cand completion 'Print a shell completion script'
             cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
+            cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
+            cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
+            cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -77,6 +81,17 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --log-level 'Log level'
             cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
             cand --json 'Print the result as JSON (for scripts)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;doc'= {
+            cand --export 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand --list 'List the inputs, grouped by catalog'
+            cand --markdown 'Print the Markdown source instead of the terminal view'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -138,6 +153,54 @@ set edit:completion:arg-completer[datakit] = {|@words|
         }
         &'datakit;pipeline;help;help'= {
         }
+        &'datakit;install'= {
+            cand --dataway 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`'
+            cand --token 'Workspace token, added to the DataWay URLs that have none'
+            cand --enable-inputs 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)'
+            cand --global-tags 'Tags added to every point (`[global_host_tags]`)'
+            cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand --merge-defaults 'Rewrite an existing datakit.conf with every key this version knows (values are kept; the old file is saved as datakit.conf.old.<time>)'
+            cand --no-service 'Install the files only: no systemd unit, nothing started'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;service'= {
+            cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand -S 'Start the service (same as `start`)'
+            cand --start 'Start the service (same as `start`)'
+            cand -T 'Stop the service (same as `stop`)'
+            cand --stop 'Stop the service (same as `stop`)'
+            cand -R 'Restart the service (same as `restart`)'
+            cand --restart 'Restart the service (same as `restart`)'
+            cand -U 'Stop the service and remove its unit; the workdir is kept (same as `uninstall`)'
+            cand --uninstall 'Stop the service and remove its unit; the workdir is kept (same as `uninstall`)'
+            cand -I 'Re-create the unit from datakit.conf and restart (same as `reinstall`)'
+            cand --reinstall 'Re-create the unit from datakit.conf and restart (same as `reinstall`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'datakit;upgrade'= {
+            cand --version 'Install this version (also to reinstall the running one, or to go back to an older one)'
+            cand --url 'Install the release tarball at this URL instead of asking the release index'
+            cand --sha256 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]'
+            cand --health-timeout 'How long the restarted agent has to answer /v1/ping before the previous binary is put back'
+            cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand --check 'Only say whether a newer release exists'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'datakit;__generate'= {
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
             cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
@@ -151,8 +214,12 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
             cand version 'Show version, commit, build date and compiler'
             cand check-config 'Check datakit.conf and every input config, with file:line:col for each problem'
+            cand doc 'Documentation generated from the code: inputs, Pipeline functions, the main config'
             cand completion 'Print a shell completion script'
             cand pipeline 'Run Pipeline scripts on sample text, or check that scripts compile'
+            cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
+            cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
+            cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
             cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -164,6 +231,8 @@ set edit:completion:arg-completer[datakit] = {|@words|
         }
         &'datakit;help;check-config'= {
         }
+        &'datakit;help;doc'= {
+        }
         &'datakit;help;completion'= {
         }
         &'datakit;help;pipeline'= {
@@ -173,6 +242,12 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;pipeline;test'= {
         }
         &'datakit;help;pipeline;check'= {
+        }
+        &'datakit;help;install'= {
+        }
+        &'datakit;help;service'= {
+        }
+        &'datakit;help;upgrade'= {
         }
         &'datakit;help;__generate'= {
         }

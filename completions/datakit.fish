@@ -40,8 +40,12 @@ complete -c datakit -n "__fish_datakit_needs_command" -f -a "run" -d 'Run the ag
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "version" -d 'Show version, commit, build date and compiler'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "install" -d 'Install DataKit: workdir, configs, the binary, and the systemd service'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "service" -d 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
+complete -c datakit -n "__fish_datakit_needs_command" -f -a "upgrade" -d 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand run" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
@@ -97,6 +101,20 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l json -d 'Print the result as JSON (for scripts)'
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l export -d 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l list -d 'List the inputs, grouped by catalog'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l markdown -d 'Print the Markdown source instead of the terminal view'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log-level -d 'Log level' -r -f -a "error\t''
@@ -155,6 +173,58 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_see
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l dataway -d 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l token -d 'Workspace token, added to the DataWay URLs that have none' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l enable-inputs -d 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l merge-defaults -d 'Rewrite an existing datakit.conf with every key this version knows (values are kept; the old file is saved as datakit.conf.old.<time>)'
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l no-service -d 'Install the files only: no systemd unit, nothing started'
+complete -c datakit -n "__fish_datakit_using_subcommand install" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s S -l start -d 'Start the service (same as `start`)'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s T -l stop -d 'Stop the service (same as `stop`)'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s R -l restart -d 'Restart the service (same as `restart`)'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s U -l uninstall -d 'Stop the service and remove its unit; the workdir is kept (same as `uninstall`)'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s I -l reinstall -d 'Re-create the unit from datakit.conf and restart (same as `reinstall`)'
+complete -c datakit -n "__fish_datakit_using_subcommand service" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l version -d 'Install this version (also to reinstall the running one, or to go back to an older one)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l url -d 'Install the release tarball at this URL instead of asking the release index' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l sha256 -d 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l health-timeout -d 'How long the restarted agent has to answer /v1/ping before the previous binary is put back' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l check -d 'Only say whether a newer release exists'
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log-level -d 'Log level' -r -f -a "error\t''
@@ -166,13 +236,17 @@ complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand __generate" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "completion" -d 'Print a shell completion script'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config completion pipeline __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "completion" -d 'Print a shell completion script'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "install" -d 'Install DataKit: workdir, configs, the binary, and the systemd service'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "service" -d 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "upgrade" -d 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'

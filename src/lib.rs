@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod build_info;
 pub mod config;
+pub mod doc;
 pub mod host;
 pub mod httpapi;
 pub mod inputs;
@@ -14,5 +15,6 @@ pub mod logging;
 pub mod monitor;
 pub mod pipeline;
 pub mod point;
+pub mod service;
 pub mod stats;
 pub mod workdir;

@@ -200,6 +200,10 @@ pub async fn run(
     }
     tracing::info!(version = crate::build_info::VERSION, workdir = %workdir.root().display(), %hostname, "datakit started: {summary}");
     started(&summary);
+    // Under systemd's Type=notify, `systemctl start` returns now (no-op elsewhere).
+    if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::warn!("cannot tell systemd the agent is ready: {e}");
+    }
 
     loop {
         tokio::select! {
@@ -224,6 +228,7 @@ pub async fn run(
         }
     }
 
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));
     http.shutdown().await;
     let stop_inputs = tokio::time::timeout(

@@ -509,10 +509,17 @@ fn load_file(
             for (index, (path, mut value)) in tables.into_iter().enumerate() {
                 let line = file.loc(value.span()).line;
                 decode::expand_env(value.get_mut(), env);
-                let interval_span = match value.get_ref() {
-                    DeValue::Table(t) => t.get("interval").map(|v| v.span()),
-                    _ => None,
+                let key_spans: Vec<(String, std::ops::Range<usize>)> = match value.get_ref() {
+                    DeValue::Table(t) => t
+                        .iter()
+                        .map(|(k, v)| (k.get_ref().to_string(), v.span()))
+                        .collect(),
+                    _ => Vec::new(),
                 };
+                let interval_span = key_spans
+                    .iter()
+                    .find(|(k, _)| k == "interval")
+                    .map(|(_, s)| s.clone());
                 let header_span = value.span();
                 let site = DecodeSite {
                     file,
@@ -535,6 +542,14 @@ fn load_file(
                 }
                 if main.protect_mode {
                     protect_interval(entry, config.as_mut(), file, at, diags);
+                    protect_extra_intervals(
+                        entry.spec.name,
+                        config.as_mut(),
+                        file,
+                        &key_spans,
+                        header_span.clone(),
+                        diags,
+                    );
                 }
                 if entry.spec.singleton && instances.iter().any(|i| i.name() == entry.spec.name) {
                     diags.push(
@@ -595,6 +610,42 @@ fn protect_interval(
         .at(file.loc(at))
         .with_help("protect mode keeps intervals in each input's allowed range; set `protect_mode = false` in datakit.conf to allow it"),
     );
+}
+
+/// Protect mode for an input's further intervals (`InputConfig::extra_intervals`).
+fn protect_extra_intervals(
+    name: &str,
+    config: &mut dyn InputConfig,
+    file: &SourceFile,
+    spans: &[(String, std::ops::Range<usize>)],
+    header: std::ops::Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (key, cur, limits) in config.extra_intervals() {
+        let fixed = cur.get().clamp(limits.min, limits.max);
+        if fixed == cur.get() {
+            continue;
+        }
+        let (word, bound) = if fixed > cur.get() {
+            ("raised", "minimum")
+        } else {
+            ("lowered", "maximum")
+        };
+        let old = *cur;
+        *cur = super::duration::Dur(fixed);
+        let at = spans
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(header.clone(), |(_, s)| s.clone());
+        diags.push(
+            Diagnostic::warning(format!(
+                "{key} {old} of `{name}` is {word} to {}, the input's {bound}",
+                super::duration::Dur(fixed)
+            ))
+            .at(file.loc(at))
+            .with_help("protect mode keeps intervals in each input's allowed range; set `protect_mode = false` in datakit.conf to allow it"),
+        );
+    }
 }
 
 /// Runs `text` through the main-config loader and the input-config loader, in memory.

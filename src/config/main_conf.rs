@@ -361,6 +361,15 @@ config_struct! {
 }
 
 config_struct! {
+    "Self-upgrade (`datakit upgrade`)."
+    pub struct Upgrade {
+        "URL of the release index: JSON describing releases as `{\"version\", \"url\", \"sha256\"}` objects (one, or a list). Empty: `datakit upgrade` needs `--url`."
+        env("ENV_UPGRADE_INDEX_URL")
+        pub index_url: String = String::new(),
+    }
+}
+
+config_struct! {
     "DataKit main configuration (`conf.d/datakit.conf`)."
     pub struct MainConfig {
         "Inputs started with their default configuration unless a file in conf.d configures them. `-name` disables one."
@@ -408,6 +417,8 @@ config_struct! {
         pub election: Election = Election::default(),
         "Resource limits."
         pub resource_limit: ResourceLimit = ResourceLimit::default(),
+        "Self-upgrade."
+        pub upgrade: Upgrade = Upgrade::default(),
     }
 }
 

@@ -114,20 +114,26 @@ pub fn render_section(
 
 /// The commented sample `datakit.conf`.
 pub fn main_conf_sample() -> String {
-    let doc = super::MainConfig::docs();
-    let table = toml::Table::try_from(super::MainConfig::default())
-        .expect("the default main config serialises to TOML");
-    let mut out = String::new();
-    out.push_str("# DataKit main configuration: <workdir>/conf.d/datakit.conf\n");
-    out.push_str("#\n");
-    out.push_str("# Generated from the agent's built-in defaults (`datakit doc config` explains every key).\n");
-    out.push_str(
+    let mut intro = String::new();
+    intro.push_str("# DataKit main configuration: <workdir>/conf.d/datakit.conf\n");
+    intro.push_str("#\n");
+    intro.push_str("# Generated from the agent's built-in defaults (`datakit doc config` explains every key).\n");
+    intro.push_str(
         "# Values set here are overridden by the ENV_* variables named below, and those by\n",
     );
-    out.push_str("# command-line flags: flag > environment > this file > default.\n");
-    out.push_str("# Strings may reference environment variables as $NAME or ${NAME}.\n");
+    intro.push_str("# command-line flags: flag > environment > this file > default.\n");
+    intro.push_str("# Strings may reference environment variables as $NAME or ${NAME}.\n");
+    render_main_conf(&super::MainConfig::default(), &intro)
+        .expect("the default main config serialises to TOML")
+}
+
+/// A commented `datakit.conf` holding the values of `cfg`, after the comment lines `intro`.
+pub fn render_main_conf(cfg: &super::MainConfig, intro: &str) -> Result<String, toml::ser::Error> {
+    let doc = super::MainConfig::docs();
+    let table = toml::Table::try_from(cfg)?;
+    let mut out = String::from(intro);
     render_section(&mut out, doc, &table, &[], "");
-    out
+    Ok(out)
 }
 
 /// The commented sample config of input `name`, or `None` if there is no such input.

@@ -244,6 +244,15 @@ pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
         out.push(err("election.namespace", "must not be empty"));
     }
 
+    if !c.upgrade.index_url.is_empty()
+        && let Err(e) = check_url(&c.upgrade.index_url)
+    {
+        out.push(err(
+            "upgrade.index_url",
+            format!("invalid URL `{}`: {e}", c.upgrade.index_url),
+        ));
+    }
+
     let known: Vec<&str> = inputs::registry().iter().map(|e| e.spec.name).collect();
     for (i, name) in c.default_enabled_inputs.iter().enumerate() {
         let bare = name.strip_prefix('-').unwrap_or(name);

@@ -575,7 +575,7 @@ fn echo(points: &[Point], how: &str) -> Response {
                 .iter()
                 .map(|p| {
                     let fields: serde_json::Map<String, serde_json::Value> =
-                        p.fields.iter().map(|(k, v)| (k.clone(), value_json(v))).collect();
+                        p.fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
                     let tags: serde_json::Map<String, serde_json::Value> =
                         p.tags.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
                     serde_json::json!({"measurement": p.name, "tags": tags, "fields": fields, "time": p.time})
@@ -595,20 +595,6 @@ fn echo(points: &[Point], how: &str) -> Response {
             )
                 .into_response()
         }
-    }
-}
-
-fn value_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Int(i) => (*i).into(),
-        Value::Uint(u) => (*u).into(),
-        Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-        }
-        Value::Bool(b) => (*b).into(),
-        Value::Str(s) => s.clone().into(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
-        Value::Array(a) => a.iter().map(value_json).collect::<Vec<_>>().into(),
     }
 }
 

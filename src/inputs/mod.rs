@@ -19,6 +19,7 @@ use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
 
 pub mod dk;
+pub mod host;
 pub mod logging;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
@@ -140,6 +141,10 @@ pub trait InputConfig: Debug + Send + Sync + Any {
         None
     }
     fn set_interval(&mut self, _interval: Dur) {}
+    /// Further intervals besides `interval`, by key, with the range protect mode keeps each in.
+    fn extra_intervals(&mut self) -> Vec<(&'static str, &mut Dur, IntervalLimits)> {
+        Vec::new()
+    }
     /// Semantic checks beyond types.
     fn validate(&self, _v: &mut Validation) {}
     fn as_any(&self) -> &dyn Any;
@@ -405,6 +410,15 @@ pub fn parse_key_path(key: &str) -> Vec<Seg> {
 
 static ENTRIES: &[InputEntry] = &[
     dk::ENTRY,
+    host::cpu::ENTRY,
+    host::mem::ENTRY,
+    host::swap::ENTRY,
+    host::disk::ENTRY,
+    host::diskio::ENTRY,
+    host::net::ENTRY,
+    host::system::ENTRY,
+    host::processes::ENTRY,
+    host::hostobject::ENTRY,
     logging::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,

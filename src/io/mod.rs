@@ -482,37 +482,27 @@ impl Io {
             }
         }
         drop(self.feeder);
-        let workers = self.workers;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let joined = tokio::time::timeout(
-            left,
-            tokio::task::spawn_blocking(move || {
-                for w in workers {
-                    let _ = w.join();
-                }
-            }),
-        )
-        .await;
-        if joined.is_err() {
+        if !join_threads(self.workers, deadline).await {
             complete = false;
         }
         self.stop_replay.store(true, Relaxed);
         for o in &self.outputs {
             o.wake();
         }
-        let replayers = self.replayers;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let _ = tokio::time::timeout(
-            left,
-            tokio::task::spawn_blocking(move || {
-                for r in replayers {
-                    let _ = r.join();
-                }
-            }),
-        )
-        .await;
+        join_threads(self.replayers, deadline).await;
         ShutdownReport { complete }
     }
+}
+
+/// Joins OS threads without blocking the runtime; false when `deadline` came first.
+async fn join_threads(threads: Vec<std::thread::JoinHandle<()>>, deadline: Instant) -> bool {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let joined = tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    });
+    tokio::time::timeout(left, joined).await.is_ok()
 }
 
 async fn batcher(

@@ -194,19 +194,7 @@ pub fn render_machine(p: &Point, dropped: bool, cost: Duration) -> serde_json::V
     }
     let mut fields = serde_json::Map::new();
     for (k, v) in &p.fields {
-        let jv = match v {
-            Value::Int(i) => serde_json::Value::from(*i),
-            Value::Uint(u) => serde_json::Value::from(*u),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(b).into_owned()),
-            Value::Array(_) => {
-                serde_json::from_str(&v.json_text()).unwrap_or(serde_json::Value::Null)
-            }
-        };
+        let jv = v.to_json();
         fields.insert(k.clone(), jv);
     }
     serde_json::json!({

@@ -251,14 +251,17 @@ impl ScriptStore {
         Some(entry.compiled.get_or_init(|| r).clone())
     }
 
+    /// Resolves `use("name.p")` to another script of this store.
+    fn resolve_use(&self, n: &str) -> Result<Arc<Program>, String> {
+        match self.get(n) {
+            None => Err(format!("script {n} not found")),
+            Some(Ok(p)) => Ok(p),
+            Some(Err(e)) => Err(format!("script {n}: {e}")),
+        }
+    }
+
     fn compile_entry(&self, name: &str, entry: &Entry) -> Result<Arc<Program>, CompileError> {
-        let resolve = |n: &str| -> Result<Arc<Program>, String> {
-            match self.get(n) {
-                None => Err(format!("script {n} not found")),
-                Some(Ok(p)) => Ok(p),
-                Some(Err(e)) => Err(format!("script {n}: {e}")),
-            }
-        };
+        let resolve = |n: &str| self.resolve_use(n);
         let env = CompileEnv {
             patterns: &self.patterns,
             resolve_use: Some(&resolve),
@@ -269,13 +272,7 @@ impl ScriptStore {
     /// Compiles a script that is not in the store (a file given on the command line), with
     /// this store's patterns and scripts for `use()`.
     pub fn compile_external(&self, name: &str, source: &str) -> Result<Program, CompileError> {
-        let resolve = |n: &str| -> Result<Arc<Program>, String> {
-            match self.get(n) {
-                None => Err(format!("script {n} not found")),
-                Some(Ok(p)) => Ok(p),
-                Some(Err(e)) => Err(format!("script {n}: {e}")),
-            }
-        };
+        let resolve = |n: &str| self.resolve_use(n);
         let env = CompileEnv {
             patterns: &self.patterns,
             resolve_use: Some(&resolve),

@@ -51,23 +51,24 @@ impl Value {
             Value::Array(_) => "array",
         }
     }
-    /// The value as JSON text (`[1,2]` for arrays, strings quoted, bytes as lossy UTF-8
-    /// text): how arrays reach Pipeline scripts and the JSON outputs.
-    pub fn json_text(&self) -> String {
-        fn one(v: &Value) -> serde_json::Value {
-            match v {
-                Value::Int(i) => (*i).into(),
-                Value::Uint(u) => (*u).into(),
-                Value::Float(f) => {
-                    serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-                }
-                Value::Bool(b) => (*b).into(),
-                Value::Str(s) => s.clone().into(),
-                Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
-                Value::Array(a) => a.iter().map(one).collect::<Vec<_>>().into(),
+    /// The value as JSON (non-finite floats as null, bytes as lossy UTF-8 text).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Int(i) => (*i).into(),
+            Value::Uint(u) => (*u).into(),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
             }
+            Value::Bool(b) => (*b).into(),
+            Value::Str(s) => s.clone().into(),
+            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
+            Value::Array(a) => a.iter().map(Value::to_json).collect::<Vec<_>>().into(),
         }
-        one(self).to_string()
+    }
+
+    /// [`Value::to_json`] as text: how arrays reach Pipeline scripts and protobuf bodies.
+    pub fn json_text(&self) -> String {
+        self.to_json().to_string()
     }
 
     pub fn as_str(&self) -> Option<&str> {

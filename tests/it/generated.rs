@@ -42,7 +42,7 @@ fn generated_files_are_up_to_date() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dirs = ["completions", "man", "conf.d"];
+    let dirs = ["completions", "man", "conf.d", "docs"];
     let fresh = files_under(tmp.path(), &dirs);
     assert!(
         fresh.len() >= 8,

@@ -115,6 +115,17 @@ fn tmux(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Kills a tmux server when dropped, so a failing assertion leaves no session behind.
+struct TmuxServer(String);
+
+impl Drop for TmuxServer {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
 /// The live view in 80x24 and 200x50 terminals: within the width, refreshed, `q` quits.
 #[test]
 fn live_view_in_a_real_terminal() {
@@ -122,6 +133,7 @@ fn live_view_in_a_real_terminal() {
     let bin = assert_cmd::cargo::cargo_bin("datakit");
     for (cols, rows) in [(80, 24), (200, 50)] {
         let session = format!("dkmon-{}-{cols}", std::process::id());
+        let _server = TmuxServer(session.clone());
         let cmd = format!(
             "NO_COLOR=1 {} monitor -R 1s --to 127.0.0.1:{}",
             bin.display(),
@@ -159,7 +171,6 @@ fn live_view_in_a_real_terminal() {
         tmux(&["-L", &session, "send-keys", "-t", &session, "q"]);
         std::thread::sleep(Duration::from_millis(800));
         let alive = tmux(&["-L", &session, "list-sessions"]);
-        tmux(&["-L", &session, "kill-server"]);
         assert!(
             !alive.contains(&session),
             "monitor did not quit on q: {alive}"

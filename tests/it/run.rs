@@ -50,7 +50,11 @@ fn fresh_workdir_writes_dk_metrics_to_files_and_says_so() {
         o.contains("data goes to files in")
     });
     let out = a.stdout();
-    assert!(out.contains("[dk]"), "{out}");
+    // Every default-enabled input starts: dk and the host inputs.
+    assert!(
+        out.contains("[cpu, disk, diskio, dk, host_processes, hostobject, mem, net, swap, system]"),
+        "{out}"
+    );
     assert!(out.contains("no DataWay is configured"), "{out}");
     let file = w.path().join("data/out/metric.lp");
     let t0 = Instant::now();

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use base64::Engine as _;
 
-use super::{Func, func};
+use super::{Func, func, need};
 use crate::pipeline::ast::{Call, ExprKind, Pos};
 use crate::pipeline::compile::{CResult, CheckError, Cx, bind, key_arg, str_lit};
 use crate::pipeline::grok::parse_go_bool;
@@ -14,18 +14,6 @@ use crate::pipeline::lexer::parse_int_auto;
 use crate::pipeline::runtime::err;
 use crate::pipeline::value::Val;
 use crate::point::Value as PValue;
-
-fn need<'a>(
-    b: &crate::pipeline::compile::Bound<'a>,
-    i: usize,
-) -> CResult<&'a crate::pipeline::ast::Expr> {
-    b.get(i).ok_or_else(|| {
-        CheckError::new(
-            b.pos,
-            format!("func {}: missing argument {}", b.name, i + 1),
-        )
-    })
-}
 
 #[derive(Clone, Copy)]
 enum CastTo {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Func, func};
+use super::{Func, func, need};
 use crate::pipeline::ast::{Call, ExprKind, Pos};
 use crate::pipeline::compile::{
     CResult, CheckError, Cx, Ex, bind, bool_lit, expr_arg, key_arg, literal, str_lit,
@@ -10,18 +10,6 @@ use crate::pipeline::compile::{
 use crate::pipeline::runtime::{RResult, Rt, Stop, err};
 use crate::pipeline::value::{Map, Val, deep_equal};
 use crate::point::{Category, Point};
-
-fn need<'a>(
-    b: &crate::pipeline::compile::Bound<'a>,
-    i: usize,
-) -> CResult<&'a crate::pipeline::ast::Expr> {
-    b.get(i).ok_or_else(|| {
-        CheckError::new(
-            b.pos,
-            format!("func {}: missing argument {}", b.name, i + 1),
-        )
-    })
-}
 
 pub fn add_key(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["key", "value"], 1)?;

@@ -5,23 +5,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Func, func};
+use super::{Func, func, need};
 use crate::pipeline::ast::{Call, Pos};
 use crate::pipeline::compile::{CResult, CheckError, Cx, bind, expr_arg};
 use crate::pipeline::runtime::err;
 use crate::pipeline::value::Val;
-
-fn need<'a>(
-    b: &crate::pipeline::compile::Bound<'a>,
-    i: usize,
-) -> CResult<&'a crate::pipeline::ast::Expr> {
-    b.get(i).ok_or_else(|| {
-        CheckError::new(
-            b.pos,
-            format!("func {}: missing argument {}", b.name, i + 1),
-        )
-    })
-}
 
 pub fn sample(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["p"], 1)?;

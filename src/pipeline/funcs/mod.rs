@@ -46,6 +46,16 @@ where
 }
 
 /// A call that does nothing at run time (compile-time only functions).
+/// Argument `i` of a bound call, or the compile error naming the missing argument.
+pub(crate) fn need<'a>(b: &super::compile::Bound<'a>, i: usize) -> CResult<&'a ast::Expr> {
+    b.get(i).ok_or_else(|| {
+        super::compile::CheckError::new(
+            b.pos,
+            format!("func {}: missing argument {}", b.name, i + 1),
+        )
+    })
+}
+
 pub fn nop() -> Box<dyn Func> {
     func(|_, _| Ok(Val::Nil))
 }

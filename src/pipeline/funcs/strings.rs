@@ -3,25 +3,13 @@
 //! `match`, `slice_string`.
 
 use super::useragent;
-use super::{Func, func};
+use super::{Func, func, need};
 use crate::pipeline::ast::{Call, ExprKind, Pos};
 use crate::pipeline::compile::{CResult, CheckError, Cx, Ex, bind, expr_arg, key_arg, str_lit};
 use crate::pipeline::re2::compile_rust;
 use crate::pipeline::runtime::{RResult, Rt, err};
 use crate::pipeline::value::{Map, SStr, Val};
 use crate::point::Value as PValue;
-
-fn need<'a>(
-    b: &crate::pipeline::compile::Bound<'a>,
-    i: usize,
-) -> CResult<&'a crate::pipeline::ast::Expr> {
-    b.get(i).ok_or_else(|| {
-        CheckError::new(
-            b.pos,
-            format!("func {}: missing argument {}", b.name, i + 1),
-        )
-    })
-}
 
 fn regex_lit(e: &crate::pipeline::ast::Expr) -> CResult<regex::Regex> {
     let s = str_lit(e)?;

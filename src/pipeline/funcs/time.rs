@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::{Func, func};
+use super::{Func, func, need};
 use crate::pipeline::ast::{Call, ExprKind, Pos};
 use crate::pipeline::compile::{
     CResult, CheckError, Cx, Ex, bind, expr_arg, ident_arg, key_arg, str_lit,
@@ -17,18 +17,6 @@ use crate::pipeline::value::Val;
 use crate::point::Value as PValue;
 
 pub use crate::pipeline::timeparse::{dateparse, go_duration};
-
-fn need<'a>(
-    b: &crate::pipeline::compile::Bound<'a>,
-    i: usize,
-) -> CResult<&'a crate::pipeline::ast::Expr> {
-    b.get(i).ok_or_else(|| {
-        CheckError::new(
-            b.pos,
-            format!("func {}: missing argument {}", b.name, i + 1),
-        )
-    })
-}
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

@@ -57,6 +57,7 @@ pub fn stdout(out: &std::process::Output) -> String {
 }
 
 pub mod dataway;
+pub mod releases;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -209,4 +210,5 @@ impl Drop for Agent {
     }
 }
 
+pub mod prom;
 pub mod servers;

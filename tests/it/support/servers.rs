@@ -198,3 +198,45 @@ pub fn prometheus(target: &str) -> Server {
         _dir: dir,
     }
 }
+
+/// Debian's `prometheus-node-exporter` on a free loopback port, with only the collectors the
+/// host-input truth tests compare against.
+pub fn node_exporter() -> Server {
+    require("prometheus-node-exporter", "prometheus-node-exporter");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("node_exporter.log");
+    let mut cmd = Command::new("prometheus-node-exporter");
+    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--collector.disable-defaults");
+    for c in [
+        "cpu",
+        "meminfo",
+        "filesystem",
+        "netdev",
+        "diskstats",
+        "loadavg",
+        "stat",
+        "filefd",
+        "conntrack",
+        "netstat",
+    ] {
+        cmd.arg(format!("--collector.{c}"));
+    }
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start prometheus-node-exporter");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
