@@ -184,6 +184,8 @@ pub struct Tailer {
     closed: Vec<Entry>,
     /// Truncated and released files' states, to save with the positions.
     rotated: Vec<Rotated>,
+    /// Records finished outside a read (an original whose copy appeared), for the next poll.
+    early: Vec<Out>,
     scratch: Vec<u8>,
     rr: usize,
     warned_max_open: bool,
@@ -249,14 +251,22 @@ enum Start {
     Later,
 }
 
-/// Whether a file that starts with `head` may be a copy of one with fingerprint `fp` of
-/// which `read` bytes were taken: its start must hold the fingerprinted bytes, and those must
-/// be all of the file's first [`FP_BYTES`] or everything that was read of it.
-fn copy_candidate(fp: Fingerprint, read: u64, head: &[u8]) -> bool {
-    read > 0
-        && fp.len > 0
-        && (read >= FP_BYTES as u64 || read == u64::from(fp.len))
-        && fp.matches(head)
+/// Whether a file of `size` bytes that starts with `head` may be a copy of one with
+/// fingerprint `fp` of which `read` bytes were taken: `None` when not; `Some(strict)` when its
+/// start holds the fingerprinted bytes (or is too short to hold them all: the CRC of what was
+/// read decides then), `strict` when the fingerprint also covers either the file's first
+/// [`FP_BYTES`] or everything read of it, so that a copy shorter than what was read may be
+/// taken as holding nothing new.
+fn copy_candidate(fp: Fingerprint, read: u64, head: &[u8], size: u64) -> Option<bool> {
+    if read == 0 || fp.len == 0 {
+        return None;
+    }
+    if fp.matches(head) {
+        return Some(read >= FP_BYTES as u64 || read == u64::from(fp.len));
+    }
+    // The fingerprint was taken of more bytes than the copy has: only the CRC of
+    // `[0, read)` can tell, so only when the copy holds that much.
+    (size < u64::from(fp.len) && read <= size).then_some(false)
 }
 
 fn fresh() -> Start {
@@ -334,6 +344,7 @@ impl Tailer {
             released: Vec::new(),
             closed: Vec::new(),
             rotated: Vec::new(),
+            early: Vec::new(),
             scratch: vec![0u8; CHUNK],
             rr: 0,
             warned_max_open: false,
@@ -364,6 +375,7 @@ impl Tailer {
             self.scan(now);
             self.next_scan = Some(now + self.opts.scan_interval);
         }
+        out.append(&mut self.early);
         let mut any = false;
         let n = self.tracked.len();
         let mut i = 0;
@@ -572,17 +584,21 @@ impl Tailer {
         if head.is_empty() {
             return None;
         }
-        // (offset, crc there, link target, index of an open original)
-        let mut cands: Vec<(u64, Option<u32>, Option<(FileId, u32)>, Option<usize>)> = Vec::new();
+        // (offset, crc there, link target, index of an open original, strict)
+        type Cand = (u64, Option<u32>, Option<(FileId, u32)>, Option<usize>, bool);
+        let mut cands: Vec<Cand> = Vec::new();
         for (i, t) in self.tracked.iter().enumerate() {
-            if t.id != id && copy_candidate(t.fp, t.lines_end, head) {
+            if t.id == id {
+                continue;
+            }
+            if let Some(strict) = copy_candidate(t.fp, t.lines_end, head, size) {
                 let crc = t.crc.as_ref().map(|c| c.clone().finalize());
-                cands.push((t.lines_end, crc, Some((t.id, t.generation)), Some(i)));
+                cands.push((t.lines_end, crc, Some((t.id, t.generation)), Some(i), strict));
             }
         }
         for r in &self.retired {
-            if copy_candidate(r.fp, r.lines_end, head) {
-                cands.push((r.lines_end, r.crc, None, None));
+            if let Some(strict) = copy_candidate(r.fp, r.lines_end, head, size) {
+                cands.push((r.lines_end, r.crc, None, None, strict));
             }
         }
         if cands.is_empty() {
@@ -591,9 +607,9 @@ impl Tailer {
         // Largest offset first: the most the copy can have in common; open originals first.
         cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.is_some().cmp(&a.2.is_some())));
         let mut shorter: Option<Option<usize>> = None;
-        for (off, crc, link, open) in cands {
+        for (off, crc, link, open, strict) in cands {
             if off > size {
-                if shorter.is_none() || open.is_some() {
+                if strict && (shorter.is_none() || open.is_some()) {
                     shorter = Some(open);
                 }
                 continue;
@@ -604,6 +620,12 @@ impl Tailer {
             };
             if mine.clone().finalize() == crc {
                 self.counters.copies_recognised += 1;
+                if let Some(i) = open {
+                    // The copy takes over from the original's last line: a record the
+                    // original holds open is finished now, or it would be lost should the
+                    // original be truncated after a restart.
+                    Self::flush_record(&mut self.tracked[i], &mut self.early);
+                }
                 return Some(match link {
                     Some((to, g)) => Start::Linked(to, g, off, Some(mine)),
                     None => Start::At(off, Some(mine)),

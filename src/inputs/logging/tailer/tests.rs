@@ -37,6 +37,7 @@ struct World {
     now: Instant,
     /// Scans only when forced or due (false: every poll scans, as if events always came).
     lazy_scans: bool,
+    matcher: Option<Arc<Matcher>>,
 }
 
 fn line(n: u64) -> String {
@@ -45,6 +46,10 @@ fn line(n: u64) -> String {
 
 impl World {
     fn new(glob_suffix: &str, lazy_scans: bool) -> World {
+        World::with(glob_suffix, lazy_scans, None)
+    }
+
+    fn with(glob_suffix: &str, lazy_scans: bool, matcher: Option<Arc<Matcher>>) -> World {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("app.log");
         let writer = OpenOptions::new()
@@ -55,7 +60,7 @@ impl World {
         let glob = format!("{}/app.log{glob_suffix}", dir.path().display());
         let store = Store::load(&dir.path().join("positions.json"));
         let t = Tailer::new(
-            opts(None),
+            opts(matcher.clone()),
             FileSet::new(std::slice::from_ref(&glob), &[]).unwrap(),
             &store,
         );
@@ -70,6 +75,7 @@ impl World {
             t,
             now: Instant::now(),
             lazy_scans,
+            matcher,
         }
     }
 
@@ -142,7 +148,7 @@ impl World {
         self.store.save().unwrap();
         self.store = Store::load(&self.dir.path().join("positions.json"));
         self.t = Tailer::new(
-            opts(None),
+            opts(self.matcher.clone()),
             FileSet::new(std::slice::from_ref(&self.glob), &[]).unwrap(),
             &self.store,
         );
@@ -362,7 +368,16 @@ fn random_rotations_and_restarts_lose_and_repeat_nothing() {
     for seed in 0..seeds {
         let mut rng = fastrand::Rng::with_seed(seed);
         let lazy = seed % 2 == 1;
-        let mut w = World::new("*", lazy);
+        // Half the seeds with the automatic multiline detection the input enables by default:
+        // each line is then held until the next one (or an idle flush).
+        let matcher = (seed % 4 >= 2).then(|| {
+            let pats: Vec<String> = crate::inputs::logging::multiline::AUTO_PATTERNS
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            Arc::new(Matcher::new(&pats).unwrap())
+        });
+        let mut w = World::with("*", lazy, matcher);
         let trace = std::env::var("TAILER_TRACE").ok() == Some(seed.to_string());
         for _ in 0..60 {
             let op = rng.u32(0..100);
