@@ -11,6 +11,7 @@ mod generated;
 mod host_inputs;
 mod httpapi;
 mod line_protocol;
+mod logging;
 mod monitor;
 mod pipeline;
 mod run;
