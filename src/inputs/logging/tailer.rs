@@ -593,7 +593,13 @@ impl Tailer {
             }
             if let Some(strict) = copy_candidate(t.fp, t.lines_end, head, size) {
                 let crc = t.crc.as_ref().map(|c| c.clone().finalize());
-                cands.push((t.lines_end, crc, Some((t.id, t.generation)), Some(i), strict));
+                cands.push((
+                    t.lines_end,
+                    crc,
+                    Some((t.id, t.generation)),
+                    Some(i),
+                    strict,
+                ));
             }
         }
         for r in &self.retired {
@@ -733,6 +739,12 @@ impl Tailer {
     /// Reads what `idx` has; true if there was new data.
     fn read_file(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, max: usize) -> bool {
         let mut any = false;
+        // Lines the last call left in the buffer at the limit come first.
+        if !self.tracked[idx].buf.is_empty() {
+            let before = out.len();
+            self.split(idx, now, out, false, max);
+            any = out.len() > before;
+        }
         while out.len() < max {
             let t = &mut self.tracked[idx];
             let n = match t.file.read_at(&mut self.scratch, t.read_off) {
@@ -761,7 +773,7 @@ impl Tailer {
             t.last_data = now;
             self.counters.bytes += n as u64;
             any = true;
-            self.split(idx, now, out, false);
+            self.split(idx, now, out, false, max);
         }
         any
     }
@@ -779,14 +791,15 @@ impl Tailer {
         true
     }
 
-    /// Turns the complete lines of the buffer into records; with `all`, the partial line at
+    /// Turns the complete lines of the buffer into records until `out` holds `max` (the rest
+    /// stays buffered, so a feed never grows past its limit); with `all`, the partial line at
     /// the end too (a file being released).
-    fn split(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, all: bool) {
+    fn split(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, all: bool, max: usize) {
         let opts = &self.opts;
         let t = &mut self.tracked[idx];
         let wide = t.charset.wide();
         let mut pos = 0usize;
-        loop {
+        while out.len() < max {
             let rest = &t.buf[pos..];
             let len = match decode::find_newline(rest, wide, t.lines_end) {
                 Some(l) => l,
@@ -868,6 +881,8 @@ impl Tailer {
     /// copy, and read it again from the start.
     fn truncated(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>) {
         self.counters.truncations += 1;
+        // Complete lines held back at a feed's limit were read before the truncation.
+        self.split(idx, now, out, false, usize::MAX);
         let t = &mut self.tracked[idx];
         tracing::debug!(path = %t.path, offset = t.lines_end, "log file truncated; reading it from the start");
         Self::flush_record(t, out);
@@ -932,9 +947,11 @@ impl Tailer {
                 .is_some_and(|m| is_old(m, self.opts.ignore_dead_log))
                 && size <= t.read_off;
             if released || dead {
+                // Lines held back at a feed's limit.
+                self.split(i, now, out, false, usize::MAX);
                 if released {
                     // The rest of a line without its line break is still a line.
-                    self.split(i, now, out, true);
+                    self.split(i, now, out, true, usize::MAX);
                 }
                 let t = &mut self.tracked[i];
                 Self::flush_record(t, out);

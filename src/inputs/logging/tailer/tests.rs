@@ -412,7 +412,10 @@ fn a_deleted_file_is_drained_then_released() {
     w.poll(CHECK_INTERVAL);
     assert_eq!(w.t.open_files(), 0, "released");
     assert_eq!(w.t.counters.released, 1);
-    assert!(w.store.of_source("t").is_empty(), "its position is forgotten");
+    assert!(
+        w.store.of_source("t").is_empty(),
+        "its position is forgotten"
+    );
 }
 
 #[test]
@@ -469,4 +472,21 @@ fn ignored_files_are_not_tailed() {
     t.poll(Instant::now(), &mut out, 100);
     let texts: Vec<&str> = out.iter().map(|o| o.text.as_str()).collect();
     assert_eq!(texts, vec!["one"]);
+}
+
+#[test]
+fn a_poll_returns_at_most_its_limit_and_keeps_the_rest() {
+    let mut w = World::new("", false);
+    w.append(250);
+    let mut out = Vec::new();
+    assert!(w.t.poll(w.now, &mut out, 100));
+    assert_eq!(out.len(), 100);
+    out.clear();
+    // Nothing new in the file: the buffered lines still come, up to the limit.
+    assert!(w.t.poll(w.now, &mut out, 100));
+    assert_eq!(out.len(), 100);
+    out.clear();
+    w.t.poll(w.now, &mut out, 100);
+    assert_eq!(out.len(), 50);
+    assert_eq!(out[49].text[..8].parse::<u64>().unwrap(), 249);
 }
