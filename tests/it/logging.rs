@@ -164,7 +164,11 @@ fn nginx_access_and_error_logs_arrive_parsed_by_the_nginx_script() {
     let pts = dw.points_named("nginx");
     for p in &pts {
         assert_eq!(p.category, "logging");
-        assert_eq!(p.tags.get("service").map(String::as_str), Some("web"), "{p:?}");
+        assert_eq!(
+            p.tags.get("service").map(String::as_str),
+            Some("web"),
+            "{p:?}"
+        );
         assert_eq!(p.tags.get("team").map(String::as_str), Some("ops"));
         assert!(p.tags.contains_key("host"), "{p:?}");
         assert!(text(p, "message").is_some());
@@ -184,16 +188,25 @@ fn nginx_access_and_error_logs_arrive_parsed_by_the_nginx_script() {
     assert_eq!(text(ok, "client_ip"), Some("127.0.0.1"));
     assert_eq!(text(ok, "http_method"), Some("GET"));
     assert_eq!(text(ok, "http_version"), Some("1.1"));
-    assert_eq!(ok.fields.get("status_code").and_then(Val::as_i64), Some(200));
+    assert_eq!(
+        ok.fields.get("status_code").and_then(Val::as_i64),
+        Some(200)
+    );
     assert_eq!(ok.fields.get("bytes").and_then(Val::as_i64), Some(6));
     assert_eq!(text(ok, "agent"), Some("it-test/1.0"));
     assert_eq!(text(ok, "status"), Some("OK"));
     let missing = by_url("/missing.html");
-    assert_eq!(missing.fields.get("status_code").and_then(Val::as_i64), Some(404));
+    assert_eq!(
+        missing.fields.get("status_code").and_then(Val::as_i64),
+        Some(404)
+    );
     assert_eq!(text(missing, "status"), Some("warning"));
     let teapot = by_url("/teapot");
     assert_eq!(text(teapot, "http_method"), Some("POST"));
-    assert_eq!(teapot.fields.get("status_code").and_then(Val::as_i64), Some(418));
+    assert_eq!(
+        teapot.fields.get("status_code").and_then(Val::as_i64),
+        Some(418)
+    );
     // The access time is the point's time (the script's default_time), within a minute.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -218,10 +231,7 @@ fn nginx_access_and_error_logs_arrive_parsed_by_the_nginx_script() {
     // Positions were saved at the end of both files.
     let pos = std::fs::read_to_string(w.path().join("cache/logging/positions.json")).unwrap();
     let access_len = std::fs::metadata(logs.join("access.log")).unwrap().len();
-    assert!(
-        pos.contains(&format!("\"offset\":{access_len}")),
-        "{pos}"
-    );
+    assert!(pos.contains(&format!("\"offset\":{access_len}")), "{pos}");
 }
 
 #[test]
@@ -464,10 +474,10 @@ fn rotation_torture_loses_nothing() {
     let total = std::env::var("LOGGING_TORTURE_LINES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
+        .unwrap_or(1_000_000);
     let rate = std::env::var("LOGGING_TORTURE_RATE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000.0);
+        .unwrap_or(40_000.0);
     rotation_torture(total, 100, rate);
 }
