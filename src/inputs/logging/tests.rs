@@ -46,9 +46,16 @@ source = ""
         ],
         "{got:#?}"
     );
-    assert!(got.iter().any(|i| i.0 == Severity::Warning && i.1 == "logfiles[1]"));
+    assert!(
+        got.iter()
+            .any(|i| i.0 == Severity::Warning && i.1 == "logfiles[1]")
+    );
     let enc = got.iter().find(|i| i.1 == "character_encoding").unwrap();
-    assert!(enc.2.contains("latin1") && enc.2.contains("gb18030"), "{}", enc.2);
+    assert!(
+        enc.2.contains("latin1") && enc.2.contains("gb18030"),
+        "{}",
+        enc.2
+    );
 }
 
 #[test]
@@ -148,15 +155,25 @@ async fn the_script_runs_statuses_are_normalised_and_ignored_ones_dropped() {
         Some("grok(_, \"%{WORD:level} %{GREEDYDATA:msg}\")\nadd_key(status, level)\n"),
     );
     let s = shared(&["debug"], &[]);
-    let pts = ["W careful", "E broken", "trace noisy", "FATAL end", "OK fine"]
-        .iter()
-        .map(|m| s.point(m.to_string(), Some("/f"), 1, 1))
-        .collect();
+    let pts = [
+        "W careful",
+        "E broken",
+        "trace noisy",
+        "FATAL end",
+        "OK fine",
+    ]
+    .iter()
+    .map(|m| s.point(m.to_string(), Some("/f"), 1, 1))
+    .collect();
     let (out, extra) = s.process(&ctx, pts);
     assert!(extra.is_empty());
     let statuses: Vec<&str> = out.iter().map(|p| p.get_tag("status").unwrap()).collect();
     assert_eq!(statuses, vec!["warning", "error", "fatal", "OK"]);
-    assert_eq!(ctx.stats.dropped.load(Relaxed), 1, "the debug point is counted");
+    assert_eq!(
+        ctx.stats.dropped.load(Relaxed),
+        1,
+        "the debug point is counted"
+    );
 }
 
 #[tokio::test]
