@@ -481,3 +481,77 @@ fn rotation_torture_loses_nothing() {
         .unwrap_or(40_000.0);
     rotation_torture(total, 100, rate);
 }
+
+#[test]
+fn tcp_and_udp_lines_become_points_and_blank_lines_are_counted_as_dropped() {
+    let dw = FakeDataway::start("tkn_x");
+    let w = Workdir::new();
+    let (tcp, udp, port2) = (free_port(), free_port(), free_port());
+    w.write("conf.d/datakit.conf", &main_conf(&dw));
+    // The first instance drops everything (no script: every status is info); the second
+    // keeps its lines.
+    w.write(
+        "conf.d/sock.conf",
+        &format!(
+            "[[inputs.logging]]\n  sockets = [\"tcp://127.0.0.1:{tcp}\", \"udp://127.0.0.1:{udp}\"]\n  source = \"sock\"\n  ignore_status = [\"info\"]\n\
+             [[inputs.logging]]\n  sockets = [\"127.0.0.1:{port2}\"]\n  source = \"sock2\"\n"
+        ),
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    let connect = |port: u16| {
+        let t0 = Instant::now();
+        loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => return s,
+                Err(_) if t0.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => panic!("connect {port}: {e}"),
+            }
+        }
+    };
+    let mut s = connect(port2);
+    s.write_all(b"first line\n\n   \nsecond \x1b[31mline\x1b[0m\r\n")
+        .unwrap();
+    drop(s);
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut s = connect(tcp);
+    s.write_all(b"dropped by ignore_status\n").unwrap();
+    drop(s);
+    u.send_to(b"udp one\nudp two\n", ("127.0.0.1", udp))
+        .unwrap();
+    dw.wait_for(Duration::from_secs(20), "2 sock2 points", |p| {
+        p.iter().filter(|p| p.name == "sock2").count() >= 2
+    });
+    let msgs: Vec<String> = dw
+        .points_named("sock2")
+        .iter()
+        .map(|p| text(p, "message").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(msgs, vec!["first line", "second \x1b[31mline\x1b[0m"]);
+    // Dropped lines show in /v1/monitor: two blank lines, then the three ignored ones.
+    let t0 = Instant::now();
+    loop {
+        let (_, body) =
+            crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let dropped: Vec<u64> = v["inputs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("logging"))
+            .map(|(_, i)| i["dropped"].as_u64().unwrap_or(0))
+            .collect();
+        if dropped.iter().sum::<u64>() == 5 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "dropped counts {dropped:?}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(dw.points_named("sock").is_empty());
+    assert_eq!(a.stop(), Some(0));
+}

@@ -556,6 +556,12 @@ fn tail_loop(
         }
         if t.counters != last_counters {
             log_counters(&shared.source, &last_counters, &t.counters);
+            if t.counters.read_errors > last_counters.read_errors {
+                ctx.stats.record_error(format!(
+                    "{} log file read errors (see the log)",
+                    t.counters.read_errors
+                ));
+            }
             last_counters = t.counters;
         }
         if !any && wake.wait(idle) {

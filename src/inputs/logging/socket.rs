@@ -70,6 +70,15 @@ async fn feed(shared: &Shared, ctx: &InputCtx, lines: Vec<String>) -> bool {
         .is_ok()
 }
 
+/// Blank lines (nothing left after trimming) make no point; they are counted as dropped.
+fn count_blank(ctx: &InputCtx, n: usize) {
+    if n > 0 {
+        ctx.stats
+            .dropped
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Listens until the input stops.
 pub(crate) async fn serve(l: Listen, shared: Arc<Shared>, ctx: InputCtx) {
     match l.proto {
@@ -106,11 +115,15 @@ pub(crate) async fn serve(l: Listen, shared: Arc<Shared>, ctx: InputCtx) {
                 let Ok((n, _)) = sock.recv_from(&mut buf).await else {
                     continue;
                 };
-                let lines: Vec<String> = buf[..n]
+                // A datagram's final line break ends its last line; it starts none.
+                let data = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
+                let mut lines: Vec<String> = data
                     .split(|b| *b == b'\n')
                     .map(|l| shared.text(l))
-                    .filter(|t| !t.is_empty())
                     .collect();
+                let before = lines.len();
+                lines.retain(|t| !t.is_empty());
+                count_blank(&ctx, before - lines.len());
                 if !lines.is_empty() && !feed(&shared, &ctx, lines).await {
                     return;
                 }
@@ -131,9 +144,11 @@ async fn tcp_conn(conn: tokio::net::TcpStream, shared: &Shared, ctx: &InputCtx) 
             _ = sd.wait() => return,
         };
         let eof = !matches!(got, Ok(n) if n > 0);
-        if !line.is_empty() {
+        if !eof {
             let t = shared.text(&line);
-            if !t.is_empty() {
+            if t.is_empty() {
+                count_blank(ctx, 1);
+            } else {
                 lines.push(t);
             }
         }
