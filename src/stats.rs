@@ -259,10 +259,14 @@ pub struct PipelineStats {
 
 impl PipelineStats {
     pub fn record_run(&self, cat: Category, cost: Duration, dropped: bool) {
+        self.record_runs(cat, 1, cost, u64::from(dropped));
+    }
+    /// `points` runs that took `cost` together, `dropped` of them dropped.
+    pub fn record_runs(&self, cat: Category, points: u64, cost: Duration, dropped: u64) {
         self.category.store(cat.index() as u8 + 1, Relaxed);
-        self.points.fetch_add(1, Relaxed);
-        if dropped {
-            self.dropped.fetch_add(1, Relaxed);
+        self.points.fetch_add(points, Relaxed);
+        if dropped > 0 {
+            self.dropped.fetch_add(dropped, Relaxed);
         }
         self.cost_ns
             .fetch_add(u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX), Relaxed);
