@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(decode(&be[..2], Charset::Utf16Be), "x");
         // Odd base offset: the unit boundary moves.
         assert_eq!(find_newline(&[0, b'\n', 0], Some(Wide::Le), 1), Some(3));
-        assert_eq!(find_newline(&[b'\n'], Some(Wide::Le), 0), None);
+        assert_eq!(find_newline(b"\n", Some(Wide::Le), 0), None);
     }
 
     #[test]
