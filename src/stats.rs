@@ -897,7 +897,7 @@ impl Snapshot {
         p.family(
             "datakit_inputs_dropped_total",
             "counter",
-            "Points an input dropped on purpose (filters such as the logging input's `ignore_status`).",
+            "Points an input dropped on purpose (filters such as `ignore_status`, blank socket lines).",
         );
         for (name, i) in &self.inputs {
             p.sample(&[("input", name)], i.dropped as f64);
