@@ -49,6 +49,8 @@ const RETIRED_KEEP: Duration = Duration::from_secs(120);
 /// A new file that looks like a copy still being written waits this long for its size to
 /// settle.
 const COPY_SETTLE: Duration = Duration::from_secs(2);
+/// How often files not yet opened (empty, or perhaps a copy being written) are looked at.
+const PENDING_RESCAN: Duration = Duration::from_millis(500);
 /// The CRC of a restored file's first bytes is computed up to this offset (for copy
 /// detection after a restart); beyond it copies of the file are read whole.
 const RESTORE_CRC_LIMIT: u64 = 64 << 20;
@@ -165,6 +167,7 @@ struct Retired {
 /// that file: a copy in progress, or a copy of an older state.
 struct Pending {
     size: u64,
+    mtime: Option<SystemTime>,
     since: Instant,
 }
 
@@ -373,7 +376,12 @@ impl Tailer {
     pub fn poll(&mut self, now: Instant, out: &mut Vec<Out>, max_records: usize) -> bool {
         if self.next_scan.is_none_or(|t| now >= t) {
             self.scan(now);
-            self.next_scan = Some(now + self.opts.scan_interval);
+            let every = if self.pending.is_empty() {
+                self.opts.scan_interval
+            } else {
+                self.opts.scan_interval.min(PENDING_RESCAN)
+            };
+            self.next_scan = Some(now + every);
         }
         out.append(&mut self.early);
         let mut any = false;
@@ -507,7 +515,7 @@ impl Tailer {
         self.restored.remove(&id);
         self.counters.opened += 1;
         let path: Arc<str> = f.path.to_string_lossy().into();
-        tracing::debug!(%path, offset = off, "tailing");
+        tracing::debug!(%path, offset = off, size, linked = link.is_some(), "tailing");
         self.tracked.push(Tracked {
             id,
             path,
@@ -582,7 +590,14 @@ impl Tailer {
         now: Instant,
     ) -> Option<Start> {
         if head.is_empty() {
-            return None;
+            // Nothing tells an empty file from a copy just created: decide once it has bytes
+            // (scans come every PENDING_RESCAN meanwhile).
+            self.pending.entry(id).or_insert(Pending {
+                size,
+                mtime: None,
+                since: now,
+            });
+            return Some(Start::Later);
         }
         // (offset, crc there, link target, index of an open original, strict)
         type Cand = (u64, Option<u32>, Option<(FileId, u32)>, Option<usize>, bool);
@@ -608,11 +623,21 @@ impl Tailer {
             }
         }
         if cands.is_empty() {
+            tracing::debug!(
+                size,
+                "no copy candidate: {} open, {} retired",
+                self.tracked.len(),
+                self.retired.len()
+            );
             return None;
         }
+        tracing::debug!(size, cands = ?cands.iter().map(|c| (c.0, c.1, c.4)).collect::<Vec<_>>(), "copy candidates");
         // Largest offset first: the most the copy can have in common; open originals first.
         cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.is_some().cmp(&a.2.is_some())));
         let mut shorter: Option<Option<usize>> = None;
+        // A start that matches but bytes that do not: perhaps a copy whose data is still
+        // being written (copies may get their size first).
+        let mut unsure = false;
         for (off, crc, link, open, strict) in cands {
             if off > size {
                 if strict && (shorter.is_none() || open.is_some()) {
@@ -624,7 +649,9 @@ impl Tailer {
             let Some(mine) = crc_prefix(file, off) else {
                 continue;
             };
-            if mine.clone().finalize() == crc {
+            if mine.clone().finalize() != crc {
+                unsure |= strict;
+            } else {
                 self.counters.copies_recognised += 1;
                 if let Some(i) = open {
                     // The copy takes over from the original's last line: a record the
@@ -638,20 +665,32 @@ impl Tailer {
                 });
             }
         }
-        let open = shorter?;
-        // Same start, shorter than what we read of the original: a copy still being written,
-        // or one of an older state. Wait for its size to settle; then it holds nothing we have
-        // not read (checked byte by byte when the original is still open).
-        let p = self
-            .pending
-            .entry(id)
-            .or_insert(Pending { size, since: now });
-        if p.size != size {
-            *p = Pending { size, since: now };
+        if shorter.is_none() && !unsure {
+            return None;
+        }
+        // Same start, shorter than what we read of the original (a copy still being written,
+        // or one of an older state), or same start and other bytes: wait until its size and
+        // modification time settle, then decide on what it holds.
+        let mtime = file.metadata().ok().and_then(|m| m.modified().ok());
+        let p = self.pending.entry(id).or_insert(Pending {
+            size,
+            mtime,
+            since: now,
+        });
+        if p.size != size || p.mtime != mtime {
+            *p = Pending {
+                size,
+                mtime,
+                since: now,
+            };
         }
         if now.saturating_duration_since(p.since) < COPY_SETTLE {
             return Some(Start::Later);
         }
+        // Settled: a copy holding what we read would have matched above.
+        let open = shorter?;
+        // Shorter than what was read: it holds nothing we have not read (checked byte by
+        // byte when the original is still open).
         if let Some(i) = open
             && !same_prefix(&self.tracked[i].file, file, size)
         {

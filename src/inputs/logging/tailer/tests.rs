@@ -490,3 +490,22 @@ fn a_poll_returns_at_most_its_limit_and_keeps_the_rest() {
     assert_eq!(out.len(), 50);
     assert_eq!(out[49].text[..8].parse::<u64>().unwrap(), 249);
 }
+
+#[test]
+fn a_copy_seen_while_still_empty_is_recognised_once_written() {
+    let mut w = World::new("*", false);
+    w.append(50);
+    w.poll(Duration::ZERO);
+    w.append(20);
+    w.rotations += 1;
+    // `cp` creates the copy, a scan sees it empty, then its bytes arrive.
+    let copy = w.dir.path().join("app.log.1");
+    File::create(&copy).unwrap();
+    w.poll(Duration::from_millis(10));
+    std::fs::copy(w.log(), &copy).unwrap();
+    w.poll(Duration::from_millis(10));
+    w.writer.set_len(0).unwrap();
+    w.append(10);
+    w.settle();
+    w.check("copy seen empty");
+}
