@@ -466,7 +466,7 @@ fn rotation_torture(total: usize, rotations: usize, rate: f64) {
         a.log()
     );
     // The at-least-once window: what IO had not acknowledged at the SIGKILL (its queues hold
-    // at most 16 feeds of 1 000 lines, 8 batches and one batch per worker).
+    // at most 16 feeds of 250 lines, 8 batches of 1 000 and one batch per worker: ~15 000; twice that is allowed).
     if dups > 30_000 {
         // Duplicated ranges, and what the agents said about opening files.
         let mut ranges: Vec<(usize, usize)> = Vec::new();
