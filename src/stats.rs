@@ -68,6 +68,8 @@ pub struct InputStats {
     pub collect_cost_ns: AtomicU64,
     pub errors: AtomicU64,
     pub crashes: AtomicU64,
+    /// Data the input read but dropped on purpose (filters), counted per point.
+    pub dropped: AtomicU64,
     state: AtomicU8,
     last_error: Mutex<Option<(i64, String)>>,
 }
@@ -257,10 +259,14 @@ pub struct PipelineStats {
 
 impl PipelineStats {
     pub fn record_run(&self, cat: Category, cost: Duration, dropped: bool) {
+        self.record_runs(cat, 1, cost, u64::from(dropped));
+    }
+    /// `points` runs that took `cost` together, `dropped` of them dropped.
+    pub fn record_runs(&self, cat: Category, points: u64, cost: Duration, dropped: u64) {
         self.category.store(cat.index() as u8 + 1, Relaxed);
-        self.points.fetch_add(1, Relaxed);
-        if dropped {
-            self.dropped.fetch_add(1, Relaxed);
+        self.points.fetch_add(points, Relaxed);
+        if dropped > 0 {
+            self.dropped.fetch_add(dropped, Relaxed);
         }
         self.cost_ns
             .fetch_add(u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX), Relaxed);
@@ -519,6 +525,7 @@ impl Stats {
                         last_error: last.as_ref().map(|l| l.1.clone()),
                         last_error_ns: last.map_or(0, |l| l.0),
                         crashes: s.crashes.load(Relaxed),
+                        dropped: s.dropped.load(Relaxed),
                     },
                 )
             })
@@ -707,6 +714,7 @@ pub struct InputSnapshot {
     pub last_error: Option<String>,
     pub last_error_ns: i64,
     pub crashes: u64,
+    pub dropped: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -900,6 +908,14 @@ impl Snapshot {
         );
         for (name, i) in &self.inputs {
             p.sample(&[("input", name)], i.crashes as f64);
+        }
+        p.family(
+            "datakit_inputs_dropped_total",
+            "counter",
+            "Points an input dropped on purpose (filters such as `ignore_status`, blank socket lines).",
+        );
+        for (name, i) in &self.inputs {
+            p.sample(&[("input", name)], i.dropped as f64);
         }
         p.family("datakit_io_feed_total", "counter", "Feeds per input.");
         for (name, i) in &self.inputs {

@@ -203,6 +203,7 @@ pub async fn run(
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
         election: Some(election.gate.clone()),
+        pipelines: pipelines.clone(),
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(

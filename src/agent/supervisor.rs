@@ -32,6 +32,7 @@ pub struct Base {
     /// Leader election: election-aware inputs run only while this agent leads (when the gate
     /// is active) and feed with the election tags. `None`: no election at all.
     pub election: Option<Arc<Gate>>,
+    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 struct Running {
@@ -117,6 +118,7 @@ impl Supervisor {
             shutdown,
             workdir: self.base.workdir.clone(),
             hostname: self.base.hostname.clone(),
+            pipelines: self.base.pipelines.clone(),
         };
         let config: Arc<dyn InputConfig> = Arc::from(inst.config);
         let task = match &gate {

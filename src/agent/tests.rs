@@ -56,12 +56,17 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
         stats.clone(),
     );
     let dir = tempfile::tempdir().unwrap();
+    let workdir = crate::workdir::Workdir::new(dir.path());
+    let pipelines = crate::pipeline::runner::SharedPipelines::new(
+        crate::pipeline::runner::Pipelines::load(&workdir, &Default::default(), stats.clone()),
+    );
     let sup = Supervisor::new(Base {
         feeder: io.feeder(),
         stats: stats.clone(),
-        workdir: crate::workdir::Workdir::new(dir.path()),
+        workdir,
         hostname: "h".into(),
         election: None,
+        pipelines,
     })
     .with_first_backoff(Duration::from_millis(10));
     (io, sup, stats, mem, dir)

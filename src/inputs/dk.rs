@@ -272,6 +272,11 @@ const FIELDS: &[FieldSpec] = &[
         "count",
         "Crashes of an input."
     ),
+    f!(
+        "datakit_inputs_dropped_total",
+        "count",
+        "Points an input dropped on purpose (filters such as `ignore_status`, blank socket lines)."
+    ),
     f!("datakit_io_feed_total", "count", "Feeds of an input."),
     f!(
         "datakit_io_feed_point_total",

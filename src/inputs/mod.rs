@@ -20,6 +20,7 @@ use crate::config::schema::{ConfType, SectionDoc};
 
 pub mod dk;
 pub mod host;
+pub mod logging;
 pub mod prom;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
@@ -218,6 +219,8 @@ pub struct InputCtx {
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// The Pipeline scripts (inputs that run them: logging).
+    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
@@ -424,6 +427,7 @@ static ENTRIES: &[InputEntry] = &[
     host::processes::ENTRY,
     host::hostobject::ENTRY,
     prom::ENTRY,
+    logging::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -168,26 +168,24 @@ const DAYS: [&str; 7] = [
 
 /// A month from its English name or 3-letter abbreviation (any case).
 pub fn month_from_name(s: &str) -> Option<i64> {
-    let l = s.to_ascii_lowercase();
-    if l.len() < 3 {
+    // Without allocating: this runs for every line a time-parsing script sees.
+    if s.len() < 3 {
         return None;
     }
     MONTHS
         .iter()
-        .position(|m| {
-            let m = m.to_ascii_lowercase();
-            m == l || (l.len() == 3 && m.starts_with(&l)) || (l == "sept" && m == "september")
-        })
+        .position(|m| name_matches(m, s) || (s.eq_ignore_ascii_case("sept") && *m == "September"))
         .map(|i| i as i64 + 1)
 }
 
+/// `s` is `full` or (with exactly 3 letters) its abbreviation, in any case.
+fn name_matches(full: &str, s: &str) -> bool {
+    full.eq_ignore_ascii_case(s)
+        || (s.len() == 3 && full.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(s)))
+}
+
 fn weekday_from_name(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.len() >= 3
-        && DAYS.iter().any(|d| {
-            let d = d.to_ascii_lowercase();
-            d == l || (l.len() == 3 && d.starts_with(&l))
-        })
+    s.len() >= 3 && DAYS.iter().any(|d| name_matches(d, s))
 }
 
 // ---- Go layouts ----------------------------------------------------------------------------

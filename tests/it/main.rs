@@ -12,6 +12,7 @@ mod generated;
 mod host_inputs;
 mod httpapi;
 mod line_protocol;
+mod logging;
 mod monitor;
 mod pipeline;
 mod prom;
