@@ -255,6 +255,11 @@ impl<'a> Rt<'a> {
             slot.1 = v;
             return;
         }
+        if self.point.fields.len() == self.point.fields.capacity() {
+            // Scripts add fields in runs (a grok pattern or a JSON document gives many): one
+            // reallocation to room for 16 more instead of doubling from 1 through 4, 8, 16.
+            self.point.fields.reserve(self.point.fields.len().max(16));
+        }
         self.point.fields.push((name.to_string(), v));
     }
 
