@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 
 use super::float;
+use super::put::put;
 use crate::point::{Point, PointRef, Value, ValueRef};
 
 /// Why a point was not written.
@@ -277,8 +278,7 @@ impl Encoder {
 
         if time != 0 {
             self.buf.push(b' ');
-            self.buf
-                .extend_from_slice(itoa::Buffer::new().format(time).as_bytes());
+            put(&mut self.buf, itoa::Buffer::new().format(time).as_bytes());
         }
         Ok(())
     }
@@ -307,11 +307,11 @@ impl Encoder {
         let buf = &mut self.buf;
         match v {
             V::Int(x) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(x).as_bytes());
+                put(buf, itoa::Buffer::new().format(x).as_bytes());
                 buf.push(b'i');
             }
             V::Uint(x) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(x).as_bytes());
+                put(buf, itoa::Buffer::new().format(x).as_bytes());
                 buf.push(b'u');
             }
             V::Float(x) => {
@@ -320,7 +320,7 @@ impl Encoder {
                 }
                 float::write(x, buf);
             }
-            V::Bool(x) => buf.extend_from_slice(if x { b"true" } else { b"false" }),
+            V::Bool(x) => put(buf, if x { b"true" } else { b"false" }),
             V::Str(s) => write_string(buf, s),
             V::Bytes(b) => {
                 use base64::Engine as _;
@@ -381,7 +381,7 @@ fn write_measurement(buf: &mut Vec<u8>, name: &str) -> Result<(), EncodeError> {
         _ => {}
     }
     if clean(b, C_MEAS) {
-        buf.extend_from_slice(b);
+        put(buf, b);
         return Ok(());
     }
     if b.last() == Some(&b'\\') {
@@ -407,7 +407,7 @@ fn write_measurement(buf: &mut Vec<u8>, name: &str) -> Result<(), EncodeError> {
 fn write_tag_text(buf: &mut Vec<u8>, s: &str, what: &'static str) -> Result<(), EncodeError> {
     let b = s.as_bytes();
     if clean(b, C_TAG) {
-        buf.extend_from_slice(b);
+        put(buf, b);
         return Ok(());
     }
     if b.last() == Some(&b'\\') {
@@ -440,7 +440,7 @@ fn write_field_key(buf: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
         _ => {}
     }
     if clean(b, C_FKEY) {
-        buf.extend_from_slice(b);
+        put(buf, b);
         return Ok(());
     }
     for (i, &c) in b.iter().enumerate() {
@@ -503,11 +503,11 @@ fn write_array(buf: &mut Vec<u8>, key: &str, items: &[Value]) -> Result<(), Enco
         }
         match v {
             Value::Int(x) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
+                put(buf, itoa::Buffer::new().format(*x).as_bytes());
                 buf.push(b'i');
             }
             Value::Uint(x) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
+                put(buf, itoa::Buffer::new().format(*x).as_bytes());
                 buf.push(b'u');
             }
             Value::Float(x) => {
@@ -516,7 +516,7 @@ fn write_array(buf: &mut Vec<u8>, key: &str, items: &[Value]) -> Result<(), Enco
                 }
                 float::write(*x, buf);
             }
-            Value::Bool(x) => buf.extend_from_slice(if *x { b"true" } else { b"false" }),
+            Value::Bool(x) => put(buf, if *x { b"true" } else { b"false" }),
             Value::Str(s) => write_string(buf, s),
             Value::Bytes(_) | Value::Array(_) => {
                 return Err(EncodeError::InvalidArray(key.to_string()));

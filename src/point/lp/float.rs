@@ -6,6 +6,7 @@
 //! to `v`, never an exponent.
 
 use super::ParseErrorKind;
+use super::put::put;
 
 pub(super) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -151,7 +152,7 @@ fn write_short(v: f64, out: &mut Vec<u8>) -> bool {
     if v.is_sign_negative() {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(mi / 1_000_000).as_bytes());
+    put(out, itoa::Buffer::new().format(mi / 1_000_000).as_bytes());
     let mut frac = mi % 1_000_000;
     if frac != 0 {
         let mut digits = [b'0'; 7];
@@ -164,7 +165,7 @@ fn write_short(v: f64, out: &mut Vec<u8>) -> bool {
         while digits[end - 1] == b'0' {
             end -= 1;
         }
-        out.extend_from_slice(&digits[..end]);
+        put(out, &digits[..end]);
     }
     true
 }

@@ -15,6 +15,7 @@
 mod decode;
 mod encode;
 mod float;
+mod put;
 
 pub use decode::{
     DecodeOptions, Decoded, LineError, Lines, ParseErrorKind, PointRef, ValueRef, decode,
