@@ -12,10 +12,14 @@ use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datakit::pipeline::{Program, scripts};
 use datakit::point::{Category, Point};
+
+#[path = "support/thread_cpu.rs"]
+mod thread_cpu;
+use thread_cpu::ThreadCpu;
 
 const JSON_LINE: &str = r#"{"time":"2024-02-03T08:15:00.123Z","level":"warn","logger":"com.example.billing.InvoiceService","thread":"http-nio-8080-exec-7","msg":"invoice total mismatch","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","service":"billing","host":"web-01","duration":12.5,"code":409}"#;
 
@@ -121,40 +125,6 @@ fn point(source: &str, msg: &str) -> Point {
     let mut p = Point::new(Category::Logging, source);
     p.set_field("message", msg);
     p
-}
-
-/// CPU time of the benchmark thread: on a shared machine it leaves out the time other
-/// processes hold the core, which wall time counts. Reported as the `cpu` group.
-struct ThreadCpu;
-
-static WALL: WallTime = WallTime;
-
-fn thread_cpu_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-impl Measurement for ThreadCpu {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
 }
 
 fn bench_cpu(c: &mut Criterion<ThreadCpu>) {
