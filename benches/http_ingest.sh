@@ -11,7 +11,7 @@ cargo build --release -q
 wd=$(mktemp -d)
 cleanup() { kill "${agent:-}" "${dw:-}" 2>/dev/null || true; rm -rf "$wd"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. benches/lib.sh
 dwport=$(free_port); apiport=$(free_port)
 python3 "$tools/fake_dataway.py" "$dwport" & dw=$!
 mkdir -p "$wd/conf.d"

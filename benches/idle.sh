@@ -10,7 +10,8 @@ tools=${TOOLS:-../shared/tools}
 cargo build --release -q
 wd=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$wd"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. benches/lib.sh
+port=$(free_port)
 mkdir -p "$wd/conf.d"
 cat > "$wd/conf.d/datakit.conf" <<CONF
 default_enabled_inputs = ["dk"]

@@ -12,7 +12,7 @@ tools=${TOOLS:-../shared/tools}
 [ -n "${NO_BUILD:-}" ] || cargo build --release -q
 wd=$(mktemp -d)
 trap 'rm -rf "$wd"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. benches/lib.sh
 dwport=$(free_port); apiport=$(free_port)
 mkdir -p "$wd/conf.d"
 cat > "$wd/conf.d/datakit.conf" <<CONF

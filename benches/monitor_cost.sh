@@ -10,7 +10,8 @@ n=${1:-2000}
 cargo build --release -q
 wd=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$wd"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. benches/lib.sh
+port=$(free_port)
 mkdir -p "$wd/conf.d"
 printf '[http_api]\n  listen = "127.0.0.1:%s"\n  request_rate_limit = 0.0\n' "$port" > "$wd/conf.d/datakit.conf"
 ./target/release/datakit --workdir "$wd" run >/dev/null 2>&1 & pid=$!

@@ -13,7 +13,7 @@ bin=$PWD/target/release/datakit
 wd=$(mktemp -d)
 cleanup() { kill "${agent:-}" "${dw:-}" "${ne:-}" 2>/dev/null || true; rm -rf "$wd"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. benches/lib.sh
 dwport=$(free_port); apiport=$(free_port); neport=$(free_port)
 python3 "$tools/fake_dataway.py" "$dwport" & dw=$!
 prometheus-node-exporter --web.listen-address="127.0.0.1:$neport" 2>/dev/null & ne=$!
