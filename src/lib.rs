@@ -10,6 +10,7 @@ pub mod doc;
 pub mod election;
 pub mod host;
 pub mod httpapi;
+pub mod idle;
 pub mod inputs;
 pub mod io;
 pub mod logging;

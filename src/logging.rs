@@ -71,6 +71,8 @@ impl Write for RotatingFile {
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
+        // The log thread flushes when its queue is empty, before it sleeps.
+        crate::idle::thread_idle();
         self.file.flush()
     }
 }

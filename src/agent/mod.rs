@@ -225,6 +225,8 @@ pub async fn run(
     let mut trim = tokio::spawn(release_startup_pages_after(STARTUP_SETTLE));
 
     loop {
+        // This thread did the start-up (or the reload) and now waits for signals.
+        crate::idle::thread_idle();
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }

@@ -266,6 +266,7 @@ pub async fn run_periodic(
         let started = Instant::now();
         let joined = tokio::task::spawn_blocking(move || {
             let r = collector.collect(&cctx);
+            crate::idle::thread_idle();
             (collector, r, cctx.now_ns)
         })
         .await;

@@ -453,6 +453,7 @@ impl Io {
                         };
                         let Some(batch) = batch else { break };
                         process(batch, &outs, &stats, max_raw, &sd);
+                        crate::idle::thread_idle();
                     }
                 });
             match spawned {
