@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 
 use super::float;
-use super::put::put;
+use super::put::{put, put_i64, put_u64};
 use crate::point::{Point, PointRef, Value, ValueRef};
 
 /// Why a point was not written.
@@ -278,7 +278,7 @@ impl Encoder {
 
         if time != 0 {
             self.buf.push(b' ');
-            put(&mut self.buf, itoa::Buffer::new().format(time).as_bytes());
+            put_i64(&mut self.buf, time);
         }
         Ok(())
     }
@@ -307,11 +307,11 @@ impl Encoder {
         let buf = &mut self.buf;
         match v {
             V::Int(x) => {
-                put(buf, itoa::Buffer::new().format(x).as_bytes());
+                put_i64(buf, x);
                 buf.push(b'i');
             }
             V::Uint(x) => {
-                put(buf, itoa::Buffer::new().format(x).as_bytes());
+                put_u64(buf, x);
                 buf.push(b'u');
             }
             V::Float(x) => {
@@ -503,11 +503,11 @@ fn write_array(buf: &mut Vec<u8>, key: &str, items: &[Value]) -> Result<(), Enco
         }
         match v {
             Value::Int(x) => {
-                put(buf, itoa::Buffer::new().format(*x).as_bytes());
+                put_i64(buf, *x);
                 buf.push(b'i');
             }
             Value::Uint(x) => {
-                put(buf, itoa::Buffer::new().format(*x).as_bytes());
+                put_u64(buf, *x);
                 buf.push(b'u');
             }
             Value::Float(x) => {

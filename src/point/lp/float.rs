@@ -6,7 +6,7 @@
 //! to `v`, never an exponent.
 
 use super::ParseErrorKind;
-use super::put::put;
+use super::put::{put, put_micros, put_u64};
 
 pub(super) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -89,9 +89,13 @@ pub(super) fn parse(tok: &[u8]) -> Result<f64, (usize, ParseErrorKind)> {
 /// Appends `v` (finite) as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
 #[inline]
 pub fn write(v: f64, out: &mut Vec<u8>) {
-    if write_short(v, out) {
-        return;
+    if !write_short(v, out) {
+        write_ryu(v, out);
     }
+}
+
+/// [`write`] for every finite value: Ryu's shortest digits, laid out without an exponent.
+fn write_ryu(v: f64, out: &mut Vec<u8>) {
     let mut buf = ryu::Buffer::new();
     let s = buf.format_finite(v).as_bytes();
     let Some(e) = memchr::memchr(b'e', s) else {
@@ -132,40 +136,46 @@ pub fn write(v: f64, out: &mut Vec<u8>) {
     }
 }
 
-/// The common metric case without Ryu: `|v| < 2^33` with at most 6 decimals. Then `v * 1e6`
-/// is an integer M below 2^53 and `M / 1e6` (one correctly rounded division) reads back as
-/// `v`; as the gap between two 6-decimal numbers (1e-6) exceeds the spacing of doubles there
-/// (at most 2^-20), M/10^6 is the only decimal of at most 6 decimals that reads back as `v`,
-/// hence also the shortest one.
+/// The common metric case without Ryu: `2^-20 <= |v| < 2^33` (or 0) and a decimal `M / 10^6`
+/// that reads back as `v`. Spacing of doubles there is at most 2^-20 < 10^-6, so at most one
+/// decimal of at most 6 decimals reads back as `v`; it is then the shortest one.
+///
+/// `v = mant * 2^-s` (`mant` the 53-bit significand, 20 <= s <= 72). `M` is `v * 10^6`
+/// rounded to an integer, computed exactly in 128 bits, and `M / 10^6` reads back as `v` when
+/// it lies within half a spacing of `v`: `|mant * 10^6 - M * 2^s| < 10^6 / 2` (a quarter on
+/// a power of two, where the spacing below is half). All integer arithmetic: no division,
+/// whose latency was most of this function's time.
 #[inline]
 fn write_short(v: f64, out: &mut Vec<u8>) -> bool {
-    let a = v.abs();
-    // Also false for NaN (callers pass finite values).
-    if a.is_nan() || a >= 8_589_934_592.0 {
-        return false;
-    }
-    let m = a * 1e6;
-    let mi = m as u64;
-    if mi as f64 != m || (mi as f64) / 1e6 != a {
-        return false;
-    }
+    let bits = v.to_bits();
+    let micros = if bits << 1 == 0 {
+        0 // ±0
+    } else {
+        let biased = ((bits >> 52) & 0x7ff) as u32;
+        // 2^-20 <= |v| < 2^33 (also rules out NaN and infinities).
+        if !(1003..1056).contains(&biased) {
+            return false;
+        }
+        let low = bits & ((1 << 52) - 1);
+        let mant = (low | (1 << 52)) as u128;
+        let s = 1075 - biased;
+        let x = mant * 1_000_000;
+        let m = (x + (1u128 << (s - 1))) >> s;
+        let back = m << s;
+        let dist = back.abs_diff(x);
+        let limit = if low == 0 { 250_000 } else { 500_000 };
+        if dist >= limit {
+            return false;
+        }
+        m as u64
+    };
     if v.is_sign_negative() {
         out.push(b'-');
     }
-    put(out, itoa::Buffer::new().format(mi / 1_000_000).as_bytes());
-    let mut frac = mi % 1_000_000;
+    put_u64(out, micros / 1_000_000);
+    let frac = (micros % 1_000_000) as u32;
     if frac != 0 {
-        let mut digits = [b'0'; 7];
-        digits[0] = b'.';
-        for d in digits[1..].iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let mut end = 7;
-        while digits[end - 1] == b'0' {
-            end -= 1;
-        }
-        put(out, &digits[..end]);
+        put_micros(out, frac);
     }
     true
 }
@@ -210,6 +220,57 @@ mod tests {
             (123456.123456, "123456.123456"),
         ] {
             assert_eq!(fmt(v), want, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn the_short_path_writes_what_ryu_writes() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut short, mut total) = (0, 0);
+        for i in 0..400_000u64 {
+            let r = next();
+            let v = match i % 4 {
+                // k-decimal values, as metrics have them
+                0 => (r % 10_000_000_000) as f64 / 10f64.powi((r >> 40) as i32 % 8),
+                // arbitrary bit patterns
+                1 => f64::from_bits(r),
+                // values in the short path's range
+                2 => f64::from_bits((r & ((1 << 52) - 1)) | ((1003 + (r >> 58) % 53) << 52)),
+                // neighbours of k-decimal values
+                _ => {
+                    let d = (r % 1_000_000_000) as f64 / 10f64.powi((r >> 40) as i32 % 7);
+                    f64::from_bits(d.to_bits().wrapping_add((r >> 62) - 1))
+                }
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            total += 1;
+            if write_short(v, &mut a) {
+                short += 1;
+                write_ryu(v, &mut b);
+                assert_eq!(
+                    String::from_utf8(a).unwrap(),
+                    String::from_utf8(b).unwrap(),
+                    "{v:e} ({:#x})",
+                    v.to_bits()
+                );
+            }
+        }
+        assert!(
+            short * 4 > total,
+            "the short path was taken {short} times of {total}"
+        );
+        for v in [0.5, 0.25, 1.0, 2.0, 8.0, 0.015625, 1024.0, -4.0] {
+            let mut a = Vec::new();
+            assert!(write_short(v, &mut a), "{v}");
         }
     }
 
