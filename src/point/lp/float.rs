@@ -6,7 +6,7 @@
 //! to `v`, never an exponent.
 
 use super::ParseErrorKind;
-use super::put::{put, put_micros, put_u64};
+use super::put::{put_micros, put_u64};
 
 pub(super) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
