@@ -472,15 +472,12 @@ impl Checker {
         {
             return true;
         }
-        // Any repeated key?
-        let mut keys: smallvec::SmallVec<[&str; 32]> = p
-            .tags
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .chain(p.fields.iter().map(|(k, _)| k.as_str()))
-            .collect();
-        keys.sort_unstable();
-        keys.windows(2).any(|w| w[0] == w[1])
+        has_repeated_key(
+            p.tags
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .chain(p.fields.iter().map(|(k, _)| k.as_str())),
+        )
     }
 
     fn check_tag_value(
@@ -809,6 +806,29 @@ impl Checker {
         }
         false
     }
+}
+
+/// Whether two of `keys` are equal. Each key is first reduced to a word (its length and up to
+/// its first 7 bytes) and only keys with equal words are compared: for the dozen or so keys of
+/// a point that is a few dozen integer comparisons, where sorting the keys cost a sort and a
+/// `memcmp` per comparison.
+fn has_repeated_key<'a>(keys: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen: smallvec::SmallVec<[(u64, &str); 32]> = smallvec::SmallVec::new();
+    for k in keys {
+        let b = k.as_bytes();
+        let mut w = (b.len() as u64) << 56;
+        for (i, c) in b.iter().take(7).enumerate() {
+            w |= (*c as u64) << (8 * i);
+        }
+        if seen
+            .iter()
+            .any(|(sw, sk)| *sw == w && (b.len() <= 7 || *sk == k))
+        {
+            return true;
+        }
+        seen.push((w, k));
+    }
+    false
 }
 
 #[cfg(test)]

@@ -317,3 +317,20 @@ fn counts_by_warn_type() {
         assert_eq!(WarnKind::ALL[k as usize], k);
     }
 }
+
+#[test]
+fn repeated_keys_are_found_by_exact_comparison() {
+    let rep = |keys: &[&str]| super::has_repeated_key(keys.iter().copied());
+    assert!(!rep(&[]));
+    assert!(!rep(&["a", "b", "ab", "ba", ""]));
+    assert!(rep(&["host", "cpu", "host"]));
+    assert!(rep(&["", "x", ""]));
+    // Same length and first 7 bytes, different after: not repeated.
+    assert!(!rep(&["usage_user", "usage_usex", "usage_idle"]));
+    assert!(rep(&["usage_user", "usage_idle", "usage_user"]));
+    // Lengths 256 apart share the length byte of the word.
+    let (a, b) = ("k".repeat(3), format!("kkk{}", "z".repeat(256)));
+    assert!(!rep(&[&a, &b]));
+    let long = "é".repeat(200);
+    assert!(rep(&[&long, "x", &long]));
+}
