@@ -667,9 +667,20 @@ mod tests {
                         prop_assert_eq!(qq.peek().unwrap(), model.front().cloned());
                     }
                     Op::Reopen => {
-                        // Close (release the lock) before opening again.
+                        // Close (release the lock) before opening again. Another test of this
+                        // process that forks a child at that moment holds a copy of the lock's
+                        // descriptor (and so the flock) until the child execs: retry briefly.
                         drop(q.take());
-                        q = Some(DiskQueue::open(dir.path(), opts(cap, seg)).unwrap());
+                        let mut tries = 0;
+                        q = Some(loop {
+                            match DiskQueue::open(dir.path(), opts(cap, seg)) {
+                                Err(QueueError::Locked(_)) if tries < 100 => {
+                                    tries += 1;
+                                    std::thread::sleep(std::time::Duration::from_millis(10));
+                                }
+                                r => break r.unwrap(),
+                            }
+                        });
                     }
                 }
                 prop_assert_eq!(q.as_ref().unwrap().len(), model.len() as u64);

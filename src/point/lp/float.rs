@@ -245,7 +245,7 @@ mod tests {
                 // neighbours of k-decimal values
                 _ => {
                     let d = (r % 1_000_000_000) as f64 / 10f64.powi((r >> 40) as i32 % 7);
-                    f64::from_bits(d.to_bits().wrapping_add((r >> 62) - 1))
+                    f64::from_bits(d.to_bits().wrapping_add((r >> 62).wrapping_sub(1)))
                 }
             };
             if !v.is_finite() {
