@@ -268,10 +268,26 @@ pub fn parse_stat(b: &[u8]) -> Option<StatLite> {
     })
 }
 
+/// The lines of `text` (split at `\n` with memchr).
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line)
+    })
+}
+
 /// Scans `/proc/<pid>/status` for the keys used here (each line `Key:<tab>value`).
 pub fn parse_status(text: &[u8]) -> StatusLite {
     let mut s = StatusLite::default();
-    for line in text.split(|c| *c == b'\n') {
+    for line in lines(text) {
         // Only lines whose key starts with N, U, V, v or n matter: skip the rest unsearched.
         if !matches!(line.first(), Some(b'N' | b'U' | b'V' | b'v' | b'n')) {
             continue;
@@ -311,7 +327,7 @@ pub fn parse_status(text: &[u8]) -> StatusLite {
 /// `syscr`, `syscw`, `read_bytes`, `write_bytes` of `/proc/<pid>/io`.
 pub fn parse_io(text: &[u8]) -> [Option<u64>; 4] {
     let mut out = [None; 4];
-    for line in text.split(|c| *c == b'\n') {
+    for line in lines(text) {
         let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
@@ -581,7 +597,7 @@ impl Collect for ProcCollector {
             .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
             .collect();
         pids.sort_unstable();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(pids.len());
         let mut seen = HashSet::with_capacity(pids.len());
         let mut next_prev = HashMap::with_capacity(pids.len());
         for pid in pids {
@@ -654,6 +670,9 @@ impl Collect for ProcCollector {
                 },
                 NAME,
             );
+            // Every tag and field below, so the vectors are allocated once.
+            p.tags.reserve(6 + self.tags.len());
+            p.fields.reserve(OBJECT_FIELDS.len());
             let user = match status.uid {
                 Some(uid) => self.username(uid),
                 None => String::new(),
@@ -770,18 +789,14 @@ fn message(p: &Point, status: &StatusLite, stat: &StatLite, tps: f64) -> String 
         if out.len() > 1 {
             out.push(',');
         }
-        json_str(out, k);
+        json_escape(out, k);
         out.push(':');
-    }
-    fn json_str(out: &mut String, s: &str) {
-        // serde_json escapes exactly as JSON requires; writing to a String cannot fail.
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
     }
     let mut out = String::with_capacity(1024);
     out.push('{');
     for (k, v) in &p.tags {
         key(&mut out, k);
-        json_str(&mut out, v);
+        json_escape(&mut out, v);
     }
     for (k, v) in &p.fields {
         key(&mut out, k);
@@ -792,7 +807,7 @@ fn message(p: &Point, status: &StatusLite, stat: &StatLite, tps: f64) -> String 
             Value::Float(_) => write!(out, "null"),
             Value::Bool(b) => write!(out, "{b}"),
             Value::Str(s) => {
-                json_str(&mut out, s);
+                json_escape(&mut out, s);
                 Ok(())
             }
             Value::Bytes(_) => write!(out, "null"),
@@ -818,6 +833,39 @@ fn message(p: &Point, status: &StatusLite, stat: &StatLite, tps: f64) -> String 
     );
     out.push('}');
     out
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it (`\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx`), without an intermediate String.
+fn json_escape(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are character boundaries.
+        out.push_str(&s[start..i]);
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 macro_rules! common_fields {
@@ -1157,6 +1205,17 @@ mod tests {
             parse_status(&bytes),
             parse_status_reference(&String::from_utf8_lossy(&bytes))
         );
+    }
+
+    #[test]
+    fn json_escape_matches_serde_json() {
+        let mut all: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        all.push_str("é✓\u{10ffff}\u{7f}");
+        for s in [all.as_str(), "", "plain", "a\"b\\c\n", "\u{1}x\u{1f}"] {
+            let mut out = String::from("x");
+            json_escape(&mut out, s);
+            assert_eq!(out[1..], serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]
