@@ -27,7 +27,7 @@ use rustix::fs::OFlags;
 
 use super::{
     FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, check_interval, check_regexes, check_tags,
-    compile_all, field, is_pid, percent, put, tag,
+    compile_all, field, percent, put, tag,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
@@ -589,22 +589,41 @@ impl Collect for ProcCollector {
         let listen = self.listen_ports.then(|| self.listen_map());
         let now = Instant::now();
         let now_unix = ctx.now_ns as f64 / 1e9;
-        let rd = std::fs::read_dir(&self.roots.proc)
-            .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
-        let mut pids: Vec<i32> = rd
-            .flatten()
-            .filter(|e| is_pid(&e.file_name()))
-            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
-            .collect();
+        // One handle on /proc lists it and opens each /proc/<pid> relative to it (no walk
+        // from `/` per process).
+        let mut proc_dir = rustix::fs::open(
+            &self.roots.proc,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .and_then(rustix::fs::Dir::new)
+        .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
+        let mut pids: Vec<i32> = Vec::with_capacity(256);
+        while let Some(Ok(e)) = proc_dir.read() {
+            if let Some(pid) =
+                parse_u64(e.file_name().to_bytes()).and_then(|p| i32::try_from(p).ok())
+            {
+                pids.push(pid);
+            }
+        }
         pids.sort_unstable();
+        let proc_fd = proc_dir
+            .fd()
+            .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
+        // Kernel threads all share one descriptor table (kthreadd's, itself init_task's):
+        // counted once per collection.
+        let mut kernel_thread_fds = None;
+        let mut pid_buf = itoa::Buffer::new();
         let mut out = Vec::with_capacity(pids.len());
         let mut seen = HashSet::with_capacity(pids.len());
         let mut next_prev = HashMap::with_capacity(pids.len());
         for pid in pids {
-            let dir: PathBuf = self.roots.proc.join(pid.to_string());
+            let pid_str = pid_buf.format(pid);
+            let dir: PathBuf = self.roots.proc.join(pid_str);
             // A process can exit at any point: every read failure skips it quietly.
-            let Ok(fd) = rustix::fs::open(
-                &dir,
+            let Ok(fd) = rustix::fs::openat(
+                proc_fd,
+                pid_str,
                 OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 rustix::fs::Mode::empty(),
             ) else {
@@ -697,8 +716,16 @@ impl Collect for ProcCollector {
             put(&mut p, "threads", Value::Int(stat.num_threads));
             let mut ports = Vec::new();
             if self.open_files || listen.is_some() {
-                let sockets = listen.as_ref().map(|m| (m, &mut ports));
-                if let Some(n) = self.count_fds(&fd, &dir, sockets)
+                let n = if listen.is_none() && stat.is_kernel_thread() {
+                    if kernel_thread_fds.is_none() {
+                        kernel_thread_fds = self.count_fds(&fd, &dir, None);
+                    }
+                    kernel_thread_fds
+                } else {
+                    let sockets = listen.as_ref().map(|m| (m, &mut ports));
+                    self.count_fds(&fd, &dir, sockets)
+                };
+                if let Some(n) = n
                     && self.open_files
                 {
                     put(&mut p, "open_files", Value::Int(n));
@@ -1063,6 +1090,7 @@ pub const ENTRY: InputEntry = entry::<ProcessesConfig>(InputSpec {
 
 #[cfg(test)]
 mod tests {
+    use super::super::is_pid;
     use super::*;
 
     #[test]
