@@ -162,7 +162,9 @@ impl Roots {
 /// A reused read buffer: a collector reads each file with one `read_to_end` into it.
 #[derive(Debug, Default)]
 pub struct FileBuf {
+    /// Zero-filled once and kept at its size: only `buf[..len]` is the last file read.
     buf: Vec<u8>,
+    len: usize,
 }
 
 impl FileBuf {
@@ -173,6 +175,7 @@ impl FileBuf {
         if self.buf.len() < 4096 {
             self.buf.resize(4096, 0);
         }
+        self.len = 0;
         let mut len = 0;
         loop {
             if len == self.buf.len() {
@@ -187,14 +190,16 @@ impl FileBuf {
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.clear();
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         }
-        self.buf.truncate(len);
+        self.len = len;
         Ok(())
+    }
+
+    /// The bytes of the last file read.
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     /// The bytes of `path`.
@@ -205,7 +210,7 @@ impl FileBuf {
         };
         let f = std::fs::File::open(path).map_err(err)?;
         self.fill(f).map_err(err)?;
-        Ok(&self.buf)
+        Ok(self.bytes())
     }
 
     /// The bytes of `name` under the open directory `dir` (`dir_path` names it in errors):
@@ -228,13 +233,13 @@ impl FileBuf {
         )
         .map_err(|e| err(e.into()))?;
         self.fill(std::fs::File::from(fd)).map_err(err)?;
-        Ok(&self.buf)
+        Ok(self.bytes())
     }
 
     /// The text of `path` (invalid UTF-8 is an error: /proc files are ASCII).
     pub fn read_str(&mut self, path: &Path) -> Result<&str, HostError> {
-        self.read(path)?;
-        std::str::from_utf8(&self.buf).map_err(|e| HostError::parse(path, e))
+        let bytes = self.read(path)?;
+        std::str::from_utf8(bytes).map_err(|e| HostError::parse(path, e))
     }
 
     /// Parses `path` with a `procfs-core` parser.

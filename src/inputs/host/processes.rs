@@ -21,14 +21,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use procfs::FromRead;
 use regex::Regex;
 use rustix::fd::OwnedFd;
 use rustix::fs::OFlags;
 
 use super::{
     FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, check_interval, check_regexes, check_tags,
-    compile_all, field, is_pid, percent, put, tag,
+    compile_all, field, percent, put, tag,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
@@ -157,54 +156,189 @@ pub struct StatusLite {
     pub vm: [Option<u64>; 7],
 }
 
-const VM_KEYS: [&str; 7] = [
-    "VmRSS:", "VmSize:", "VmHWM:", "VmData:", "VmStk:", "VmLck:", "VmSwap:",
-];
 const VM_NAMES: [&str; 7] = ["rss", "vms", "hwm", "data", "stack", "locked", "swap"];
 
-/// Scans the text of `/proc/<pid>/status` for the keys used here.
-pub fn parse_status(text: &str) -> StatusLite {
+/// `PF_KTHREAD` in the `flags` of `/proc/<pid>/stat`: a kernel thread.
+const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// The fields of `/proc/<pid>/stat` used here (numbered as in proc(5)).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StatLite {
+    /// (2) `comm`, between the first `(` and the last `)`.
+    pub comm: String,
+    /// (3)
+    pub state: char,
+    /// (9)
+    pub flags: u32,
+    /// (10)–(13)
+    pub minflt: u64,
+    pub cminflt: u64,
+    pub majflt: u64,
+    pub cmajflt: u64,
+    /// (14), (15) in clock ticks.
+    pub utime: u64,
+    pub stime: u64,
+    /// (20)
+    pub num_threads: i64,
+    /// (22) in clock ticks after boot.
+    pub starttime: u64,
+    /// (23) in bytes.
+    pub vsize: u64,
+    /// (24) in pages.
+    pub rss: u64,
+    /// (42), since Linux 2.6.18.
+    pub delayacct_blkio_ticks: Option<u64>,
+}
+
+impl StatLite {
+    pub fn is_kernel_thread(&self) -> bool {
+        self.flags & PF_KTHREAD != 0
+    }
+}
+
+/// Digits to a number; `None` unless all of `b` is decimal digits and fits.
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
+}
+
+/// An optionally negative decimal number.
+fn parse_i64(b: &[u8]) -> Option<i64> {
+    match b.split_first() {
+        Some((b'-', rest)) => 0i64.checked_sub_unsigned(parse_u64(rest)?),
+        _ => i64::try_from(parse_u64(b)?).ok(),
+    }
+}
+
+/// `b` without leading and trailing ASCII white space.
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// Parses `/proc/<pid>/stat` (as procfs's `Stat` does: the command name may hold spaces and
+/// parentheses, so the fields start after the last `)`). `None` when a field up to `rss` is
+/// missing or not a number.
+pub fn parse_stat(b: &[u8]) -> Option<StatLite> {
+    let b = trim(b);
+    let open = memchr::memchr(b'(', b)?;
+    let close = memchr::memrchr(b')', b)?;
+    let comm = String::from_utf8_lossy(b.get(open + 1..close)?).into_owned();
+    let mut it = b.get(close + 2..)?.split(|c| *c == b' ');
+    let state = char::from(*it.next()?.first()?);
+    let mut f = [0u64; 25];
+    let mut num_threads = 0;
+    for (field, slot) in f.iter_mut().enumerate().skip(4) {
+        let tok = it.next()?;
+        match field {
+            9..=15 | 22..=24 => *slot = parse_u64(tok)?,
+            20 => num_threads = parse_i64(tok)?,
+            _ => {}
+        }
+    }
+    // Fields 25..=41 are not used; 42 is delayacct_blkio_ticks.
+    let delayacct_blkio_ticks = match it.nth(42 - 25) {
+        Some(t) => Some(parse_u64(t)?),
+        None => None,
+    };
+    Some(StatLite {
+        comm,
+        state,
+        flags: u32::try_from(f[9]).ok()?,
+        minflt: f[10],
+        cminflt: f[11],
+        majflt: f[12],
+        cmajflt: f[13],
+        utime: f[14],
+        stime: f[15],
+        num_threads,
+        starttime: f[22],
+        vsize: f[23],
+        rss: f[24],
+        delayacct_blkio_ticks,
+    })
+}
+
+/// The lines of `text` (split at `\n` with memchr).
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line)
+    })
+}
+
+/// Scans `/proc/<pid>/status` for the keys used here (each line `Key:<tab>value`).
+pub fn parse_status(text: &[u8]) -> StatusLite {
     let mut s = StatusLite::default();
-    for line in text.lines() {
-        let Some((k, v)) = line.split_once(':') else {
+    for line in lines(text) {
+        // Only lines whose key starts with N, U, V, v or n matter: skip the rest unsearched.
+        if !matches!(line.first(), Some(b'N' | b'U' | b'V' | b'v' | b'n')) {
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
-        let v = v.trim();
+        let (k, v) = (&line[..colon], &line[colon + 1..]);
+        let vm = |v: &[u8]| {
+            let v = trim(v);
+            parse_u64(trim(v.strip_suffix(b"kB").unwrap_or(v))).map(|kb| kb * 1024)
+        };
         match k {
-            "Name" => s.name = v.to_string(),
-            "Uid" => s.uid = v.split_whitespace().next().and_then(|u| u.parse().ok()),
-            "voluntary_ctxt_switches" => s.voluntary_ctxt_switches = v.parse().ok(),
-            "nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = v.parse().ok(),
-            _ => {
-                if let Some(i) = VM_KEYS.iter().position(|x| x[..x.len() - 1] == *k) {
-                    s.vm[i] = v
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .map(|kb| kb * 1024);
-                }
+            b"Name" => s.name = String::from_utf8_lossy(v).trim().to_string(),
+            b"Uid" => {
+                s.uid = v
+                    .split(u8::is_ascii_whitespace)
+                    .find(|t| !t.is_empty())
+                    .and_then(parse_u64)
+                    .and_then(|u| u32::try_from(u).ok())
             }
+            b"voluntary_ctxt_switches" => s.voluntary_ctxt_switches = parse_u64(trim(v)),
+            b"nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = parse_u64(trim(v)),
+            b"VmRSS" => s.vm[0] = vm(v),
+            b"VmSize" => s.vm[1] = vm(v),
+            b"VmHWM" => s.vm[2] = vm(v),
+            b"VmData" => s.vm[3] = vm(v),
+            b"VmStk" => s.vm[4] = vm(v),
+            b"VmLck" => s.vm[5] = vm(v),
+            b"VmSwap" => s.vm[6] = vm(v),
+            _ => {}
         }
     }
     s
 }
 
 /// `syscr`, `syscw`, `read_bytes`, `write_bytes` of `/proc/<pid>/io`.
-pub fn parse_io(text: &str) -> [Option<u64>; 4] {
+pub fn parse_io(text: &[u8]) -> [Option<u64>; 4] {
     let mut out = [None; 4];
-    for line in text.lines() {
-        let Some((k, v)) = line.split_once(':') else {
+    for line in lines(text) {
+        let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
-        let i = match k {
-            "syscr" => 0,
-            "syscw" => 1,
-            "read_bytes" => 2,
-            "write_bytes" => 3,
+        let i = match &line[..colon] {
+            b"syscr" => 0,
+            b"syscw" => 1,
+            b"read_bytes" => 2,
+            b"write_bytes" => 3,
             _ => continue,
         };
-        out[i] = v.trim().parse().ok();
+        out[i] = parse_u64(trim(&line[colon + 1..]));
     }
     out
 }
@@ -455,32 +589,51 @@ impl Collect for ProcCollector {
         let listen = self.listen_ports.then(|| self.listen_map());
         let now = Instant::now();
         let now_unix = ctx.now_ns as f64 / 1e9;
-        let rd = std::fs::read_dir(&self.roots.proc)
-            .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
-        let mut pids: Vec<i32> = rd
-            .flatten()
-            .filter(|e| is_pid(&e.file_name()))
-            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
-            .collect();
+        // One handle on /proc lists it and opens each /proc/<pid> relative to it (no walk
+        // from `/` per process).
+        let mut proc_dir = rustix::fs::open(
+            &self.roots.proc,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .and_then(rustix::fs::Dir::new)
+        .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
+        let mut pids: Vec<i32> = Vec::with_capacity(256);
+        while let Some(Ok(e)) = proc_dir.read() {
+            if let Some(pid) =
+                parse_u64(e.file_name().to_bytes()).and_then(|p| i32::try_from(p).ok())
+            {
+                pids.push(pid);
+            }
+        }
         pids.sort_unstable();
-        let mut out = Vec::new();
+        let proc_fd = proc_dir
+            .fd()
+            .map_err(|e| format!("reading {}: {e}", self.roots.proc.display()))?;
+        // Kernel threads all share one descriptor table (kthreadd's, itself init_task's):
+        // counted once per collection.
+        let mut kernel_thread_fds = None;
+        let mut pid_buf = itoa::Buffer::new();
+        let mut out = Vec::with_capacity(pids.len());
         let mut seen = HashSet::with_capacity(pids.len());
         let mut next_prev = HashMap::with_capacity(pids.len());
         for pid in pids {
-            let dir: PathBuf = self.roots.proc.join(pid.to_string());
+            let pid_str = pid_buf.format(pid);
+            let dir: PathBuf = self.roots.proc.join(pid_str);
             // A process can exit at any point: every read failure skips it quietly.
-            let Ok(fd) = rustix::fs::open(
-                &dir,
+            let Ok(fd) = rustix::fs::openat(
+                proc_fd,
+                pid_str,
                 OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 rustix::fs::Mode::empty(),
             ) else {
                 continue;
             };
-            let Ok(stat) = self
+            let Some(stat) = self
                 .buf
                 .read_at(&fd, &dir, "stat")
-                .map_err(|e| e.to_string())
-                .and_then(|b| procfs::process::Stat::from_read(b).map_err(|e| e.to_string()))
+                .ok()
+                .and_then(parse_stat)
             else {
                 continue;
             };
@@ -489,11 +642,7 @@ impl Collect for ProcCollector {
             if age < self.min_run.as_secs_f64() {
                 continue;
             }
-            let Ok(status) = self
-                .buf
-                .read_at(&fd, &dir, "status")
-                .map(|b| parse_status(&String::from_utf8_lossy(b)))
-            else {
+            let Ok(status) = self.buf.read_at(&fd, &dir, "status").map(parse_status) else {
                 continue;
             };
             let name = if status.name.is_empty() {
@@ -540,6 +689,9 @@ impl Collect for ProcCollector {
                 },
                 NAME,
             );
+            // Every tag and field below, so the vectors are allocated once.
+            p.tags.reserve(6 + self.tags.len());
+            p.fields.reserve(OBJECT_FIELDS.len());
             let user = match status.uid {
                 Some(uid) => self.username(uid),
                 None => String::new(),
@@ -564,18 +716,22 @@ impl Collect for ProcCollector {
             put(&mut p, "threads", Value::Int(stat.num_threads));
             let mut ports = Vec::new();
             if self.open_files || listen.is_some() {
-                let sockets = listen.as_ref().map(|m| (m, &mut ports));
-                if let Some(n) = self.count_fds(&fd, &dir, sockets)
+                let n = if listen.is_none() && stat.is_kernel_thread() {
+                    if kernel_thread_fds.is_none() {
+                        kernel_thread_fds = self.count_fds(&fd, &dir, None);
+                    }
+                    kernel_thread_fds
+                } else {
+                    let sockets = listen.as_ref().map(|m| (m, &mut ports));
+                    self.count_fds(&fd, &dir, sockets)
+                };
+                if let Some(n) = n
                     && self.open_files
                 {
                     put(&mut p, "open_files", Value::Int(n));
                 }
             }
-            if let Ok(io) = self
-                .buf
-                .read_at(&fd, &dir, "io")
-                .map(|b| parse_io(&String::from_utf8_lossy(b)))
-            {
+            if let Ok(io) = self.buf.read_at(&fd, &dir, "io").map(parse_io) {
                 for (k, v) in [
                     "proc_syscr",
                     "proc_syscw",
@@ -654,24 +810,20 @@ impl Collect for ProcCollector {
 
 /// The object's `message`: every tag and field, plus `memory` and `cpu` details, written
 /// straight into one string (no intermediate JSON map).
-fn message(p: &Point, status: &StatusLite, stat: &procfs::process::Stat, tps: f64) -> String {
+fn message(p: &Point, status: &StatusLite, stat: &StatLite, tps: f64) -> String {
     use std::fmt::Write as _;
     fn key(out: &mut String, k: &str) {
         if out.len() > 1 {
             out.push(',');
         }
-        json_str(out, k);
+        json_escape(out, k);
         out.push(':');
-    }
-    fn json_str(out: &mut String, s: &str) {
-        // serde_json escapes exactly as JSON requires; writing to a String cannot fail.
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
     }
     let mut out = String::with_capacity(1024);
     out.push('{');
     for (k, v) in &p.tags {
         key(&mut out, k);
-        json_str(&mut out, v);
+        json_escape(&mut out, v);
     }
     for (k, v) in &p.fields {
         key(&mut out, k);
@@ -682,7 +834,7 @@ fn message(p: &Point, status: &StatusLite, stat: &procfs::process::Stat, tps: f6
             Value::Float(_) => write!(out, "null"),
             Value::Bool(b) => write!(out, "{b}"),
             Value::Str(s) => {
-                json_str(&mut out, s);
+                json_escape(&mut out, s);
                 Ok(())
             }
             Value::Bytes(_) => write!(out, "null"),
@@ -708,6 +860,39 @@ fn message(p: &Point, status: &StatusLite, stat: &procfs::process::Stat, tps: f6
     );
     out.push('}');
     out
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it (`\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx`), without an intermediate String.
+fn json_escape(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are character boundaries.
+        out.push_str(&s[start..i]);
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 macro_rules! common_fields {
@@ -905,12 +1090,13 @@ pub const ENTRY: InputEntry = entry::<ProcessesConfig>(InputSpec {
 
 #[cfg(test)]
 mod tests {
+    use super::super::is_pid;
     use super::*;
 
     #[test]
     fn status_io_cgroup_and_passwd_parse() {
         let st = parse_status(
-            "Name:\tnginx\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t33\t33\t33\t33\nVmSize:\t  10000 kB\nVmRSS:\t    2000 kB\nvoluntary_ctxt_switches:\t150\nnonvoluntary_ctxt_switches:\t7\n",
+            b"Name:\tnginx\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t33\t33\t33\t33\nVmSize:\t  10000 kB\nVmRSS:\t    2000 kB\nvoluntary_ctxt_switches:\t150\nnonvoluntary_ctxt_switches:\t7\n",
         );
         assert_eq!(st.name, "nginx");
         assert_eq!(st.uid, Some(33));
@@ -918,7 +1104,7 @@ mod tests {
         assert_eq!(st.vm[1], Some(10000 * 1024));
         assert_eq!(st.voluntary_ctxt_switches, Some(150));
         assert_eq!(
-            parse_io("rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\n"),
+            parse_io(b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\n"),
             [Some(3), Some(4), Some(5), Some(6)]
         );
         let id = "a".repeat(64);
@@ -933,6 +1119,131 @@ mod tests {
         );
         assert_eq!(users[&33], "www-data");
         assert_eq!(state_word('D'), "blocked");
+    }
+
+    /// The former `&str` scanner of `status`, the reference for the byte scanner.
+    fn parse_status_reference(text: &str) -> StatusLite {
+        const VM_KEYS: [&str; 7] = [
+            "VmRSS", "VmSize", "VmHWM", "VmData", "VmStk", "VmLck", "VmSwap",
+        ];
+        let mut s = StatusLite::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            let v = v.trim();
+            match k {
+                "Name" => s.name = v.to_string(),
+                "Uid" => s.uid = v.split_whitespace().next().and_then(|u| u.parse().ok()),
+                "voluntary_ctxt_switches" => s.voluntary_ctxt_switches = v.parse().ok(),
+                "nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = v.parse().ok(),
+                _ => {
+                    if let Some(i) = VM_KEYS.iter().position(|x| x == &k) {
+                        s.vm[i] = v
+                            .trim_end_matches("kB")
+                            .trim()
+                            .parse::<u64>()
+                            .ok()
+                            .map(|kb| kb * 1024);
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn stat_parser_agrees_with_procfs() {
+        use procfs::FromRead;
+        let mut lines = vec![
+            b"1 (a) b) c) S 0 1 1 0 -1 4194560 10 20 30 40 50 60 1 2 20 0 7 0 99 1000 5 1 1 1 1 1 1 1 1 1 1 1 1 1 17 0".to_vec(),
+            b"42 (x y) R 1 42 42 0 -1 2097216 1 2 3 4 5 6 7 8 20 0 1 0 12 0 0 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 17 1 0 0 77 0 0\n".to_vec(),
+        ];
+        let mut kernel_threads = 0;
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            if is_pid(&e.file_name())
+                && let Ok(b) = std::fs::read(e.path().join("stat"))
+            {
+                kernel_threads += usize::from(parse_stat(&b).is_some_and(|s| s.is_kernel_thread()));
+                lines.push(b);
+            }
+        }
+        assert!(kernel_threads > 0, "kthreadd at least");
+        for b in lines {
+            let r = procfs::process::Stat::from_read(&b[..]).unwrap();
+            let s = parse_stat(&b).unwrap();
+            let text = String::from_utf8_lossy(&b);
+            assert_eq!(s.comm, r.comm, "{text}");
+            assert_eq!(
+                (s.state, s.flags, s.minflt, s.cminflt, s.majflt, s.cmajflt),
+                (r.state, r.flags, r.minflt, r.cminflt, r.majflt, r.cmajflt),
+                "{text}"
+            );
+            assert_eq!(
+                (s.utime, s.stime, s.num_threads, s.starttime, s.vsize, s.rss),
+                (r.utime, r.stime, r.num_threads, r.starttime, r.vsize, r.rss),
+                "{text}"
+            );
+            assert_eq!(s.delayacct_blkio_ticks, r.delayacct_blkio_ticks, "{text}");
+        }
+        for bad in [
+            &b""[..],
+            b"1 (x",
+            b"1 (x) S 1 2",
+            b"1 (x) S 1 1 1 0 -1 z 1 2 3 4 5 6 7 8 20 0 1 0 12 0 0",
+        ] {
+            assert_eq!(parse_stat(bad), None);
+        }
+    }
+
+    #[test]
+    fn status_and_io_scanners_agree_with_the_str_scanners() {
+        let mut n = 0;
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            if !is_pid(&e.file_name()) {
+                continue;
+            }
+            if let Ok(b) = std::fs::read(e.path().join("status")) {
+                assert_eq!(
+                    parse_status(&b),
+                    parse_status_reference(&String::from_utf8_lossy(&b))
+                );
+                n += 1;
+            }
+            if let Ok(b) = std::fs::read(e.path().join("io")) {
+                let text = String::from_utf8_lossy(&b);
+                let mut want = [None; 4];
+                for line in text.lines() {
+                    if let Some((k, v)) = line.split_once(':')
+                        && let Some(i) = ["syscr", "syscw", "read_bytes", "write_bytes"]
+                            .iter()
+                            .position(|x| *x == k)
+                    {
+                        want[i] = v.trim().parse().ok();
+                    }
+                }
+                assert_eq!(parse_io(&b), want);
+            }
+        }
+        assert!(n > 0);
+        let odd = "Name:\tweird \\n name\u{fffd}\nUid:\t12\t12\nVmRSS:\t  12 kB\nVmSwap:\tx kB\nvoluntary_ctxt_switches:\t9\r\n";
+        let mut bytes = odd.as_bytes().to_vec();
+        bytes.extend_from_slice(b"Name:\t\xff\xfeab\n");
+        assert_eq!(
+            parse_status(&bytes),
+            parse_status_reference(&String::from_utf8_lossy(&bytes))
+        );
+    }
+
+    #[test]
+    fn json_escape_matches_serde_json() {
+        let mut all: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        all.push_str("é✓\u{10ffff}\u{7f}");
+        for s in [all.as_str(), "", "plain", "a\"b\\c\n", "\u{1}x\u{1f}"] {
+            let mut out = String::from("x");
+            json_escape(&mut out, s);
+            assert_eq!(out[1..], serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]
