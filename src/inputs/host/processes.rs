@@ -35,6 +35,7 @@ use crate::inputs::{
     Collect, CollectCtx, Input, InputConfig, InputCtx, InputEntry, InputError, InputSpec,
     IntervalLimits, MeasurementSpec, Validation, entry, run_periodic,
 };
+use crate::point::lp::parse_u64;
 use crate::point::{Category, Point, Value};
 
 const NAME: &str = "host_processes";
@@ -194,22 +195,6 @@ impl StatLite {
     pub fn is_kernel_thread(&self) -> bool {
         self.flags & PF_KTHREAD != 0
     }
-}
-
-/// Digits to a number; `None` unless all of `b` is decimal digits and fits.
-fn parse_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &c in b {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
-    }
-    Some(n)
 }
 
 /// An optionally negative decimal number.

@@ -1311,8 +1311,9 @@ fn parse_i64(d: &[u8]) -> Option<i64> {
     }
 }
 
+/// Decimal digits to a number; `None` unless all of `d` is digits and the value fits.
 #[inline]
-fn parse_u64(d: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64(d: &[u8]) -> Option<u64> {
     if d.is_empty() {
         return None;
     }

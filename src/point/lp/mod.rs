@@ -13,6 +13,7 @@
 //! [`Point`]: crate::point::Point
 
 mod decode;
+pub(crate) use decode::parse_u64;
 mod encode;
 mod float;
 mod put;
