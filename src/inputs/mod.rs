@@ -237,46 +237,81 @@ pub struct CollectCtx {
     pub hostname: Arc<str>,
 }
 
+/// The loop of an input that works every `interval` on a blocking thread (so slow reads never
+/// stall other inputs): [`Periodic::next`] waits for the tick, runs the work on a blocking
+/// thread with the input's state, and records the time it took.
+pub struct Periodic<S> {
+    tick: tokio::time::Interval,
+    state: Option<S>,
+}
+
+impl<S: Send + 'static> Periodic<S> {
+    pub fn new(interval: Duration, state: S, ctx: &InputCtx) -> Self {
+        ctx.stats.interval_ns.store(
+            u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Periodic {
+            tick,
+            state: Some(state),
+        }
+    }
+
+    /// Waits for the next tick and runs `work` on the state; `None` once the input is told to
+    /// stop (also while `work` runs: a job stuck until its timeout does not hold up shutdown).
+    /// A panic in `work` resumes here, in the input's task, where the supervisor catches it.
+    pub async fn next<R: Send + 'static>(
+        &mut self,
+        ctx: &mut InputCtx,
+        work: impl FnOnce(&mut S) -> R + Send + 'static,
+    ) -> Option<R> {
+        tokio::select! {
+            _ = self.tick.tick() => {}
+            _ = ctx.shutdown.wait() => return None,
+        }
+        let mut state = self.state.take()?;
+        let started = Instant::now();
+        let job = tokio::task::spawn_blocking(move || {
+            let r = work(&mut state);
+            crate::idle::thread_idle();
+            (state, r)
+        });
+        let joined = tokio::select! {
+            j = job => j,
+            _ = ctx.shutdown.wait() => return None,
+        };
+        let (state, r) = match joined {
+            Ok(v) => v,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return None,
+        };
+        self.state = Some(state);
+        ctx.stats.record_collect(started.elapsed());
+        Some(r)
+    }
+}
+
 /// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category).
 pub async fn run_periodic(
     c: Box<dyn Collect>,
     interval: Duration,
     mut ctx: InputCtx,
 ) -> Result<(), InputError> {
-    ctx.stats.interval_ns.store(
-        interval.as_nanos() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut c = Some(c);
+    let mut periodic = Periodic::new(interval, c, &ctx);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = ctx.shutdown.wait() => return Ok(()),
-        }
-        let Some(mut collector) = c.take() else {
-            return Ok(());
-        };
         let cctx = CollectCtx {
             now_ns: crate::stats::unix_nanos(),
             agent_stats: ctx.agent_stats.clone(),
             hostname: ctx.hostname.clone(),
         };
-        let started = Instant::now();
-        let joined = tokio::task::spawn_blocking(move || {
-            let r = collector.collect(&cctx);
-            crate::idle::thread_idle();
-            (collector, r, cctx.now_ns)
-        })
-        .await;
-        let (collector, result, now_ns) = match joined {
-            Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => return Ok(()),
+        let Some((result, now_ns)) = periodic
+            .next(&mut ctx, move |c| (c.collect(&cctx), cctx.now_ns))
+            .await
+        else {
+            return Ok(());
         };
-        c = Some(collector);
-        ctx.stats.record_collect(started.elapsed());
         match result {
             Ok(mut points) => {
                 for p in points.iter_mut().filter(|p| p.time == 0) {

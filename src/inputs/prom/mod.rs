@@ -52,7 +52,7 @@ pub mod scrape;
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use regex::RegexSet;
 use serde::{Deserialize, Serialize};
@@ -623,39 +623,12 @@ async fn run(p: Prom, mut ctx: InputCtx) -> Result<(), InputError> {
         ignore_req_err,
         scraper,
     } = p;
-    ctx.stats.interval_ns.store(
-        u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut scraper = Some(scraper);
+    let mut periodic = super::Periodic::new(interval, scraper, &ctx);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = ctx.shutdown.wait() => return Ok(()),
-        }
-        let Some(mut s) = scraper.take() else {
+        let now_ns = crate::stats::unix_nanos();
+        let Some(outcomes) = periodic.next(&mut ctx, move |s| s.scrape_all(now_ns)).await else {
             return Ok(());
         };
-        let now_ns = crate::stats::unix_nanos();
-        let started = Instant::now();
-        let job = tokio::task::spawn_blocking(move || {
-            let r = s.scrape_all(now_ns);
-            (s, r)
-        });
-        // A scrape stuck until its timeout does not hold up shutdown.
-        let joined = tokio::select! {
-            j = job => j,
-            _ = ctx.shutdown.wait() => return Ok(()),
-        };
-        let (s, outcomes) = match joined {
-            Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => return Ok(()),
-        };
-        scraper = Some(s);
-        ctx.stats.record_collect(started.elapsed());
         let mut ups = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             if let Some(msg) = &o.log {
