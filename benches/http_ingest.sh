@@ -14,15 +14,7 @@ trap cleanup EXIT
 . benches/lib.sh
 dwport=$(free_port); apiport=$(free_port)
 python3 "$tools/fake_dataway.py" "$dwport" & dw=$!
-mkdir -p "$wd/conf.d"
-cat > "$wd/conf.d/datakit.conf" <<CONF
-default_enabled_inputs = []
-[http_api]
-  listen = "127.0.0.1:$apiport"
-  request_rate_limit = 0.0
-[dataway]
-  urls = ["http://127.0.0.1:$dwport?token=tkn_bench"]
-CONF
+agent_conf "$wd" "$apiport" "$dwport"
 # 1 000 points, cpu-like: 4 tags, 10 fields, distinct series.
 python3 - "$wd/body.lp" <<'PY'
 import sys, time

@@ -14,14 +14,7 @@ wd=$(mktemp -d)
 trap 'rm -rf "$wd"' EXIT
 . benches/lib.sh
 dwport=$(free_port); apiport=$(free_port)
-mkdir -p "$wd/conf.d"
-cat > "$wd/conf.d/datakit.conf" <<CONF
-default_enabled_inputs = []
-[http_api]
-  listen = "127.0.0.1:$apiport"
-[dataway]
-  urls = ["http://127.0.0.1:$dwport?token=tkn_bench"]
-CONF
+agent_conf "$wd" "$apiport" "$dwport"
 cat > "$wd/conf.d/nginx.conf" <<CONF
 [[inputs.logging]]
   logfiles = ["/tmp/bench/tail/access.log"]

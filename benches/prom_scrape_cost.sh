@@ -17,14 +17,7 @@ trap cleanup EXIT
 dwport=$(free_port); apiport=$(free_port); neport=$(free_port)
 python3 "$tools/fake_dataway.py" "$dwport" & dw=$!
 prometheus-node-exporter --web.listen-address="127.0.0.1:$neport" 2>/dev/null & ne=$!
-mkdir -p "$wd/conf.d"
-cat > "$wd/conf.d/datakit.conf" <<CONF
-default_enabled_inputs = []
-[http_api]
-  listen = "127.0.0.1:$apiport"
-[dataway]
-  urls = ["http://127.0.0.1:$dwport?token=tkn_bench"]
-CONF
+agent_conf "$wd" "$apiport" "$dwport"
 sleep 1
 lines=$(curl -s "http://127.0.0.1:$neport/metrics" | grep -vc '^#')
 
