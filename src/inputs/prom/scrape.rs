@@ -558,20 +558,32 @@ mod tests {
         })
     }
 
+    /// A whole HTTP/1.1 200 answer whose body is the gzip of `parts`, with `headers` (CRLF
+    /// terminated lines) besides the encoding and length.
+    fn gzip_response(headers: &str, parts: &[&[u8]]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for p in parts {
+            gz.write_all(p).unwrap();
+        }
+        let body = gz.finish().unwrap();
+        let mut resp = format!(
+            "HTTP/1.1 200 OK\r\n{headers}Content-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        resp.extend_from_slice(&body);
+        resp
+    }
+
     #[test]
     fn http_over_a_unix_socket_with_gzip_and_auth() {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("exporter.sock");
         let listener = UnixListener::bind(&sock).unwrap();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(b"# TYPE up gauge\nup 1\n").unwrap();
-        let body = gz.finish().unwrap();
-        let mut resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        resp.extend_from_slice(&body);
+        let resp = gzip_response(
+            "Content-Type: text/plain; version=0.0.4\r\n",
+            &[b"# TYPE up gauge\nup 1\n"],
+        );
         let server = serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
@@ -603,18 +615,8 @@ mod tests {
         let sock = dir.path().join("bomb.sock");
         let listener = UnixListener::bind(&sock).unwrap();
         // 16 MiB of zeros compress to ~70 KiB.
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         let zeros = vec![b'0'; 1 << 20];
-        for _ in 0..16 {
-            gz.write_all(&zeros).unwrap();
-        }
-        let body = gz.finish().unwrap();
-        let mut resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        resp.extend_from_slice(&body);
+        let resp = gzip_response("", &[&zeros[..]; 16]);
         let server = serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
