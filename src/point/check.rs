@@ -25,7 +25,7 @@
 
 use std::fmt;
 
-use super::{Category, Fields, Point, Tags, Value};
+use super::{Category, Fields, Point, PointView, Tags, Value, ValueView};
 
 /// The original's warn types (`point/err.go`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -357,6 +357,13 @@ impl Checker {
 
     /// [`Checker::check`], appending to `warns`.
     pub fn check_into(&self, p: &mut Point, warns: &mut Vec<Warn>) {
+        if !self.is_clean(p) {
+            self.check_all(p, warns);
+        }
+    }
+
+    /// Every rule, in order.
+    fn check_all(&self, p: &mut Point, warns: &mut Vec<Warn>) {
         let o = &self.opts;
         let mut warn = |kind, action, message: String| {
             warns.push(Warn {
@@ -454,30 +461,79 @@ impl Checker {
         }
     }
 
-    /// True when some key must change or go (then the exact, slower model runs).
-    fn keys_need_work(&self, p: &Point) -> bool {
+    /// Whether a key must change or go.
+    #[inline]
+    fn bad_key(&self, k: &str, max: usize) -> bool {
         let o = &self.opts;
-        let bad_key = |k: &str, max: usize| {
-            k.is_empty()
-                || (max > 0 && k.len() > max)
-                || k.ends_with('\\')
-                || k.contains('\n')
-                || (!o.allow_dot_in_key && k.contains('.'))
-                || o.disabled_keys.iter().any(|d| d == k)
-        };
-        if p.tags.iter().any(|(k, _)| bad_key(k, o.max_tag_key_len))
-            || p.fields
-                .iter()
-                .any(|(k, _)| bad_key(k, o.max_field_key_len))
+        k.is_empty()
+            || (max > 0 && k.len() > max)
+            || k.ends_with('\\')
+            || has_byte(k.as_bytes(), b'\n')
+            || (!o.allow_dot_in_key && has_byte(k.as_bytes(), b'.'))
+            || o.disabled_keys.iter().any(|d| d == k)
+    }
+
+    /// True when some key must change or go (then the exact, slower model runs).
+    fn keys_need_work(&self, p: &(impl PointView + ?Sized)) -> bool {
+        let o = &self.opts;
+        if p.tags().any(|(k, _)| self.bad_key(k, o.max_tag_key_len))
+            || p.fields()
+                .any(|(k, _)| self.bad_key(k, o.max_field_key_len))
         {
             return true;
         }
-        has_repeated_key(
-            p.tags
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .chain(p.fields.iter().map(|(k, _)| k.as_str())),
-        )
+        has_repeated_key(p.tags().map(|(k, _)| k).chain(p.fields().map(|(k, _)| k)))
+    }
+
+    /// True when checking `p` would change nothing and warn of nothing: such a point can be
+    /// encoded as it is, borrowed from the request body. [`Checker::check_into`] starts here.
+    pub fn is_clean(&self, p: &(impl PointView + ?Sized)) -> bool {
+        self.scan(p, false)
+    }
+
+    /// [`Checker::is_clean`] for a point whose keys are known to be distinct, tags and fields
+    /// together, as in every line [`Lines`](crate::point::lp::Lines) decodes.
+    pub fn is_clean_distinct(&self, p: &(impl PointView + ?Sized)) -> bool {
+        self.scan(p, true)
+    }
+
+    fn scan(&self, p: &(impl PointView + ?Sized), distinct: bool) -> bool {
+        let o = &self.opts;
+        let name = p.name();
+        let over = |len: usize, max: usize| max > 0 && len > max;
+        if name.is_empty()
+            || over(name.len(), o.max_measurement_len)
+            || p.field_count() == 0
+            || over(p.field_count(), o.max_fields)
+            || over(p.tag_count(), o.max_tags)
+        {
+            return false;
+        }
+        let tags_ok = p.tags().all(|(k, v)| {
+            !self.bad_key(k, o.max_tag_key_len)
+                && !v.ends_with('\\')
+                && !has_byte(v.as_bytes(), b'\n')
+                && !over(v.len(), o.max_tag_value_len)
+        });
+        let fields_ok = tags_ok
+            && p.fields().all(|(k, v)| {
+                !self.bad_key(k, o.max_field_key_len)
+                    && match v {
+                        ValueView::Uint(_) => o.allow_uint_fields,
+                        ValueView::Float(f) => !f.is_infinite(),
+                        ValueView::Str(s) => {
+                            o.allow_string_fields && !over(s.len(), o.max_field_value_len)
+                        }
+                        ValueView::Bytes(b) => {
+                            o.allow_string_fields && !over(b.len(), o.max_field_value_len)
+                        }
+                        _ => true,
+                    }
+            });
+        fields_ok
+            && (distinct
+                || !has_repeated_key(p.tags().map(|(k, _)| k).chain(p.fields().map(|(k, _)| k))))
+            && o.required_keys.iter().all(|(k, _)| p.has_key(k))
     }
 
     fn check_tag_value(
@@ -806,6 +862,34 @@ impl Checker {
         }
         false
     }
+}
+
+/// Whether `b` holds `needle`, a word at a time: keys and tag values are mostly short, where
+/// this beats a call into `memchr`.
+#[inline]
+fn has_byte(b: &[u8], needle: u8) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pat = LO * u64::from(needle);
+    let zero_in = |w: u64| {
+        let x = w ^ pat;
+        x.wrapping_sub(LO) & !x & HI != 0
+    };
+    let mut words = b.chunks_exact(8);
+    for c in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        if zero_in(u64::from_le_bytes(a)) {
+            return true;
+        }
+    }
+    let rest = words.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    let mut a = [!needle; 8];
+    a[..rest.len()].copy_from_slice(rest);
+    zero_in(u64::from_le_bytes(a))
 }
 
 /// Whether two of `keys` are equal. Each key is first reduced to a word (its length and up to

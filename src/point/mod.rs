@@ -18,10 +18,12 @@ pub mod check;
 pub mod gzip;
 pub mod lp;
 pub mod pb;
+pub mod view;
 
 pub use category::{Category, UnknownCategory};
 pub use check::{CheckCounts, CheckOptions, Checker, Warn, WarnKind};
 pub use lp::{Decoded, Encoder, LineError, ParseErrorKind, PointRef, Precision, ValueRef};
+pub use view::{Extended, PointView, ValueView};
 
 /// A field value.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //! s=11}`. Encoded by hand (no intermediate structs, no allocation per point) and decoded for the
 //! write API's `application/protobuf` bodies.
 
-use super::{Category, Point, Value};
+use super::{Category, Point, PointView, Value, ValueView};
 
 fn varint_len(mut v: u64) -> usize {
     let mut n = 1;
@@ -26,56 +26,54 @@ fn len_field_size(tag_len: usize, len: usize) -> usize {
     tag_len + varint_len(len as u64) + len
 }
 
-fn pb_value_size(v: &Value) -> usize {
+/// An array's JSON text: how arrays travel in the string field (see `pb_put_value`).
+fn array_text(items: &[Value]) -> String {
+    serde_json::Value::Array(items.iter().map(Value::to_json).collect()).to_string()
+}
+
+fn pb_value_size(v: ValueView<'_>) -> usize {
     match v {
-        // Arrays travel as their JSON text in the string field (see `pb_put_value`).
-        Value::Array(_) => len_field_size(1, v.json_text().len()),
-        Value::Int(i) => 1 + varint_len(*i as u64),
-        Value::Uint(u) => 1 + varint_len(*u),
-        Value::Float(_) => 1 + 8,
-        Value::Bool(_) => 2,
-        Value::Bytes(b) => len_field_size(1, b.len()),
-        Value::Str(s) => len_field_size(1, s.len()),
+        ValueView::Array(a) => len_field_size(1, array_text(a).len()),
+        ValueView::Int(i) => 1 + varint_len(i as u64),
+        ValueView::Uint(u) => 1 + varint_len(u),
+        ValueView::Float(_) => 1 + 8,
+        ValueView::Bool(_) => 2,
+        ValueView::Bytes(b) => len_field_size(1, b.len()),
+        ValueView::Str(s) => len_field_size(1, s.len()),
     }
 }
 
-fn pb_put_value(out: &mut Vec<u8>, v: &Value) {
+#[inline]
+fn put_bytes(out: &mut Vec<u8>, tag: u8, b: &[u8]) {
+    out.push(tag);
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn pb_put_value(out: &mut Vec<u8>, v: ValueView<'_>) {
     match v {
         // Arrays (DataKit's line-protocol extension) travel as their JSON text in the string
         // field: the original wraps them in a `google.protobuf.Any` whose schema DataWay does
         // not publish; a string keeps the values readable instead of dropping them.
-        Value::Array(_) => {
-            let s = v.json_text();
-            out.push(0x5a);
-            put_varint(out, s.len() as u64);
-            out.extend_from_slice(s.as_bytes());
-        }
-        Value::Int(i) => {
+        ValueView::Array(a) => put_bytes(out, 0x5a, array_text(a).as_bytes()),
+        ValueView::Int(i) => {
             out.push(0x10);
-            put_varint(out, *i as u64);
+            put_varint(out, i as u64);
         }
-        Value::Uint(u) => {
+        ValueView::Uint(u) => {
             out.push(0x18);
-            put_varint(out, *u);
+            put_varint(out, u);
         }
-        Value::Float(f) => {
+        ValueView::Float(f) => {
             out.push(0x21);
             out.extend_from_slice(&f.to_le_bytes());
         }
-        Value::Bool(b) => {
+        ValueView::Bool(b) => {
             out.push(0x28);
-            out.push(u8::from(*b));
+            out.push(u8::from(b));
         }
-        Value::Bytes(b) => {
-            out.push(0x32);
-            put_varint(out, b.len() as u64);
-            out.extend_from_slice(b);
-        }
-        Value::Str(s) => {
-            out.push(0x5a);
-            put_varint(out, s.len() as u64);
-            out.extend_from_slice(s.as_bytes());
-        }
+        ValueView::Bytes(b) => put_bytes(out, 0x32, b),
+        ValueView::Str(s) => put_bytes(out, 0x5a, s.as_bytes()),
     }
 }
 
@@ -83,50 +81,44 @@ fn pb_tag_field_size(k: &str, v: &str) -> usize {
     len_field_size(1, k.len()) + len_field_size(1, v.len()) + 2
 }
 
-fn pb_point_size(p: &Point) -> usize {
-    let mut n = len_field_size(1, p.name.len());
-    for (k, v) in &p.tags {
+fn pb_point_size(p: &(impl PointView + ?Sized)) -> usize {
+    let mut n = len_field_size(1, p.name().len());
+    for (k, v) in p.tags() {
         n += len_field_size(1, pb_tag_field_size(k, v));
     }
-    for (k, v) in &p.fields {
+    for (k, v) in p.fields() {
         n += len_field_size(1, len_field_size(1, k.len()) + pb_value_size(v));
     }
-    if p.time != 0 {
-        n += 1 + varint_len(p.time as u64);
+    if p.time() != 0 {
+        n += 1 + varint_len(p.time() as u64);
     }
     n
 }
 
 /// Appends one `PBPoints.arr` entry for `p`.
-pub fn pb_append_point(out: &mut Vec<u8>, p: &Point) {
+pub fn pb_append_point(out: &mut Vec<u8>, p: &(impl PointView + ?Sized)) {
+    let size = pb_point_size(p);
+    out.reserve(size + 10);
     out.push(0x0a);
-    put_varint(out, pb_point_size(p) as u64);
-    out.push(0x0a);
-    put_varint(out, p.name.len() as u64);
-    out.extend_from_slice(p.name.as_bytes());
-    for (k, v) in &p.tags {
+    put_varint(out, size as u64);
+    put_bytes(out, 0x0a, p.name().as_bytes());
+    for (k, v) in p.tags() {
         out.push(0x12);
         put_varint(out, pb_tag_field_size(k, v) as u64);
-        out.push(0x0a);
-        put_varint(out, k.len() as u64);
-        out.extend_from_slice(k.as_bytes());
-        out.push(0x5a);
-        put_varint(out, v.len() as u64);
-        out.extend_from_slice(v.as_bytes());
+        put_bytes(out, 0x0a, k.as_bytes());
+        put_bytes(out, 0x5a, v.as_bytes());
         out.push(0x40);
         out.push(1);
     }
-    for (k, v) in &p.fields {
+    for (k, v) in p.fields() {
         out.push(0x12);
         put_varint(out, (len_field_size(1, k.len()) + pb_value_size(v)) as u64);
-        out.push(0x0a);
-        put_varint(out, k.len() as u64);
-        out.extend_from_slice(k.as_bytes());
+        put_bytes(out, 0x0a, k.as_bytes());
         pb_put_value(out, v);
     }
-    if p.time != 0 {
+    if p.time() != 0 {
         out.push(0x18);
-        put_varint(out, p.time as u64);
+        put_varint(out, p.time() as u64);
     }
 }
 

@@ -334,3 +334,97 @@ fn repeated_keys_are_found_by_exact_comparison() {
     let long = "é".repeat(200);
     assert!(rep(&[&long, "x", &long]));
 }
+
+mod clean_scan {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Keys and values drawn from a small alphabet, so that repeats, dots, newlines, trailing
+    /// backslashes, disabled and required keys and the length limits all come up often.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec!["a", "b", ".", "\n", "\\", "status", "source", "é", ""]),
+            0..4,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(Value::Uint),
+            prop::sample::select(vec![1.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN])
+                .prop_map(Value::Float),
+            any::<bool>().prop_map(Value::Bool),
+            text().prop_map(Value::Str),
+            prop::collection::vec(any::<u8>(), 0..6).prop_map(Value::Bytes),
+        ]
+    }
+
+    fn point() -> impl Strategy<Value = Point> {
+        (
+            text(),
+            prop::collection::vec((text(), text()), 0..4),
+            prop::collection::vec((text(), value()), 0..4),
+        )
+            .prop_map(|(name, tags, fields)| {
+                let mut p = Point::new(Category::Logging, name);
+                p.tags = tags;
+                p.fields = fields;
+                p
+            })
+    }
+
+    fn tight(mut o: CheckOptions) -> CheckOptions {
+        o.max_tags = 2;
+        o.max_fields = 3;
+        o.max_tag_key_len = 5;
+        o.max_field_key_len = 5;
+        o.max_tag_value_len = 6;
+        o.max_field_value_len = 6;
+        o.max_measurement_len = 7;
+        o
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn clean_means_check_changes_and_warns_nothing(p in point(), set in 0usize..4) {
+            let opts = match set {
+                0 => CheckOptions::default(),
+                1 => tight(CheckOptions::metric()),
+                2 => tight(CheckOptions::logging()),
+                _ => tight(CheckOptions::influx1x()),
+            };
+            let c = Checker::new(opts);
+            let clean = c.is_clean(&p);
+            // The full rules, without the early return of `check_into`.
+            let mut fixed = p.clone();
+            let mut warns = Vec::new();
+            c.check_all(&mut fixed, &mut warns);
+            // NaN != NaN: compare encodings, which keep every bit.
+            let same = format!("{fixed:?}") == format!("{p:?}");
+            prop_assert_eq!(clean, warns.is_empty() && same, "{:?} -> {:?} {:?}", p, fixed, warns);
+            let keys: Vec<&str> = p.tags.iter().map(|(k, _)| k.as_str())
+                .chain(p.fields.iter().map(|(k, _)| k.as_str())).collect();
+            let distinct = keys.iter().enumerate().all(|(i, k)| !keys[..i].contains(k));
+            if distinct {
+                prop_assert_eq!(c.is_clean_distinct(&p), clean);
+            }
+        }
+    }
+}
+
+#[test]
+fn has_byte_finds_a_byte_anywhere() {
+    for len in 0..40 {
+        for at in 0..len {
+            let mut b = vec![b'x'; len];
+            b[at] = b'\n';
+            assert!(super::has_byte(&b, b'\n'), "{len} {at}");
+            assert!(!super::has_byte(&b, b'.'), "{len} {at}");
+            b[at] = 0x8a; // high bit set, one bit from `\n`
+            assert!(!super::has_byte(&b, b'\n'), "{len} {at}");
+        }
+    }
+}

@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 
 use super::float;
 use super::put::{put, put_i64, put_u64};
-use crate::point::{Point, PointRef, Value, ValueRef};
+use crate::point::{Point, PointRef, PointView, Value, ValueView};
 
 /// Why a point was not written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,47 +51,6 @@ pub struct Encoder {
 impl Default for Encoder {
     fn default() -> Self {
         Encoder::new()
-    }
-}
-
-/// A value as the encoder sees it (owned and borrowed points alike).
-enum V<'v> {
-    Int(i64),
-    Uint(u64),
-    Float(f64),
-    Bool(bool),
-    Str(&'v str),
-    Bytes(&'v [u8]),
-    Array(&'v [Value]),
-}
-
-impl<'v> From<&'v Value> for V<'v> {
-    #[inline]
-    fn from(v: &'v Value) -> Self {
-        match v {
-            Value::Int(x) => V::Int(*x),
-            Value::Uint(x) => V::Uint(*x),
-            Value::Float(x) => V::Float(*x),
-            Value::Bool(x) => V::Bool(*x),
-            Value::Str(x) => V::Str(x),
-            Value::Bytes(x) => V::Bytes(x),
-            Value::Array(x) => V::Array(x),
-        }
-    }
-}
-
-impl<'v> From<&'v ValueRef<'_>> for V<'v> {
-    #[inline]
-    fn from(v: &'v ValueRef<'_>) -> Self {
-        match v {
-            ValueRef::Int(x) => V::Int(*x),
-            ValueRef::Uint(x) => V::Uint(*x),
-            ValueRef::Float(x) => V::Float(*x),
-            ValueRef::Bool(x) => V::Bool(*x),
-            ValueRef::Str(x) => V::Str(x),
-            ValueRef::Bytes(x) => V::Bytes(x),
-            ValueRef::Array(x) => V::Array(x),
-        }
     }
 }
 
@@ -179,28 +138,24 @@ impl Encoder {
 
     /// Appends one point as a line (with `\n`). On error nothing is appended.
     pub fn encode(&mut self, p: &Point) -> Result<(), EncodeError> {
-        let mark = self.buf.len();
-        let r = self.write_point(
-            &p.name,
-            p.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            p.tags.len(),
-            p.fields.iter().map(|(k, v)| (k.as_str(), V::from(v))),
-            p.fields.len(),
-            p.time,
-        );
-        self.finish(mark, r)
+        self.encode_view(p)
     }
 
     /// Appends one borrowed point as a line (with `\n`). On error nothing is appended.
     pub fn encode_ref(&mut self, p: &PointRef<'_>) -> Result<(), EncodeError> {
+        self.encode_view(p)
+    }
+
+    /// Appends any [`PointView`] as a line (with `\n`). On error nothing is appended.
+    pub fn encode_view(&mut self, p: &(impl PointView + ?Sized)) -> Result<(), EncodeError> {
         let mark = self.buf.len();
         let r = self.write_point(
-            &p.name,
-            p.tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
-            p.tags.len(),
-            p.fields.iter().map(|(k, v)| (k.as_ref(), V::from(v))),
-            p.fields.len(),
-            p.time,
+            p.name(),
+            p.tags(),
+            p.tag_count(),
+            p.fields(),
+            p.field_count(),
+            p.time(),
         );
         self.finish(mark, r)
     }
@@ -240,7 +195,7 @@ impl Encoder {
         name: &str,
         tags: impl Iterator<Item = (&'s str, &'s str)> + Clone,
         tag_count: usize,
-        fields: impl Iterator<Item = (&'s str, V<'v>)> + Clone,
+        fields: impl Iterator<Item = (&'s str, ValueView<'v>)> + Clone,
         field_count: usize,
         time: i64,
     ) -> Result<(), EncodeError> {
@@ -265,7 +220,7 @@ impl Encoder {
         // Fields.
         self.buf.push(b' ');
         if self.sort && field_count > 1 && !is_sorted(fields.clone().map(|(k, _)| k)) {
-            let mut all: SmallVec<[(&str, V<'_>); 16]> = fields.collect();
+            let mut all: SmallVec<[(&str, ValueView<'_>); 16]> = fields.collect();
             all.sort_unstable_by(|a, b| a.0.cmp(b.0));
             for (i, (k, v)) in all.into_iter().enumerate() {
                 self.write_field(i, k, v)?;
@@ -298,7 +253,7 @@ impl Encoder {
     }
 
     #[inline]
-    fn write_field(&mut self, i: usize, k: &str, v: V<'_>) -> Result<(), EncodeError> {
+    fn write_field(&mut self, i: usize, k: &str, v: ValueView<'_>) -> Result<(), EncodeError> {
         if i > 0 {
             self.buf.push(b',');
         }
@@ -306,23 +261,23 @@ impl Encoder {
         self.buf.push(b'=');
         let buf = &mut self.buf;
         match v {
-            V::Int(x) => {
+            ValueView::Int(x) => {
                 put_i64(buf, x);
                 buf.push(b'i');
             }
-            V::Uint(x) => {
+            ValueView::Uint(x) => {
                 put_u64(buf, x);
                 buf.push(b'u');
             }
-            V::Float(x) => {
+            ValueView::Float(x) => {
                 if !x.is_finite() {
                     return Err(EncodeError::NonFiniteFloat(k.to_string()));
                 }
                 float::write(x, buf);
             }
-            V::Bool(x) => put(buf, if x { b"true" } else { b"false" }),
-            V::Str(s) => write_string(buf, s),
-            V::Bytes(b) => {
+            ValueView::Bool(x) => put(buf, if x { b"true" } else { b"false" }),
+            ValueView::Str(s) => write_string(buf, s),
+            ValueView::Bytes(b) => {
                 use base64::Engine as _;
                 buf.push(b'"');
                 let start = buf.len();
@@ -334,7 +289,7 @@ impl Encoder {
                 buf.truncate(start + written);
                 buf.extend_from_slice(b"\"b");
             }
-            V::Array(items) => write_array(buf, k, items)?,
+            ValueView::Array(items) => write_array(buf, k, items)?,
         }
         Ok(())
     }
