@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use super::{ApiError, AppState};
 use crate::io::FeedOptions;
 use crate::point::lp::{DecodeOptions, Lines, PointRef, decode};
-use crate::point::{Category, CheckCounts, CheckOptions, Checker, Point, Precision, Value};
+use crate::point::{
+    Category, CheckCounts, CheckOptions, Checker, Point, PointView, Precision, Value,
+};
 use crate::stats::{DropReason, unix_nanos};
 
 /// Categories the write API takes (the original's list).
@@ -419,8 +421,23 @@ fn note_rejected(
     }
 }
 
-/// Decodes, checks and feeds one body. Line protocol is read twice: once to find bad lines
-/// (and, with `strict`, warnings) before anything is fed, once to feed it in chunks.
+fn no_points() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "datakit.noPoints",
+        "no valid points in the body",
+    )
+}
+
+fn shutting_down() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "datakit.shuttingDown",
+        "the agent is stopping",
+    )
+}
+
+/// Decodes, checks and feeds one body.
 async fn ingest(
     st: &AppState,
     req: &WriteRequest<'_>,
@@ -490,74 +507,19 @@ async fn ingest(
                 sink.push(p).await?;
             }
         }
-        None if memchr::memchr_iter(b'\n', body).count() < SINGLE_PASS_LINES => {
-            // A small body: decode it whole, then check and feed.
-            let opts = DecodeOptions {
-                precision: req.precision,
-                default_time: now,
-                category: cat,
-                strict: !req.loose,
-            };
-            let d = match decode(body, &opts) {
-                Ok(d) => d,
-                Err(e) => return Err(refuse_body(st, cat, body, &e)),
-            };
-            note_rejected(st, cat, body, &d.errors, &mut rejected);
-            if d.points.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "datakit.noPoints",
-                    "no valid points in the body",
-                ));
-            }
-            let mut points = d.points;
-            for p in points.iter_mut() {
-                sink.check(p)?;
-            }
-            for p in points {
-                sink.push(p).await?;
-            }
+        // Line protocol with no script to run and nothing to echo goes straight from the body
+        // into the outputs' encoding (when they agree on one).
+        None if !req.dry
+            && req.echo.is_none()
+            && st
+                .pipelines
+                .current()
+                .script(cat, req.source.as_deref().unwrap_or(""), None)
+                .is_none() =>
+        {
+            ingest_encoded(st, req, body, now, &mut sink, &mut rejected).await?
         }
-        None => {
-            // A large body is read twice so that it never sits in memory as points: pass 1
-            // finds bad lines (and, for `strict`, warnings) before anything is fed; pass 2
-            // builds, checks and feeds the points in chunks.
-            let mut lines = Lines::new(body, req.precision, now);
-            let mut pt = PointRef::default();
-            let mut errors = Vec::new();
-            let mut good = 0usize;
-            while let Some(r) = lines.next_into(&mut pt) {
-                match r {
-                    Ok(()) => {
-                        good += 1;
-                        if req.strict {
-                            let mut p = pt.to_point(cat);
-                            sink.check(&mut p)?;
-                        }
-                    }
-                    Err(e) if !req.loose => return Err(refuse_body(st, cat, body, &e)),
-                    Err(e) => errors.push(e),
-                }
-            }
-            note_rejected(st, cat, body, &errors, &mut rejected);
-            if good == 0 {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "datakit.noPoints",
-                    "no valid points in the body",
-                ));
-            }
-            let mut lines = Lines::new(body, req.precision, now);
-            while let Some(r) = lines.next_into(&mut pt) {
-                if r.is_ok() {
-                    let mut p = pt.take_point(cat);
-                    if !req.strict {
-                        sink.check(&mut p)?;
-                    }
-                    sink.push(p).await?;
-                }
-            }
-        }
+        None => ingest_owned(st, req, body, now, &mut sink, &mut rejected).await?,
     }
     sink.flush().await?;
     st.stats.record_check(&sink.counts);
@@ -566,6 +528,170 @@ async fn ingest(
         echo: sink.echo,
         rejected,
     })
+}
+
+/// A large body's first pass: finds bad lines (refusing the body for one unless `loose`) and,
+/// with `strict`, warnings, before anything is fed. Returns the number of good lines.
+fn first_pass(
+    st: &AppState,
+    req: &WriteRequest<'_>,
+    body: &[u8],
+    now: i64,
+    sink: &mut Sink<'_>,
+    rejected: &mut Vec<serde_json::Value>,
+) -> Result<usize, ApiError> {
+    let cat = req.category;
+    let mut lines = Lines::new(body, req.precision, now);
+    let mut pt = PointRef::default();
+    let mut errors = Vec::new();
+    let mut good = 0usize;
+    while let Some(r) = lines.next_into(&mut pt) {
+        match r {
+            Ok(()) => {
+                good += 1;
+                if req.strict && !sink.checker.is_clean_distinct(&pt) {
+                    let mut p = pt.to_owned_point(cat);
+                    sink.check(&mut p)?;
+                }
+            }
+            Err(e) if !req.loose => return Err(refuse_body(st, cat, body, &e)),
+            Err(e) => errors.push(e),
+        }
+    }
+    note_rejected(st, cat, body, &errors, rejected);
+    Ok(good)
+}
+
+/// Line protocol into owned points: for scripts and echoes, and outputs that need several
+/// encodings. A small body is decoded whole, then checked and fed; a large one is read twice
+/// so that it never sits in memory as points (the first pass finds bad lines, the second
+/// builds, checks and feeds the points in chunks).
+async fn ingest_owned(
+    st: &AppState,
+    req: &WriteRequest<'_>,
+    body: &[u8],
+    now: i64,
+    sink: &mut Sink<'_>,
+    rejected: &mut Vec<serde_json::Value>,
+) -> Result<(), ApiError> {
+    let cat = req.category;
+    if memchr::memchr_iter(b'\n', body).count() < SINGLE_PASS_LINES {
+        let opts = DecodeOptions {
+            precision: req.precision,
+            default_time: now,
+            category: cat,
+            strict: !req.loose,
+        };
+        let d = match decode(body, &opts) {
+            Ok(d) => d,
+            Err(e) => return Err(refuse_body(st, cat, body, &e)),
+        };
+        note_rejected(st, cat, body, &d.errors, rejected);
+        if d.points.is_empty() {
+            return Err(no_points());
+        }
+        let mut points = d.points;
+        for p in points.iter_mut() {
+            sink.check(p)?;
+        }
+        for p in points {
+            sink.push(p).await?;
+        }
+        return Ok(());
+    }
+    if first_pass(st, req, body, now, sink, rejected)? == 0 {
+        return Err(no_points());
+    }
+    let mut pt = PointRef::default();
+    let mut lines = Lines::new(body, req.precision, now);
+    while let Some(r) = lines.next_into(&mut pt) {
+        if r.is_ok() {
+            let mut p = pt.take_point(cat);
+            sink.check(&mut p)?;
+            sink.push(p).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Line protocol straight into the outputs' encoding: a point becomes owned only when the
+/// checker must fix it. A small body is encoded whole before anything is fed (a bad line in
+/// strict mode refuses it all); a large one is first read to find bad lines, then encoded and
+/// fed in chunks.
+async fn ingest_encoded(
+    st: &AppState,
+    req: &WriteRequest<'_>,
+    body: &[u8],
+    now: i64,
+    sink: &mut Sink<'_>,
+    rejected: &mut Vec<serde_json::Value>,
+) -> Result<(), ApiError> {
+    let cat = req.category;
+    let opts = FeedOptions {
+        global_tags: req.global_tags,
+    };
+    let lines_in_body = memchr::memchr_iter(b'\n', body).count() + 1;
+    let small = lines_in_body <= SINGLE_PASS_LINES;
+    // Room for one feed of encoded points: protobuf takes up to about 1.5 times the bytes of
+    // the lines (numbers in full width, keys framed).
+    let room = {
+        let feeds = if small {
+            1
+        } else {
+            lines_in_body.div_ceil(FEED_CHUNK)
+        };
+        body.len() / feeds * 3 / 2 + 64
+    };
+    let new_encoder = || st.feeder.encoder(cat, opts, room);
+    let Some(mut enc) = new_encoder() else {
+        return ingest_owned(st, req, body, now, sink, rejected).await;
+    };
+    let mut pt = PointRef::default();
+    if !small {
+        let good = first_pass(st, req, body, now, sink, rejected)?;
+        if good == 0 {
+            return Err(no_points());
+        }
+    }
+    let mut errors = Vec::new();
+    let mut lines = Lines::new(body, req.precision, now);
+    while let Some(r) = lines.next_into(&mut pt) {
+        match r {
+            Ok(()) => {
+                if sink.checker.is_clean_distinct(&pt) {
+                    sink.counts.points += 1;
+                    enc.push(&pt);
+                } else {
+                    let mut p = pt.to_owned_point(cat);
+                    sink.check(&mut p)?;
+                    enc.push_point(p);
+                }
+                sink.count += 1;
+                if !small && enc.len() >= FEED_CHUNK {
+                    let next = new_encoder().ok_or_else(shutting_down)?;
+                    let full = std::mem::replace(&mut enc, next);
+                    st.feeder
+                        .feed_encoded(&req.input, full)
+                        .await
+                        .map_err(|_| shutting_down())?;
+                }
+            }
+            // A large body's bad lines were found by the first pass.
+            Err(_) if !small => {}
+            Err(e) if !req.loose => return Err(refuse_body(st, cat, body, &e)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if small {
+        note_rejected(st, cat, body, &errors, rejected);
+        if enc.is_empty() && sink.count == 0 {
+            return Err(no_points());
+        }
+    }
+    st.feeder
+        .feed_encoded(&req.input, enc)
+        .await
+        .map_err(|_| shutting_down())
 }
 
 fn echo(points: &[Point], how: &str) -> Response {

@@ -6,8 +6,9 @@ use std::io::Write as _;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use crate::point::lp::EncodeError;
 use crate::point::pb::pb_append_point;
-use crate::point::{Category, Point};
+use crate::point::{Category, Point, PointView};
 
 /// How points are written into a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +119,83 @@ pub fn gzip(raw: &[u8], level: u32) -> Vec<u8> {
     e.finish().unwrap_or_default()
 }
 
+/// Points already encoded for the outputs of their category, back to back: what the write
+/// API feeds when every output of the category takes one encoding, so that request bodies
+/// never become owned points.
+#[derive(Debug)]
+pub struct EncodedPoints {
+    encoding: Encoding,
+    buf: EncodedBuf,
+    /// Where each point ends in the bytes.
+    ends: Vec<usize>,
+}
+
+#[derive(Debug)]
+enum EncodedBuf {
+    Protobuf(Vec<u8>),
+    LineProtocol(crate::point::Encoder),
+}
+
+impl EncodedPoints {
+    /// Empty, with room for about `bytes` bytes.
+    pub fn new(encoding: Encoding, bytes: usize) -> EncodedPoints {
+        let buf = match encoding {
+            Encoding::Protobuf => EncodedBuf::Protobuf(Vec::with_capacity(bytes)),
+            Encoding::LineProtocol => {
+                let mut e = crate::point::Encoder::new();
+                e.reserve(bytes);
+                EncodedBuf::LineProtocol(e)
+            }
+        };
+        EncodedPoints {
+            encoding,
+            buf,
+            ends: Vec::new(),
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Points held.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Appends one point; on error (line protocol cannot write it) nothing is appended.
+    pub fn push(&mut self, p: &(impl PointView + ?Sized)) -> Result<(), EncodeError> {
+        match &mut self.buf {
+            EncodedBuf::Protobuf(b) => pb_append_point(b, p),
+            EncodedBuf::LineProtocol(e) => e.encode_view(p)?,
+        }
+        self.ends.push(self.bytes().len());
+        Ok(())
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.buf {
+            EncodedBuf::Protobuf(b) => b,
+            EncodedBuf::LineProtocol(e) => e.as_bytes(),
+        }
+    }
+
+    /// Each point's bytes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let b = self.bytes();
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let one = &b[start..end];
+            start = end;
+            one
+        })
+    }
+}
+
 /// Encodes points into bodies of at most `max_raw` bytes each (before gzip). A point that alone
 /// exceeds `max_raw` is left out and counted in the returned `too_large`.
 pub struct BodyBuilder {
@@ -135,65 +213,104 @@ pub struct Encoded {
     pub bodies: Vec<Body>,
     /// Points too large for one body (dropped).
     pub too_large: u64,
-    /// Points that cannot be encoded (line protocol without fields).
+    /// Points that cannot be encoded (line protocol without fields), or that were encoded for
+    /// another encoding than this builder's.
     pub unencodable: u64,
 }
 
 impl BodyBuilder {
     pub fn build(&self, points: &[Point]) -> Encoded {
+        self.build_with(points, &[])
+    }
+
+    /// Bodies for owned `points` followed by points already `encoded` (those in another
+    /// encoding than this builder's are counted as unencodable). Each body is gzipped straight
+    /// from the encoded bytes, one contiguous run of points at a time.
+    pub fn build_with(&self, points: &[Point], encoded: &[EncodedPoints]) -> Encoded {
         let mut enc = Encoded::default();
-        let mut buf: Vec<u8> = Vec::with_capacity(self.max_raw.min(1 << 20));
-        let mut n: u32 = 0;
-        let mut one = Vec::new();
-        let mut lp = crate::point::Encoder::new();
+        let mut own = EncodedPoints::new(self.encoding, 0);
         for p in points {
-            let one: &[u8] = match self.encoding {
-                Encoding::Protobuf => {
-                    one.clear();
-                    pb_append_point(&mut one, p);
-                    &one
-                }
-                Encoding::LineProtocol => {
-                    lp.clear();
-                    if lp.encode(p).is_err() {
-                        enc.unencodable += 1;
-                        continue;
-                    }
-                    lp.as_bytes()
-                }
-            };
-            if one.len() > self.max_raw {
-                enc.too_large += 1;
+            if own.push(p).is_err() {
+                enc.unencodable += 1;
+            }
+        }
+        let mut body = Runs::default();
+        for e in std::iter::once(&own).chain(encoded) {
+            if e.encoding != self.encoding {
+                enc.unencodable += e.len() as u64;
                 continue;
             }
-            if buf.len() + one.len() > self.max_raw && n > 0 {
-                enc.bodies.push(self.finish(&buf, n));
-                buf.clear();
-                n = 0;
+            let bytes = e.bytes();
+            let mut start = 0;
+            for &end in &e.ends {
+                let len = end - start;
+                if len > self.max_raw {
+                    enc.too_large += 1;
+                } else {
+                    if body.len + len > self.max_raw && body.points > 0 {
+                        enc.bodies.push(self.finish(&body));
+                        body = Runs::default();
+                    }
+                    body.add(bytes, start, end);
+                }
+                start = end;
             }
-            buf.extend_from_slice(one);
-            n += 1;
         }
-        if n > 0 {
-            enc.bodies.push(self.finish(&buf, n));
+        if body.points > 0 {
+            enc.bodies.push(self.finish(&body));
         }
         enc
     }
 
-    fn finish(&self, raw: &[u8], points: u32) -> Body {
+    fn finish(&self, body: &Runs<'_>) -> Body {
         let (payload, gzipped) = match self.gzip {
-            Some(level) => (gzip(raw, level), true),
-            None => (raw.to_vec(), false),
+            Some(level) => {
+                let mut e = GzEncoder::new(
+                    Vec::with_capacity(body.len / 4 + 64),
+                    Compression::new(level.clamp(1, 9)),
+                );
+                // Writing to a Vec cannot fail.
+                for r in body.slices() {
+                    let _ = e.write_all(r);
+                }
+                (e.finish().unwrap_or_default(), true)
+            }
+            None => (body.slices().collect::<Vec<_>>().concat(), false),
         };
         Body {
             category: self.category,
             encoding: self.encoding,
             gzipped,
             payload,
-            points,
-            raw_len: raw.len() as u32,
+            points: body.points,
+            raw_len: body.len as u32,
             created: self.created,
         }
+    }
+}
+
+/// One body's points: contiguous runs of encoded bytes, as (bytes, start, end).
+#[derive(Default)]
+struct Runs<'a> {
+    runs: smallvec::SmallVec<[(&'a [u8], usize, usize); 4]>,
+    len: usize,
+    points: u32,
+}
+
+impl<'a> Runs<'a> {
+    /// Adds `bytes[start..end]`, extending the last run when it ends at `start` of the same
+    /// bytes.
+    fn add(&mut self, bytes: &'a [u8], start: usize, end: usize) {
+        match self.runs.last_mut() {
+            Some((b, _, e)) if std::ptr::eq(*b, bytes) && *e == start => *e = end,
+            _ => self.runs.push((bytes, start, end)),
+        }
+        self.len += end - start;
+        self.points += 1;
+    }
+
+    fn slices(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.runs.iter().map(|&(b, s, e)| &b[s..e])
     }
 }
 

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::MainConfig;
-use crate::point::{Category, Point, Value};
+use crate::point::{Category, Extended, Point, PointView, Value};
 use crate::stats::{DropReason, Stats, unix_nanos};
 use crate::workdir::Workdir;
-use body::{BodyBuilder, Encoding};
+use body::{BodyBuilder, EncodedPoints, Encoding};
 use output::{DeliveryPolicy, Output};
 
 /// Feeds waiting in one category's queue before feeders wait. Feeds are small (an input's
@@ -53,13 +53,41 @@ pub type Ack = oneshot::Receiver<()>;
 
 struct FeedItem {
     points: Vec<Point>,
+    encoded: Option<EncodedPoints>,
     ack: Option<oneshot::Sender<()>>,
 }
 
+impl FeedItem {
+    fn owned(points: Vec<Point>, ack: Option<oneshot::Sender<()>>) -> FeedItem {
+        FeedItem {
+            points,
+            encoded: None,
+            ack,
+        }
+    }
+}
+
+/// Points waiting in a batcher, or handed to a worker.
+#[derive(Default)]
 struct Batch {
-    category: Category,
     points: Vec<Point>,
+    encoded: Vec<EncodedPoints>,
+    /// Points in both forms.
+    count: usize,
     acks: Vec<oneshot::Sender<()>>,
+}
+
+impl Batch {
+    fn add(&mut self, item: FeedItem) {
+        self.count += item.points.len() + item.encoded.as_ref().map_or(0, EncodedPoints::len);
+        if self.points.is_empty() {
+            self.points = item.points;
+        } else {
+            self.points.extend(item.points);
+        }
+        self.encoded.extend(item.encoded);
+        self.acks.extend(item.ack);
+    }
 }
 
 struct FeederInner {
@@ -67,6 +95,8 @@ struct FeederInner {
     stats: Arc<Stats>,
     global_tags: Vec<(String, String)>,
     time_correction: bool,
+    /// Per category: the encoding every output that takes it uses, when they agree.
+    encodings: Vec<Option<Encoding>>,
 }
 
 /// The handle inputs and the HTTP API feed points through. Cheap to clone.
@@ -112,32 +142,99 @@ impl Feeder {
         }
     }
 
-    fn prepare(&self, input: &str, cat: Category, points: &mut [Point], opts: FeedOptions) {
-        let now = unix_nanos();
-        let cstats = self.inner.stats.category(cat);
-        let tags = match &self.elected {
+    /// The tags added to every point (global host tags, or election tags).
+    fn tags(&self) -> &[(String, String)] {
+        match &self.elected {
             Some(g) => g.tags(),
             None => &self.inner.global_tags[..],
-        };
-        for p in points.iter_mut() {
-            p.category = cat;
-            if opts.global_tags {
-                for (k, v) in tags {
-                    p.add_tag_if_absent(k, v);
-                }
-            }
-            if p.time == 0 {
-                p.time = now;
-            } else if self.inner.time_correction && (p.time - now).abs() > TIME_CORRECTION {
-                p.set_field("__orig_time", Value::Int(p.time));
-                p.time = now;
-                cstats.time_adjusted.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Whether a point's time must be replaced by `now` (with `__orig_time` kept).
+    fn needs_correction(&self, time: i64, now: i64) -> bool {
+        self.inner.time_correction && (time - now).abs() > TIME_CORRECTION
+    }
+
+    /// Category, global tags and time for one point; true when its time was corrected.
+    fn prepare_point(&self, p: &mut Point, cat: Category, opts: FeedOptions, now: i64) -> bool {
+        p.category = cat;
+        if opts.global_tags {
+            for (k, v) in self.tags() {
+                p.add_tag_if_absent(k, v);
             }
         }
-        self.inner.stats.input(input).record_feed(cat, points.len());
+        if p.time == 0 {
+            p.time = now;
+        } else if self.needs_correction(p.time, now) {
+            p.set_field("__orig_time", Value::Int(p.time));
+            p.time = now;
+            return true;
+        }
+        false
+    }
+
+    fn prepare(&self, input: &str, cat: Category, points: &mut [Point], opts: FeedOptions) {
+        let now = unix_nanos();
+        let mut adjusted = 0;
+        for p in points.iter_mut() {
+            adjusted += u64::from(self.prepare_point(p, cat, opts, now));
+        }
+        self.record_feed(input, cat, points.len(), adjusted);
+    }
+
+    fn record_feed(&self, input: &str, cat: Category, n: usize, adjusted: u64) {
+        let cstats = self.inner.stats.category(cat);
+        if adjusted > 0 {
+            cstats.time_adjusted.fetch_add(adjusted, Relaxed);
+        }
+        self.inner.stats.input(input).record_feed(cat, n);
         cstats.feeds.fetch_add(1, Relaxed);
-        cstats.points_in.fetch_add(points.len() as u64, Relaxed);
-        cstats.queued.fetch_add(points.len() as i64, Relaxed);
+        cstats.points_in.fetch_add(n as u64, Relaxed);
+        cstats.queued.fetch_add(n as i64, Relaxed);
+    }
+
+    /// An encoder for points of `cat`, when every output that takes `cat` uses one encoding:
+    /// points pushed into it are prepared as [`feed`](Feeder::feed) prepares them and encoded
+    /// at once, then fed with [`feed_encoded`](Feeder::feed_encoded).
+    pub fn encoder(&self, cat: Category, opts: FeedOptions, bytes: usize) -> Option<PointEncoder> {
+        let encoding = self.inner.encodings[cat.index()]?;
+        Some(PointEncoder {
+            feeder: self.clone(),
+            category: cat,
+            opts,
+            now: unix_nanos(),
+            points: EncodedPoints::new(encoding, bytes),
+            adjusted: 0,
+            unencodable: 0,
+        })
+    }
+
+    /// Feeds what `enc` encoded (see [`encoder`](Feeder::encoder)); waits while the queue is
+    /// full.
+    pub async fn feed_encoded(&self, input: &str, enc: PointEncoder) -> Result<(), Closed> {
+        let cat = enc.category;
+        if enc.unencodable > 0 {
+            self.inner
+                .stats
+                .category(cat)
+                .record_drop(DropReason::Invalid, enc.unencodable);
+        }
+        let n = enc.points.len();
+        if n == 0 || !self.admit(n) {
+            return Ok(());
+        }
+        self.record_feed(input, cat, n, enc.adjusted);
+        self.inner.txs[cat.index()]
+            .send(FeedItem {
+                points: Vec::new(),
+                encoded: Some(enc.points),
+                ack: None,
+            })
+            .await
+            .map_err(|_| {
+                self.unqueue(cat, n);
+                Closed
+            })
     }
 
     fn unqueue(&self, cat: Category, n: usize) {
@@ -168,7 +265,7 @@ impl Feeder {
         self.prepare(input, cat, &mut points, opts);
         let n = points.len();
         self.inner.txs[cat.index()]
-            .send(FeedItem { points, ack: None })
+            .send(FeedItem::owned(points, None))
             .await
             .map_err(|_| {
                 self.unqueue(cat, n);
@@ -191,10 +288,7 @@ impl Feeder {
         self.prepare(input, cat, &mut points, FeedOptions::default());
         let n = points.len();
         self.inner.txs[cat.index()]
-            .send(FeedItem {
-                points,
-                ack: Some(tx),
-            })
+            .send(FeedItem::owned(points, Some(tx)))
             .await
             .map_err(|_| {
                 self.unqueue(cat, n);
@@ -216,7 +310,7 @@ impl Feeder {
         self.prepare(input, cat, &mut points, FeedOptions::default());
         let n = points.len();
         self.inner.txs[cat.index()]
-            .blocking_send(FeedItem { points, ack: None })
+            .blocking_send(FeedItem::owned(points, None))
             .map_err(|_| {
                 self.unqueue(cat, n);
                 Closed
@@ -225,6 +319,65 @@ impl Feeder {
 
     pub fn stats(&self) -> &Arc<Stats> {
         &self.inner.stats
+    }
+}
+
+/// Points of one category encoded as they are made (see [`Feeder::encoder`]).
+pub struct PointEncoder {
+    feeder: Feeder,
+    category: Category,
+    opts: FeedOptions,
+    now: i64,
+    points: EncodedPoints,
+    adjusted: u64,
+    unencodable: u64,
+}
+
+impl PointEncoder {
+    /// Points encoded so far.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Adds a point without copying it: the global tags it lacks are encoded after its own,
+    /// and a missing time becomes now. (A time to correct takes the owned path.)
+    pub fn push(&mut self, p: &(impl PointView + ?Sized)) {
+        let time = p.time();
+        if time != 0 && self.feeder.needs_correction(time, self.now) {
+            self.push_point(p.to_owned_point(self.category));
+            return;
+        }
+        let mut extra: smallvec::SmallVec<[(&str, &str); 8]> = smallvec::SmallVec::new();
+        if self.opts.global_tags {
+            for (k, v) in self.feeder.tags() {
+                if !p.has_key(k) {
+                    extra.push((k.as_str(), v.as_str()));
+                }
+            }
+        }
+        let view = Extended {
+            point: p,
+            extra_tags: &extra,
+            time: if time == 0 { self.now } else { time },
+        };
+        if self.points.push(&view).is_err() {
+            self.unencodable += 1;
+        }
+    }
+
+    /// Adds an owned point, prepared as [`Feeder::feed`] prepares it.
+    pub fn push_point(&mut self, mut p: Point) {
+        let adjusted = self
+            .feeder
+            .prepare_point(&mut p, self.category, self.opts, self.now);
+        self.adjusted += u64::from(adjusted);
+        if self.points.push(&p).is_err() {
+            self.unencodable += 1;
+        }
     }
 }
 
@@ -415,7 +568,7 @@ impl Io {
     /// Starts batchers (async tasks on the current runtime), worker threads and replay threads.
     pub fn start(settings: IoSettings, outputs: Vec<Arc<Output>>, stats: Arc<Stats>) -> Io {
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (batch_tx, batch_rx) = mpsc::channel::<Batch>(BATCH_QUEUE);
+        let (batch_tx, batch_rx) = mpsc::channel::<(Category, Batch)>(BATCH_QUEUE);
         let batch_rx = Arc::new(Mutex::new(batch_rx));
         let shutting_down = Arc::new(AtomicBool::new(false));
         let stop_replay = Arc::new(AtomicBool::new(false));
@@ -451,8 +604,8 @@ impl Io {
                             let mut rx = rx.lock().unwrap_or_else(|e| e.into_inner());
                             rx.blocking_recv()
                         };
-                        let Some(batch) = batch else { break };
-                        process(batch, &outs, &stats, max_raw, &sd);
+                        let Some((cat, batch)) = batch else { break };
+                        process(cat, batch, &outs, &stats, max_raw, &sd);
                         crate::idle::thread_idle();
                     }
                 });
@@ -473,12 +626,21 @@ impl Io {
                 Err(e) => tracing::error!(error = %e, "cannot start a replay thread"),
             }
         }
+        let encodings = Category::ALL
+            .iter()
+            .map(|&cat| {
+                let mut takers = outputs.iter().filter(|o| o.accepts(cat));
+                let first = takers.next()?.encoding();
+                takers.all(|o| o.encoding() == first).then_some(first)
+            })
+            .collect();
         let feeder = Feeder {
             inner: Arc::new(FeederInner {
                 txs,
                 stats,
                 global_tags: settings.global_tags,
                 time_correction: settings.time_correction,
+                encodings,
             }),
             elected: None,
         };
@@ -536,29 +698,22 @@ async fn join_threads(threads: Vec<std::thread::JoinHandle<()>>, deadline: Insta
 async fn batcher(
     cat: Category,
     mut rx: mpsc::Receiver<FeedItem>,
-    out: mpsc::Sender<Batch>,
+    out: mpsc::Sender<(Category, Batch)>,
     max: usize,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut points: Vec<Point> = Vec::new();
-    let mut acks: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut pending = Batch::default();
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let flush = |points: &mut Vec<Point>, acks: &mut Vec<oneshot::Sender<()>>| Batch {
-        category: cat,
-        points: std::mem::take(points),
-        acks: std::mem::take(acks),
-    };
     loop {
         tokio::select! {
             item = rx.recv() => match item {
                 Some(item) => {
-                    points.extend(item.points);
-                    acks.extend(item.ack);
-                    if points.len() >= max {
-                        let b = flush(&mut points, &mut acks);
-                        if out.send(b).await.is_err() {
+                    pending.add(item);
+                    // The original flushes once *more* than `max_cache_count` points wait.
+                    if pending.count > max {
+                        if out.send((cat, std::mem::take(&mut pending))).await.is_err() {
                             return;
                         }
                         tick.reset();
@@ -567,64 +722,63 @@ async fn batcher(
                 None => break,
             },
             _ = tick.tick() => {
-                if !points.is_empty() {
-                    let b = flush(&mut points, &mut acks);
-                    if out.send(b).await.is_err() {
-                        return;
-                    }
+                if pending.count > 0 && out.send((cat, std::mem::take(&mut pending))).await.is_err() {
+                    return;
                 }
             }
             _ = shutdown.changed() => {
                 // Take what is already queued, then stop taking more.
                 rx.close();
                 while let Some(item) = rx.recv().await {
-                    points.extend(item.points);
-                    acks.extend(item.ack);
+                    pending.add(item);
                 }
                 break;
             }
         }
     }
-    while !points.is_empty() {
-        let n = points.len().min(max);
-        let rest = points.split_off(n);
+    // Owned points in batches of at most `max`; encoded points and the acknowledgements go
+    // with the last batch.
+    let mut points = std::mem::take(&mut pending.points);
+    pending.count -= points.len();
+    while points.len() > max {
+        let rest = points.split_off(max);
         let b = Batch {
-            category: cat,
+            count: points.len(),
             points: std::mem::replace(&mut points, rest),
-            acks: if points.is_empty() {
-                std::mem::take(&mut acks)
-            } else {
-                Vec::new()
-            },
+            ..Batch::default()
         };
-        if out.send(b).await.is_err() {
+        if out.send((cat, b)).await.is_err() {
             return;
         }
     }
-    for a in acks {
-        let _ = a.send(());
+    pending.count += points.len();
+    pending.points = points;
+    if pending.count > 0 {
+        let _ = out.send((cat, pending)).await;
+    } else {
+        for a in pending.acks {
+            let _ = a.send(());
+        }
     }
 }
 
 /// Encodes a batch once per distinct (encoding, gzip) and delivers it to every output that
 /// takes its category; then acknowledges the feeds.
 fn process(
+    category: Category,
     batch: Batch,
     outputs: &[Arc<Output>],
     stats: &Stats,
     max_raw: usize,
     shutting_down: &AtomicBool,
 ) {
-    let n = batch.points.len();
-    let cstats = stats.category(batch.category);
+    let n = batch.count;
+    let cstats = stats.category(category);
     cstats.queued.fetch_sub(n as i64, Relaxed);
     let created = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32);
-    let targets: Vec<&Arc<Output>> = outputs
-        .iter()
-        .filter(|o| o.accepts(batch.category))
-        .collect();
+    let targets: Vec<&Arc<Output>> = outputs.iter().filter(|o| o.accepts(category)).collect();
     let mut done: Vec<(Encoding, Option<u32>)> = Vec::new();
     for o in &targets {
         let key = (o.encoding(), o.gzip());
@@ -633,16 +787,16 @@ fn process(
         }
         done.push(key);
         let enc = BodyBuilder {
-            category: batch.category,
+            category,
             encoding: key.0,
             max_raw,
             gzip: key.1,
             created,
         }
-        .build(&batch.points);
+        .build_with(&batch.points, &batch.encoded);
         if enc.too_large > 0 {
             cstats.record_drop(DropReason::TooLarge, enc.too_large);
-            tracing::warn!(category = %batch.category, points = enc.too_large, max_raw, "points larger than the body size limit dropped");
+            tracing::warn!(category = %category, points = enc.too_large, max_raw, "points larger than the body size limit dropped");
         }
         if enc.unencodable > 0 {
             cstats.record_drop(DropReason::Invalid, enc.unencodable);
