@@ -997,6 +997,88 @@ mod tests {
         assert_eq!(rec.calls.load(Relaxed), 1, "4xx is never retried");
     }
 
+    /// Points pushed into a [`PointEncoder`] arrive as the same points fed owned do: global
+    /// tags the point lacks, a missing time stamped, a far time corrected.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn encoded_feeds_match_owned_feeds() {
+        let (io, rec, stats) = setup(None);
+        let f = io.feeder();
+        let now = unix_nanos();
+        let points = |src: &str| {
+            let mut v = Vec::new();
+            for (i, (time, host)) in [(now, None), (0, None), (1_000, None), (now, Some("own"))]
+                .into_iter()
+                .enumerate()
+            {
+                let mut p = Point::new(Category::Metric, "m");
+                p.set_tag("src", src);
+                if let Some(h) = host {
+                    p.set_tag("host", h);
+                }
+                p.set_field("seq", Value::Int(i as i64));
+                p.time = time;
+                v.push(p);
+            }
+            v
+        };
+        for global_tags in [true, false] {
+            let opts = FeedOptions { global_tags };
+            let src = if global_tags { "owned" } else { "owned-nt" };
+            f.feed_with("t", Category::Metric, points(src), opts)
+                .await
+                .unwrap();
+            let src = if global_tags { "enc" } else { "enc-nt" };
+            let mut enc = f.encoder(Category::Metric, opts, 0).expect("one encoding");
+            for p in points(src) {
+                enc.push(&p);
+            }
+            f.feed_encoded("t", enc).await.unwrap();
+        }
+        io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+        let mut got: std::collections::BTreeMap<String, Vec<Point>> = Default::default();
+        for b in rec.bodies.lock().unwrap().iter() {
+            for mut p in crate::point::lp::decode(&b.payload, &Default::default())
+                .unwrap()
+                .points
+            {
+                let src = p.get_tag("src").unwrap().to_string();
+                p.remove("src");
+                if p.time != now {
+                    assert!(p.time >= now, "stamped or corrected to now");
+                    p.time = 0;
+                }
+                got.entry(src).or_default().push(p);
+            }
+        }
+        for v in got.values_mut() {
+            v.sort_by_key(|p| format!("{p:?}"));
+        }
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got["owned"], got["enc"]);
+        assert_eq!(got["owned-nt"], got["enc-nt"]);
+        let tagged = got["enc"]
+            .iter()
+            .filter(|p| p.get_tag("host") == Some("h1"));
+        assert_eq!(
+            tagged.count(),
+            3,
+            "global host tag where the point has none"
+        );
+        assert!(
+            got["enc-nt"]
+                .iter()
+                .all(|p| p.get_tag("host") != Some("h1"))
+        );
+        let orig = got["enc"]
+            .iter()
+            .filter(|p| p.get_field("__orig_time").is_some());
+        assert_eq!(orig.count(), 1);
+        let s = stats.snapshot();
+        assert_eq!(s.io["metric"].time_adjusted, 4);
+        assert_eq!(s.io["metric"].points_sent, 16);
+        assert_eq!(s.inputs["t"].points, 16);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn far_timestamps_are_corrected() {
         let (io, rec, stats) = setup(None);

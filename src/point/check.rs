@@ -462,15 +462,13 @@ impl Checker {
     }
 
     /// Whether a key must change or go.
-    #[inline]
+    #[inline(always)]
     fn bad_key(&self, k: &str, max: usize) -> bool {
         let o = &self.opts;
         k.is_empty()
             || (max > 0 && k.len() > max)
-            || k.ends_with('\\')
-            || has_byte(k.as_bytes(), b'\n')
-            || (!o.allow_dot_in_key && has_byte(k.as_bytes(), b'.'))
-            || o.disabled_keys.iter().any(|d| d == k)
+            || !plain_text(k.as_bytes(), !o.allow_dot_in_key)
+            || (!o.disabled_keys.is_empty() && o.disabled_keys.iter().any(|d| d == k))
     }
 
     /// True when some key must change or go (then the exact, slower model runs).
@@ -511,8 +509,7 @@ impl Checker {
         }
         let tags_ok = p.tags().all(|(k, v)| {
             !self.bad_key(k, o.max_tag_key_len)
-                && !v.ends_with('\\')
-                && !has_byte(v.as_bytes(), b'\n')
+                && plain_text(v.as_bytes(), false)
                 && !over(v.len(), o.max_tag_value_len)
         });
         let fields_ok = tags_ok
@@ -864,32 +861,41 @@ impl Checker {
     }
 }
 
-/// Whether `b` holds `needle`, a word at a time: keys and tag values are mostly short, where
-/// this beats a call into `memchr`.
+/// True when `b` holds no `\n` (and no `.` with `no_dot`) and does not end with a backslash:
+/// a key or tag value the checker leaves alone. Read a word at a time: keys and tag values are
+/// mostly short, where this beats calls into `memchr`.
 #[inline]
-fn has_byte(b: &[u8], needle: u8) -> bool {
+fn plain_text(b: &[u8], no_dot: bool) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let pat = LO * u64::from(needle);
-    let zero_in = |w: u64| {
+    if b.last() == Some(&b'\\') {
+        return false;
+    }
+    let n = b.len();
+    if n < 8 {
+        return !b.iter().any(|&c| c == b'\n' || (no_dot && c == b'.'));
+    }
+    let nl = LO * u64::from(b'\n');
+    let dot = LO * u64::from(if no_dot { b'.' } else { b'\n' });
+    let has = |w: u64, pat: u64| {
         let x = w ^ pat;
         x.wrapping_sub(LO) & !x & HI != 0
     };
-    let mut words = b.chunks_exact(8);
-    for c in &mut words {
+    let word = |i: usize| {
         let mut a = [0u8; 8];
-        a.copy_from_slice(c);
-        if zero_in(u64::from_le_bytes(a)) {
-            return true;
+        a.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    let bad = |w: u64| has(w, nl) || has(w, dot);
+    let mut i = 0;
+    while i + 8 <= n {
+        if bad(word(i)) {
+            return false;
         }
+        i += 8;
     }
-    let rest = words.remainder();
-    if rest.is_empty() {
-        return false;
-    }
-    let mut a = [!needle; 8];
-    a[..rest.len()].copy_from_slice(rest);
-    zero_in(u64::from_le_bytes(a))
+    // The tail, as the last 8 bytes (overlapping what was read).
+    i == n || !bad(word(n - 8))
 }
 
 /// Whether two of `keys` are equal. Each key is first reduced to a word (its length and up to

@@ -81,26 +81,13 @@ fn pb_tag_field_size(k: &str, v: &str) -> usize {
     len_field_size(1, k.len()) + len_field_size(1, v.len()) + 2
 }
 
-fn pb_point_size(p: &(impl PointView + ?Sized)) -> usize {
-    let mut n = len_field_size(1, p.name().len());
-    for (k, v) in p.tags() {
-        n += len_field_size(1, pb_tag_field_size(k, v));
-    }
-    for (k, v) in p.fields() {
-        n += len_field_size(1, len_field_size(1, k.len()) + pb_value_size(v));
-    }
-    if p.time() != 0 {
-        n += 1 + varint_len(p.time() as u64);
-    }
-    n
-}
-
-/// Appends one `PBPoints.arr` entry for `p`.
+/// Appends one `PBPoints.arr` entry for `p`, in one pass: the entry's length is written after
+/// its content, in the two bytes left for it (moved when it needs one or three).
 pub fn pb_append_point(out: &mut Vec<u8>, p: &(impl PointView + ?Sized)) {
-    let size = pb_point_size(p);
-    out.reserve(size + 10);
     out.push(0x0a);
-    put_varint(out, size as u64);
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let start = out.len();
     put_bytes(out, 0x0a, p.name().as_bytes());
     for (k, v) in p.tags() {
         out.push(0x12);
@@ -119,6 +106,15 @@ pub fn pb_append_point(out: &mut Vec<u8>, p: &(impl PointView + ?Sized)) {
     if p.time() != 0 {
         out.push(0x18);
         put_varint(out, p.time() as u64);
+    }
+    let len = out.len() - start;
+    if (128..16384).contains(&len) {
+        out[len_at] = (len as u8) | 0x80;
+        out[len_at + 1] = (len >> 7) as u8;
+    } else {
+        let mut v = Vec::with_capacity(10);
+        put_varint(&mut v, len as u64);
+        out.splice(len_at..start, v);
     }
 }
 
@@ -313,6 +309,52 @@ mod tests {
         pb_append_point(&mut buf, &p);
         let back = decode_points(&buf, Category::Metric).unwrap();
         assert_eq!(back, vec![p.clone(), p]);
+    }
+
+    #[test]
+    fn entry_lengths_are_minimal_varints_at_every_size() {
+        for n in [
+            0,
+            60,
+            100,
+            113,
+            114,
+            115,
+            200,
+            16_000,
+            16_262,
+            16_263,
+            16_264,
+            20_000,
+            3 << 20,
+        ] {
+            let mut p = Point::new(Category::Logging, "m");
+            p.set_field("s", Value::Str("x".repeat(n)));
+            p.time = 1;
+            let mut buf = vec![7];
+            pb_append_point(&mut buf, &p);
+            let mut r = Reader {
+                b: &buf[1..],
+                pos: 0,
+                base: 0,
+            };
+            assert_eq!(r.varint().unwrap(), 0x0a);
+            let len = r.varint().unwrap() as usize;
+            assert_eq!(
+                r.pos,
+                1 + varint_len(len as u64),
+                "size {n}: minimal length"
+            );
+            assert_eq!(
+                r.pos + len,
+                buf.len() - 1,
+                "size {n}: length covers the entry"
+            );
+            assert_eq!(
+                decode_points(&buf[1..], Category::Logging).unwrap(),
+                vec![p]
+            );
+        }
     }
 
     #[test]

@@ -164,6 +164,95 @@ fn write_line_protocol_in_every_form() {
     assert_eq!(a.stop(), Some(0));
 }
 
+/// Many large writes, in bodies the API reads in one pass and in two: every point arrives once
+/// with its own and the global tags, points the checker must fix arrive fixed, and the bodies
+/// to DataWay share a few kept-alive connections.
+#[test]
+fn large_writes_arrive_whole_over_kept_alive_connections() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a) = agent_with(&dw, "[global_host_tags]\n  zone = \"z1\"\n");
+    let url = format!("{}/v1/write/metric", a.api());
+    let body = |from: usize, n: usize| {
+        let mut b = String::new();
+        for i in from..from + n {
+            match i % 100 {
+                // The checker drops a string field of a metric (the point stays).
+                1 => b.push_str(&format!(
+                    "big,k=v\\ w seq={i}i,s=\"str\" 1700000000000000000\n"
+                )),
+                // No timestamp: the agent's time.
+                2 => b.push_str(&format!("big,k=notime seq={i}i\n")),
+                // Its own zone wins over the global one.
+                3 => b.push_str(&format!("big,zone=own seq={i}i 1700000000000000000\n")),
+                _ => b.push_str(&format!(
+                    "big,k=v,host=h{} seq={i}i,f=1.5 1700000000000000000\n",
+                    i % 7
+                )),
+            }
+        }
+        b.into_bytes()
+    };
+    let (per, small) = (1_500, 12);
+    for r in 0..small {
+        let (s, _, msg) = request("POST", &url, &[], body(r * per, per));
+        assert_eq!(s, 200, "{msg}");
+    }
+    // More lines than one pass takes: checked first, then fed in chunks.
+    let total = small * per + 9_000;
+    let (s, _, msg) = request("POST", &url, &[], body(small * per, 9_000));
+    assert_eq!(s, 200, "{msg}");
+    dw.wait_for(Duration::from_secs(30), "every written point", |p| {
+        p.iter().filter(|p| p.name == "big").count() >= total
+    });
+    assert_eq!(a.stop(), Some(0));
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    let pts = dw.points_named("big");
+    let mut seqs: Vec<i64> = pts
+        .iter()
+        .map(|p| p.fields["seq"].as_i64().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (0..total as i64).collect::<Vec<_>>(),
+        "each point once"
+    );
+    for p in &pts {
+        let seq = p.fields["seq"].as_i64().unwrap();
+        let zone = p.tags.get("zone").map(String::as_str);
+        match seq % 100 {
+            1 => {
+                assert_eq!(p.tags.get("k").map(String::as_str), Some("v w"));
+                assert!(!p.fields.contains_key("s"), "string field dropped");
+            }
+            2 => assert!(
+                p.time > 1_750_000_000_000_000_000,
+                "stamped now: {}",
+                p.time
+            ),
+            3 => assert_eq!(zone, Some("own")),
+            n => {
+                assert_eq!(p.time, 1_700_000_000_000_000_000);
+                assert_eq!(zone, Some("z1"), "global tag");
+                assert_eq!(
+                    p.tags.get("host").map(String::as_str),
+                    Some(format!("h{}", seq % 7).as_str()),
+                    "a point's own host wins ({n})"
+                );
+                assert!(p.fields.contains_key("f"));
+            }
+        }
+    }
+    // Answers are read to their end, so connections are kept: a few for all the bodies.
+    assert!(dw.requests().len() >= 10, "{:?}", dw.requests().len());
+    assert!(
+        dw.connections() <= 4,
+        "{} connections for {} requests",
+        dw.connections(),
+        dw.requests().len()
+    );
+}
+
 #[test]
 fn bad_bodies_get_errors_that_name_the_line() {
     let dw = FakeDataway::start(TOKEN);

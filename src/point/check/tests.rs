@@ -416,15 +416,20 @@ mod clean_scan {
 }
 
 #[test]
-fn has_byte_finds_a_byte_anywhere() {
-    for len in 0..40 {
+fn plain_text_finds_newlines_dots_and_a_trailing_backslash_anywhere() {
+    for len in 1..40 {
+        assert!(super::plain_text(&vec![b'x'; len], true), "{len}");
         for at in 0..len {
             let mut b = vec![b'x'; len];
             b[at] = b'\n';
-            assert!(super::has_byte(&b, b'\n'), "{len} {at}");
-            assert!(!super::has_byte(&b, b'.'), "{len} {at}");
+            assert!(!super::plain_text(&b, false), "{len} {at}");
+            b[at] = b'.';
+            assert!(super::plain_text(&b, false), "{len} {at}");
+            assert!(!super::plain_text(&b, true), "{len} {at}");
             b[at] = 0x8a; // high bit set, one bit from `\n`
-            assert!(!super::has_byte(&b, b'\n'), "{len} {at}");
+            assert!(super::plain_text(&b, true), "{len} {at}");
+            b[at] = b'\\';
+            assert_eq!(super::plain_text(&b, true), at + 1 != len, "{len} {at}");
         }
     }
 }

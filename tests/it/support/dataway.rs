@@ -141,6 +141,7 @@ struct Inner {
     points: Mutex<Vec<Received>>,
     violations: Mutex<Vec<String>>,
     requests: Mutex<Vec<(String, u16)>>,
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 /// The fake server; stops when dropped.
@@ -435,10 +436,12 @@ impl FakeDataway {
             points: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            connections: std::sync::atomic::AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let state = inner.clone();
+        let conns = inner.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -453,6 +456,9 @@ impl FakeDataway {
                     .with_state(state);
                 let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(l.local_addr().unwrap()).unwrap();
+                let l = axum::serve::ListenerExt::tap_io(l, move |_| {
+                    conns.connections.fetch_add(1, Relaxed);
+                });
                 axum::serve(l, app)
                     .with_graceful_shutdown(async {
                         let _ = stop_rx.await;
@@ -511,6 +517,11 @@ impl FakeDataway {
     }
 
     /// (category, status answered) of every write request.
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.inner.connections.load(Relaxed)
+    }
+
     pub fn requests(&self) -> Vec<(String, u16)> {
         self.inner.requests.lock().unwrap().clone()
     }
