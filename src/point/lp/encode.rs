@@ -138,7 +138,16 @@ impl Encoder {
 
     /// Appends one point as a line (with `\n`). On error nothing is appended.
     pub fn encode(&mut self, p: &Point) -> Result<(), EncodeError> {
-        self.encode_view(p)
+        let mark = self.buf.len();
+        let r = self.write_point(
+            &p.name,
+            p.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            p.tags.len(),
+            p.fields.iter().map(|(k, v)| (k.as_str(), ValueView::from(v))),
+            p.fields.len(),
+            p.time,
+        );
+        self.finish(mark, r)
     }
 
     /// Appends one borrowed point as a line (with `\n`). On error nothing is appended.
@@ -147,6 +156,7 @@ impl Encoder {
     }
 
     /// Appends any [`PointView`] as a line (with `\n`). On error nothing is appended.
+    #[inline]
     pub fn encode_view(&mut self, p: &(impl PointView + ?Sized)) -> Result<(), EncodeError> {
         let mark = self.buf.len();
         let r = self.write_point(
@@ -189,7 +199,7 @@ impl Encoder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_point<'s, 'v>(
         &mut self,
         name: &str,
@@ -252,7 +262,7 @@ impl Encoder {
         write_tag_text(&mut self.buf, v, "tag value")
     }
 
-    #[inline]
+    #[inline(never)]
     fn write_field(&mut self, i: usize, k: &str, v: ValueView<'_>) -> Result<(), EncodeError> {
         if i > 0 {
             self.buf.push(b',');
