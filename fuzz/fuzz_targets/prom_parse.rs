@@ -72,7 +72,8 @@ fn render(e: &Exposition<'_>, format: Format) -> String {
                         let t = i128::from(t);
                         let sign = if t < 0 { "-" } else { "" };
                         let a = t.abs();
-                        let _ = write!(out, " {sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
+                        let _ =
+                            write!(out, " {sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
                     }
                 }
             }
@@ -85,7 +86,15 @@ fn render(e: &Exposition<'_>, format: Format) -> String {
     out
 }
 
-type Flat = Vec<(String, String, bool, String, Vec<(String, String)>, u64, Option<i64>)>;
+type Flat = Vec<(
+    String,
+    String,
+    bool,
+    String,
+    Vec<(String, String)>,
+    u64,
+    Option<i64>,
+)>;
 
 /// Families and samples, flattened for comparison (NaN compared by kind, not bits).
 fn flatten(e: &Exposition<'_>) -> Flat {
@@ -93,7 +102,15 @@ fn flatten(e: &Exposition<'_>) -> Flat {
     for f in e.families() {
         let samples = e.samples(f);
         if samples.is_empty() {
-            v.push((f.name.into(), f.kind.to_string(), f.typed, String::new(), vec![], 0, None));
+            v.push((
+                f.name.into(),
+                f.kind.to_string(),
+                f.typed,
+                String::new(),
+                vec![],
+                0,
+                None,
+            ));
         }
         for s in samples {
             let labels = e
@@ -101,7 +118,11 @@ fn flatten(e: &Exposition<'_>) -> Flat {
                 .iter()
                 .map(|l| (l.name.to_string(), l.value.to_string()))
                 .collect();
-            let bits = if s.value.is_nan() { f64::NAN.to_bits() } else { s.value.to_bits() };
+            let bits = if s.value.is_nan() {
+                f64::NAN.to_bits()
+            } else {
+                s.value.to_bits()
+            };
             v.push((
                 f.name.into(),
                 f.kind.to_string(),
@@ -132,7 +153,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(s.name.starts_with(f.name));
                 let labels = e.labels(s);
                 for (i, l) in labels.iter().enumerate() {
-                    assert!(labels[..i].iter().all(|o| o.name != l.name), "duplicate label");
+                    assert!(
+                        labels[..i].iter().all(|o| o.name != l.name),
+                        "duplicate label"
+                    );
                 }
             }
         }

@@ -143,7 +143,9 @@ impl Encoder {
             &p.name,
             p.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             p.tags.len(),
-            p.fields.iter().map(|(k, v)| (k.as_str(), ValueView::from(v))),
+            p.fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), ValueView::from(v))),
             p.fields.len(),
             p.time,
         );
