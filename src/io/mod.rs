@@ -8,6 +8,12 @@
 //! Feeding waits when a queue is full (backpressure), so memory stays bounded. A feed can ask
 //! for an acknowledgement that fires once its points are delivered, queued on disk, or dropped
 //! and counted — the basis of at-least-once sources such as the log tailer.
+//!
+//! When every output of a category takes one encoding, a feeder can also hand out a
+//! [`PointEncoder`]: points pushed into it (borrowed ones too, such as lines of a write request)
+//! get the same global tags and time handling as fed points and are encoded at once; the batch
+//! then carries their bytes, and bodies are gzipped straight from them. The write API feeds line
+//! protocol this way, so its points never exist as owned [`Point`]s.
 
 pub mod body;
 pub mod diskq;
