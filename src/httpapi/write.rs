@@ -517,9 +517,9 @@ async fn ingest(
                 .script(cat, req.source.as_deref().unwrap_or(""), None)
                 .is_none() =>
         {
-            ingest_encoded(st, req, body, now, &mut sink, &mut rejected).await?
+            ingest_encoded(&mut sink, body, now, &mut rejected).await?
         }
-        None => ingest_owned(st, req, body, now, &mut sink, &mut rejected).await?,
+        None => ingest_owned(&mut sink, body, now, &mut rejected).await?,
     }
     sink.flush().await?;
     st.stats.record_check(&sink.counts);
@@ -533,13 +533,12 @@ async fn ingest(
 /// A large body's first pass: finds bad lines (refusing the body for one unless `loose`) and,
 /// with `strict`, warnings, before anything is fed. Returns the number of good lines.
 fn first_pass(
-    st: &AppState,
-    req: &WriteRequest<'_>,
+    sink: &mut Sink<'_>,
     body: &[u8],
     now: i64,
-    sink: &mut Sink<'_>,
     rejected: &mut Vec<serde_json::Value>,
 ) -> Result<usize, ApiError> {
+    let (st, req) = (sink.st, sink.req);
     let cat = req.category;
     let mut lines = Lines::new(body, req.precision, now);
     let mut pt = PointRef::default();
@@ -567,13 +566,12 @@ fn first_pass(
 /// so that it never sits in memory as points (the first pass finds bad lines, the second
 /// builds, checks and feeds the points in chunks).
 async fn ingest_owned(
-    st: &AppState,
-    req: &WriteRequest<'_>,
+    sink: &mut Sink<'_>,
     body: &[u8],
     now: i64,
-    sink: &mut Sink<'_>,
     rejected: &mut Vec<serde_json::Value>,
 ) -> Result<(), ApiError> {
+    let (st, req) = (sink.st, sink.req);
     let cat = req.category;
     if memchr::memchr_iter(b'\n', body).count() < SINGLE_PASS_LINES {
         let opts = DecodeOptions {
@@ -599,7 +597,7 @@ async fn ingest_owned(
         }
         return Ok(());
     }
-    if first_pass(st, req, body, now, sink, rejected)? == 0 {
+    if first_pass(sink, body, now, rejected)? == 0 {
         return Err(no_points());
     }
     let mut pt = PointRef::default();
@@ -619,13 +617,12 @@ async fn ingest_owned(
 /// strict mode refuses it all); a large one is first read to find bad lines, then encoded and
 /// fed in chunks.
 async fn ingest_encoded(
-    st: &AppState,
-    req: &WriteRequest<'_>,
+    sink: &mut Sink<'_>,
     body: &[u8],
     now: i64,
-    sink: &mut Sink<'_>,
     rejected: &mut Vec<serde_json::Value>,
 ) -> Result<(), ApiError> {
+    let (st, req) = (sink.st, sink.req);
     let cat = req.category;
     let opts = FeedOptions {
         global_tags: req.global_tags,
@@ -644,11 +641,11 @@ async fn ingest_encoded(
     };
     let new_encoder = || st.feeder.encoder(cat, opts, room);
     let Some(mut enc) = new_encoder() else {
-        return ingest_owned(st, req, body, now, sink, rejected).await;
+        return ingest_owned(sink, body, now, rejected).await;
     };
     let mut pt = PointRef::default();
     if !small {
-        let good = first_pass(st, req, body, now, sink, rejected)?;
+        let good = first_pass(sink, body, now, rejected)?;
         if good == 0 {
             return Err(no_points());
         }
