@@ -313,6 +313,10 @@ impl Sink<'_> {
             self.echo.push(p.clone());
         }
         if !self.req.dry {
+            if self.chunk.capacity() == 0 {
+                // Made on first use: the encoded path never needs it.
+                self.chunk.reserve_exact(FEED_CHUNK);
+            }
             self.chunk.push(p);
             if self.chunk.len() >= FEED_CHUNK {
                 self.flush().await?;
@@ -325,7 +329,7 @@ impl Sink<'_> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let mut pts = std::mem::replace(&mut self.chunk, Vec::with_capacity(FEED_CHUNK));
+        let mut pts = std::mem::take(&mut self.chunk);
         let closed = |_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -464,7 +468,7 @@ async fn ingest(
         checker: Checker::new(CheckOptions::for_write_api(cat)),
         counts: CheckCounts::default(),
         warns: Vec::new(),
-        chunk: Vec::with_capacity(FEED_CHUNK),
+        chunk: Vec::new(),
         echo: Vec::new(),
         count: 0,
     };
@@ -639,8 +643,7 @@ async fn ingest_encoded(
         };
         body.len() / feeds * 3 / 2 + 64
     };
-    let new_encoder = || st.feeder.encoder(cat, opts, room);
-    let Some(mut enc) = new_encoder() else {
+    let Some(mut enc) = st.feeder.encoder(cat, opts, room) else {
         return ingest_owned(sink, body, now, rejected).await;
     };
     let mut pt = PointRef::default();
@@ -665,10 +668,8 @@ async fn ingest_encoded(
                 }
                 sink.count += 1;
                 if !small && enc.len() >= FEED_CHUNK {
-                    let next = new_encoder().ok_or_else(shutting_down)?;
-                    let full = std::mem::replace(&mut enc, next);
                     st.feeder
-                        .feed_encoded(&req.input, full)
+                        .feed_encoded(&req.input, enc.take(room))
                         .await
                         .map_err(|_| shutting_down())?;
                 }
@@ -681,7 +682,7 @@ async fn ingest_encoded(
     }
     if small {
         note_rejected(st, cat, body, &errors, rejected);
-        if enc.is_empty() && sink.count == 0 {
+        if sink.count == 0 {
             return Err(no_points());
         }
     }

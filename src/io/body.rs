@@ -110,12 +110,19 @@ impl Body {
 
 /// Gzips `raw` at `level` (1..=9).
 pub fn gzip(raw: &[u8], level: u32) -> Vec<u8> {
+    gzip_parts([raw], raw.len(), level)
+}
+
+/// Gzips `parts`, one after another, as one stream; `len` is their total length.
+fn gzip_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>, len: usize, level: u32) -> Vec<u8> {
     let mut e = GzEncoder::new(
-        Vec::with_capacity(raw.len() / 4 + 64),
+        Vec::with_capacity(len / 4 + 64),
         Compression::new(level.clamp(1, 9)),
     );
     // Writing to a Vec cannot fail.
-    let _ = e.write_all(raw);
+    for p in parts {
+        let _ = e.write_all(p);
+    }
     e.finish().unwrap_or_default()
 }
 
@@ -182,17 +189,6 @@ impl EncodedPoints {
             EncodedBuf::Protobuf(b) => b,
             EncodedBuf::LineProtocol(e) => e.as_bytes(),
         }
-    }
-
-    /// Each point's bytes, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let b = self.bytes();
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let one = &b[start..end];
-            start = end;
-            one
-        })
     }
 }
 
@@ -264,17 +260,7 @@ impl BodyBuilder {
 
     fn finish(&self, body: &Runs<'_>) -> Body {
         let (payload, gzipped) = match self.gzip {
-            Some(level) => {
-                let mut e = GzEncoder::new(
-                    Vec::with_capacity(body.len / 4 + 64),
-                    Compression::new(level.clamp(1, 9)),
-                );
-                // Writing to a Vec cannot fail.
-                for r in body.slices() {
-                    let _ = e.write_all(r);
-                }
-                (e.finish().unwrap_or_default(), true)
-            }
+            Some(level) => (gzip_parts(body.slices(), body.len, level), true),
             None => (body.slices().collect::<Vec<_>>().concat(), false),
         };
         Body {

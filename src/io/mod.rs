@@ -78,14 +78,16 @@ impl FeedItem {
 struct Batch {
     points: Vec<Point>,
     encoded: Vec<EncodedPoints>,
-    /// Points in both forms.
-    count: usize,
     acks: Vec<oneshot::Sender<()>>,
 }
 
 impl Batch {
+    /// Points in both forms.
+    fn count(&self) -> usize {
+        self.points.len() + self.encoded.iter().map(EncodedPoints::len).sum::<usize>()
+    }
+
     fn add(&mut self, item: FeedItem) {
-        self.count += item.points.len() + item.encoded.as_ref().map_or(0, EncodedPoints::len);
         if self.points.is_empty() {
             self.points = item.points;
         } else {
@@ -347,6 +349,21 @@ impl PointEncoder {
 
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
+    }
+
+    /// The points encoded so far, leaving this encoder empty (with room for about `bytes`
+    /// bytes) for more.
+    pub fn take(&mut self, bytes: usize) -> PointEncoder {
+        let fresh = PointEncoder {
+            feeder: self.feeder.clone(),
+            category: self.category,
+            opts: self.opts,
+            now: self.now,
+            points: EncodedPoints::new(self.points.encoding(), bytes),
+            adjusted: 0,
+            unencodable: 0,
+        };
+        std::mem::replace(self, fresh)
     }
 
     /// Adds a point without copying it: the global tags it lacks are encoded after its own,
@@ -718,7 +735,7 @@ async fn batcher(
                 Some(item) => {
                     pending.add(item);
                     // The original flushes once *more* than `max_cache_count` points wait.
-                    if pending.count > max {
+                    if pending.count() > max {
                         if out.send((cat, std::mem::take(&mut pending))).await.is_err() {
                             return;
                         }
@@ -728,7 +745,7 @@ async fn batcher(
                 None => break,
             },
             _ = tick.tick() => {
-                if pending.count > 0 && out.send((cat, std::mem::take(&mut pending))).await.is_err() {
+                if pending.count() > 0 && out.send((cat, std::mem::take(&mut pending))).await.is_err() {
                     return;
                 }
             }
@@ -745,11 +762,9 @@ async fn batcher(
     // Owned points in batches of at most `max`; encoded points and the acknowledgements go
     // with the last batch.
     let mut points = std::mem::take(&mut pending.points);
-    pending.count -= points.len();
     while points.len() > max {
         let rest = points.split_off(max);
         let b = Batch {
-            count: points.len(),
             points: std::mem::replace(&mut points, rest),
             ..Batch::default()
         };
@@ -757,9 +772,8 @@ async fn batcher(
             return;
         }
     }
-    pending.count += points.len();
     pending.points = points;
-    if pending.count > 0 {
+    if pending.count() > 0 {
         let _ = out.send((cat, pending)).await;
     } else {
         for a in pending.acks {
@@ -778,7 +792,7 @@ fn process(
     max_raw: usize,
     shutting_down: &AtomicBool,
 ) {
-    let n = batch.count;
+    let n = batch.count();
     let cstats = stats.category(category);
     cstats.queued.fetch_sub(n as i64, Relaxed);
     let created = std::time::SystemTime::now()

@@ -480,7 +480,7 @@ impl Checker {
         {
             return true;
         }
-        has_repeated_key(p.tags().map(|(k, _)| k).chain(p.fields().map(|(k, _)| k)))
+        has_repeated_key(p.keys())
     }
 
     /// True when checking `p` would change nothing and warn of nothing: such a point can be
@@ -528,8 +528,7 @@ impl Checker {
                     }
             });
         fields_ok
-            && (distinct
-                || !has_repeated_key(p.tags().map(|(k, _)| k).chain(p.fields().map(|(k, _)| k))))
+            && (distinct || !has_repeated_key(p.keys()))
             && o.required_keys.iter().all(|(k, _)| p.has_key(k))
     }
 

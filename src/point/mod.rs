@@ -184,7 +184,7 @@ impl Point {
 
     /// Adds a tag only if the point has no key `key` yet (global tags: existing keys win).
     pub fn add_tag_if_absent(&mut self, key: &str, value: &str) {
-        if self.get_tag(key).is_none() && self.get_field(key).is_none() {
+        if !self.has_key(key) {
             self.tags.push((key.to_string(), value.to_string()));
         }
     }
@@ -199,7 +199,7 @@ impl Point {
 
     /// True if `key` is a tag or a field.
     pub fn contains(&self, key: &str) -> bool {
-        self.get_tag(key).is_some() || self.get_field(key).is_some()
+        self.has_key(key)
     }
 }
 

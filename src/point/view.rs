@@ -72,9 +72,16 @@ pub trait PointView {
     /// Unix nanoseconds; 0 when unset.
     fn time(&self) -> i64;
 
+    /// Tag keys, then field keys.
+    fn keys(&self) -> impl Iterator<Item = &str> + Clone {
+        self.tags()
+            .map(|(k, _)| k)
+            .chain(self.fields().map(|(k, _)| k))
+    }
+
     /// True if `key` is a tag or a field.
     fn has_key(&self, key: &str) -> bool {
-        self.tags().any(|(k, _)| k == key) || self.fields().any(|(k, _)| k == key)
+        self.keys().any(|k| k == key)
     }
 
     /// An owned copy.

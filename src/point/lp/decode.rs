@@ -113,29 +113,6 @@ impl<'a> PointRef<'a> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// An owned copy.
-    pub fn to_point(&self, category: Category) -> Point {
-        let mut tags = Tags::with_capacity(self.tags.len());
-        tags.extend(
-            self.tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
-        let mut fields = Fields::with_capacity(self.fields.len());
-        fields.extend(
-            self.fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_value())),
-        );
-        Point {
-            name: self.name.to_string(),
-            tags,
-            fields,
-            time: self.time,
-            category,
-        }
-    }
-
     /// Moves the content into an owned point (strings that were unescaped are reused) and
     /// leaves this point empty for the next line.
     pub fn take_point(&mut self, category: Category) -> Point {

@@ -138,18 +138,7 @@ impl Encoder {
 
     /// Appends one point as a line (with `\n`). On error nothing is appended.
     pub fn encode(&mut self, p: &Point) -> Result<(), EncodeError> {
-        let mark = self.buf.len();
-        let r = self.write_point(
-            &p.name,
-            p.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            p.tags.len(),
-            p.fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), ValueView::from(v))),
-            p.fields.len(),
-            p.time,
-        );
-        self.finish(mark, r)
+        self.encode_view(p)
     }
 
     /// Appends one borrowed point as a line (with `\n`). On error nothing is appended.

@@ -486,7 +486,7 @@ fn reuse_and_owned_conversion() {
     let mut lines = Lines::new(body.as_bytes(), Precision::Nanosecond, 0);
     let mut p = PointRef::default();
     lines.next_into(&mut p).unwrap().unwrap();
-    let owned = p.to_point(Category::Metric);
+    let owned = crate::point::PointView::to_owned_point(&p, Category::Metric);
     let taken = p.take_point(Category::Metric);
     assert_eq!(owned, taken);
     assert_eq!(taken.get_tag("t"), Some("a b"));
