@@ -8,7 +8,7 @@ use crate::config_struct;
 
 config_struct! {
     "HTTP API server: third-party data, `datakit monitor` and self-metrics are served here."
-    pub struct HttpApi {
+    pub struct HttpApiConfig {
         "Address the API listens on: `host:port`, `[::]:port`, or an absolute path for a Unix socket. A non-loopback address exposes the API to the network."
         env("ENV_HTTP_LISTEN")
         pub listen: String = "localhost:9529".into(),
@@ -49,13 +49,13 @@ config_struct! {
         env("ENV_HTTP_ALLOWED_CORS_ORIGINS", "ENV_ALLOWED_CORS_ORIGINS")
         pub allowed_cors_origins: Vec<String> = Vec::new(),
         "HTTPS for the API."
-        pub tls: HttpTls = HttpTls::default(),
+        pub tls: HttpTlsConfig = HttpTlsConfig::default(),
     }
 }
 
 config_struct! {
     "HTTPS for the API: served over TLS when both files are set."
-    pub struct HttpTls {
+    pub struct HttpTlsConfig {
         "PEM certificate chain file."
         env("ENV_HTTP_TLS_CRT")
         pub cert: String = String::new(),
@@ -67,7 +67,7 @@ config_struct! {
 
 config_struct! {
     "Batching of collected points before they are sent."
-    pub struct Io {
+    pub struct IoConfig {
         "Send a category's batch once it holds this many points."
         env("ENV_IO_MAX_CACHE_COUNT")
         pub max_cache_count: u64 = 1000,
@@ -91,7 +91,7 @@ config_struct! {
 
 config_struct! {
     "An InfluxDB-compatible store (InfluxDB 1.x or 2.x, VictoriaMetrics, ...) receiving line protocol."
-    pub struct InfluxOutput {
+    pub struct InfluxOutputConfig {
         "Base URL, e.g. `http://127.0.0.1:8086`."
         pub url: String = String::new(),
         "Write API: 1 (`/write?db=`) or 2 (`/api/v2/write?org=&bucket=`)."
@@ -123,7 +123,7 @@ config_struct! {
 
 config_struct! {
     "Local line-protocol files, one per category under `path`, rotated by size. This is where data goes when neither DataWay nor InfluxDB is configured."
-    pub struct FileOutput {
+    pub struct FileOutputConfig {
         "Write the files even when another output is configured."
         pub enable: bool = false,
         "Directory (relative paths are under the workdir)."
@@ -137,17 +137,17 @@ config_struct! {
 
 config_struct! {
     "Outputs besides DataWay."
-    pub struct Outputs {
+    pub struct OutputsConfig {
         "InfluxDB-compatible stores, each a `[[outputs.influxdb]]` table."
-        pub influxdb: Vec<InfluxOutput> = Vec::new(),
+        pub influxdb: Vec<InfluxOutputConfig> = Vec::new(),
         "Local files."
-        pub file: FileOutput = FileOutput::default(),
+        pub file: FileOutputConfig = FileOutputConfig::default(),
     }
 }
 
 config_struct! {
     "Clock check against DataWay."
-    pub struct DatawayNtp {
+    pub struct DatawayNtpConfig {
         "Check the local clock against DataWay's."
         env_not("ENV_DATAWAY_DISABLE_NTP")
         pub enable: bool = true,
@@ -162,7 +162,7 @@ config_struct! {
 
 config_struct! {
     "The on-disk queue of bodies waiting to be sent (and re-sent after failures)."
-    pub struct DatawayWal {
+    pub struct DatawayWalConfig {
         "Disk cap per category, in GiB; when full the oldest data is dropped and counted."
         env("ENV_DATAWAY_WAL_CAPACITY")
         pub max_capacity_gb: f64 = 2.0,
@@ -188,7 +188,7 @@ config_struct! {
 
 config_struct! {
     "Where collected data is sent: Guance DataWay."
-    pub struct Dataway {
+    pub struct DatawayConfig {
         "DataWay URLs with the workspace token, e.g. `https://openway.guance.com?token=tkn_...`. Empty: no DataWay; data goes to the local file sink."
         env("ENV_DATAWAY")
         pub urls: Vec<String> = Vec::new(),
@@ -233,15 +233,15 @@ config_struct! {
         env("ENV_DATAWAY_DROP_EXPIRED_PACKAGE_AT")
         pub drop_expired_package_at: Dur = Dur::from_secs(12 * 3600),
         "Clock check."
-        pub ntp: DatawayNtp = DatawayNtp::default(),
+        pub ntp: DatawayNtpConfig = DatawayNtpConfig::default(),
         "Send queue on disk."
-        pub wal: DatawayWal = DatawayWal::default(),
+        pub wal: DatawayWalConfig = DatawayWalConfig::default(),
     }
 }
 
 config_struct! {
     "The agent's own log."
-    pub struct Logging {
+    pub struct AgentLogConfig {
         "Log file: a path (relative paths are under the workdir), or `stdout`. Empty: stdout."
         env("ENV_LOG")
         pub log: String = "log".into(),
@@ -265,7 +265,7 @@ config_struct! {
 
 config_struct! {
     "Where Pipeline scripts send their points."
-    pub struct PipelineOffload {
+    pub struct PipelineOffloadConfig {
         "Receiver type (`datakit-http`)."
         pub receiver: String = "datakit-http".into(),
         "Receiver addresses (empty: no offload)."
@@ -276,7 +276,7 @@ config_struct! {
 
 config_struct! {
     "Pipeline: log cutting and point reshaping scripts."
-    pub struct Pipeline {
+    pub struct PipelineConfig {
         "IP geolocation database type (`iploc` or `geolite2`)."
         env("ENV_IPDB")
         pub ipdb_type: String = "iploc".into(),
@@ -309,13 +309,13 @@ config_struct! {
         "Default script per category, e.g. `logging = \"default.p\"`."
         pub default_pipeline: BTreeMap<String, String> = BTreeMap::new(),
         "Sending points to another agent for processing."
-        pub offload: PipelineOffload = PipelineOffload::default(),
+        pub offload: PipelineOffloadConfig = PipelineOffloadConfig::default(),
     }
 }
 
 config_struct! {
     "Leader election: among agents with the same namespace, only the leader runs cluster-wide inputs."
-    pub struct Election {
+    pub struct ElectionConfig {
         "Take part in election."
         env("ENV_ENABLE_ELECTION")
         pub enable: bool = false,
@@ -341,13 +341,13 @@ config_struct! {
         env("ENV_ELECTION_LEASE_TTL")
         pub lease_ttl: Dur = Dur::from_secs(15),
         "The etcd backend."
-        pub etcd: ElectionEtcd = ElectionEtcd::default(),
+        pub etcd: ElectionEtcdConfig = ElectionEtcdConfig::default(),
     }
 }
 
 config_struct! {
     "The etcd backend of the election (etcd v3 API, through its JSON gateway)."
-    pub struct ElectionEtcd {
+    pub struct ElectionEtcdConfig {
         "etcd client URLs, e.g. `https://10.0.0.1:2379`; tried in order."
         env("ENV_ELECTION_ETCD_ENDPOINTS")
         pub endpoints: Vec<String> = Vec::new(),
@@ -380,7 +380,7 @@ config_struct! {
 
 config_struct! {
     "CPU and memory limits applied to the agent itself (cgroup, when running as root)."
-    pub struct ResourceLimit {
+    pub struct ResourceLimitConfig {
         "Apply the limits."
         pub enable: bool = true,
         "cgroup path."
@@ -397,7 +397,7 @@ config_struct! {
 config_struct! {
     "Overrides of values the agent would otherwise detect."
     #[allow(non_snake_case)]
-    pub struct Environments {
+    pub struct EnvironmentsConfig {
         "Hostname to report instead of the system's."
         env("ENV_HOSTNAME")
         pub ENV_HOSTNAME: String = String::new(),
@@ -406,7 +406,7 @@ config_struct! {
 
 config_struct! {
     "Self-upgrade (`datakit upgrade`)."
-    pub struct Upgrade {
+    pub struct UpgradeConfig {
         "URL of the release index: JSON describing releases as `{\"version\", \"url\", \"sha256\"}` objects (one, or a list). Empty: `datakit upgrade` needs `--url`."
         env("ENV_UPGRADE_INDEX_URL")
         pub index_url: String = String::new(),
@@ -444,25 +444,25 @@ config_struct! {
             ("ip".to_string(), "$datakit_ip".to_string()),
         ]),
         "Overrides of detected values."
-        pub environments: Environments = Environments::default(),
+        pub environments: EnvironmentsConfig = EnvironmentsConfig::default(),
         "HTTP API."
-        pub http_api: HttpApi = HttpApi::default(),
+        pub http_api: HttpApiConfig = HttpApiConfig::default(),
         "Batching."
-        pub io: Io = Io::default(),
+        pub io: IoConfig = IoConfig::default(),
         "DataWay."
-        pub dataway: Dataway = Dataway::default(),
+        pub dataway: DatawayConfig = DatawayConfig::default(),
         "Other outputs."
-        pub outputs: Outputs = Outputs::default(),
+        pub outputs: OutputsConfig = OutputsConfig::default(),
         "The agent's log."
-        pub logging: Logging = Logging::default(),
+        pub logging: AgentLogConfig = AgentLogConfig::default(),
         "Pipeline."
-        pub pipeline: Pipeline = Pipeline::default(),
+        pub pipeline: PipelineConfig = PipelineConfig::default(),
         "Leader election."
-        pub election: Election = Election::default(),
+        pub election: ElectionConfig = ElectionConfig::default(),
         "Resource limits."
-        pub resource_limit: ResourceLimit = ResourceLimit::default(),
+        pub resource_limit: ResourceLimitConfig = ResourceLimitConfig::default(),
         "Self-upgrade."
-        pub upgrade: Upgrade = Upgrade::default(),
+        pub upgrade: UpgradeConfig = UpgradeConfig::default(),
     }
 }
 

@@ -287,7 +287,7 @@ pub fn join_path(prefix: &str, key: &str) -> String {
 /// ```ignore
 /// config_struct! {
 ///     "Section description."
-///     pub struct Io {
+///     pub struct IoConfig {
 ///         "Points per batch." env("ENV_IO_MAX_CACHE_COUNT")
 ///         pub max_cache_count: u64 = 1000,
 ///     }

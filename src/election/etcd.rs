@@ -59,7 +59,7 @@ fn read_pem_file(path: &str, what: &str) -> Result<Vec<u8>, ElectionError> {
 }
 
 fn tls_config(
-    c: &crate::config::main_conf::ElectionEtcd,
+    c: &crate::config::main_conf::ElectionEtcdConfig,
 ) -> Result<ureq::tls::TlsConfig, ElectionError> {
     use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
     let mut b = TlsConfig::builder().disable_verification(c.insecure_skip_verify);

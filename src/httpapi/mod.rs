@@ -33,7 +33,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 
-use crate::config::main_conf::HttpApi as HttpApiConfig;
+use crate::config::main_conf::HttpApiConfig;
 use crate::io::Feeder;
 use crate::stats::Stats;
 use limit::{RateLimiter, client_ip, is_local};

@@ -50,7 +50,7 @@ impl Pipelines {
     /// in `datakit pipeline check`).
     pub fn load(
         workdir: &Workdir,
-        cfg: &crate::config::main_conf::Pipeline,
+        cfg: &crate::config::main_conf::PipelineConfig,
         stats: Arc<Stats>,
     ) -> Pipelines {
         let stores = Category::ALL

@@ -503,7 +503,7 @@ impl std::fmt::Display for PingTarget {
 }
 
 /// `/v1/ping` of an agent configured with `api`.
-pub fn ping_target(api: &crate::config::main_conf::HttpApi) -> PingTarget {
+pub fn ping_target(api: &crate::config::main_conf::HttpApiConfig) -> PingTarget {
     let listen = api.listen.trim();
     if listen.starts_with('/') {
         return PingTarget::Unix(PathBuf::from(listen));
@@ -1004,7 +1004,7 @@ mod tests {
 
     #[test]
     fn ping_targets_follow_the_listen_address() {
-        let mut api = crate::config::main_conf::HttpApi::default();
+        let mut api = crate::config::main_conf::HttpApiConfig::default();
         assert_eq!(
             ping_target(&api),
             PingTarget::Http("http://localhost:9529/v1/ping".into())

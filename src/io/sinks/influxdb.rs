@@ -4,7 +4,7 @@
 use super::super::body::{Body, Encoding};
 use super::super::output::{SendOutcome, Sink};
 use super::{http_agent, outcome};
-use crate::config::main_conf::InfluxOutput;
+use crate::config::main_conf::InfluxOutputConfig;
 use crate::point::Category;
 
 pub struct Influx {
@@ -28,7 +28,7 @@ fn enc(s: &str) -> String {
 }
 
 impl Influx {
-    pub fn new(c: &InfluxOutput, gzip_level: u32) -> Result<Influx, String> {
+    pub fn new(c: &InfluxOutputConfig, gzip_level: u32) -> Result<Influx, String> {
         crate::config::validate::check_url(&c.url)?;
         let base = c.url.trim_end_matches('/');
         let (write_url, auth) = match c.version {
