@@ -99,7 +99,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         verbose: args.verbose,
         width,
         color: g.color,
-        now_ns: datakit::stats::unix_nanos(),
+        now_ns: datakit::clock::now_ns(),
     };
     if args.once || !tty {
         // For a pipe or a file, tables are not wrapped to a terminal.

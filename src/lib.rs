@@ -1,16 +1,21 @@
 //! DataKit: the host observability agent.
 //!
 //! The library behind the `datakit` binary. Every command in `commands/` is a thin layer over
-//! these modules; see `DESIGN.md` in the shared folder for the data flow.
+//! these modules. `ARCHITECTURE.md` at the repository root draws the layers, the data path and
+//! where to add an input, a receiver, an output or a Pipeline function; a test holds the
+//! module graph to the layers it lists.
 
 pub mod agent;
 pub mod build_info;
+pub mod clock;
 pub mod config;
+pub mod diag;
 pub mod doc;
 pub mod election;
 pub mod host;
 pub mod httpapi;
 pub mod idle;
+pub mod ingest;
 pub mod inputs;
 pub mod io;
 pub mod logging;
@@ -18,5 +23,6 @@ pub mod monitor;
 pub mod pipeline;
 pub mod point;
 pub mod service;
+pub mod shutdown;
 pub mod stats;
 pub mod workdir;

@@ -669,7 +669,7 @@ mod tests {
         stats.set_hostname("h1");
         let i = stats.input("cpu");
         i.instances.store(1, std::sync::atomic::Ordering::Relaxed);
-        i.record_feed(crate::point::Category::Metric, 12);
+        i.record_feed(crate::point::Category::Metric, 12, crate::clock::now_ns());
         stats.record_error("cpu", "boom");
         serde_json::to_value(stats.snapshot()).unwrap()
     }
@@ -683,7 +683,7 @@ mod tests {
                 verbose: true,
                 width,
                 color: false,
-                now_ns: crate::stats::unix_nanos(),
+                now_ns: crate::clock::now_ns(),
             };
             let text = render(&sample(), &v);
             assert!(

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{self, LoadOptions, Loaded};
+use crate::ingest;
 use crate::io::{Io, IoSettings};
 use crate::stats::Stats;
 use crate::workdir::Workdir;
@@ -178,32 +179,37 @@ pub async fn run(
 
     let outputs = crate::io::build_outputs(&main, &workdir, &hostname, &stats)?;
     let descriptions: Vec<String> = outputs.iter().map(|(_, d)| d.clone()).collect();
-    let io_settings = IoSettings::from_config(&main, &hostname, &ip);
-    let election =
-        crate::election::Election::start(&main, &hostname, &io_settings.global_tags, stats.clone());
+    let ingest_settings = ingest::Settings::from_config(&main, &hostname, &ip);
+    let election = crate::election::Election::start(
+        &main,
+        &hostname,
+        &ingest_settings.global_tags,
+        stats.clone(),
+    );
     let io = Io::start(
-        io_settings,
+        IoSettings::from_config(&main),
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     );
-    let pipelines = crate::pipeline::runner::SharedPipelines::new(
-        crate::pipeline::runner::Pipelines::load(&workdir, &main.pipeline, stats.clone()),
-    );
+    let scripts = ingest::Scripts::new(ingest::ScriptSet::load(
+        &workdir,
+        &main.pipeline.default_pipeline,
+        stats.clone(),
+    ));
+    let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
-        io.feeder(),
-        pipelines.clone(),
+        ingest.clone(),
         stats.clone(),
         hostname.as_str().into(),
     )
     .await?;
     let mut sup = Supervisor::new(Base {
-        feeder: io.feeder(),
+        ingest: ingest.clone(),
         stats: stats.clone(),
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
         election: Some(election.gate.clone()),
-        pipelines: pipelines.clone(),
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(
@@ -242,7 +248,7 @@ pub async fn run(
                 if l.main != main {
                     tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
                 }
-                pipelines.replace(crate::pipeline::runner::Pipelines::load(&workdir, &l.main.pipeline, stats.clone()));
+                scripts.replace(ingest::ScriptSet::load(&workdir, &l.main.pipeline.default_pipeline, stats.clone()));
                 let r = sup.reload(l.instances).await;
                 tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
                 trim.abort();

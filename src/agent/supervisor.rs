@@ -11,8 +11,9 @@ use tokio::task::JoinHandle;
 
 use crate::config::InputInstance;
 use crate::election::Gate;
-use crate::inputs::{InputConfig, InputCtx, InputEntry, InputError, Shutdown};
-use crate::io::Feeder;
+use crate::ingest::Ingest;
+use crate::inputs::{InputConfig, InputCtx, InputEntry, InputError};
+use crate::shutdown::Shutdown;
 use crate::stats::{InputState, Stats};
 use crate::workdir::Workdir;
 
@@ -25,14 +26,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// What every input gets, whatever it is.
 #[derive(Clone)]
 pub struct Base {
-    pub feeder: Feeder,
+    /// The ingest stage every input feeds through.
+    pub ingest: Ingest,
     pub stats: Arc<Stats>,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
     /// Leader election: election-aware inputs run only while this agent leads (when the gate
     /// is active) and feed with the election tags. `None`: no election at all.
     pub election: Option<Arc<Gate>>,
-    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 struct Running {
@@ -106,19 +107,20 @@ impl Supervisor {
                 .store(iv.get().as_nanos() as u64, Relaxed);
         }
         let gate = (self.base.election.clone()).filter(|_| inst.config.election_enabled());
-        let feeder = match &gate {
-            Some(g) => self.base.feeder.elected(g.clone()),
-            None => self.base.feeder.clone(),
+        let origin = crate::ingest::Origin::new(istats.clone());
+        let origin = match &gate {
+            Some(g) => origin.gated(g.clone()),
+            None => origin,
         };
         let ctx = InputCtx {
             name,
-            feeder,
+            ingest: self.base.ingest.clone(),
+            origin,
             stats: istats.clone(),
             agent_stats: self.base.stats.clone(),
             shutdown,
             workdir: self.base.workdir.clone(),
             hostname: self.base.hostname.clone(),
-            pipelines: self.base.pipelines.clone(),
         };
         let config: Arc<dyn InputConfig> = Arc::from(inst.config);
         let task = match &gate {

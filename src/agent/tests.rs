@@ -48,8 +48,6 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
             max_cache_count: 10,
             flush_interval: Duration::from_millis(20),
             workers: 1,
-            global_tags: vec![],
-            time_correction: false,
             max_raw_body_size: 1 << 20,
         },
         vec![Arc::new(out)],
@@ -57,16 +55,25 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
     );
     let dir = tempfile::tempdir().unwrap();
     let workdir = crate::workdir::Workdir::new(dir.path());
-    let pipelines = crate::pipeline::runner::SharedPipelines::new(
-        crate::pipeline::runner::Pipelines::load(&workdir, &Default::default(), stats.clone()),
+    let scripts = crate::ingest::Scripts::new(crate::ingest::ScriptSet::load(
+        &workdir,
+        &Default::default(),
+        stats.clone(),
+    ));
+    let ingest = crate::ingest::Ingest::new(
+        io.queues(),
+        scripts,
+        crate::ingest::Settings {
+            global_tags: vec![],
+            time_correction: false,
+        },
     );
     let sup = Supervisor::new(Base {
-        feeder: io.feeder(),
+        ingest,
         stats: stats.clone(),
         workdir,
         hostname: "h".into(),
         election: None,
-        pipelines,
     })
     .with_first_backoff(Duration::from_millis(10));
     (io, sup, stats, mem, dir)

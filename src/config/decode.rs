@@ -9,8 +9,8 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use super::diag::{Diagnostic, Location};
 use super::schema::{ConfType, EnvLookup, SectionDoc};
+use crate::diag::{Diagnostic, Location};
 
 /// A config file read into memory.
 #[derive(Debug, Clone)]

@@ -9,10 +9,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::decode::{self, DecodeSite, Seg, SourceFile};
-use super::diag::{Diagnostic, Severity};
 use super::main_conf::{MainConfig, compat_key};
 use super::schema::{EnvLookup, EnvOverride};
 use super::validate;
+use crate::diag::{Diagnostic, Severity};
 use crate::inputs::{self, InputConfig, InputEntry};
 use crate::workdir::Workdir;
 

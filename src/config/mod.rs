@@ -4,7 +4,7 @@
 //! Precedence, highest first: command-line flag > `ENV_*` variable > config file > default.
 
 pub mod decode;
-pub mod diag;
+
 pub mod duration;
 pub mod load;
 pub mod main_conf;
@@ -12,7 +12,7 @@ pub mod sample;
 pub mod schema;
 pub mod validate;
 
-pub use diag::{Diagnostic, Location, Severity};
+pub use crate::diag::{Diagnostic, Location, Severity};
 pub use duration::Dur;
 pub use load::{InputInstance, LoadOptions, Loaded, MainSource, Origin, load};
 pub use main_conf::MainConfig;

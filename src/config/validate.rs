@@ -1,8 +1,8 @@
 //! Checks of the main config beyond types. Adjustments that protect mode makes are applied
 //! here and reported as warnings.
 
-use super::diag::Severity;
 use super::main_conf::MainConfig;
+use crate::diag::Severity;
 use crate::inputs;
 
 /// A finding about a key of the main config.

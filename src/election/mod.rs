@@ -21,12 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::config::MainConfig;
-use crate::inputs::Shutdown;
+use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 
 /// The original's first interval between rounds (`electionIntervalDefault`).
@@ -49,41 +48,8 @@ pub enum ElectionError {
     Setup(String),
 }
 
-/// The election status, named as the original names it (the `status` label of
-/// `datakit_election_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Election is off: election-aware inputs run as ordinary inputs.
-    Disabled,
-    /// The node is not in a non-empty `node_whitelist`: election-aware inputs run as ordinary
-    /// inputs (as in the original).
-    Banned,
-    /// Leader.
-    Success,
-    /// Follower (or candidate).
-    Defeat,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Disabled => "disabled",
-            Status::Banned => "banned",
-            Status::Success => "success",
-            Status::Defeat => "defeat",
-        }
-    }
-    /// The word `datakit monitor` shows.
-    pub fn state(self) -> &'static str {
-        match self {
-            Status::Disabled => "disabled",
-            Status::Banned => "banned",
-            Status::Success => "leader",
-            Status::Defeat => "follower",
-        }
-    }
-}
+/// The election status (the original's words); owned by the stats, which publish it.
+pub use crate::stats::ElectionStatus as Status;
 
 /// One round's answer from a backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,8 +217,6 @@ pub struct Gate {
     leader_tx: watch::Sender<bool>,
     /// Tags added to points of election-aware inputs instead of the host tags.
     tags: Vec<(String, String)>,
-    /// Points refused because the lease had run out.
-    dropped: AtomicU64,
     /// Election-aware instances under supervision.
     inputs: AtomicU64,
 }
@@ -265,7 +229,6 @@ impl Gate {
             until: Mutex::new(None),
             leader_tx: watch::channel(false).0,
             tags,
-            dropped: AtomicU64::new(0),
             inputs: AtomicU64::new(0),
         }
     }
@@ -298,15 +261,6 @@ impl Gate {
         &self.tags
     }
 
-    /// Counts points refused by a closed gate.
-    pub fn refuse(&self, points: usize) {
-        self.dropped.fetch_add(points as u64, Relaxed);
-    }
-
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Relaxed)
-    }
-
     /// One more (`+1`) or one less (`-1`) election-aware instance.
     pub fn count_input(&self, delta: i64) {
         if delta >= 0 {
@@ -333,52 +287,18 @@ impl Gate {
     }
 }
 
-/// The election's part of `/v1/monitor` (the `election` object) and `/metrics`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ElectionSnapshot {
-    /// `disabled`, `banned`, `leader` or `follower`.
-    pub state: &'static str,
-    /// The original's status word: `disabled`, `banned`, `success` or `defeat`.
-    pub status: Status,
-    /// The current leader's id (empty: unknown or none).
-    pub leader: String,
-    pub namespace: String,
-    /// When the current state began (Unix ns).
-    pub since_ns: i64,
-    /// This agent's id.
-    pub id: String,
-    /// `dataway`, `etcd`, or empty when election is off.
-    pub backend: String,
-    /// When this agent was last elected (Unix ns; 0: not leader).
-    pub elected_ns: i64,
-    pub pause_total: u64,
-    pub resume_total: u64,
-    /// Election-aware input instances.
-    pub inputs: u64,
-    /// Points from election-aware inputs refused after the lease ran out.
-    pub points_refused: u64,
-    pub last_error: Option<String>,
-}
-
-impl Default for ElectionSnapshot {
-    fn default() -> Self {
-        ElectionSnapshot {
-            state: Status::Disabled.state(),
-            status: Status::Disabled,
-            leader: String::new(),
-            namespace: String::new(),
-            since_ns: 0,
-            id: String::new(),
-            backend: String::new(),
-            elected_ns: 0,
-            pause_total: 0,
-            resume_total: 0,
-            inputs: 0,
-            points_refused: 0,
-            last_error: None,
-        }
+/// The stage admits an election-aware input's points only while this agent leads, and tags
+/// them with the election tags.
+impl crate::ingest::Gate for Gate {
+    fn admit(&self) -> bool {
+        self.open()
+    }
+    fn tags(&self) -> &[(String, String)] {
+        &self.tags
     }
 }
+
+pub use crate::stats::ElectionSnapshot;
 
 /// The election settings the agent runs with, resolved from the config.
 #[derive(Debug, Clone)]
@@ -472,7 +392,7 @@ impl Election {
             status: s.status,
             namespace: s.namespace.clone(),
             id: s.id.clone(),
-            since_ns: crate::stats::unix_nanos(),
+            since_ns: crate::clock::now_ns(),
             ..ElectionSnapshot::default()
         };
         if s.status != Status::Defeat {
@@ -534,10 +454,9 @@ fn update(stats: &Stats, f: impl FnOnce(&mut ElectionSnapshot)) {
 /// Applies `action` to the gate and the published state.
 fn apply(m: &Machine, action: Action, gate: &Gate, stats: &Stats) {
     gate.set(m.deadline());
-    let now = crate::stats::unix_nanos();
+    let now = crate::clock::now_ns();
     update(stats, |e| {
         e.leader = m.leader_id.clone();
-        e.points_refused = gate.dropped();
         e.inputs = gate.inputs();
         match action {
             Action::Resume => {

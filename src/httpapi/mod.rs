@@ -15,6 +15,9 @@
 //! `public_apis` allow-list for non-loopback clients (403), time limits on reading headers
 //! (slow clients) and on each request (408), a cap on concurrent connections.
 
+pub mod body;
+pub mod influx;
+pub mod json;
 pub mod limit;
 pub mod write;
 
@@ -34,7 +37,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::main_conf::HttpApiConfig;
-use crate::io::Feeder;
+use crate::ingest::{Ingest, Origin};
 use crate::stats::Stats;
 use limit::{RateLimiter, client_ip, is_local};
 
@@ -100,8 +103,9 @@ impl IntoResponse for ApiError {
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub feeder: Feeder,
-    pub pipelines: crate::pipeline::runner::SharedPipelines,
+    pub ingest: Ingest,
+    /// The origins of the InfluxDB 1.x and 2.x write APIs.
+    influx_origins: Arc<(Origin, Origin)>,
     pub stats: Arc<Stats>,
     pub hostname: Arc<str>,
     pub max_body: usize,
@@ -321,9 +325,12 @@ pub fn router(st: AppState) -> Router {
         .route("/v1/ping", get(ping))
         .route("/v1/ntp", get(ntp))
         .route("/v1/write/{category}", post(write::v1_write))
-        .route("/write", post(write::influx_v1_write))
-        .route("/api/v2/write", post(write::influx_v2_write))
-        .route("/query", get(write::influx_query).post(write::influx_query))
+        .route("/write", post(influx::influx_v1_write))
+        .route("/api/v2/write", post(influx::influx_v2_write))
+        .route(
+            "/query",
+            get(influx::influx_query).post(influx::influx_query),
+        )
         .route("/ping", get(influx_ping).head(influx_ping))
         .route("/health", get(influx_health))
         .route("/v1/lasterror", post(lasterror))
@@ -418,8 +425,7 @@ impl HttpApi {
     /// Binds every configured address and serves until [`HttpApi::shutdown`].
     pub async fn start(
         cfg: &HttpApiConfig,
-        feeder: Feeder,
-        pipelines: crate::pipeline::runner::SharedPipelines,
+        ingest: Ingest,
         stats: Arc<Stats>,
         hostname: Arc<str>,
     ) -> Result<HttpApi, HttpError> {
@@ -431,8 +437,8 @@ impl HttpApi {
             v
         };
         let st = AppState {
-            feeder,
-            pipelines,
+            influx_origins: Arc::new((ingest.origin("influxdb-v1"), ingest.origin("influxdb-v2"))),
+            ingest,
             stats,
             hostname,
             max_body: usize::try_from(cfg.max_body_size).unwrap_or(usize::MAX),

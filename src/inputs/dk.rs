@@ -370,7 +370,9 @@ mod tests {
     #[test]
     fn emits_declared_fields_and_tags_only() {
         let stats = Arc::new(crate::stats::Stats::new());
-        stats.input("cpu").record_feed(Category::Metric, 3);
+        stats
+            .input("cpu")
+            .record_feed(Category::Metric, 3, crate::clock::now_ns());
         let cfg = DkConfig {
             metric_name_filter: vec![],
             ..DkConfig::default()

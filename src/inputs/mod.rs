@@ -14,9 +14,9 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use crate::config::decode::{self, DecodeSite, Seg};
-use crate::config::diag::{Diagnostic, Severity};
 use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
+use crate::diag::{Diagnostic, Severity};
 
 pub mod dk;
 pub mod host;
@@ -25,10 +25,12 @@ pub mod prom;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
-use crate::io::Feeder;
+use crate::ingest::{FeedOptions, Ingest, Origin};
 use crate::point::{Category, Point};
 use crate::stats::{InputStats, Stats};
 use crate::workdir::Workdir;
+
+pub use crate::shutdown::Shutdown;
 
 /// The range protect mode keeps an input's interval in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,43 +186,19 @@ pub trait Input: Send {
     fn run(self: Box<Self>, ctx: InputCtx) -> BoxFuture<Result<(), InputError>>;
 }
 
-/// A stop signal.
-#[derive(Debug, Clone)]
-pub struct Shutdown {
-    rx: tokio::sync::watch::Receiver<bool>,
-}
-
-impl Shutdown {
-    /// A signal and its trigger.
-    pub fn new() -> (tokio::sync::watch::Sender<bool>, Shutdown) {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        (tx, Shutdown { rx })
-    }
-    pub fn is_set(&self) -> bool {
-        *self.rx.borrow()
-    }
-    /// Completes when the signal fires (or its trigger is dropped).
-    pub async fn wait(&mut self) {
-        while !*self.rx.borrow_and_update() {
-            if self.rx.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
 /// What an input is given to run.
 #[derive(Clone)]
 pub struct InputCtx {
     pub name: &'static str,
-    pub feeder: Feeder,
+    /// The ingest stage: the only way to the outputs.
+    pub ingest: Ingest,
+    /// This input as the stage knows it (its counters; the election gate when it takes part).
+    pub origin: Origin,
     pub stats: Arc<InputStats>,
     pub agent_stats: Arc<Stats>,
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
-    /// The Pipeline scripts (inputs that run them: logging).
-    pub pipelines: crate::pipeline::runner::SharedPipelines,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
@@ -293,7 +271,8 @@ impl<S: Send + 'static> Periodic<S> {
     }
 }
 
-/// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category).
+/// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category)
+/// through the ingest stage on the collection's thread.
 pub async fn run_periodic(
     c: Box<dyn Collect>,
     interval: Duration,
@@ -302,34 +281,22 @@ pub async fn run_periodic(
     let mut periodic = Periodic::new(interval, c, &ctx);
     loop {
         let cctx = CollectCtx {
-            now_ns: crate::stats::unix_nanos(),
+            now_ns: crate::clock::now_ns(),
             agent_stats: ctx.agent_stats.clone(),
             hostname: ctx.hostname.clone(),
         };
-        let Some((result, now_ns)) = periodic
-            .next(&mut ctx, move |c| (c.collect(&cctx), cctx.now_ns))
+        let (ingest, origin) = (ctx.ingest.clone(), ctx.origin.clone());
+        let Some(result) = periodic
+            .next(&mut ctx, move |c| -> Result<_, String> {
+                let points = c.collect(&cctx)?;
+                Ok(feed_by_category(&ingest, &origin, points, cctx.now_ns))
+            })
             .await
         else {
             return Ok(());
         };
         match result {
-            Ok(mut points) => {
-                for p in points.iter_mut().filter(|p| p.time == 0) {
-                    p.time = now_ns;
-                }
-                points.sort_by_key(|p| p.category);
-                let mut rest = points;
-                while !rest.is_empty() {
-                    let cat = rest[0].category;
-                    let split = rest
-                        .iter()
-                        .position(|p| p.category != cat)
-                        .unwrap_or(rest.len());
-                    let tail = rest.split_off(split);
-                    ctx.feeder.feed(ctx.name, cat, rest).await?;
-                    rest = tail;
-                }
-            }
+            Ok(fed) => fed?,
             Err(e) => {
                 tracing::warn!(input = ctx.name, error = %e, "collection failed");
                 ctx.stats.record_error(&e);
@@ -337,6 +304,32 @@ pub async fn run_periodic(
             }
         }
     }
+}
+
+/// Feeds `points` (of any categories) from a blocking thread, one feed per category; points
+/// without a time get `now_ns`.
+fn feed_by_category(
+    ingest: &Ingest,
+    origin: &Origin,
+    mut points: Vec<Point>,
+    now_ns: i64,
+) -> Result<(), crate::io::Closed> {
+    for p in points.iter_mut().filter(|p| p.time == 0) {
+        p.time = now_ns;
+    }
+    points.sort_by_key(|p| p.category);
+    let mut rest = points;
+    while !rest.is_empty() {
+        let cat = rest[0].category;
+        let split = rest
+            .iter()
+            .position(|p| p.category != cat)
+            .unwrap_or(rest.len());
+        let tail = rest.split_off(split);
+        ingest.feed_blocking(origin, cat, rest, &FeedOptions::default(), false)?;
+        rest = tail;
+    }
+    Ok(())
 }
 
 /// Decodes one `[[inputs.NAME]]` table into the input's options.

@@ -181,8 +181,13 @@ async fn durable_sequence(cfg: TestInputConfig, mut ctx: InputCtx) -> Result<(),
             .collect();
         let last = next + i64::from(cfg.points_per_tick) - 1;
         let ack = ctx
-            .feeder
-            .feed_acked(ctx.name, Category::Metric, pts)
+            .ingest
+            .feed_acked(
+                &ctx.origin,
+                Category::Metric,
+                pts,
+                &crate::ingest::FeedOptions::default(),
+            )
             .await?;
         let _ = tx.send((ack, last));
         next = last + 1;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::body::{Body, Encoding};
 use super::diskq::DiskQueue;
 use crate::point::Category;
-use crate::stats::{DropReason, OutputStats, Stats};
+use crate::stats::{DropReason, OutputStats, PointsDropped, Stats};
 
 /// The result of one attempt to send a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +61,7 @@ pub struct Output {
 }
 
 fn now_secs() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as u32)
+    crate::clock::now_secs() as u32
 }
 
 impl Output {
@@ -138,13 +136,22 @@ impl Output {
             .fetch_add(body.payload.len() as u64, Relaxed);
     }
 
+    /// The drop event for `points` points of `category`, with this output as the origin.
+    fn drop_points(&self, category: Category, reason: DropReason, points: u32, detail: &str) {
+        self.io_stats.points_dropped(PointsDropped {
+            category,
+            reason,
+            count: u64::from(points),
+            origin: self.stats.as_ref(),
+            detail: Some(detail),
+        });
+    }
+
     fn record_refused(&self, body: &Body, status: &str, reason: &str) {
         self.stats.requests_refused.fetch_add(1, Relaxed);
-        self.stats.record_error(format!("{status}: {reason}"));
-        self.io_stats
-            .category(body.category)
-            .record_drop(DropReason::Refused, u64::from(body.points));
-        tracing::warn!(output = %self.name, category = %body.category, points = body.points, %status, %reason, "body refused by the output, dropped");
+        let why = format!("{status}: {reason}");
+        self.stats.record_error(why.clone());
+        self.drop_points(body.category, DropReason::Refused, body.points, &why);
     }
 
     /// Delivers `body`: sends it (with retries) when the sink is up, otherwise — or when the
@@ -186,9 +193,8 @@ impl Output {
             self.set_healthy(false);
             self.enqueue(&body);
         } else {
-            self.io_stats
-                .category(body.category)
-                .record_drop(DropReason::Refused, u64::from(body.points));
+            let why = self.stats.last_error().map(|e| e.1).unwrap_or_default();
+            self.drop_points(body.category, DropReason::SendFailed, body.points, &why);
         }
     }
 
@@ -203,8 +209,12 @@ impl Output {
                 .disk_queue_dropped_points
                 .fetch_add(u64::from(pts), Relaxed);
             if let Some(b) = Body::from_disk(rec) {
-                io.category(b.category)
-                    .record_drop(DropReason::QueueFull, u64::from(pts));
+                self.drop_points(
+                    b.category,
+                    DropReason::QueueFull,
+                    pts,
+                    "the oldest body of a full disk queue",
+                );
             }
         };
         match q.push(&body.to_disk(), &mut evicted) {
@@ -216,8 +226,12 @@ impl Output {
             Err(e) => {
                 tracing::error!(output = %self.name, error = %e, points = body.points, "cannot queue the body on disk, dropped");
                 stats.record_error(e.to_string());
-                io.category(body.category)
-                    .record_drop(DropReason::QueueFull, u64::from(body.points));
+                self.drop_points(
+                    body.category,
+                    DropReason::QueueFull,
+                    body.points,
+                    &e.to_string(),
+                );
             }
         }
         stats.disk_queue_bytes.store(q.bytes(), Relaxed);
@@ -278,9 +292,12 @@ impl Output {
             };
             let age = now_secs().saturating_sub(body.created);
             if Duration::from_secs(u64::from(age)) > self.policy.expire_after {
-                self.io_stats
-                    .category(body.category)
-                    .record_drop(DropReason::Expired, u64::from(body.points));
+                self.drop_points(
+                    body.category,
+                    DropReason::Expired,
+                    body.points,
+                    "older than drop_expired_package_at",
+                );
                 commit(self);
                 continue;
             }

@@ -29,7 +29,6 @@ pub mod grok;
 pub mod lexer;
 pub mod parser;
 pub mod re2;
-pub mod runner;
 mod runtime;
 pub mod scripts;
 pub mod store;
@@ -132,8 +131,8 @@ fn render_at(script: &str, source: &str, offset: usize, msg: &str, color: bool) 
         .chars()
         .next()
         .map_or(offset, |c| offset + c.len_utf8());
-    crate::config::Diagnostic::error(msg)
-        .at(crate::config::Location::from_span(
+    crate::diag::Diagnostic::error(msg)
+        .at(crate::diag::Location::from_span(
             std::path::Path::new(script),
             source,
             offset..end,
@@ -172,6 +171,8 @@ impl Default for RunOptions {
 pub struct Outcome {
     /// `drop()` was called or the status is ignored: discard the point.
     pub dropped: bool,
+    /// It was dropped because its status is in `ignore_status` (not by `drop()`).
+    pub status_ignored: bool,
     /// Points made by `create_point()`, to be sent on their own.
     pub extra_points: Vec<Point>,
 }
@@ -249,18 +250,21 @@ impl Program {
             Err(Stop::Error(e)) => return Err(self.run_error(e)),
         }
         let mut dropped = rt.flags.dropped;
+        let mut status_ignored = false;
         let status_mapping = rt.flags.status_mapping;
         let extra_points = std::mem::take(&mut rt.flags.extra_points);
         drop(rt);
         if logging && status_mapping {
             let s = normalize_point_status(point, !opts.disable_add_status_field);
-            if opts.ignore_status.iter().any(|i| *i == *s) {
+            if !dropped && opts.ignore_status.iter().any(|i| *i == *s) {
                 dropped = true;
+                status_ignored = true;
             }
         }
         apply_time_key(point);
         Ok(Outcome {
             dropped,
+            status_ignored,
             extra_points,
         })
     }

@@ -197,6 +197,11 @@ impl ScriptStore {
         self.category
     }
 
+    /// Whether the store has no script at all.
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
     /// Script names, sorted.
     pub fn names(&self) -> Vec<&str> {
         self.scripts.keys().map(String::as_str).collect()

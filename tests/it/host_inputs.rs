@@ -16,7 +16,7 @@ use crate::support::{Agent, Workdir};
 
 fn ctx() -> CollectCtx {
     CollectCtx {
-        now_ns: datakit::stats::unix_nanos(),
+        now_ns: datakit::clock::now_ns(),
         agent_stats: Arc::new(datakit::stats::Stats::new()),
         hostname: "truth".into(),
     }

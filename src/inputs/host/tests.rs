@@ -9,7 +9,7 @@ use crate::inputs::CollectCtx;
 /// A collection context with fresh stats.
 pub fn ctx() -> CollectCtx {
     CollectCtx {
-        now_ns: crate::stats::unix_nanos(),
+        now_ns: crate::clock::now_ns(),
         agent_stats: Arc::new(crate::stats::Stats::new()),
         hostname: "test-host".into(),
     }

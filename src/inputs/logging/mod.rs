@@ -34,6 +34,7 @@ use super::{
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
+use crate::ingest::{FeedOptions, ScriptChoice};
 use crate::pipeline::RunOptions;
 use crate::point::{Category, Point, Value};
 use decode::Charset;
@@ -53,8 +54,6 @@ const SCAN_INTERVAL: Duration = Duration::from_secs(10);
 const SCAN_INTERVAL_POLLING: Duration = Duration::from_secs(2);
 /// Positions are written at most this often (and when the input stops).
 const SAVE_EVERY: Duration = Duration::from_millis(100);
-/// The input name of points made by `create_point()` in a script.
-const PIPELINE_CREATED: &str = "pipeline/create_point";
 
 config_struct! {
     "Log files and sockets to collect."
@@ -220,11 +219,9 @@ impl InputConfig for LoggingConfig {
             shared: Arc::new(Shared {
                 source: self.source.clone(),
                 service: self.service().to_string(),
-                pipeline: (!self.pipeline.is_empty()).then(|| {
-                    std::path::Path::new(&self.pipeline)
-                        .file_name()
-                        .map_or(self.pipeline.clone(), |n| n.to_string_lossy().into_owned())
-                }),
+                pipeline: std::path::Path::new(&self.pipeline)
+                    .file_name()
+                    .map_or(self.pipeline.clone(), |n| n.to_string_lossy().into_owned()),
                 tags: self
                     .tags
                     .iter()
@@ -265,7 +262,8 @@ impl InputConfig for LoggingConfig {
 pub(crate) struct Shared {
     source: String,
     service: String,
-    pipeline: Option<String>,
+    /// The script's file name (empty: `<source>.p`).
+    pipeline: String,
     tags: Vec<(String, String)>,
     run_opts: RunOptions,
     white_list: Vec<String>,
@@ -311,51 +309,16 @@ impl Shared {
         p
     }
 
-    /// Runs the source's script on `points` and returns what to feed: the points, and
-    /// those made by `create_point()`. Every dropped point is counted.
-    fn process(&self, ctx: &InputCtx, points: Vec<Point>) -> (Vec<Point>, Vec<Point>) {
-        let pipelines = ctx.pipelines.current();
-        let n = points.len();
-        let (mut points, extra) =
-            match pipelines.script(Category::Logging, &self.source, self.pipeline.as_deref()) {
-                Some(prog) => {
-                    let out = pipelines.run(&prog, points, &self.run_opts);
-                    (out.points, out.extra)
-                }
-                None => {
-                    // Without a script every status is `info`.
-                    let keep = !self.run_opts.ignore_status.iter().any(|s| s == "info");
-                    (if keep { points } else { Vec::new() }, Vec::new())
-                }
-            };
-        let dropped = n - points.len();
-        if dropped > 0 {
-            ctx.stats.dropped.fetch_add(dropped as u64, Relaxed);
-        }
-        if !self.white_list.is_empty() {
-            for p in &mut points {
-                let keep = |k: &str| k == "message" || self.white_list.iter().any(|w| w == k);
-                p.tags.retain(|(k, _)| keep(k));
-                p.fields.retain(|(k, _)| keep(k));
-            }
-        }
-        (points, extra)
-    }
-}
-
-/// Points `create_point()` made, by category, fed on their own.
-async fn feed_extra(ctx: &InputCtx, extra: Vec<Point>) -> Result<(), crate::io::Closed> {
-    let mut groups: Vec<(Category, Vec<Point>)> = Vec::new();
-    for p in extra {
-        match groups.iter_mut().find(|(c, _)| *c == p.category) {
-            Some((_, v)) => v.push(p),
-            None => groups.push((p.category, vec![p])),
+    /// How the stage treats this input's points: the source's script (or the `pipeline`
+    /// option), `ignore_status`, the field white list.
+    fn feed_options(&self) -> FeedOptions<'_> {
+        FeedOptions {
+            script: ScriptChoice::Map(&self.source, &self.pipeline),
+            run: &self.run_opts,
+            keep_keys: &self.white_list,
+            ..FeedOptions::default()
         }
     }
-    for (cat, pts) in groups {
-        ctx.feeder.feed(PIPELINE_CREATED, cat, pts).await?;
-    }
-    Ok(())
 }
 
 struct Logging {
@@ -408,10 +371,9 @@ impl Input for Logging {
                     let source = shared.source.clone();
                     tokio::task::spawn_blocking(move || commit_loop(&store, rx, &stats, &source))
                 };
-                let handle = tokio::runtime::Handle::current();
                 let (shared2, ctx2) = (shared.clone(), ctx.clone());
                 let joined = tokio::task::spawn_blocking(move || {
-                    let r = tail_loop(t, &shared2, &ctx2, &handle, &tx, &wake);
+                    let r = tail_loop(t, &shared2, &ctx2, &tx, &wake);
                     drop(watcher);
                     r
                 })
@@ -506,16 +468,17 @@ impl Wake {
     }
 }
 
-/// The tailer's thread: read, build points, run the script, feed, hand positions to the
-/// committer. Returns when the input is told to stop or IO closes.
+/// The tailer's thread: read, build points, feed them through the ingest stage (which runs
+/// the script on this thread), hand positions to the committer. Returns when the input is
+/// told to stop or IO closes.
 fn tail_loop(
     mut t: tailer::Tailer,
     shared: &Shared,
     ctx: &InputCtx,
-    handle: &tokio::runtime::Handle,
     commits: &std::sync::mpsc::Sender<Commit>,
     wake: &Wake,
 ) -> Result<(), InputError> {
+    let opts = shared.feed_options();
     let mut out: Vec<tailer::Out> = Vec::with_capacity(BATCH);
     let mut last_counters = t.counters;
     let idle = if wake.polling {
@@ -529,21 +492,17 @@ fn tail_loop(
             None
         } else {
             let n = out.len() as i64;
-            let base = crate::stats::unix_nanos() - n * 1000;
+            let base = crate::clock::now_ns() - n * 1000;
             let points: Vec<Point> = out
                 .drain(..)
                 .enumerate()
                 .map(|(i, o)| shared.point(o.text, Some(&o.path), o.line, base + i as i64 * 1000))
                 .collect();
-            let (points, extra) = shared.process(ctx, points);
-            let fed = handle.block_on(async {
-                feed_extra(ctx, extra).await?;
-                ctx.feeder
-                    .feed_acked(ctx.name, Category::Logging, points)
-                    .await
-            });
-            match fed {
-                Ok(a) => Some(a),
+            match ctx
+                .ingest
+                .feed_blocking(&ctx.origin, Category::Logging, points, &opts, true)
+            {
+                Ok(a) => a,
                 Err(_) => return Ok(()),
             }
         };

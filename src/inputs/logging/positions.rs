@@ -204,7 +204,7 @@ impl Store {
         if !self.dirty {
             return Ok(());
         }
-        let now = crate::stats::unix_nanos() / 1_000_000_000;
+        let now = crate::clock::now_ns() / 1_000_000_000;
         self.rotated
             .retain(|r| now.saturating_sub(r.at) < ROTATED_KEEP_SECS);
         let err = |source| PositionsError::Write {

@@ -53,30 +53,28 @@ pub fn parse(s: &str) -> Result<Listen, String> {
 }
 
 async fn feed(shared: &Shared, ctx: &InputCtx, lines: Vec<String>) -> bool {
-    let now = crate::stats::unix_nanos();
+    let now = crate::clock::now_ns();
     let n = lines.len() as i64;
     let points: Vec<Point> = lines
         .into_iter()
         .enumerate()
         .map(|(i, l)| shared.point(l, None, 0, now - (n - i as i64) * 1000))
         .collect();
-    let (points, extra) = shared.process(ctx, points);
-    if super::feed_extra(ctx, extra).await.is_err() {
-        return false;
-    }
-    ctx.feeder
-        .feed(ctx.name, Category::Logging, points)
+    ctx.ingest
+        .feed(
+            &ctx.origin,
+            Category::Logging,
+            points,
+            &shared.feed_options(),
+        )
         .await
         .is_ok()
 }
 
-/// Blank lines (nothing left after trimming) make no point; they are counted as dropped.
+/// Blank lines (nothing left after trimming) make no point; they are counted as dropped
+/// (reason `empty`).
 fn count_blank(ctx: &InputCtx, n: usize) {
-    if n > 0 {
-        ctx.stats
-            .dropped
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-    }
+    ctx.ingest.empty(&ctx.origin, Category::Logging, n);
 }
 
 /// Listens until the input stops.

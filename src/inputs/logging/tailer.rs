@@ -899,7 +899,7 @@ impl Tailer {
                 crc,
                 fp_crc: r.fp.crc,
                 fp_len: r.fp.len,
-                at: crate::stats::unix_nanos() / 1_000_000_000,
+                at: crate::clock::now_ns() / 1_000_000_000,
             });
         }
         self.retired.push(r);

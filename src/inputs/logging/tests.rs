@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::inputs::Severity;
+use crate::stats::DropReason;
 
 fn cfg(toml_text: &str) -> LoggingConfig {
     toml::from_str(toml_text).expect("valid config")
@@ -80,7 +81,7 @@ fn shared(ignore_status: &[&str], white: &[&str]) -> Shared {
     Shared {
         source: "app".into(),
         service: "svc".into(),
-        pipeline: None,
+        pipeline: String::new(),
         tags: vec![("env".into(), "prod".into())],
         run_opts: RunOptions {
             ignore_status: ignore_status.iter().map(|s| s.to_string()).collect(),
@@ -112,45 +113,40 @@ fn a_record_becomes_a_logging_point() {
     assert_eq!(s.text(b"\x1b[31mred\x1b[0m  \r"), "red");
 }
 
-fn ctx_with_script(dir: &std::path::Path, script: Option<&str>) -> (InputCtx, crate::io::Io) {
+fn stage_with_script(
+    dir: &std::path::Path,
+    script: Option<&str>,
+) -> (crate::ingest::testing::Stage, crate::ingest::Origin) {
     let w = crate::workdir::Workdir::new(dir);
     if let Some(text) = script {
         std::fs::create_dir_all(w.pipeline().join("logging")).unwrap();
         std::fs::write(w.pipeline().join("logging/app.p"), text).unwrap();
     }
-    let stats = Arc::new(crate::stats::Stats::new());
-    let io = crate::io::Io::start(
-        crate::io::IoSettings {
-            max_cache_count: 10,
-            flush_interval: std::time::Duration::from_millis(20),
-            workers: 1,
-            global_tags: vec![],
-            time_correction: false,
-            max_raw_body_size: 1 << 20,
-        },
-        Vec::new(),
-        stats.clone(),
-    );
-    let pipelines = crate::pipeline::runner::SharedPipelines::new(
-        crate::pipeline::runner::Pipelines::load(&w, &Default::default(), stats.clone()),
-    );
-    let ctx = InputCtx {
-        name: "logging",
-        feeder: io.feeder(),
-        stats: stats.input("logging"),
-        agent_stats: stats.clone(),
-        shutdown: crate::inputs::Shutdown::new().1,
-        workdir: w,
-        hostname: "h".into(),
-        pipelines,
-    };
-    (ctx, io)
+    let st = crate::ingest::testing::stage(&w, &[]);
+    let origin = st.ingest.origin("logging");
+    (st, origin)
 }
 
-#[tokio::test]
+/// Feeds `points` through the stage with the input's options; the points delivered.
+async fn through_stage(
+    st: crate::ingest::testing::Stage,
+    origin: &crate::ingest::Origin,
+    s: &Shared,
+    points: Vec<Point>,
+) -> (Vec<Point>, Arc<crate::stats::Stats>) {
+    st.ingest
+        .feed_acked(origin, Category::Logging, points, &s.feed_options())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    st.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_script_runs_statuses_are_normalised_and_ignored_ones_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let (ctx, _io) = ctx_with_script(
+    let (st, origin) = stage_with_script(
         dir.path(),
         Some("grok(_, \"%{WORD:level} %{GREEDYDATA:msg}\")\nadd_key(status, level)\n"),
     );
@@ -165,32 +161,50 @@ async fn the_script_runs_statuses_are_normalised_and_ignored_ones_dropped() {
     .iter()
     .map(|m| s.point(m.to_string(), Some("/f"), 1, 1))
     .collect();
-    let (out, extra) = s.process(&ctx, pts);
-    assert!(extra.is_empty());
+    let (out, stats) = through_stage(st, &origin, &s, pts).await;
     let statuses: Vec<&str> = out.iter().map(|p| p.get_tag("status").unwrap()).collect();
     assert_eq!(statuses, vec!["warning", "error", "fatal", "OK"]);
     assert_eq!(
-        ctx.stats.dropped.load(Relaxed),
+        stats
+            .input("logging")
+            .drops
+            .get(Category::Logging, DropReason::StatusIgnored),
         1,
         "the debug point is counted"
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_script_ignoring_info_drops_everything_and_white_lists_apply() {
     let dir = tempfile::tempdir().unwrap();
-    let (ctx, _io) = ctx_with_script(dir.path(), None);
+    let (st, origin) = stage_with_script(dir.path(), None);
     let s = shared(&["info"], &[]);
-    let (out, _) = s.process(&ctx, vec![s.point("x".into(), None, 0, 1)]);
+    let (out, stats) = through_stage(st, &origin, &s, vec![s.point("x".into(), None, 0, 1)]).await;
     assert!(out.is_empty());
-    assert_eq!(ctx.stats.dropped.load(Relaxed), 1);
+    assert_eq!(
+        stats
+            .input("logging")
+            .drops
+            .get(Category::Logging, DropReason::StatusIgnored),
+        1
+    );
+    let (st, origin) = stage_with_script(dir.path(), None);
     let s = shared(&[], &["env"]);
-    let (out, _) = s.process(&ctx, vec![s.point("x".into(), Some("/f"), 1, 1)]);
+    let now = crate::clock::now_ns();
+    let (out, _) = through_stage(
+        st,
+        &origin,
+        &s,
+        vec![s.point("x".into(), Some("/f"), 1, now)],
+    )
+    .await;
     let keys: Vec<&str> = out[0]
         .tags
         .iter()
         .map(|(k, _)| k.as_str())
         .chain(out[0].fields.iter().map(|(k, _)| k.as_str()))
         .collect();
-    assert_eq!(keys, vec!["env", "message"]);
+    // The white list keeps `env` and `message` of the input's keys; then the stage adds the
+    // global `host` tag and the `status` every logging point must have.
+    assert_eq!(keys, vec!["env", "host", "message", "status"]);
 }

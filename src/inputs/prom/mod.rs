@@ -64,7 +64,6 @@ use super::{
 use crate::config::duration::Dur;
 use crate::config::schema::ConfType;
 use crate::config_struct;
-use crate::io::FeedOptions;
 use crate::io::sinks::redact;
 use crate::point::{Category, Point, Value};
 use convert::{Converter, Options, Rule};
@@ -479,9 +478,7 @@ impl InputConfig for PromConfig {
         );
         Ok(Box::new(Prom {
             interval: self.interval.get(),
-            feed: FeedOptions {
-                global_tags: !self.disable_host_tag,
-            },
+            global_tags: !self.disable_host_tag,
             ignore_req_err: self.ignore_req_err,
             scraper: Scraper {
                 client,
@@ -605,7 +602,8 @@ impl Scraper {
 
 struct Prom {
     interval: Duration,
-    feed: FeedOptions,
+    /// Add the global host tags (off with `disable_host_tag`).
+    global_tags: bool,
     ignore_req_err: bool,
     scraper: Scraper,
 }
@@ -619,17 +617,46 @@ impl Input for Prom {
 async fn run(p: Prom, mut ctx: InputCtx) -> Result<(), InputError> {
     let Prom {
         interval,
-        feed,
+        global_tags,
         ignore_req_err,
         scraper,
     } = p;
     let mut periodic = super::Periodic::new(interval, scraper, &ctx);
     loop {
-        let now_ns = crate::stats::unix_nanos();
-        let Some(outcomes) = periodic.next(&mut ctx, move |s| s.scrape_all(now_ns)).await else {
+        let now_ns = crate::clock::now_ns();
+        let (ingest, origin) = (ctx.ingest.clone(), ctx.origin.clone());
+        // Scrape and feed on the collection's thread; the rest here.
+        let Some((outcomes, fed)) = periodic
+            .next(&mut ctx, move |s| {
+                let mut outcomes = s.scrape_all(now_ns);
+                let opts = crate::ingest::FeedOptions {
+                    global_tags,
+                    ..Default::default()
+                };
+                let mut fed = Ok(());
+                let mut ups = Vec::with_capacity(outcomes.len());
+                for o in outcomes.iter_mut() {
+                    let points = std::mem::take(&mut o.points);
+                    if let Some(cat) = points.first().map(|p| p.category)
+                        && fed.is_ok()
+                    {
+                        fed = ingest
+                            .feed_blocking(&origin, cat, points, &opts, false)
+                            .map(|_| ());
+                    }
+                    ups.push(o.up.clone());
+                }
+                if fed.is_ok() {
+                    fed = ingest
+                        .feed_blocking(&origin, Category::Metric, ups, &opts, false)
+                        .map(|_| ());
+                }
+                (outcomes, fed)
+            })
+            .await
+        else {
             return Ok(());
         };
-        let mut ups = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             if let Some(msg) = &o.log {
                 if o.error.is_some() {
@@ -644,14 +671,8 @@ async fn run(p: Prom, mut ctx: InputCtx) -> Result<(), InputError> {
                 ctx.stats.record_error(msg.clone());
                 ctx.agent_stats.record_error(ctx.name, msg);
             }
-            ups.push(o.up);
-            if let Some(cat) = o.points.first().map(|p| p.category) {
-                ctx.feeder.feed_with(ctx.name, cat, o.points, feed).await?;
-            }
         }
-        ctx.feeder
-            .feed_with(ctx.name, Category::Metric, ups, feed)
-            .await?;
+        fed?;
     }
 }
 

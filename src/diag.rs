@@ -1,4 +1,5 @@
-//! Config diagnostics: what is wrong, where (`file:line:col`), the offending text, and a hint.
+//! Diagnostics: what is wrong, where (`file:line:col`), the offending text, and a hint. Used
+//! by the config loader and the Pipeline compiler alike, so both render problems one way.
 
 use std::fmt;
 use std::ops::Range;
