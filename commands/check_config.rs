@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
-use datakit::config::{self, LoadOptions, Loaded, MainSource, Severity};
+use datakit::config::{self, LoadOptions, MainSource, Severity};
+use datakit::inputs::confd::{self, Loaded};
 
 use crate::cli::Globals;
 
@@ -22,8 +23,9 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         env: &config::load::process_env,
         log: g.log.clone(),
         log_level: g.log_level.clone(),
+        input_names: None,
     };
-    let loaded = config::load(&g.workdir, &opts);
+    let loaded = confd::load(&g.workdir, &opts, datakit::inputs::registry());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&to_json(&loaded, g))?);
     } else {
@@ -145,7 +147,7 @@ fn print_human(l: &Loaded, g: &Globals) {
     let defaults = l
         .instances
         .iter()
-        .filter(|i| i.origin == config::Origin::DefaultEnabled)
+        .filter(|i| i.origin == confd::Origin::DefaultEnabled)
         .count();
     println!(
         "checked {} file(s) in {}: {} input instance(s) ({} from default_enabled_inputs), {} error(s), {} warning(s)",
@@ -181,10 +183,10 @@ fn to_json(l: &Loaded, g: &Globals) -> serde_json::Value {
         .instances
         .iter()
         .map(|i| match &i.origin {
-            config::Origin::File { path, line, index } => {
+            confd::Origin::File { path, line, index } => {
                 json!({"input": i.name(), "file": path, "line": line, "index": index})
             }
-            config::Origin::DefaultEnabled => {
+            confd::Origin::DefaultEnabled => {
                 json!({"input": i.name(), "default_enabled": true})
             }
         })

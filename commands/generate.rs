@@ -68,7 +68,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|e| e.spec.catalog != "testing")
     {
-        let sample = datakit::config::sample::input_sample(e.spec.name)
+        let sample = datakit::inputs::sample(e.spec.name)
             .with_context(|| format!("rendering the sample of `{}`", e.spec.name))?;
         write(
             &dir.join("conf.d")

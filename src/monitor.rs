@@ -133,6 +133,11 @@ pub const MODULES: &[(&str, &[&str], &str)] = &[
         "IO per category: queued, sent, on disk, dropped, bytes",
     ),
     (
+        "drops",
+        &["D", "drops", "dropped"],
+        "dropped points by category, reason and origin (shown when there are any)",
+    ),
+    (
         "outputs",
         &["W", "outputs", "output", "dataway"],
         "outputs: status, latency, requests, disk queue",
@@ -199,7 +204,7 @@ pub struct View {
     pub now_ns: i64,
 }
 
-const DEFAULT_MODULES: &[&str] = &["basic", "inputs", "io", "outputs", "errors"];
+const DEFAULT_MODULES: &[&str] = &["basic", "inputs", "io", "drops", "outputs", "errors"];
 
 fn s(v: &Value) -> String {
     match v {
@@ -342,6 +347,7 @@ pub fn render(snap: &Value, v: &View) -> String {
             "basic" => basic(&mut out, snap, v),
             "inputs" => inputs(&mut out, snap, v),
             "io" => io(&mut out, snap, v),
+            "drops" => drops(&mut out, snap, v),
             "outputs" => outputs(&mut out, snap, v),
             "http" => http(&mut out, snap, v),
             "pipeline" => pipeline(&mut out, snap, v),
@@ -504,6 +510,32 @@ fn io(out: &mut String, snap: &Value, v: &View) {
         ]);
     }
     section(out, v, "IO", t);
+}
+
+/// Every drop, by category, reason and origin (the snapshot lists the largest first).
+fn drops(out: &mut String, snap: &Value, v: &View) {
+    let Some(list) = snap["drops"].as_array() else {
+        return;
+    };
+    if list.is_empty() {
+        return;
+    }
+    let mut t = table(v, "Dropped", &["Category", "Reason", "Origin", "Points"]);
+    let n = if v.verbose { list.len() } else { 10 };
+    for d in list.iter().take(n) {
+        t.add_row(vec![
+            cell(s(&d["category"]), None, v),
+            cell(s(&d["reason"]), Some(Color::Red), v),
+            cell(s(&d["origin"]), None, v),
+            cell(si(u(&d["points"])), None, v),
+        ]);
+    }
+    let title = if n < list.len() {
+        format!("Dropped points ({n} shown of {}; -V shows all)", list.len())
+    } else {
+        "Dropped points".to_string()
+    };
+    section(out, v, &title, t);
 }
 
 fn outputs(out: &mut String, snap: &Value, v: &View) {
@@ -670,6 +702,13 @@ mod tests {
         let i = stats.input("cpu");
         i.instances.store(1, std::sync::atomic::Ordering::Relaxed);
         i.record_feed(crate::point::Category::Metric, 12, crate::clock::now_ns());
+        stats.points_dropped(crate::stats::PointsDropped {
+            category: crate::point::Category::Metric,
+            reason: crate::stats::DropReason::NoField,
+            count: 3,
+            origin: i.as_ref(),
+            detail: None,
+        });
         stats.record_error("cpu", "boom");
         serde_json::to_value(stats.snapshot()).unwrap()
     }
@@ -689,6 +728,10 @@ mod tests {
             assert!(
                 text.contains("Agent") && text.contains("cpu") && text.contains("boom"),
                 "{text}"
+            );
+            assert!(
+                text.contains("Dropped points") && text.contains("no_field"),
+                "drops by reason: {text}"
             );
             for line in text.lines() {
                 assert!(line.chars().count() <= width as usize, "{width}: {line}");

@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    datakit::config::load::fuzz_one(&text);
+    datakit::inputs::confd::fuzz_one(&text);
 });

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{self, LoadOptions, Loaded};
+use crate::config::{self, LoadOptions};
 use crate::ingest;
+use crate::inputs::confd::Loaded;
 use crate::io::{Io, IoSettings};
 use crate::stats::Stats;
 use crate::workdir::Workdir;
@@ -111,13 +112,15 @@ pub struct ConfigFlags {
 
 impl ConfigFlags {
     pub fn load(&self, w: &Workdir) -> Loaded {
-        config::load(
+        crate::inputs::confd::load(
             w,
             &LoadOptions {
                 env: &config::load::process_env,
                 log: self.log.clone(),
                 log_level: self.log_level.clone(),
+                input_names: None,
             },
+            crate::inputs::registry(),
         )
     }
 }

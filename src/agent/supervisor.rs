@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::InputInstance;
 use crate::election::Gate;
 use crate::ingest::Ingest;
+use crate::inputs::confd::InputInstance;
 use crate::inputs::{InputConfig, InputCtx, InputEntry, InputError};
 use crate::shutdown::Shutdown;
 use crate::stats::{InputState, Stats};

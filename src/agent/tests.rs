@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::supervisor::{Base, MAX_CRASHES, Supervisor};
-use crate::config::{InputInstance, Origin};
+use crate::inputs::confd::{InputInstance, Origin};
 use crate::inputs::testing::TestInputConfig;
 use crate::io::body::{Body, Encoding};
 use crate::io::output::{DeliveryPolicy, Output, SendOutcome, Sink};

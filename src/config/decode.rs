@@ -433,9 +433,47 @@ pub fn decode<T: DeserializeOwned + ConfType>(
     T::decode_conf(value, &mut cx)
 }
 
+/// `a.b[2].c` → segments.
+pub fn parse_key_path(key: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let (name, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            out.push(Seg::Key(name.to_string()));
+        }
+        while let Some(close) = rest.find(']') {
+            if let Ok(i) = rest[1..close].parse() {
+                out.push(Seg::Index(i));
+            }
+            rest = &rest[close + 1..];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_paths_parse() {
+        assert_eq!(
+            parse_key_path("a.b[2].c"),
+            vec![
+                Seg::Key("a".into()),
+                Seg::Key("b".into()),
+                Seg::Index(2),
+                Seg::Key("c".into())
+            ]
+        );
+        assert_eq!(
+            parse_key_path("x[0][1]"),
+            vec![Seg::Key("x".into()), Seg::Index(0), Seg::Index(1)]
+        );
+    }
 
     #[test]
     fn expands_set_variables_only() {

@@ -1,20 +1,17 @@
-//! Loading the whole configuration: `conf.d/datakit.conf`, the `ENV_*` overrides, command-line
-//! flags, and every input config under `conf.d/`, collecting all findings at once.
+//! Loading the main configuration: `conf.d/datakit.conf`, the `ENV_*` overrides and the
+//! command-line flags, collecting all findings at once; and finding the input config files
+//! under `conf.d/` (the inputs layer decodes them: `crate::inputs::confd`).
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
 use super::decode::{self, DecodeSite, Seg, SourceFile};
 use super::main_conf::{MainConfig, compat_key};
 use super::schema::{EnvLookup, EnvOverride};
 use super::validate;
 use crate::diag::{Diagnostic, Severity};
-use crate::inputs::{self, InputConfig, InputEntry};
-use crate::workdir::Workdir;
 
 /// How to load.
 pub struct LoadOptions<'a> {
@@ -24,6 +21,9 @@ pub struct LoadOptions<'a> {
     pub log: Option<String>,
     /// `--log-level`: overrides `[logging] level` and `ENV_LOG_LEVEL`.
     pub log_level: Option<String>,
+    /// The inputs this build has, to check `default_enabled_inputs` against (the inputs layer
+    /// passes its registry's names in; the config layer knows no inputs). `None`: not checked.
+    pub input_names: Option<&'a [&'a str]>,
 }
 
 impl LoadOptions<'_> {
@@ -33,6 +33,7 @@ impl LoadOptions<'_> {
             env: &process_env,
             log: None,
             log_level: None,
+            input_names: None,
         }
     }
 }
@@ -40,35 +41,6 @@ impl LoadOptions<'_> {
 /// Reads a variable of the process environment (`None` when unset or not UTF-8).
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-/// Where an input instance comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// `[[inputs.NAME]]` number `index` (0-based) in `path`, starting at `line`.
-    File {
-        path: PathBuf,
-        line: usize,
-        index: usize,
-    },
-    /// Started from `default_enabled_inputs` with its default options.
-    DefaultEnabled,
-}
-
-/// One input instance ready to run.
-#[derive(Debug)]
-pub struct InputInstance {
-    pub entry: &'static InputEntry,
-    pub origin: Origin,
-    pub config: Box<dyn InputConfig>,
-    /// Changes exactly when the decoded options change (for reloads).
-    pub fingerprint: u64,
-}
-
-impl InputInstance {
-    pub fn name(&self) -> &'static str {
-        self.entry.spec.name
-    }
 }
 
 /// What one file held, for `check-config`.
@@ -89,61 +61,6 @@ pub enum MainSource {
     File(PathBuf),
     /// Not found at this path: built-in defaults apply.
     Missing(PathBuf),
-}
-
-/// Everything loaded, and every finding.
-#[derive(Debug)]
-pub struct Loaded {
-    pub main: MainConfig,
-    pub main_source: MainSource,
-    pub instances: Vec<InputInstance>,
-    /// The main config first, then input files in path order.
-    pub files: Vec<FileReport>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// `ENV_*` variables that were applied.
-    pub env_overrides: Vec<EnvOverride>,
-}
-
-impl Loaded {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-}
-
-/// Loads the main config and all input configs of `workdir`.
-pub fn load(workdir: &Workdir, opts: &LoadOptions<'_>) -> Loaded {
-    let mut diags = Vec::new();
-    let main_path = workdir.main_conf();
-    let (main, main_source, env_overrides, main_report) = load_main(&main_path, opts, &mut diags);
-    let mut files = vec![main_report];
-    let instances = load_inputs(
-        &workdir.conf_d(),
-        &main_path,
-        &main,
-        opts.env,
-        &mut files,
-        &mut diags,
-    );
-    // Count findings per file.
-    for f in files.iter_mut() {
-        for d in diags
-            .iter()
-            .filter(|d| d.file.as_deref() == Some(f.path.as_path()))
-        {
-            match d.severity {
-                Severity::Error => f.errors += 1,
-                Severity::Warning => f.warnings += 1,
-            }
-        }
-    }
-    Loaded {
-        main,
-        main_source,
-        instances,
-        files,
-        diagnostics: diags,
-        env_overrides,
-    }
 }
 
 /// Loads `datakit.conf` (or the defaults when it is missing), then environment, then flags.
@@ -233,7 +150,7 @@ pub fn main_from_source(
     }
 
     // Semantic checks, reported where the value came from.
-    for issue in validate::main_config(&mut main) {
+    for issue in validate::main_config(&mut main, opts.input_names) {
         let from_env = env_overrides
             .iter()
             .rev()
@@ -249,7 +166,7 @@ pub fn main_from_source(
         if let Some(o) = from_env {
             d.message.push_str(&format!(" (set by {})", o.var));
         } else if let (Some(file), Some((tree, span))) = (source, &doc_tree) {
-            let segs = inputs::parse_key_path(&issue.path);
+            let segs = decode::parse_key_path(&issue.path);
             if has_path(tree, &segs) {
                 d = d.at(file.loc(decode::span_of(tree, span.clone(), &segs, true)));
             } else {
@@ -330,363 +247,10 @@ fn walk(
     }
 }
 
-fn fingerprint(name: &str, cfg: &dyn InputConfig) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    name.hash(&mut h);
-    format!("{cfg:?}").hash(&mut h);
-    h.finish()
-}
-
-/// Loads every input config under `conf_d`, then adds `default_enabled_inputs`.
-pub fn load_inputs(
-    conf_d: &Path,
-    main_conf: &Path,
-    main: &MainConfig,
-    env: &EnvLookup<'_>,
-    reports: &mut Vec<FileReport>,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<InputInstance> {
-    let (paths, walk_diags) = discover(conf_d, main_conf);
-    diags.extend(walk_diags);
-    let mut instances: Vec<InputInstance> = Vec::new();
-    let mut by_content: HashMap<u64, PathBuf> = HashMap::new();
-    let disabled: Vec<&str> = main
-        .default_enabled_inputs
-        .iter()
-        .filter_map(|n| n.strip_prefix('-'))
-        .collect();
-
-    for path in paths {
-        let mut report = FileReport {
-            path: path.clone(),
-            ..Default::default()
-        };
-        let file = match SourceFile::read(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(&path));
-                reports.push(report);
-                continue;
-            }
-        };
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        file.text.hash(&mut h);
-        if let Some(first) = by_content.get(&h.finish()) {
-            report.note = Some(format!("same content as {}: skipped", first.display()));
-            diags.push(
-                Diagnostic::warning(format!(
-                    "same content as {}: its inputs are loaded once",
-                    first.display()
-                ))
-                .in_file(&path),
-            );
-            reports.push(report);
-            continue;
-        }
-        by_content.insert(h.finish(), path.clone());
-        let Some(table) = file.parse(diags) else {
-            reports.push(report);
-            continue;
-        };
-        load_file(
-            &file,
-            table,
-            main,
-            env,
-            &disabled,
-            &mut instances,
-            &mut report,
-            diags,
-        );
-        if report.inputs.is_empty() && report.note.is_none() {
-            report.note = Some("no inputs".into());
-            diags.push(Diagnostic::warning("no [[inputs.NAME]] table in this file").in_file(&path));
-        }
-        reports.push(report);
-    }
-
-    // default_enabled_inputs: inputs nobody configured run with their defaults.
-    for name in &main.default_enabled_inputs {
-        if name.starts_with('-') {
-            continue;
-        }
-        let Some(entry) = inputs::find(name) else {
-            continue;
-        };
-        if instances.iter().any(|i| i.name() == entry.spec.name) {
-            continue;
-        }
-        let config = (entry.default_config)();
-        instances.push(InputInstance {
-            entry,
-            origin: Origin::DefaultEnabled,
-            fingerprint: fingerprint(entry.spec.name, config.as_ref()),
-            config,
-        });
-    }
-    instances
-}
-
-#[allow(clippy::too_many_arguments)]
-fn load_file(
-    file: &SourceFile,
-    table: Spanned<DeTable<'_>>,
-    main: &MainConfig,
-    env: &EnvLookup<'_>,
-    disabled: &[&str],
-    instances: &mut Vec<InputInstance>,
-    report: &mut FileReport,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for (key, value) in table.into_inner() {
-        let key_span = key.span();
-        let key = key.into_inner();
-        if key != "inputs" {
-            diags.push(
-                Diagnostic::warning(format!("top-level key `{key}` ignored"))
-                    .at(file.loc(key_span))
-                    .with_help("input config files hold [[inputs.NAME]] tables only; main settings belong in datakit.conf"),
-            );
-            continue;
-        }
-        let value_span = value.span();
-        let DeValue::Table(per_input) = value.into_inner() else {
-            diags.push(
-                Diagnostic::error("`inputs` must be a table of inputs, e.g. [[inputs.cpu]]")
-                    .at(file.loc(value_span)),
-            );
-            continue;
-        };
-        for (name, value) in per_input {
-            let name_span = name.span();
-            let name = name.into_inner().into_owned();
-            let Some(entry) = inputs::find(&name) else {
-                let known: Vec<&str> = inputs::registry().iter().map(|e| e.spec.name).collect();
-                let near = decode::suggest(&name, known.iter().copied());
-                let help = if !near.is_empty() {
-                    format!(
-                        "did you mean {}?",
-                        near.iter()
-                            .take(3)
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    )
-                } else if known.is_empty() {
-                    "this build has no inputs".to_string()
-                } else {
-                    format!("known inputs: {}", known.join(", "))
-                };
-                diags.push(
-                    Diagnostic::error(format!("unknown input `{name}`"))
-                        .at(file.loc(name_span))
-                        .with_help(help),
-                );
-                report.inputs.push((name, 0));
-                continue;
-            };
-            let tables: Vec<(Vec<Seg>, Spanned<DeValue<'_>>)> = match value.into_inner() {
-                DeValue::Array(arr) => arr
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        (
-                            vec![
-                                Seg::Key("inputs".into()),
-                                Seg::Key(name.clone()),
-                                Seg::Index(i),
-                            ],
-                            v,
-                        )
-                    })
-                    .collect(),
-                other => vec![(
-                    vec![Seg::Key("inputs".into()), Seg::Key(name.clone())],
-                    Spanned::new(name_span.clone(), other),
-                )],
-            };
-            let count = tables.len();
-            for (index, (path, mut value)) in tables.into_iter().enumerate() {
-                let line = file.loc(value.span()).line;
-                decode::expand_env(value.get_mut(), env);
-                let key_spans: Vec<(String, std::ops::Range<usize>)> = match value.get_ref() {
-                    DeValue::Table(t) => t
-                        .iter()
-                        .map(|(k, v)| (k.get_ref().to_string(), v.span()))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let interval_span = key_spans
-                    .iter()
-                    .find(|(k, _)| k == "interval")
-                    .map(|(_, s)| s.clone());
-                let header_span = value.span();
-                let site = DecodeSite {
-                    file,
-                    path: path.clone(),
-                    compat: &|_| None,
-                };
-                let Some(mut config) = (entry.decode)(value, &site, diags) else {
-                    continue;
-                };
-                let at = interval_span.clone().unwrap_or(header_span.clone());
-                if disabled.contains(&entry.spec.name) {
-                    diags.push(
-                        Diagnostic::warning(format!(
-                            "input `{}` is disabled by `-{}` in default_enabled_inputs",
-                            entry.spec.name, entry.spec.name
-                        ))
-                        .at(file.loc(name_span.clone())),
-                    );
-                    continue;
-                }
-                if main.protect_mode {
-                    protect_interval(entry, config.as_mut(), file, at, diags);
-                    protect_extra_intervals(
-                        entry.spec.name,
-                        config.as_mut(),
-                        file,
-                        &key_spans,
-                        header_span.clone(),
-                        diags,
-                    );
-                }
-                if entry.spec.singleton && instances.iter().any(|i| i.name() == entry.spec.name) {
-                    diags.push(
-                        Diagnostic::warning(format!(
-                            "`{}` can run only once; this instance is ignored",
-                            entry.spec.name
-                        ))
-                        .at(file.loc(header_span))
-                        .with_help(
-                            "keep a single [[inputs.NAME]] table for this input across conf.d",
-                        ),
-                    );
-                    continue;
-                }
-                instances.push(InputInstance {
-                    entry,
-                    origin: Origin::File {
-                        path: file.path.clone(),
-                        line,
-                        index,
-                    },
-                    fingerprint: fingerprint(entry.spec.name, config.as_ref()),
-                    config,
-                });
-            }
-            report.inputs.push((name, count));
-        }
-    }
-}
-
-/// Protect mode: an interval outside the input's range is moved into it, with a warning.
-fn protect_interval(
-    entry: &InputEntry,
-    config: &mut dyn InputConfig,
-    file: &SourceFile,
-    at: std::ops::Range<usize>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let (Some(limits), Some(cur)) = (entry.spec.interval, config.interval()) else {
-        return;
-    };
-    let fixed = cur.get().clamp(limits.min, limits.max);
-    if fixed == cur.get() {
-        return;
-    }
-    let (word, bound) = if fixed > cur.get() {
-        ("raised", "minimum")
-    } else {
-        ("lowered", "maximum")
-    };
-    let new = super::duration::Dur(fixed);
-    config.set_interval(new);
-    diags.push(
-        Diagnostic::warning(format!(
-            "interval {cur} of `{}` is {word} to {new}, the input's {bound}",
-            entry.spec.name
-        ))
-        .at(file.loc(at))
-        .with_help("protect mode keeps intervals in each input's allowed range; set `protect_mode = false` in datakit.conf to allow it"),
-    );
-}
-
-/// Protect mode for an input's further intervals (`InputConfig::extra_intervals`).
-fn protect_extra_intervals(
-    name: &str,
-    config: &mut dyn InputConfig,
-    file: &SourceFile,
-    spans: &[(String, std::ops::Range<usize>)],
-    header: std::ops::Range<usize>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for (key, cur, limits) in config.extra_intervals() {
-        let fixed = cur.get().clamp(limits.min, limits.max);
-        if fixed == cur.get() {
-            continue;
-        }
-        let (word, bound) = if fixed > cur.get() {
-            ("raised", "minimum")
-        } else {
-            ("lowered", "maximum")
-        };
-        let old = *cur;
-        *cur = super::duration::Dur(fixed);
-        let at = spans
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(header.clone(), |(_, s)| s.clone());
-        diags.push(
-            Diagnostic::warning(format!(
-                "{key} {old} of `{name}` is {word} to {}, the input's {bound}",
-                super::duration::Dur(fixed)
-            ))
-            .at(file.loc(at))
-            .with_help("protect mode keeps intervals in each input's allowed range; set `protect_mode = false` in datakit.conf to allow it"),
-        );
-    }
-}
-
-/// Runs `text` through the main-config loader and the input-config loader, in memory.
-/// For the fuzz target: any input must produce diagnostics, never a panic.
-#[doc(hidden)]
-pub fn fuzz_one(text: &str) -> usize {
-    let mut diags = Vec::new();
-    let no_env = |_: &str| None;
-    let opts = LoadOptions {
-        env: &no_env,
-        log: None,
-        log_level: None,
-    };
-    let file = SourceFile {
-        path: PathBuf::from("fuzz/datakit.conf"),
-        text: text.to_string(),
-    };
-    let (main, _) = main_from_source(Some(&file), &opts, &mut diags);
-    let mut instances = Vec::new();
-    let mut report = FileReport::default();
-    if let Some(table) = file.parse(&mut diags) {
-        load_file(
-            &file,
-            table,
-            &main,
-            &no_env,
-            &[],
-            &mut instances,
-            &mut report,
-            &mut diags,
-        );
-    }
-    for d in &diags {
-        let _ = d.render(false);
-    }
-    diags.len() + instances.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workdir::Workdir;
     use std::collections::HashMap;
 
     fn workdir_with(main: &str) -> (tempfile::TempDir, Workdir) {
@@ -697,7 +261,19 @@ mod tests {
         (dir, w)
     }
 
-    fn load_with(w: &Workdir, env: &[(&str, &str)], flag_level: Option<&str>) -> Loaded {
+    /// The main config of `w` and whether loading it found errors.
+    struct Main {
+        main: MainConfig,
+        errors: bool,
+    }
+
+    impl Main {
+        fn has_errors(&self) -> bool {
+            self.errors
+        }
+    }
+
+    fn load_with(w: &Workdir, env: &[(&str, &str)], flag_level: Option<&str>) -> Main {
         let map: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -707,8 +283,14 @@ mod tests {
             env: &lookup,
             log: None,
             log_level: flag_level.map(str::to_string),
+            input_names: None,
         };
-        load(w, &opts)
+        let mut diags = Vec::new();
+        let (main, ..) = load_main(&w.main_conf(), &opts, &mut diags);
+        Main {
+            main,
+            errors: diags.iter().any(Diagnostic::is_error),
+        }
     }
 
     #[test]
@@ -773,6 +355,6 @@ mod tests {
             Some("core")
         );
         assert_eq!(l.main.election.node_whitelist, ["h1", "h2"]);
-        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        assert!(!l.has_errors());
     }
 }

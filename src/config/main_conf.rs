@@ -418,7 +418,7 @@ config_struct! {
     pub struct MainConfig {
         "Inputs started with their default configuration unless a file in conf.d configures them. `-name` disables one."
         env("ENV_DEFAULT_ENABLED_INPUTS", "ENV_ENABLE_INPUTS")
-        pub default_enabled_inputs: Vec<String> = crate::inputs::default_enabled_names(),
+        pub default_enabled_inputs: Vec<String> = DEFAULT_ENABLED_INPUTS.iter().map(|s| s.to_string()).collect(),
         "Protect mode: input intervals outside an input's allowed range are raised or lowered into it."
         env_not("ENV_DISABLE_PROTECT_MODE")
         pub protect_mode: bool = true,
@@ -465,6 +465,21 @@ config_struct! {
         pub upgrade: UpgradeConfig = UpgradeConfig::default(),
     }
 }
+
+/// The inputs `default_enabled_inputs` names by default: the host inputs and the agent's own
+/// metrics, as the original enables them on a host install.
+pub const DEFAULT_ENABLED_INPUTS: &[&str] = &[
+    "cpu",
+    "disk",
+    "diskio",
+    "dk",
+    "host_processes",
+    "hostobject",
+    "mem",
+    "net",
+    "swap",
+    "system",
+];
 
 /// Keys of the original agent's datakit.conf that this agent reads without acting on them
 /// (deprecated, or features it does not have), with what to do instead.

@@ -1,5 +1,6 @@
-//! Configuration: the main config (`conf.d/datakit.conf`), input configs under `conf.d/`,
-//! environment overrides, protect mode, and diagnostics with `file:line:col`.
+//! Configuration: the main config (`conf.d/datakit.conf`), environment overrides, protect
+//! mode, the decoding machinery input configs use too, and diagnostics with `file:line:col`.
+//! Input configs under `conf.d/` are decoded by the inputs layer (`crate::inputs::confd`).
 //!
 //! Precedence, highest first: command-line flag > `ENV_*` variable > config file > default.
 
@@ -14,5 +15,5 @@ pub mod validate;
 
 pub use crate::diag::{Diagnostic, Location, Severity};
 pub use duration::Dur;
-pub use load::{InputInstance, LoadOptions, Loaded, MainSource, Origin, load};
+pub use load::{FileReport, LoadOptions, MainSource};
 pub use main_conf::MainConfig;

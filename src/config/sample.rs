@@ -136,25 +136,23 @@ pub fn render_main_conf(cfg: &super::MainConfig, intro: &str) -> Result<String, 
     Ok(out)
 }
 
-/// The commented sample config of input `name`, or `None` if there is no such input.
-pub fn input_sample(name: &str) -> Option<String> {
-    let entry = crate::inputs::find(name)?;
-    let table = (entry.default_toml)().ok()?;
-    let doc = (entry.options)()?;
+/// The commented sample config of an input called `name`, described by `description`, whose
+/// default options are `table` and documented by `doc`.
+pub fn input_sample(
+    name: &str,
+    description: &str,
+    table: &toml::Table,
+    doc: &SectionDoc,
+) -> String {
     let mut out = String::new();
-    comment(
-        &mut out,
-        &format!("{}: {}", entry.spec.name, entry.spec.description),
-        "",
-        96,
-    );
+    comment(&mut out, &format!("{name}: {description}"), "", 96);
     out.push_str("# Copy this file to any *.conf under conf.d/ and edit it; several [[inputs.");
-    out.push_str(entry.spec.name);
+    out.push_str(name);
     out.push_str("]] tables run several instances.\n");
-    out.push_str(&format!("\n[[inputs.{}]]\n", toml_key(entry.spec.name)));
-    let path = vec!["inputs".to_string(), toml_key(entry.spec.name)];
-    render_section(&mut out, doc, &table, &path, "  ");
-    Some(out)
+    out.push_str(&format!("\n[[inputs.{}]]\n", toml_key(name)));
+    let path = vec!["inputs".to_string(), toml_key(name)];
+    render_section(&mut out, doc, table, &path, "  ");
+    out
 }
 
 #[cfg(test)]

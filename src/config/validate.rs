@@ -3,7 +3,6 @@
 
 use super::main_conf::MainConfig;
 use crate::diag::Severity;
-use crate::inputs;
 
 /// A finding about a key of the main config.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +103,9 @@ pub fn check_listen(listen: &str) -> Result<(), String> {
 }
 
 /// Checks the main config; applies what protect mode adjusts.
-pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
+/// Checks the main config; `known_inputs` are the inputs `default_enabled_inputs` may name
+/// (`None`: not checked).
+pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Issue> {
     let mut out = Vec::new();
 
     let level = c.logging.level.to_ascii_lowercase();
@@ -254,13 +255,14 @@ pub fn main_config(c: &mut MainConfig) -> Vec<Issue> {
         ));
     }
 
-    let known: Vec<&str> = inputs::registry().iter().map(|e| e.spec.name).collect();
-    for (i, name) in c.default_enabled_inputs.iter().enumerate() {
+    let names = c.default_enabled_inputs.iter().enumerate();
+    for (i, name) in names.filter(|_| known_inputs.is_some()) {
+        let known_inputs = known_inputs.unwrap_or_default();
         let bare = name.strip_prefix('-').unwrap_or(name);
-        if bare.is_empty() || known.contains(&bare) {
+        if bare.is_empty() || known_inputs.contains(&bare) {
             continue;
         }
-        let near = super::decode::suggest(bare, known.iter().copied());
+        let near = super::decode::suggest(bare, known_inputs.iter().copied());
         let mut issue = warn(
             format!("default_enabled_inputs[{i}]"),
             format!("unknown input `{bare}`, ignored"),
@@ -364,6 +366,7 @@ fn election(c: &MainConfig, out: &mut Vec<Issue>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::main_conf::DEFAULT_ENABLED_INPUTS;
 
     #[test]
     fn urls() {
@@ -395,7 +398,7 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let mut c = MainConfig::default();
-        assert_eq!(main_config(&mut c), vec![]);
+        assert_eq!(main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS)), vec![]);
     }
 
     #[test]
@@ -403,7 +406,10 @@ mod tests {
         let mut c = MainConfig::default();
         c.election.enable = true;
         let paths = |c: &mut MainConfig| -> Vec<String> {
-            main_config(c).into_iter().map(|i| i.path).collect()
+            main_config(c, Some(DEFAULT_ENABLED_INPUTS))
+                .into_iter()
+                .map(|i| i.path)
+                .collect()
         };
         assert_eq!(
             paths(&mut c),
@@ -433,7 +439,7 @@ mod tests {
     fn protect_mode_raises_small_bodies() {
         let mut c = MainConfig::default();
         c.dataway.max_raw_body_size = 10;
-        let issues = main_config(&mut c);
+        let issues = main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS));
         assert_eq!(issues.len(), 1);
         assert_eq!(c.dataway.max_raw_body_size, MIN_RAW_BODY_SIZE);
         let mut c = MainConfig {
@@ -441,7 +447,7 @@ mod tests {
             ..MainConfig::default()
         };
         c.dataway.max_raw_body_size = 10;
-        assert!(main_config(&mut c).is_empty());
+        assert!(main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS)).is_empty());
         assert_eq!(c.dataway.max_raw_body_size, 10);
     }
 }

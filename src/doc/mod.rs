@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use askama::Template;
 
-use crate::config::sample::{input_sample, toml_key};
+use crate::config::sample::toml_key;
 use crate::config::schema::SectionDoc;
+use crate::inputs::sample as input_sample;
 use crate::inputs::{self, InputEntry};
 use crate::pipeline::docs::{FUNCTIONS, FuncDoc};
 

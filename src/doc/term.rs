@@ -129,9 +129,7 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
         "Sample configuration (copy to conf.d/<any>.conf)",
     );
     out.push_str(&highlight_toml(
-        crate::config::sample::input_sample(name)
-            .unwrap_or_default()
-            .trim_end(),
+        crate::inputs::sample(name).unwrap_or_default().trim_end(),
         st.color,
     ));
     out.push_str("\n\n");

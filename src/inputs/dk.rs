@@ -158,7 +158,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "input",
-        description: "Input name (input families).",
+        description: "Input name (input families); the origin of dropped points (an input, `v1-write.<input>`, `pipeline/create_point`, `io`, `output/<name>`).",
     },
     TagSpec {
         name: "name",
@@ -182,7 +182,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "reason",
-        description: "Why points were dropped: `refused_4xx`, `expired`, `queue_full`, `invalid`, `too_large`.",
+        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`.",
     },
     TagSpec {
         name: "output",
@@ -273,9 +273,9 @@ const FIELDS: &[FieldSpec] = &[
         "Crashes of an input."
     ),
     f!(
-        "datakit_inputs_dropped_total",
+        "datakit_input_dropped_point_total",
         "count",
-        "Points an input dropped on purpose (filters such as `ignore_status`, blank socket lines)."
+        "Points dropped, by origin, category and reason."
     ),
     f!("datakit_io_feed_total", "count", "Feeds of an input."),
     f!(

@@ -13,11 +13,12 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use crate::config::decode::{self, DecodeSite, Seg};
+use crate::config::decode::{self, DecodeSite};
 use crate::config::duration::Dur;
 use crate::config::schema::{ConfType, SectionDoc};
 use crate::diag::{Diagnostic, Severity};
 
+pub mod confd;
 pub mod dk;
 pub mod host;
 pub mod logging;
@@ -406,7 +407,7 @@ where
     let mut v = Validation::default();
     cfg.validate(&mut v);
     for (sev, key, msg) in v.issues {
-        let rel = parse_key_path(&key);
+        let rel = decode::parse_key_path(&key);
         let mut full = site.path.clone();
         full.extend(rel.iter().cloned());
         let at = decode::span_of(&tree, span.clone(), &rel, true);
@@ -421,27 +422,6 @@ where
         diags.push(d.at(site.file.loc(at)));
     }
     (!failed).then(|| Box::new(cfg) as Box<dyn InputConfig>)
-}
-
-/// `a.b[2].c` → segments.
-pub fn parse_key_path(key: &str) -> Vec<Seg> {
-    let mut out = Vec::new();
-    for part in key.split('.').filter(|p| !p.is_empty()) {
-        let (name, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !name.is_empty() {
-            out.push(Seg::Key(name.to_string()));
-        }
-        while let Some(close) = rest.find(']') {
-            if let Ok(i) = rest[1..close].parse() {
-                out.push(Seg::Index(i));
-            }
-            rest = &rest[close + 1..];
-        }
-    }
-    out
 }
 
 static ENTRIES: &[InputEntry] = &[
@@ -468,12 +448,27 @@ pub fn registry() -> &'static [InputEntry] {
     ENTRIES
 }
 
+/// The commented sample config of input `name` (the `conf.d/samples/` files, the docs), or
+/// `None` if there is no such input.
+pub fn sample(name: &str) -> Option<String> {
+    let entry = find(name)?;
+    let table = (entry.default_toml)().ok()?;
+    let doc = (entry.options)()?;
+    Some(crate::config::sample::input_sample(
+        entry.spec.name,
+        entry.spec.description,
+        &table,
+        doc,
+    ))
+}
+
 /// The input called `name`.
 pub fn find(name: &str) -> Option<&'static InputEntry> {
     ENTRIES.iter().find(|e| e.spec.name == name)
 }
 
-/// The inputs enabled by default (the default of `default_enabled_inputs`).
+/// The inputs whose spec says they are enabled by default (the config's
+/// `DEFAULT_ENABLED_INPUTS`, which a test holds equal).
 pub fn default_enabled_names() -> Vec<String> {
     let mut v: Vec<String> = ENTRIES
         .iter()
@@ -489,19 +484,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_paths_parse() {
-        assert_eq!(
-            parse_key_path("a.b[2].c"),
-            vec![
-                Seg::Key("a".into()),
-                Seg::Key("b".into()),
-                Seg::Index(2),
-                Seg::Key("c".into())
-            ]
-        );
-        assert_eq!(
-            parse_key_path("x[0][1]"),
-            vec![Seg::Key("x".into()), Seg::Index(0), Seg::Index(1)]
-        );
+    fn the_configs_default_inputs_are_the_ones_the_specs_enable() {
+        let mut want: Vec<String> = crate::config::main_conf::DEFAULT_ENABLED_INPUTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        want.sort();
+        assert_eq!(default_enabled_names(), want);
     }
 }

@@ -327,7 +327,7 @@ fn write_input_configs(
     }
     for entry in crate::inputs::registry() {
         let name = entry.spec.name;
-        let Some(text) = sample::input_sample(name) else {
+        let Some(text) = crate::inputs::sample(name) else {
             continue;
         };
         let p = samples.join(format!("{name}.conf.sample"));

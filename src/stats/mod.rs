@@ -225,8 +225,16 @@ impl Stats {
             .values()
             .cloned()
             .collect();
+        // Producers registered ahead of use (the write API's origins, `pipeline/create_point`)
+        // show once they have done something.
         let inputs = input_stats
             .iter()
+            .filter(|s| {
+                s.instances.load(Relaxed) > 0
+                    || s.feeds.load(Relaxed) > 0
+                    || s.errors.load(Relaxed) > 0
+                    || s.drops.total() > 0
+            })
             .map(|s| {
                 let collects = s.collects.load(Relaxed);
                 let last = s.last_error();

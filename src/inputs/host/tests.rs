@@ -111,7 +111,7 @@ fn every_declared_key_has_a_description_type_and_unit() {
         assert_eq!(e.spec.catalog, "host");
         let problems = spec_problems(e.spec.measurements);
         assert!(problems.is_empty(), "{name}: {problems:?}");
-        let sample = crate::config::sample::input_sample(name).unwrap();
+        let sample = crate::inputs::sample(name).unwrap();
         assert!(sample.contains(&format!("[[inputs.{name}]]")), "{sample}");
     }
 }
