@@ -129,6 +129,16 @@ pub struct RoutedAgent {
     proxied: Option<ureq::Agent>,
 }
 
+/// One agent for every target (a unix socket, or no proxy to avoid).
+impl From<ureq::Agent> for RoutedAgent {
+    fn from(direct: ureq::Agent) -> RoutedAgent {
+        RoutedAgent {
+            direct,
+            proxied: None,
+        }
+    }
+}
+
 impl RoutedAgent {
     /// The agent for `url`.
     pub fn agent_for(&self, url: &str) -> &ureq::Agent {
