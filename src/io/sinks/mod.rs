@@ -1,4 +1,5 @@
-//! The sinks bodies are sent to.
+//! The sinks bodies are sent to. The HTTP sinks get their clients from [`crate::net`]
+//! (pooled, kept-alive connections); what is here maps their answers to send outcomes.
 
 pub mod dataway;
 pub mod file;
