@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use datakit::config::Dur;
-use datakit::monitor::{self, Target, View};
+use datakit::monitor::{self, View};
+use datakit::net::local_api::{Endpoint, LocalApi, LocalApiError};
 
 use crate::cli::Globals;
 
@@ -40,27 +41,24 @@ pub struct Args {
     pub json: bool,
 }
 
-fn target(args: &Args, g: &Globals) -> Target {
+fn target(args: &Args, g: &Globals) -> Endpoint {
     if let Some(t) = &args.to {
-        return Target::parse(t);
+        return Endpoint::parse(t);
     }
     let loaded = datakit::agent::ConfigFlags::default().load(&g.workdir);
-    Target::parse(&datakit::httpapi::ListenAddr::listen_for_clients(
-        &loaded.main.http_api.listen,
-    ))
+    Endpoint::from_config(&loaded.main.http_api)
 }
 
 /// The one-line answer when no agent answers.
-fn not_running(t: &Target, e: &monitor::FetchError) -> ExitCode {
+fn not_running(t: &Endpoint, e: &LocalApiError) -> ExitCode {
     let why = match e {
-        monitor::FetchError::Unreachable { reason, .. } => {
+        LocalApiError::Unreachable { reason, .. } => {
             reason.rsplit(": ").next().unwrap_or(reason).to_string()
         }
         other => other.to_string(),
     };
     eprintln!(
-        "datakit monitor: no agent answers at {} ({why}); start one with `datakit run`, or point --to at it",
-        t.describe()
+        "datakit monitor: no agent answers at {t} ({why}); start one with `datakit run`, or point --to at it"
     );
     ExitCode::FAILURE
 }
@@ -82,9 +80,9 @@ impl Drop for TerminalGuard {
 pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let modules = monitor::parse_modules(&args.module).map_err(|e| anyhow::anyhow!(e))?;
     let t = target(&args, g);
-    let timeout = Duration::from_secs(5);
+    let api = LocalApi::new(t.clone(), Duration::from_secs(5));
     let refresh = args.refresh.get().max(Duration::from_secs(1));
-    let first = match monitor::fetch(&t, timeout) {
+    let first = match api.monitor() {
         Ok(s) => s,
         Err(e) => return Ok(not_running(&t, &e)),
     };
@@ -144,7 +142,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         let footer = format!(
             "Refresh: {}. {} | monitor: {} | q or Ctrl-C to quit",
             datakit::config::duration::format_duration(refresh),
-            t.describe(),
+            t,
             monitor::dur(started.elapsed().as_secs_f64())
         );
         crossterm::queue!(
@@ -181,6 +179,6 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        snap = monitor::fetch(&t, timeout);
+        snap = api.monitor();
     }
 }

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod io;
 pub mod logging;
 pub mod monitor;
+pub mod net;
 pub mod pipeline;
 pub mod point;
 pub mod service;

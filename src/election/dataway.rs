@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{Backend, ElectionError, Round, Settings};
 use crate::config::MainConfig;
+use crate::net::{ClientOptions, Proxy, TlsOptions, dataway};
 
 /// Characters escaped in query values: all but the unreserved ones of RFC 3986.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC
@@ -29,7 +30,6 @@ pub struct DatawayElection {
     token: String,
     namespace: String,
     id: String,
-    user_agent: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,8 +99,8 @@ impl DatawayElection {
                 "election through DataWay needs a DataWay: `[dataway] urls` is empty".into(),
             )
         })?;
-        let (base, _) = crate::io::sinks::dataway::split_url(url).map_err(ElectionError::Setup)?;
-        let token = crate::io::sinks::dataway::token(url)
+        let (base, _) = dataway::split_url(url).map_err(ElectionError::Setup)?;
+        let token = dataway::token(url)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
                 ElectionError::Setup(
@@ -114,17 +114,20 @@ impl DatawayElection {
             .get()
             .min(s.lease / 3)
             .max(Duration::from_millis(500));
-        let agent =
-            crate::io::sinks::http_agent(timeout, &c.dataway.http_proxy, c.dataway.tls_insecure)
-                .map_err(ElectionError::Setup)?;
-        let arch = crate::build_info::os_arch().replace('/', "-");
+        let agent = ClientOptions {
+            proxy: Proxy::setting("[dataway] http_proxy", &c.dataway.http_proxy),
+            tls: TlsOptions::verify(!c.dataway.tls_insecure),
+            user_agent: Some(dataway::user_agent(hostname)),
+            ..ClientOptions::output(timeout)
+        }
+        .build()
+        .map_err(|e| ElectionError::Setup(e.to_string()))?;
         Ok(DatawayElection {
             agent,
             base,
             token,
             namespace: s.namespace.clone(),
             id: s.id.clone(),
-            user_agent: format!("datakit-{arch}/{}/{hostname}", crate::build_info::VERSION),
         })
     }
 
@@ -141,11 +144,7 @@ impl DatawayElection {
     }
 
     fn post(&self, what: &'static str, path: &str) -> Result<Round, ElectionError> {
-        let resp = self
-            .agent
-            .post(&self.url(path))
-            .header("User-Agent", &self.user_agent)
-            .send_empty();
+        let resp = self.agent.post(&self.url(path)).send_empty();
         let mut resp = resp.map_err(|e| ElectionError::Transport {
             what,
             message: e.to_string(),

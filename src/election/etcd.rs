@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::{Backend, ElectionError, Round, Settings};
 use crate::config::MainConfig;
+use crate::net::{ClientOptions, PemSource, TlsOptions};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -53,58 +54,6 @@ fn unb64(v: &Value) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-fn read_pem_file(path: &str, what: &str) -> Result<Vec<u8>, ElectionError> {
-    std::fs::read(path)
-        .map_err(|e| ElectionError::Setup(format!("election.etcd.{what}: cannot read {path}: {e}")))
-}
-
-fn tls_config(
-    c: &crate::config::main_conf::ElectionEtcdConfig,
-) -> Result<ureq::tls::TlsConfig, ElectionError> {
-    use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
-    let mut b = TlsConfig::builder().disable_verification(c.insecure_skip_verify);
-    if !c.ca_file.is_empty() {
-        let pem = read_pem_file(&c.ca_file, "ca_file")?;
-        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i {
-                Ok(PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if certs.is_empty() {
-            return Err(ElectionError::Setup(format!(
-                "election.etcd.ca_file: no PEM certificate in {}",
-                c.ca_file
-            )));
-        }
-        b = b.root_certs(RootCerts::new_with_certs(&certs));
-    }
-    if !c.cert_file.is_empty() && !c.key_file.is_empty() {
-        let pem = read_pem_file(&c.cert_file, "cert_file")?;
-        let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i {
-                Ok(PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if chain.is_empty() {
-            return Err(ElectionError::Setup(format!(
-                "election.etcd.cert_file: no PEM certificate in {}",
-                c.cert_file
-            )));
-        }
-        let pem = read_pem_file(&c.key_file, "key_file")?;
-        let key = PrivateKey::from_pem(&pem).map_err(|e| {
-            ElectionError::Setup(format!(
-                "election.etcd.key_file: no usable private key in {}: {e}",
-                c.key_file
-            ))
-        })?;
-        b = b.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-    }
-    Ok(b.build())
-}
-
 impl Etcd {
     pub fn from_config(c: &MainConfig, s: &Settings) -> Result<Etcd, ElectionError> {
         let e = &c.election.etcd;
@@ -118,11 +67,19 @@ impl Etcd {
             .get()
             .min(s.lease / 3)
             .max(Duration::from_millis(300));
-        let agent = ureq::Agent::new_with_config(crate::io::sinks::agent_config(
-            timeout,
-            None,
-            tls_config(e)?,
-        ));
+        let agent = ClientOptions {
+            tls: TlsOptions {
+                insecure_skip_verify: e.insecure_skip_verify,
+                ca: PemSource::file_if_set("election.etcd.ca_file", &e.ca_file)
+                    .into_iter()
+                    .collect(),
+                client_cert: PemSource::file_if_set("election.etcd.cert_file", &e.cert_file),
+                client_key: PemSource::file_if_set("election.etcd.key_file", &e.key_file),
+            },
+            ..ClientOptions::output(timeout)
+        }
+        .build()
+        .map_err(|e| ElectionError::Setup(e.to_string()))?;
         let prefix = e.key_prefix.trim_end_matches('/');
         Ok(Etcd {
             agent,

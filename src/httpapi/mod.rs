@@ -371,24 +371,6 @@ impl ListenAddr {
     }
 }
 
-impl ListenAddr {
-    /// The address a client on this host uses for `listen`: `0.0.0.0`/`[::]` become loopback.
-    pub fn listen_for_clients(listen: &str) -> String {
-        match ListenAddr::parse(listen) {
-            ListenAddr::Unix(p) => p.display().to_string(),
-            ListenAddr::Tcp(a) => {
-                if let Some(port) = a.strip_prefix("0.0.0.0:") {
-                    format!("127.0.0.1:{port}")
-                } else if let Some(port) = a.strip_prefix("[::]:") {
-                    format!("[::1]:{port}")
-                } else {
-                    a
-                }
-            }
-        }
-    }
-}
-
 enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),

@@ -64,11 +64,11 @@ use super::{
 use crate::config::duration::Dur;
 use crate::config::schema::ConfType;
 use crate::config_struct;
-use crate::io::sinks::redact;
+use crate::net::{PemSource, TlsOptions, host_port, is_loopback, redact};
 use crate::point::{Category, Point, Value};
 use convert::{Converter, Options, Rule};
 use parse::MetricType;
-use scrape::{Auth, Client, ScrapeError, Source, TlsOptions};
+use scrape::{Auth, Client, ScrapeError, Source};
 
 /// A list of strings that may also be written as one string (`url = "..."` for `urls`,
 /// `tls_ca = "..."` for `ca_certs`).
@@ -289,14 +289,31 @@ impl PromConfig {
     }
 
     fn tls(&self) -> TlsOptions {
+        let files = self
+            .ca_certs
+            .0
+            .iter()
+            .filter_map(|f| PemSource::file_if_set("ca_certs", f));
+        let texts = self
+            .ca_certs_base64
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| PemSource::base64("ca_certs_base64", t));
         TlsOptions {
             insecure_skip_verify: self.insecure_skip_verify,
-            ca_files: self.ca_certs.0.clone(),
-            ca_base64: self.ca_certs_base64.clone(),
-            cert_file: self.cert.clone(),
-            key_file: self.cert_key.clone(),
-            cert_base64: self.cert_base64.clone(),
-            key_base64: self.cert_key_base64.clone(),
+            ca: files.chain(texts).collect(),
+            client_cert: PemSource::file_or_base64(
+                "cert",
+                &self.cert,
+                "cert_base64",
+                &self.cert_base64,
+            ),
+            client_key: PemSource::file_or_base64(
+                "cert_key",
+                &self.cert_key,
+                "cert_key_base64",
+                &self.cert_key_base64,
+            ),
         }
     }
 
@@ -355,7 +372,7 @@ impl PromConfig {
                 let mut tags = Vec::new();
                 let mut instance = String::new();
                 if let Source::Http(u) = &source
-                    && let Some((host, port)) = scrape::host_port(u)
+                    && let Some((host, port)) = host_port(u)
                 {
                     instance = if host.contains(':') {
                         format!("[{host}]:{port}")
@@ -366,10 +383,7 @@ impl PromConfig {
                         tags.push(("instance".to_string(), instance.clone()));
                     }
                     // A remote exporter's metrics describe that host, not this agent.
-                    if !self.disable_host_tag
-                        && self.uds_path.is_empty()
-                        && !scrape::is_loopback(&host)
-                    {
+                    if !self.disable_host_tag && self.uds_path.is_empty() && !is_loopback(&host) {
                         tags.push(("host".to_string(), host));
                     }
                 }
@@ -461,13 +475,9 @@ impl InputConfig for PromConfig {
     fn build(&self) -> Result<Box<dyn Input>, InputError> {
         let converter = self.converter().map_err(InputError::Setup)?;
         let auth = self.auth().map_err(InputError::Setup)?;
-        let tls = self
-            .tls()
-            .build()
-            .map_err(|e| InputError::Setup(e.to_string()))?;
         let client = Client::new(
             self.timeout.get(),
-            tls,
+            self.tls(),
             &self.uds_path,
             self.http_headers
                 .iter()
@@ -475,7 +485,8 @@ impl InputConfig for PromConfig {
                 .collect(),
             auth,
             self.max_body_size,
-        );
+        )
+        .map_err(|e| InputError::Setup(e.to_string()))?;
         Ok(Box::new(Prom {
             interval: self.interval.get(),
             global_tags: !self.disable_host_tag,
@@ -816,12 +827,13 @@ mod tests {
         let mut s = Scraper {
             client: Client::new(
                 Duration::from_secs(1),
-                ureq::tls::TlsConfig::default(),
+                TlsOptions::default(),
                 "",
                 vec![],
                 Auth::None,
                 1 << 20,
-            ),
+            )
+            .unwrap(),
             converter: c.converter().unwrap(),
             targets: c.targets(),
             job: "prom".into(),

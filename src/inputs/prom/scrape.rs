@@ -1,19 +1,16 @@
-//! Fetching scrape bodies: HTTP(S) with ureq (keep-alive, gzip, TLS with custom CAs and client
-//! certificates, auth, headers), HTTP over a unix socket, or a local file. Bodies are bounded
-//! after decompression, so a gzip bomb stops at the limit.
+//! Fetching scrape bodies: HTTP(S) through the agent's HTTP client (keep-alive, gzip, TLS with
+//! custom CAs and client certificates, the environment's proxy for targets off this host),
+//! with auth and headers, HTTP over a unix socket, or a local file. Bodies are bounded after
+//! decompression, so a gzip bomb stops at the limit.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
-};
 
 use super::parse::Format;
+use crate::net::{ClientOptions, NetError, Proxy, RoutedAgent, TlsOptions};
 
 /// What the exporter is asked for: the classic text format first (what the original reads,
 /// and what keeps counter names as exporters write them), OpenMetrics accepted.
@@ -51,32 +48,6 @@ impl ScrapeError {
     }
 }
 
-/// Why the client could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("reading {what} {path}: {source}")]
-    ReadFile {
-        what: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{what}: invalid base64: {source}")]
-    Base64 {
-        what: &'static str,
-        source: base64::DecodeError,
-    },
-    #[error("{what}: no PEM {kind} found")]
-    NoPem {
-        what: &'static str,
-        kind: &'static str,
-    },
-    #[error("{what}: {source}")]
-    Pem {
-        what: &'static str,
-        source: ureq::Error,
-    },
-}
-
 /// Credentials sent with every request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Auth {
@@ -87,100 +58,6 @@ pub enum Auth {
     Bearer { token: String, token_file: String },
     /// `Authorization: Basic base64(user:password)`.
     Basic { username: String, password: String },
-}
-
-/// TLS material, from the input's options.
-#[derive(Debug, Clone, Default)]
-pub struct TlsOptions {
-    pub insecure_skip_verify: bool,
-    pub ca_files: Vec<String>,
-    pub ca_base64: Vec<String>,
-    pub cert_file: String,
-    pub key_file: String,
-    pub cert_base64: String,
-    pub key_base64: String,
-}
-
-/// A PEM blob from a file path or from base64 text.
-fn pem(what: &'static str, file: &str, b64: &str) -> Result<Option<Vec<u8>>, SetupError> {
-    if !file.is_empty() {
-        return std::fs::read(file)
-            .map(Some)
-            .map_err(|source| SetupError::ReadFile {
-                what,
-                path: file.to_string(),
-                source,
-            });
-    }
-    if !b64.trim().is_empty() {
-        let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-        return base64::engine::general_purpose::STANDARD
-            .decode(clean)
-            .map(Some)
-            .map_err(|source| SetupError::Base64 { what, source });
-    }
-    Ok(None)
-}
-
-impl TlsOptions {
-    /// The ureq TLS configuration: custom roots replace the built-in ones when given.
-    pub fn build(&self) -> Result<ureq::tls::TlsConfig, SetupError> {
-        use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
-        let mut b = TlsConfig::builder().disable_verification(self.insecure_skip_verify);
-        let mut roots: Vec<Certificate<'static>> = Vec::new();
-        let blobs = self
-            .ca_files
-            .iter()
-            .map(|f| pem("ca_certs", f, ""))
-            .chain(self.ca_base64.iter().map(|s| pem("ca_certs_base64", "", s)));
-        for blob in blobs {
-            let Some(blob) = blob? else { continue };
-            let before = roots.len();
-            for item in ureq::tls::parse_pem(&blob) {
-                match item {
-                    Ok(PemItem::Certificate(c)) => roots.push(c),
-                    Ok(_) => {}
-                    Err(source) => {
-                        return Err(SetupError::Pem {
-                            what: "ca_certs",
-                            source,
-                        });
-                    }
-                }
-            }
-            if roots.len() == before {
-                return Err(SetupError::NoPem {
-                    what: "ca_certs",
-                    kind: "certificate",
-                });
-            }
-        }
-        if !roots.is_empty() {
-            b = b.root_certs(RootCerts::new_with_certs(&roots));
-        }
-        let cert = pem("cert", &self.cert_file, &self.cert_base64)?;
-        let key = pem("cert_key", &self.key_file, &self.key_base64)?;
-        if let (Some(cert), Some(key)) = (cert, key) {
-            let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&cert)
-                .filter_map(|i| match i {
-                    Ok(PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if chain.is_empty() {
-                return Err(SetupError::NoPem {
-                    what: "cert",
-                    kind: "certificate",
-                });
-            }
-            let key = PrivateKey::from_pem(&key).map_err(|source| SetupError::Pem {
-                what: "cert_key",
-                source,
-            })?;
-            b = b.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-        }
-        Ok(b.build())
-    }
 }
 
 /// One thing to scrape.
@@ -202,82 +79,44 @@ impl Source {
     }
 }
 
-/// Host and port of an `http(s)://` URL (default port by scheme), brackets kept off IPv6.
-pub fn host_port(url: &str) -> Option<(String, u16)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let default = if scheme.eq_ignore_ascii_case("https") {
-        443
-    } else {
-        80
-    };
-    if let Some(v6) = hostport.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None => default,
-        };
-        return Some((host.to_string(), port));
-    }
-    match hostport.rsplit_once(':') {
-        Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
-        None => Some((hostport.to_string(), default)),
-    }
-    .filter(|(h, _)| !h.is_empty())
-}
-
-/// Whether `host` names this machine (`localhost`, 127.0.0.0/8, `::1`, unspecified).
-pub fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
-        return true;
-    }
-    host.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
-}
-
 /// Fetches bodies for one input instance.
 #[derive(Debug)]
 pub struct Client {
-    /// Without a proxy: loopback targets and unix sockets.
-    direct: ureq::Agent,
     /// Through the proxy of the environment (`HTTPS_PROXY`, ...; `NO_PROXY` honoured), when
-    /// one is set.
-    proxied: Option<ureq::Agent>,
+    /// one is set, but loopback targets and unix sockets direct.
+    agent: RoutedAgent,
     headers: Vec<(String, String)>,
     auth: Auth,
     max_body: u64,
 }
 
 impl Client {
-    /// A client; `uds_path` sends every HTTP request through that unix socket.
+    /// A client; `uds_path` sends every HTTP request through that unix socket. Fails when
+    /// the TLS material cannot be read.
     pub fn new(
         timeout: Duration,
-        tls: ureq::tls::TlsConfig,
+        tls: TlsOptions,
         uds_path: &str,
         headers: Vec<(String, String)>,
         auth: Auth,
         max_body: u64,
-    ) -> Client {
-        let (direct, proxied) = if uds_path.is_empty() {
-            let proxied = ureq::Proxy::try_from_env().map(|p| {
-                let cfg = crate::io::sinks::agent_config(timeout, Some(p), tls.clone());
-                ureq::Agent::new_with_config(cfg)
-            });
-            let cfg = crate::io::sinks::agent_config(timeout, None, tls);
-            (ureq::Agent::new_with_config(cfg), proxied)
-        } else {
-            let cfg = crate::io::sinks::agent_config(timeout, None, tls);
-            let agent = ureq::Agent::with_parts(cfg, UnixConnector(uds_path.into()), UnixResolver);
-            (agent, None)
+    ) -> Result<Client, NetError> {
+        let options = ClientOptions {
+            proxy: Proxy::Env,
+            tls,
+            ..ClientOptions::output(timeout)
         };
-        Client {
-            direct,
-            proxied,
+        let agent = if uds_path.is_empty() {
+            options.build_routed()?
+        } else {
+            RoutedAgent::from(options.build_unix(Path::new(uds_path))?)
+        };
+        Ok(Client {
+            agent,
             headers,
             auth,
             max_body,
-        }
+        })
     }
 
     /// Reads `source` into `buf` (cleared first); the body's format.
@@ -295,11 +134,7 @@ impl Client {
 
     fn fetch_http(&self, url: &str, buf: &mut Vec<u8>) -> Result<Format, ScrapeError> {
         // Like Go's ProxyFromEnvironment, loopback targets never go through a proxy.
-        let agent = match &self.proxied {
-            Some(p) if !host_port(url).is_some_and(|(h, _)| is_loopback(&h)) => p,
-            _ => &self.direct,
-        };
-        let mut req = agent.get(url).header("Accept", ACCEPT);
+        let mut req = self.agent.agent_for(url).get(url).header("Accept", ACCEPT);
         match &self.auth {
             Auth::None => {}
             Auth::Bearer { token, token_file } => {
@@ -383,101 +218,10 @@ fn read_bounded(r: impl Read, max: u64, buf: &mut Vec<u8>) -> Result<(), ScrapeE
     Ok(())
 }
 
-/// Connects every request to a unix socket (the URL's host only fills the `Host` header).
-#[derive(Debug)]
-struct UnixConnector(PathBuf);
-
-impl<In: Transport> Connector<In> for UnixConnector {
-    type Out = UnixTransport;
-
-    fn connect(
-        &self,
-        details: &ConnectionDetails,
-        _chained: Option<In>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        let stream = UnixStream::connect(&self.0)?;
-        let buffers = LazyBuffers::new(
-            details.config.input_buffer_size(),
-            details.config.output_buffer_size(),
-        );
-        Ok(Some(UnixTransport { stream, buffers }))
-    }
-}
-
-/// No name resolution for a unix socket: one placeholder address.
-#[derive(Debug)]
-struct UnixResolver;
-
-impl Resolver for UnixResolver {
-    fn resolve(
-        &self,
-        _uri: &ureq::http::Uri,
-        _config: &ureq::config::Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let mut v = self.empty();
-        v.push(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        Ok(v)
-    }
-}
-
-#[derive(Debug)]
-struct UnixTransport {
-    stream: UnixStream,
-    buffers: LazyBuffers,
-}
-
-fn io_err(e: std::io::Error, reason: ureq::Timeout) -> ureq::Error {
-    match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            ureq::Error::Timeout(reason)
-        }
-        _ => ureq::Error::Io(e),
-    }
-}
-
-impl Transport for UnixTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let t = timeout.for_write();
-        self.stream.set_write_timeout(t.not_zero().map(|d| *d))?;
-        let out = &self.buffers.output()[..amount];
-        self.stream.write_all(out).map_err(|e| io_err(e, t.reason))
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let t = timeout.for_read();
-        self.stream.set_read_timeout(t.not_zero().map(|d| *d))?;
-        let input = self.buffers.input_append_buf();
-        let n = loop {
-            match self.stream.read(input) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_err(e, t.reason)),
-            }
-        };
-        self.buffers.input_appended(n);
-        Ok(n > 0)
-    }
-
-    fn is_open(&mut self) -> bool {
-        // Open when a non-blocking read would block: no EOF and no unrequested bytes.
-        if self.stream.set_nonblocking(true).is_err() {
-            return false;
-        }
-        let mut b = [0u8; 1];
-        let open = matches!(self.stream.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
-        open && self.stream.set_nonblocking(false).is_ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixListener;
 
     #[test]
@@ -491,17 +235,6 @@ mod tests {
             Source::File("/tmp/m.prom".into())
         );
         assert_eq!(Source::from_url("m.prom"), Source::File("m.prom".into()));
-        assert_eq!(
-            host_port("http://u:p@10.0.0.1:9100/metrics"),
-            Some(("10.0.0.1".into(), 9100))
-        );
-        assert_eq!(host_port("https://h/m"), Some(("h".into(), 443)));
-        assert_eq!(host_port("http://[::1]:9/m"), Some(("::1".into(), 9)));
-        assert_eq!(host_port("http://[::1]/m"), Some(("::1".into(), 80)));
-        assert_eq!(host_port("http://h:x/m"), None);
-        assert_eq!(host_port("http:///m"), None);
-        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("localhost"));
-        assert!(!is_loopback("10.1.1.1") && !is_loopback("example.com"));
     }
 
     #[test]
@@ -522,12 +255,13 @@ mod tests {
         std::fs::write(&p, "a 1\n# EOF\n").unwrap();
         let c = Client::new(
             Duration::from_secs(1),
-            ureq::tls::TlsConfig::default(),
+            TlsOptions::default(),
             "",
             vec![],
             Auth::None,
             1024,
-        );
+        )
+        .unwrap();
         let mut buf = Vec::new();
         let f = c.fetch(&Source::File(p), &mut buf).unwrap();
         assert_eq!(
@@ -587,7 +321,7 @@ mod tests {
         let server = serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
-            ureq::tls::TlsConfig::default(),
+            TlsOptions::default(),
             sock.to_str().unwrap(),
             vec![("X-Scope".into(), "a".into())],
             Auth::Bearer {
@@ -595,7 +329,8 @@ mod tests {
                 token_file: String::new(),
             },
             1 << 20,
-        );
+        )
+        .unwrap();
         let mut buf = Vec::new();
         let f = c
             .fetch(&Source::Http("http://exporter/metrics".into()), &mut buf)
@@ -620,12 +355,13 @@ mod tests {
         let server = serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
-            ureq::tls::TlsConfig::default(),
+            TlsOptions::default(),
             sock.to_str().unwrap(),
             vec![],
             Auth::None,
             1 << 20,
-        );
+        )
+        .unwrap();
         let mut buf = Vec::new();
         let e = c
             .fetch(&Source::Http("http://x/metrics".into()), &mut buf)
@@ -647,7 +383,7 @@ mod tests {
         );
         let c = Client::new(
             Duration::from_secs(5),
-            ureq::tls::TlsConfig::default(),
+            TlsOptions::default(),
             sock.to_str().unwrap(),
             vec![],
             Auth::Basic {
@@ -655,7 +391,8 @@ mod tests {
                 password: "p".into(),
             },
             1024,
-        );
+        )
+        .unwrap();
         let e = c
             .fetch(&Source::Http("http://x/m".into()), &mut Vec::new())
             .unwrap_err();

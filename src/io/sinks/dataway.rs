@@ -3,7 +3,8 @@
 
 use super::super::body::{Body, Encoding};
 use super::super::output::{SendOutcome, Sink};
-use super::{http_agent, outcome};
+use super::outcome;
+use crate::net::{ClientOptions, Proxy, TlsOptions, dataway::split_url};
 use crate::point::Category;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -17,34 +18,7 @@ pub struct Dataway {
     query: String,
     encoding: Encoding,
     gzip: Option<u32>,
-    user_agent: String,
     stats: Arc<crate::stats::Stats>,
-}
-
-/// Splits a DataWay URL into `scheme://host[:port]` and its query with sorted keys.
-pub fn split_url(url: &str) -> Result<(String, String), String> {
-    crate::config::validate::check_url(url)?;
-    let (scheme, rest) = url.split_once("://").ok_or("not an absolute URL")?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let host = &rest[..end];
-    let query = rest[end..]
-        .split_once('?')
-        .map(|(_, q)| q.split('#').next().unwrap_or(""))
-        .unwrap_or("");
-    let mut kv: Vec<&str> = query.split('&').filter(|s| !s.is_empty()).collect();
-    kv.sort_by(|a, b| a.split('=').next().cmp(&b.split('=').next()));
-    Ok((
-        format!("{}://{host}", scheme.to_ascii_lowercase()),
-        kv.join("&"),
-    ))
-}
-
-/// The workspace token in a DataWay URL.
-pub fn token(url: &str) -> Option<String> {
-    let q = url.split_once('?')?.1;
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
-        .map(str::to_string)
 }
 
 impl Dataway {
@@ -60,14 +34,22 @@ impl Dataway {
         stats: Arc<crate::stats::Stats>,
     ) -> Result<Dataway, String> {
         let (base, query) = split_url(url)?;
-        let arch = crate::build_info::os_arch().replace('/', "-");
+        // Connections stay open between sends (`ClientOptions::output`): a new one per body
+        // would connect, and over HTTPS shake hands, every time.
+        let agent = ClientOptions {
+            proxy: Proxy::setting("[dataway] http_proxy", proxy),
+            tls: TlsOptions::verify(!tls_insecure),
+            user_agent: Some(crate::net::dataway::user_agent(hostname)),
+            ..ClientOptions::output(timeout)
+        }
+        .build()
+        .map_err(|e| e.to_string())?;
         Ok(Dataway {
-            agent: http_agent(timeout, proxy, tls_insecure)?,
+            agent,
             base,
             query,
             encoding,
             gzip,
-            user_agent: format!("datakit-{arch}/{}/{hostname}", crate::build_info::VERSION),
             stats,
         })
     }
@@ -95,7 +77,6 @@ impl Sink for Dataway {
             .post(&self.write_url(body.category))
             .header("Content-Type", body.encoding.content_type())
             .header("X-Points", body.points.to_string())
-            .header("User-Agent", &self.user_agent)
             .header("Referer", "DataKit")
             .header("X-Pkg-Id", format!("dk_{:016x}", fastrand::u64(..)));
         if body.gzipped {
@@ -118,24 +99,5 @@ impl Sink for Dataway {
             _ => {}
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_keep_host_and_sorted_query_and_drop_the_path() {
-        let (b, q) =
-            split_url("HTTPS://openway.guance.com/some/path?token=tkn_x&a=1#frag").unwrap();
-        assert_eq!(b, "https://openway.guance.com");
-        assert_eq!(q, "a=1&token=tkn_x");
-        let (b, q) = split_url("http://127.0.0.1:9528").unwrap();
-        assert_eq!((b.as_str(), q.as_str()), ("http://127.0.0.1:9528", ""));
-        assert_eq!(
-            token("https://x?a=1&token=tkn_abc").as_deref(),
-            Some("tkn_abc")
-        );
     }
 }

@@ -3,8 +3,9 @@
 
 use super::super::body::{Body, Encoding};
 use super::super::output::{SendOutcome, Sink};
-use super::{http_agent, outcome};
+use super::outcome;
 use crate::config::main_conf::InfluxOutputConfig;
+use crate::net::{ClientOptions, Proxy, TlsOptions};
 use crate::point::Category;
 
 pub struct Influx {
@@ -51,8 +52,15 @@ impl Influx {
                 (u, None)
             }
         };
+        let agent = ClientOptions {
+            proxy: Proxy::Env,
+            tls: TlsOptions::verify(!c.tls_insecure),
+            ..ClientOptions::output(c.timeout.get())
+        }
+        .build()
+        .map_err(|e| e.to_string())?;
         Ok(Influx {
-            agent: http_agent(c.timeout.get(), "", c.tls_insecure)?,
+            agent,
             write_url,
             auth,
             gzip: c.gzip.then_some(gzip_level),
