@@ -65,7 +65,7 @@ pub fn build_outputs(
             stats.clone(),
         )
         .map_err(err)?;
-        let target = sinks::redact(url);
+        let target = crate::net::redact(url);
         let ostats = Arc::new(crate::stats::OutputStats::new(&name, "dataway", &target));
         let queue = diskq::DiskQueue::open(queue_root.join(&name), queue_opts.clone())?;
         let out = Output::new(
@@ -85,7 +85,7 @@ pub fn build_outputs(
                 name: name.clone(),
                 message,
             })?;
-        let target = sinks::redact(&o.url);
+        let target = crate::net::redact(&o.url);
         let ostats = Arc::new(crate::stats::OutputStats::new(&name, "influxdb", &target));
         let queue = diskq::DiskQueue::open(queue_root.join(&name), queue_opts.clone())?;
         let out = Output::new(

@@ -10,9 +10,6 @@ use std::sync::mpsc::SyncSender;
 
 use super::output::SendOutcome;
 
-/// Sink targets are shown (logs, stats) with their secrets masked.
-pub use crate::net::redact;
-
 /// Answers whose bodies wait to be read.
 const DRAIN_QUEUE: usize = 64;
 
