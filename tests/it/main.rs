@@ -18,5 +18,6 @@ mod monitor;
 mod pipeline;
 mod prom;
 mod run;
+mod self_contained;
 mod service;
 mod sinks;
