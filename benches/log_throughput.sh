@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: benches/log_throughput.sh [LINES]   (default 1000000)
-#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary;
+#        FLUSH_INTERVAL=10s runs with another [io] flush_interval (default 1s).
 # Log tailing throughput: LINES nginx access-log lines (benches/tools/gen_nginx_log.py) copied
 # into a file the `logging` input tails (source nginx, the built-in nginx.p script), delivered
 # to the DataWay stand-in; benches/tools/log_throughput.py reports the time until 99 % and
@@ -9,7 +10,7 @@
 # The agent sends a batch once more than [io] max_cache_count (1 000) points wait, or every
 # [io] flush_interval (10 s by default). The last partial batch of a run therefore waits for
 # the interval, which would dominate the time to the last point; the bench sets the interval
-# to 1 s and also reports the 99 % time, which does not depend on it.
+# to 1 s (FLUSH_INTERVAL) and also reports the 99 % time, which does not depend on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -24,7 +25,7 @@ default_enabled_inputs = []
 [http_api]
   listen = "127.0.0.1:$apiport"
 [io]
-  flush_interval = "1s"
+  flush_interval = "${FLUSH_INTERVAL:-1s}"
 CONF
 cat > "$wd/conf.d/nginx.conf" <<CONF
 [[inputs.logging]]
@@ -33,8 +34,8 @@ cat > "$wd/conf.d/nginx.conf" <<CONF
 CONF
 log="$wd/access.log"
 python3 "$tools/gen_nginx_log.py" "$lines" > "$log"
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-echo "tailing $lines nginx lines ($(du -h "$log" | cut -f1)) with $bin (tree at $rev)"
+built=$("$bin" --version 2>/dev/null | awk '/^commit:/{print $2}')
+echo "tailing $lines nginx lines ($(du -h "$log" | cut -f1)) with $bin (commit ${built:-unknown}), flush_interval ${FLUSH_INTERVAL:-1s}"
 # {dataway} is replaced with the stand-in's URL by the driver.
 python3 "$tools/log_throughput.py" --log "$log" --lines "$lines" --tail "$wd/tail/access.log" \
   --ready-url "http://127.0.0.1:$apiport/v1/ping" --agent-log "$wd/agent.out" \
