@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 lines=${1:-1000000}
 bin=$(datakit_bin)
 wd=$(mktemp -d)
-trap 'rm -rf "$wd"' EXIT
+driver=
+trap 'stop_pids "$driver"; rm -rf "$wd"' EXIT
 apiport=$(free_port)
 mkdir -p "$wd/conf.d" "$wd/tail"
 cat > "$wd/conf.d/datakit.conf" <<CONF
@@ -36,8 +37,12 @@ log="$wd/access.log"
 python3 "$tools/gen_nginx_log.py" "$lines" > "$log"
 built=$("$bin" --version 2>/dev/null | awk '/^commit:/{print $2}')
 echo "tailing $lines nginx lines ($(du -h "$log" | cut -f1)) with $bin (commit ${built:-unknown}), flush_interval ${FLUSH_INTERVAL:-1s}"
-# {dataway} is replaced with the stand-in's URL by the driver.
+# The driver stops the agent and the stand-in it started; it runs in the background so that a
+# signal to this script reaches it through the trap. {dataway} is the stand-in's URL.
 python3 "$tools/log_throughput.py" --log "$log" --lines "$lines" --tail "$wd/tail/access.log" \
   --ready-url "http://127.0.0.1:$apiport/v1/ping" --agent-log "$wd/agent.out" \
-  -- env "ENV_DATAWAY={dataway}?token=tkn_bench" "$bin" --workdir "$wd" run ||
-  { rc=$?; echo "the agent's last log lines:" >&2; tail -n 20 "$wd/agent.out" >&2; exit "$rc"; }
+  -- env "ENV_DATAWAY={dataway}?token=tkn_bench" "$bin" --workdir "$wd" run &
+driver=$!
+wait "$driver" ||
+  { rc=$?; driver=; echo "the agent's last log lines:" >&2; tail -n 20 "$wd/agent.out" >&2; exit "$rc"; }
+driver=
