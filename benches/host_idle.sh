@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
+# Usage: benches/host_idle.sh [SECONDS]   (default 120)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
 # Idle cost of the daemon running the nine host inputs at their default intervals (cpu, mem,
 # swap, disk, diskio, net, system every 10 s; host_processes and hostobject every 5 min):
-# CPU % of one core and RSS, measured by ../shared/tools/idle_cost.sh.
-# Usage: benches/host_idle.sh [SECONDS]   (default 120; builds the release binary)
+# CPU % of one core and RSS, measured by benches/tools/idle_probe.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 secs=${1:-120}
-tool=${IDLE_COST:-../shared/tools/idle_cost.sh}
-[ -x "$tool" ] || [ -f "$tool" ] || { echo "idle_cost.sh not found at $tool (set IDLE_COST)" >&2; exit 1; }
-cargo build --release -q
+bin=$(datakit_bin)
 wd=$(mktemp -d)
+pid=
+trap 'stop_pids "$pid"; rm -rf "$wd"' EXIT
 mkdir -p "$wd/conf.d"
 cat > "$wd/conf.d/datakit.conf" <<CONF
 default_enabled_inputs = ["cpu", "mem", "swap", "disk", "diskio", "net", "system", "host_processes", "hostobject"]
+[http_api]
+  listen = "127.0.0.1:$(free_port)"
 CONF
-target/release/datakit --workdir "$wd" run >"$wd/stdout" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$wd"' EXIT
+"$bin" --workdir "$wd" run >"$wd/stdout" 2>&1 & pid=$!
 sleep 1
 echo "datakit run (pid $pid): the nine host inputs, data to $wd/data/out, measured over ${secs}s"
-bash "$tool" "$pid" "$secs"
+python3 "$tools/idle_probe.py" "$pid" "$secs"
 echo "points written: $(cat "$wd"/data/out/*.lp 2>/dev/null | wc -l)"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Idle cost of the daemon (issue 4): the release agent on a fresh workdir with only the `dk`
-# input and the default file sink, warmed up for WARMUP seconds, then
-# ../shared/tools/idle_cost.sh over SECONDS (CPU % of one core, RSS and peak RSS at the end).
-# Usage: benches/idle.sh [seconds=60] [warmup=30]
+# Usage: benches/idle.sh [SECONDS] [WARMUP]   (defaults 60 and 30)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+# Idle cost of the daemon: the agent on a fresh workdir with only the `dk` input and the
+# default file sink, warmed up for WARMUP seconds, then benches/tools/idle_probe.py over
+# SECONDS (CPU % of one core, RSS and peak RSS at the end), and its anonymous and file-backed
+# RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-60}; warmup=${2:-30}
-tools=${TOOLS:-../shared/tools}
-cargo build --release -q
-wd=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$wd"' EXIT
 . benches/lib.sh
+secs=${1:-60}; warmup=${2:-30}
+bin=$(datakit_bin)
+wd=$(mktemp -d)
+pid=
+trap 'stop_pids "$pid"; rm -rf "$wd"' EXIT
 port=$(free_port)
 mkdir -p "$wd/conf.d"
 cat > "$wd/conf.d/datakit.conf" <<CONF
@@ -18,7 +20,7 @@ default_enabled_inputs = ["dk"]
 [http_api]
   listen = "127.0.0.1:$port"
 CONF
-./target/release/datakit --workdir "$wd" run >/dev/null 2>&1 & pid=$!
+"$bin" --workdir "$wd" run >/dev/null 2>&1 & pid=$!
 sleep "$warmup"
-"$tools/idle_cost.sh" "$pid" "$secs"
+python3 "$tools/idle_probe.py" "$pid" "$secs"
 grep -E '^(RssAnon|RssFile)' "/proc/$pid/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo

@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Cost to the agent of one `datakit monitor` refresh (issue 10): the release agent runs with its
-# default inputs; after a warm-up, N requests to /v1/monitor are made one after another (each
-# is what a monitor refresh fetches) and the agent's CPU time (utime+stime from /proc) over the
-# run is divided by N. The agent's idle CPU over the same wall time is measured first and
-# subtracted. Usage: benches/monitor_cost.sh [requests=2000]
+# Usage: benches/monitor_cost.sh [REQUESTS]   (default 2000)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+# Cost to the agent of one `datakit monitor` refresh: the agent runs with its default inputs;
+# after a warm-up, REQUESTS requests to /v1/monitor are made one after another (each is what a
+# monitor refresh fetches) and the agent's CPU time (utime+stime from /proc) over the run is
+# divided by their number. The agent's idle CPU over the same wall time, measured right after,
+# is subtracted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-2000}
-cargo build --release -q
-wd=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$wd"' EXIT
 . benches/lib.sh
+n=${1:-2000}
+bin=$(datakit_bin)
+wd=$(mktemp -d)
+pid=
+trap 'stop_pids "$pid"; rm -rf "$wd"' EXIT
 port=$(free_port)
 mkdir -p "$wd/conf.d"
 printf '[http_api]\n  listen = "127.0.0.1:%s"\n  request_rate_limit = 0.0\n' "$port" > "$wd/conf.d/datakit.conf"
-./target/release/datakit --workdir "$wd" run >/dev/null 2>&1 & pid=$!
+"$bin" --workdir "$wd" run >/dev/null 2>&1 & pid=$!
 sleep 15
-ticks() { awk '{print $14+$15}' "/proc/$pid/stat"; }
 python3 - "$port" "$n" "$pid" <<'PY'
 import http.client, os, sys, time
 port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]

@@ -1,7 +1,7 @@
 //! Pipeline benchmarks (see BENCHMARKS.md):
 //! - `nginx_access`: the built-in nginx.p on combined-format access lines, one point per line
-//!   (lines from ../shared/tools/gen_nginx_log.py when python3 and the script are there, else
-//!   from a generator of the same shape in this file);
+//!   (lines from benches/tools/gen_nginx_log.py when python3 is there, else from a simpler
+//!   generator of the same format in this file);
 //! - `json_11_keys`: 11 `json()` calls on an 11-key, ~290-byte JSON log line;
 //! - `load_json_11_keys`: `load_json` once, then 11 `add_key(k, j["k"])`;
 //! - `baseline_empty_script`: the point and an empty script (the floor of the two above).
@@ -50,7 +50,7 @@ add_key(duration, j["duration"])
 add_key(code, j["code"])
 "#;
 
-/// Lines like gen_nginx_log.py's, for machines without python3 or the shared folder.
+/// Combined-format lines for machines without python3 (less varied than gen_nginx_log.py's).
 fn fallback_lines(n: usize) -> Vec<String> {
     let agents = [
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
@@ -99,12 +99,13 @@ fn fallback_lines(n: usize) -> Vec<String> {
 }
 
 fn nginx_lines(n: usize) -> Vec<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_nginx_log.py");
-    if script.exists()
-        && let Ok(out) = Command::new("python3")
-            .arg(&script)
-            .arg(n.to_string())
-            .output()
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/tools/gen_nginx_log.py");
+    // A fixed start time, so every run parses the same lines.
+    if let Ok(out) = Command::new("python3")
+        .arg(&script)
+        .arg(n.to_string())
+        .args(["--start", "1795000000"])
+        .output()
         && out.status.success()
     {
         let text = String::from_utf8_lossy(&out.stdout);
@@ -113,7 +114,7 @@ fn nginx_lines(n: usize) -> Vec<String> {
             return lines;
         }
     }
-    eprintln!("gen_nginx_log.py not available; using the built-in generator");
+    eprintln!("python3 or benches/tools/gen_nginx_log.py failed; using the built-in generator");
     fallback_lines(n)
 }
 

@@ -1,31 +1,31 @@
 #!/usr/bin/env bash
-# CPU cost of the prom input in the daemon: the release agent scrapes a local
-# prometheus-node-exporter every 10 s and ships to a fake DataWay (../shared/tools/fake_dataway.py).
-# The same agent without any input is measured first as the baseline. Each run warms up for
-# 15 s, then ../shared/tools/idle_cost.sh measures CPU (utime+stime of the agent only) over
-# SECONDS. Usage: benches/prom_scrape_cost.sh [seconds]   (default 300)
+# Usage: benches/prom_scrape_cost.sh [SECONDS]   (default 300; needs prometheus-node-exporter)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+# CPU cost of the prom input in the daemon: the agent scrapes a local prometheus-node-exporter
+# every 10 s and ships to the DataWay stand-in (benches/tools/dataway_stub.py). The same agent
+# without any input is measured first as the baseline. Each run warms up for 15 s, then
+# benches/tools/idle_probe.py measures CPU (utime+stime of the agent only) over SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-300}
-tools=${TOOLS:-../shared/tools}
-cargo build --release -q
-bin=$PWD/target/release/datakit
-wd=$(mktemp -d)
-cleanup() { kill "${agent:-}" "${dw:-}" "${ne:-}" 2>/dev/null || true; rm -rf "$wd"; }
-trap cleanup EXIT
 . benches/lib.sh
-dwport=$(free_port); apiport=$(free_port); neport=$(free_port)
-python3 "$tools/fake_dataway.py" "$dwport" & dw=$!
+secs=${1:-300}
+bin=$(datakit_bin)
+wd=$(mktemp -d)
+agent= dw_pid= ne=
+cleanup() { stop_pids "$agent" "$dw_pid" "$ne"; rm -rf "$wd"; }
+trap cleanup EXIT
+start_dataway "$wd"
+apiport=$(free_port); neport=$(free_port)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$neport" 2>/dev/null & ne=$!
 agent_conf "$wd" "$apiport" "$dwport"
-sleep 1
+wait_ready "http://127.0.0.1:$neport/metrics"
 lines=$(curl -s "http://127.0.0.1:$neport/metrics" | grep -vc '^#')
 
 measure() {
   "$bin" --workdir "$wd" run >/dev/null 2>&1 & agent=$!
   sleep 15
-  "$tools/idle_cost.sh" "$agent" "$secs"
-  kill "$agent"; wait "$agent" 2>/dev/null || true
+  python3 "$tools/idle_probe.py" "$agent" "$secs"
+  stop_pids "$agent"; agent=
 }
 
 echo "baseline (no input), ${secs}s:"
@@ -37,4 +37,4 @@ cat > "$wd/conf.d/prom.conf" <<CONF
 CONF
 echo "prom scraping node_exporter ($lines samples) every 10 s, ${secs}s:"
 measure
-echo "fake DataWay received: $(curl -s "http://127.0.0.1:$dwport/stats")"
+echo "DataWay stand-in received: $(curl -s "http://127.0.0.1:$dwport/stats")"

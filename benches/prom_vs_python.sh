@@ -6,6 +6,7 @@
 # Usage: benches/prom_vs_python.sh [file]   (needs python3 with the PyPI package prometheus-client)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 file=${1:-tests/data/prom/node_exporter.prom}
 [ "$file" = tests/data/prom/node_exporter.prom ] || { echo "the criterion bench reads tests/data/prom/node_exporter.prom" >&2; exit 2; }
 
@@ -32,8 +33,9 @@ PY
 
 cargo bench --bench prom -- 'cpu/node_exporter/' >/dev/null 2>&1
 est() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['$2']['point_estimate']/1000, 2))" "$1"; }
-ours_us=$(est target/criterion/cpu_node_exporter/parse/new/estimates.json median)
-conv_us=$(est target/criterion/cpu_node_exporter/parse_convert/new/estimates.json median)
+crit=$(target_dir)/criterion
+ours_us=$(est "$crit/cpu_node_exporter/parse/new/estimates.json" median)
+conv_us=$(est "$crit/cpu_node_exporter/parse_convert/new/estimates.json" median)
 bytes=$(wc -c < "$file"); lines=$(wc -l < "$file")
 echo "file: $file ($bytes bytes, $lines lines)"
 echo "python prometheus_client $(python3 -c 'import importlib.metadata as m; print(m.version("prometheus-client"))'): ${py_us} µs cpu (best of 7 × 20)"

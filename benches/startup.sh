@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
+# Usage: benches/startup.sh   (needs hyperfine)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
 # Start-up cost of the CLI: `datakit --version` and `check-config` on a 50-file conf.d.
-# Usage: benches/startup.sh   (needs hyperfine; builds the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q
-bin=target/release/datakit
+. benches/lib.sh
+bin=$(datakit_bin)
 wd=$(mktemp -d)
 trap 'rm -rf "$wd"' EXIT
 mkdir -p "$wd/conf.d"

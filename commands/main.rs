@@ -22,8 +22,9 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc settings compiled in (not read from the environment): return memory to the OS
-/// within about a second of idling (../shared/CRATES.md §3.15).
+/// jemalloc settings compiled in (not read from the environment, which a service manager may not
+/// pass on): a background thread returns dirty pages to the OS after about a second of idling;
+/// two arenas and one background thread suffice for the agent's two worker threads.
 #[cfg(feature = "jemalloc")]
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]

@@ -375,8 +375,7 @@ fn mapped_status(s: &str) -> Option<&'static str> {
         .map(|(_, out)| *out)
 }
 
-/// Maps a status text the way the original does (see the spec, §5.1): the table above, any
-/// other text lower-cased.
+/// Maps a status text the way the original does: the table above, any other text lower-cased.
 pub fn normalize_status(s: &str) -> std::borrow::Cow<'static, str> {
     match mapped_status(s) {
         Some(m) => std::borrow::Cow::Borrowed(m),

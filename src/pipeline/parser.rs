@@ -1,5 +1,6 @@
-//! The parser: tokens to a syntax tree, by recursive descent with one function per
-//! precedence level (see the operator table in the spec, §1.4).
+//! The parser: tokens to a syntax tree, by recursive descent. Binary operators are parsed by
+//! precedence climbing over `binop_of` (lowest to highest: `||`, `&&`, `in`, comparisons,
+//! `+ -`, `* / %`; all left-associative), between assignment and the unary operators.
 
 use super::ast::*;
 use super::lexer::{Tok, Token, lex};

@@ -702,7 +702,7 @@ impl<'a> Rt<'a> {
         let idx = slice_indices(n, start, end, step);
         match b {
             Val::Str(s) => {
-                // Byte slicing, each byte taken as a character (Go's behaviour; see the spec).
+                // Byte slicing, each byte taken as a character (Go's behaviour).
                 let bytes = s.as_bytes();
                 let out: String = idx.map(|i| bytes[i] as char).collect();
                 self.new_str(out, pos)

@@ -1,6 +1,6 @@
 //! Language semantics, end to end: compile a script, run it on a logging point, look at the
-//! point. One test per rule of the spec (§1, §2, §5); function-specific cases live in the
-//! data files under tests/pipeline/.
+//! point. One test per rule of the language, the point model and the post-run rules;
+//! function-specific cases live in the data files under tests/pipeline/.
 
 use super::*;
 use crate::point::Value as V;

@@ -1,5 +1,6 @@
-//! Integration tests: one binary, one module per command (see DESIGN.md "Tests as one
-//! integration binary"). They run the real `datakit` binary in temporary workdirs.
+//! Integration tests: one binary, one module per command, so the suite is linked once instead
+//! of once per file (which keeps a build on two cores short). They run the real `datakit` binary
+//! in temporary workdirs.
 
 mod support;
 
@@ -17,5 +18,6 @@ mod monitor;
 mod pipeline;
 mod prom;
 mod run;
+mod self_contained;
 mod service;
 mod sinks;

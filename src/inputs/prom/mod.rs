@@ -11,7 +11,7 @@
 //! (`datakit monitor`, `/v1/monitor`), logged once when they start, and the next scrape runs
 //! as usual.
 //!
-//! Option names are the original's. Fixes of the original's behaviour (spec §11 and §17 #10):
+//! Option names are the original's. Fixes of the original's behaviour:
 //! - `timeout` bounds the whole request (connect, TLS, headers, body); the original applied it
 //!   to the TCP dial only and had no overall limit.
 //! - `disable_host_tag` works (the points get no global host tags); the original parsed and

@@ -115,7 +115,8 @@ fn is_han(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
-/// Masks characters `a..=b` (1-based; see the spec for negative and out-of-range rules).
+/// Masks characters `a..=b` (1-based, inclusive). A non-positive `a` and a negative `b` count
+/// from the end, a `b` past the end stops at the end, and an empty range gives `None`.
 pub fn cover_text(s: &str, a: i64, b: i64) -> Option<String> {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len() as i64;

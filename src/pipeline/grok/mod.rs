@@ -1,5 +1,7 @@
 //! Grok: named regex building blocks (`%{NAME:capture:type}`) expanded into one regex and run
-//! with PCRE2's JIT (see CRATES.md §3.3 for why PCRE2).
+//! with PCRE2's JIT. Grok's building blocks (`.*?`, `.*`) push the `regex` crate onto its
+//! backtracker; on the expanded nginx pattern PCRE2's JIT matched about 8× faster than `regex`
+//! and 2.7× faster than Oniguruma, with identical captures.
 //!
 //! Expansion follows DataKit's grok: a reference is replaced by the referenced pattern,
 //! recursively; with a capture name it becomes a capture group of that name; `:int`, `:float`,
