@@ -1,6 +1,6 @@
 //! Loading the main configuration: `conf.d/datakit.conf`, the `ENV_*` overrides and the
 //! command-line flags, collecting all findings at once; and finding the input config files
-//! under `conf.d/` (the inputs layer decodes them: `crate::inputs::confd`).
+//! under `conf.d/` (the inputs layer decodes them: `inputs::confd`).
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! Configuration: the main config (`conf.d/datakit.conf`), environment overrides, protect
 //! mode, the decoding machinery input configs use too, and diagnostics with `file:line:col`.
-//! Input configs under `conf.d/` are decoded by the inputs layer (`crate::inputs::confd`).
+//! Input configs under `conf.d/` are decoded by the inputs layer (`inputs::confd`).
 //!
 //! Precedence, highest first: command-line flag > `ENV_*` variable > config file > default.
 
