@@ -5,10 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
-use datakit::config::{self, LoadOptions, MainSource, Severity};
-use datakit::inputs::confd::{self, Loaded};
+use datakit::app::config::{self, InstanceOrigin, LoadOptions, Loaded, MainSource, Severity};
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit status: 0 when there is no error (warnings allowed), 1 otherwise.")]
@@ -20,12 +19,12 @@ pub struct Args {
 
 pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let opts = LoadOptions {
-        env: &config::load::process_env,
+        env: &config::process_env,
         log: g.log.clone(),
         log_level: g.log_level.clone(),
         input_names: None,
     };
-    let loaded = confd::load(&g.workdir, &opts, datakit::inputs::registry());
+    let loaded = config::load(&g.workdir, &opts);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&to_json(&loaded, g))?);
     } else {
@@ -45,7 +44,7 @@ fn rel<'a>(p: &'a Path, g: &Globals) -> std::borrow::Cow<'a, str> {
     }
 }
 
-fn status(f: &config::load::FileReport, missing: bool) -> &'static str {
+fn status(f: &config::FileReport, missing: bool) -> &'static str {
     if missing {
         "missing"
     } else if f.errors > 0 {
@@ -147,7 +146,7 @@ fn print_human(l: &Loaded, g: &Globals) {
     let defaults = l
         .instances
         .iter()
-        .filter(|i| i.origin == confd::Origin::DefaultEnabled)
+        .filter(|i| i.origin == InstanceOrigin::DefaultEnabled)
         .count();
     println!(
         "checked {} file(s) in {}: {} input instance(s) ({} from default_enabled_inputs), {} error(s), {} warning(s)",
@@ -183,10 +182,10 @@ fn to_json(l: &Loaded, g: &Globals) -> serde_json::Value {
         .instances
         .iter()
         .map(|i| match &i.origin {
-            confd::Origin::File { path, line, index } => {
+            InstanceOrigin::File { path, line, index } => {
                 json!({"input": i.name(), "file": path, "line": line, "index": index})
             }
-            confd::Origin::DefaultEnabled => {
+            InstanceOrigin::DefaultEnabled => {
                 json!({"input": i.name(), "default_enabled": true})
             }
         })

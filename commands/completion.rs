@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 #[derive(clap::Args, Debug)]
@@ -15,8 +14,8 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
-    let mut cmd = crate::cli::Cli::command();
+/// `cli` is the whole command-line definition.
+pub fn exec(args: Args, mut cmd: clap::Command) -> anyhow::Result<ExitCode> {
     clap_complete::generate(args.shell, &mut cmd, "datakit", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)
 }

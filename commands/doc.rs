@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use datakit::doc::{self, term};
+use datakit::app::doc::{self, term};
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -114,12 +114,12 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
 
 /// An unknown input: name the closest ones.
 fn hint(e: doc::DocError, name: &str) -> anyhow::Error {
-    let known: Vec<&str> = datakit::inputs::registry()
+    let known: Vec<&str> = datakit::app::inputs::registry()
         .iter()
         .filter(|e| e.spec.catalog != "testing")
         .map(|e| e.spec.name)
         .collect();
-    let near = datakit::config::decode::suggest(name, known.iter().copied());
+    let near = datakit::app::config::suggest(name, known.iter().copied());
     match near.first() {
         Some(n) => {
             anyhow::anyhow!("{e}; did you mean `{n}`? (`datakit doc --list` lists every input)")

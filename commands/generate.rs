@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 #[derive(clap::Args, Debug)]
@@ -23,11 +22,12 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
+/// `cli` is the whole command-line definition.
+pub fn exec(args: Args, cli: clap::Command) -> anyhow::Result<ExitCode> {
     let dir = &args.dir;
     // The generated files must not depend on the commit or the build date (the sync test runs
     // in any checkout): use the plain version.
-    let mut cmd = crate::cli::Cli::command().long_version(datakit::build_info::VERSION);
+    let mut cmd = cli.long_version(datakit::app::build_info::VERSION);
     cmd.build();
 
     for (shell, file) in [
@@ -53,7 +53,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         let page = sub
             .clone()
             .name(name.clone())
-            .version(datakit::build_info::VERSION);
+            .version(datakit::app::build_info::VERSION);
         let mut buf = Vec::new();
         clap_mangen::Man::new(page).render(&mut buf)?;
         write(&dir.join("man").join(format!("{name}.1")), &buf)?;
@@ -61,14 +61,14 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
 
     write(
         &dir.join("conf.d/datakit.conf"),
-        datakit::config::sample::main_conf_sample().as_bytes(),
+        datakit::app::config::main_conf_sample().as_bytes(),
     )?;
     // One sample per input, from its InputSpec and options (test-only inputs excluded).
-    for e in datakit::inputs::registry()
+    for e in datakit::app::inputs::registry()
         .iter()
         .filter(|e| e.spec.catalog != "testing")
     {
-        let sample = datakit::inputs::sample(e.spec.name)
+        let sample = datakit::app::inputs::sample(e.spec.name)
             .with_context(|| format!("rendering the sample of `{}`", e.spec.name))?;
         write(
             &dir.join("conf.d")
@@ -77,6 +77,6 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             sample.as_bytes(),
         )?;
     }
-    datakit::doc::export(&dir.join("docs"), |_, _| {})?;
+    datakit::app::doc::export(&dir.join("docs"), |_, _| {})?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,11 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use datakit::service::Manager;
-use datakit::service::install::{self, InstallOptions};
+use datakit::app::service::Manager;
+use datakit::app::service::install::{self, InstallOptions};
 
-use crate::cli::Globals;
-use crate::service::{RootArg, print_report};
+use crate::prelude::{Globals, RootArg, print_report};
 
 #[derive(clap::Args, Debug)]
 #[command(

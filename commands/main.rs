@@ -9,6 +9,7 @@ mod generate;
 mod install;
 mod monitor;
 mod pipeline;
+mod prelude;
 mod run;
 mod service;
 mod upgrade;
@@ -16,7 +17,7 @@ mod version;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
@@ -30,7 +31,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[unsafe(export_name = "_rjem_malloc_conf")]
 pub static malloc_conf: &[u8] = b"background_thread:true,max_background_threads:1,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
 
-/// jemalloc's `thread.idle`: flushes the calling thread's cache (see `datakit::idle`).
+/// jemalloc's `thread.idle`: flushes the calling thread's cache (see `datakit::app::idle`).
 #[cfg(feature = "jemalloc")]
 fn jemalloc_thread_idle() {
     // SAFETY: `thread.idle` is a command of jemalloc 5.3 that reads and writes nothing.
@@ -47,7 +48,7 @@ fn jemalloc_thread_idle() {
 
 fn main() -> ExitCode {
     #[cfg(feature = "jemalloc")]
-    datakit::idle::set_hook(jemalloc_thread_idle);
+    datakit::app::idle::set_hook(jemalloc_thread_idle);
     let args = cli::Cli::parse();
     let globals = args.global.resolve();
     // `run` sets up its own logging (rotation, the config's `[logging]` under the flags).
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
     if let Err(e) = if daemon {
         Ok(())
     } else {
-        cli::init_logging(&globals)
+        prelude::init_logging(&globals)
     } {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
@@ -65,13 +66,13 @@ fn main() -> ExitCode {
         cli::Command::Monitor(a) => monitor::exec(a, &globals),
         cli::Command::Version(a) => version::exec(a, &globals),
         cli::Command::CheckConfig(a) => check_config::exec(a, &globals),
-        cli::Command::Completion(a) => completion::exec(a),
+        cli::Command::Completion(a) => completion::exec(a, cli::Cli::command()),
         cli::Command::Doc(a) => doc::exec(a, &globals),
         cli::Command::Pipeline(a) => pipeline::exec(a, &globals),
         cli::Command::Install(a) => install::exec(a, &globals),
         cli::Command::Service(a) => service::exec(a, &globals),
         cli::Command::Upgrade(a) => upgrade::exec(a, &globals),
-        cli::Command::Generate(a) => generate::exec(a),
+        cli::Command::Generate(a) => generate::exec(a, cli::Cli::command()),
     };
     match result {
         Ok(code) => code,

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use datakit::config::Dur;
-use datakit::monitor::{self, View};
-use datakit::net::local_api::{Endpoint, LocalApi, LocalApiError};
+use datakit::app::config::Dur;
+use datakit::app::monitor::{self, Endpoint, LocalApi, LocalApiError, View};
+use datakit::app::run::ConfigFlags;
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -45,7 +45,7 @@ fn target(args: &Args, g: &Globals) -> Endpoint {
     if let Some(t) = &args.to {
         return Endpoint::parse(t);
     }
-    let loaded = datakit::agent::ConfigFlags::default().load(&g.workdir);
+    let loaded = ConfigFlags::default().load(&g.workdir);
     Endpoint::from_config(&loaded.main.http_api)
 }
 
@@ -97,7 +97,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         verbose: args.verbose,
         width,
         color: g.color,
-        now_ns: datakit::clock::now_ns(),
+        now_ns: datakit::app::now_ns(),
     };
     if args.once || !tty {
         // For a pipe or a file, tables are not wrapped to a terminal.
@@ -141,7 +141,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         };
         let footer = format!(
             "Refresh: {}. {} | monitor: {} | q or Ctrl-C to quit",
-            datakit::config::duration::format_duration(refresh),
+            datakit::app::config::format_duration(refresh),
             t,
             monitor::dur(started.elapsed().as_secs_f64())
         );

@@ -1,5 +1,5 @@
 //! `datakit pipeline`: run a Pipeline script on sample text (`test`) or compile scripts
-//! (`check`). The work is in `datakit::pipeline`; this file parses, calls and prints.
+//! (`check`). The work is in the library's Pipeline module; this file parses, calls and prints.
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -9,12 +9,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use datakit::pipeline::debug;
-use datakit::pipeline::store::{ScriptStore, script_name};
-use datakit::pipeline::{Program, RunOptions};
-use datakit::point::Category;
+use datakit::app::pipeline::{Category, Program, RunOptions, ScriptStore, debug, script_name};
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -106,7 +103,7 @@ fn parse_category(s: &str) -> anyhow::Result<Category> {
 /// A script argument: a path to an existing file, else a name in the store.
 enum Resolved {
     Program(Arc<Program>),
-    CompileError(datakit::pipeline::CompileError, String),
+    CompileError(datakit::app::pipeline::CompileError, String),
     NotFound(String),
 }
 
@@ -199,7 +196,7 @@ fn test(a: TestArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut first = true;
     for rec in records(&input, a.whole, a.txt.is_some()) {
         let start = Instant::now();
-        let now = datakit::pipeline::timeparse::now_ns();
+        let now = datakit::app::now_ns();
         let mut pt = match debug::input_point(category, rec, now) {
             Ok(p) => p,
             Err(e) => {

@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use datakit::agent::{self, ConfigFlags, PidFile};
-use datakit::logging::{self, LogTarget};
+use datakit::app::run::{self as agent, ConfigFlags, LogTarget, PidFile};
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 /// Exit status for a configuration error (sysexits EX_CONFIG), as Vector does.
 const EX_CONFIG: u8 = 78;
@@ -26,7 +25,10 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let loaded = flags.load(&g.workdir);
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-    let defaults = matches!(loaded.main_source, datakit::config::MainSource::Missing(_));
+    let defaults = matches!(
+        loaded.main_source,
+        datakit::app::config::MainSource::Missing(_)
+    );
     for d in &loaded.diagnostics {
         // The missing main config is not a problem for `run`: the banner says defaults apply.
         let missing_main = defaults
@@ -51,7 +53,7 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         main.logging.rotate,
         main.logging.rotate_backups,
     );
-    let _guard = logging::init(
+    let _guard = agent::init_logging(
         &target,
         &main.logging.level,
         g.color && !main.logging.disable_color,
@@ -68,7 +70,7 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         .thread_keep_alive(std::time::Duration::from_secs(600))
         .thread_name("dk-worker")
         .on_thread_park(|| {
-            datakit::idle::thread_idle();
+            datakit::app::idle::thread_idle();
         })
         .enable_all()
         .build()
@@ -83,7 +85,7 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     rt.block_on(agent::run(workdir.clone(), loaded, flags, |summary| {
         println!(
             "datakit {} running (pid {}, pid file {pid_path})",
-            datakit::build_info::VERSION,
+            datakit::app::build_info::VERSION,
             std::process::id()
         );
         println!("  workdir: {}", workdir.root().display());

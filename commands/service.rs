@@ -1,36 +1,13 @@
 //! `datakit service`: start, stop, restart, status, install, uninstall, reinstall.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use datakit::service::install::{self, Report};
-use datakit::service::{Layout, Manager, ServiceError};
+use datakit::app::service::install;
+use datakit::app::service::{Manager, ServiceError, Systemctl};
 
-use crate::cli::Globals;
-
-/// `--root`, shared by install, service and upgrade.
-#[derive(clap::Args, Debug, Clone)]
-pub struct RootArg {
-    /// Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and
-    /// systemd is only told through `systemctl --root=DIR`
-    #[arg(long, env = "DATAKIT_ROOT", hide_env_values = true, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-}
-
-impl RootArg {
-    /// The layout: `--workdir` (or the default workdir) under `--root`. Under a root the
-    /// default workdir is always /usr/local/datakit, whoever runs the command.
-    pub fn layout(&self, g: &Globals) -> anyhow::Result<Layout> {
-        let workdir = if self.root.is_some() && !g.workdir_explicit {
-            PathBuf::from(datakit::workdir::ROOT_WORKDIR)
-        } else {
-            g.workdir.root().to_path_buf()
-        };
-        Ok(Layout::new(self.root.as_deref(), &workdir)?)
-    }
-}
+use crate::prelude::{Globals, RootArg, print_report};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Action {
@@ -91,21 +68,6 @@ impl Args {
     }
 }
 
-/// Prints what changed and the notes.
-pub fn print_report(r: &Report) {
-    for (path, change) in &r.files {
-        if change.changed() {
-            println!("  {change:<9} {}", path.display());
-        }
-    }
-    for a in &r.actions {
-        println!("  systemctl {a}");
-    }
-    for n in &r.notes {
-        println!("note: {n}");
-    }
-}
-
 pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let layout = args.root.layout(g)?;
     let manager = Manager::detect(&layout);
@@ -118,7 +80,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             Err(ServiceError::NotInstalled(unit))
         }
     };
-    let live = || -> anyhow::Result<&datakit::service::Systemctl> {
+    let live = || -> anyhow::Result<&Systemctl> {
         let s = manager.systemd()?;
         anyhow::ensure!(
             s.is_live(),
@@ -160,7 +122,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Action::Install => {
             manager.systemd()?;
             let cfg = install::current_config(&layout)?;
-            let mut r = Report::default();
+            let mut r = install::Report::default();
             install::install_service(&layout, &cfg, &manager, false, false, &mut r)?;
             print_report(&r);
             println!("Install DataKit service OK");
@@ -173,7 +135,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Action::Reinstall => {
             manager.systemd()?;
             let cfg = install::current_config(&layout)?;
-            let mut r = Report::default();
+            let mut r = install::Report::default();
             install::uninstall_service(&layout, &manager, &mut r)?;
             install::install_service(&layout, &cfg, &manager, true, true, &mut r)?;
             print_report(&r);

@@ -2,14 +2,12 @@
 
 use std::process::ExitCode;
 
-use datakit::config::Dur;
-use datakit::config::load::{LoadOptions, load_main};
-use datakit::service::Manager;
-use datakit::service::upgrade::{self, Outcome, UpgradeOptions};
+use datakit::app::config::{Dur, LoadOptions, load_main};
+use datakit::app::service::Manager;
+use datakit::app::service::upgrade::{self, Outcome, UpgradeOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::Globals;
-use crate::service::RootArg;
+use crate::prelude::{Globals, RootArg};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -56,7 +54,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         sha256: args.sha256.clone(),
         health_timeout: args.health_timeout.get(),
     };
-    let current = datakit::build_info::VERSION;
+    let current = datakit::app::build_info::VERSION;
 
     if args.check {
         let agent = upgrade::http_agent(&cfg)?;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Globals;
+use crate::prelude::Globals;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -12,7 +12,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args, _g: &Globals) -> anyhow::Result<ExitCode> {
-    use datakit::build_info as b;
+    use datakit::app::build_info as b;
     if args.json {
         let v = serde_json::json!({
             "version": b::VERSION,

@@ -6,6 +6,7 @@
 //! module graph to the layers it lists.
 
 pub mod agent;
+pub mod app;
 pub mod build_info;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod architecture;
 mod check_config;
 mod cli;
 mod clients;
