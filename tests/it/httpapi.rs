@@ -767,3 +767,49 @@ fn writes_go_through_the_source_pipeline_script() {
     assert_eq!(v["pipeline"]["logging/myapp.p"]["dropped"], 1);
     assert_eq!(a.stop(), Some(0));
 }
+
+/// Host inputs go through the ingest stage like the write API: `[pipeline.default_pipeline]`
+/// shapes their points, and the metric rules drop the string field a script added (counted by
+/// the checker).
+#[test]
+fn host_points_go_through_the_default_pipeline_and_the_checker() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n[pipeline.default_pipeline]\n  metric = \"all.p\"\n",
+            dw.url()
+        ),
+    );
+    w.write("conf.d/cpu.conf", "[[inputs.cpu]]\n  interval = \"1s\"\n");
+    w.write(
+        "pipeline/metric/all.p",
+        "add_key(shaped, 1)\nadd_key(note, \"text\")\n",
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    dw.wait_for(Duration::from_secs(30), "cpu points", |p| {
+        p.iter().any(|p| p.name == "cpu")
+    });
+    let cpu = dw.points_named("cpu");
+    assert!(
+        cpu.iter()
+            .all(|p| p.fields.get("shaped").and_then(|v| v.as_i64()) == Some(1)),
+        "the default script ran on every cpu point"
+    );
+    assert!(
+        cpu.iter().all(|p| !p.fields.contains_key("note")),
+        "a metric's string field is dropped"
+    );
+    let (_, _, mon) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
+    let v = json(&mon);
+    assert!(v["pipeline"]["metric/all.p"]["points"].as_u64().unwrap() >= 1);
+    assert!(
+        v["point_checks"]["invalid_field_value_type"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(a.stop(), Some(0));
+}

@@ -178,3 +178,28 @@ fn live_view_in_a_real_terminal() {
     }
     assert_eq!(a.stop(), Some(0));
 }
+
+/// Drops show by category, reason and origin: bad lines a loose write skipped.
+#[test]
+fn dropped_points_show_by_reason_and_origin() {
+    let (_w, mut a) = agent();
+    let (s, _) = crate::support::servers::http_post(
+        &format!(
+            "http://127.0.0.1:{}/v1/write/metric?loose=1&input=app",
+            a.port
+        ),
+        "m f=1i\nm f=\nm g=\n",
+    )
+    .unwrap();
+    assert_eq!(s, 200);
+    let text = stdout(&monitor(&a, &["--once", "-M", "D"]));
+    assert!(text.contains("Dropped points"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("v1-write.app"))
+        .unwrap_or_else(|| panic!("no row of the write API: {text}"));
+    for part in ["metric", "invalid", "2"] {
+        assert!(row.contains(part), "{part} missing from {row}");
+    }
+    assert_eq!(a.stop(), Some(0));
+}
