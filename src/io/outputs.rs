@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::{self, Encoding};
-use super::output::{DeliveryPolicy, Output};
+use super::output::{self, DeliveryPolicy, Output};
 use super::{IoError, diskq, sinks};
 use crate::config::MainConfig;
 use crate::stats::Stats;
@@ -42,6 +42,24 @@ pub fn build_outputs(
     } else {
         workdir.join_config_path(&c.dataway.wal.path)
     };
+    // An output with its disk queue under `cache/queue/<name>/`.
+    let queued = |name: &str,
+                  kind: &'static str,
+                  target: &str,
+                  sink: Box<dyn output::Sink>,
+                  attempts: u32|
+     -> Result<Arc<Output>, IoError> {
+        let ostats = Arc::new(crate::stats::OutputStats::new(name, kind, target));
+        let queue = diskq::DiskQueue::open(queue_root.join(name), queue_opts.clone())?;
+        Ok(Arc::new(Output::new(
+            name,
+            sink,
+            ostats,
+            stats.clone(),
+            Some(queue),
+            policy(attempts),
+        )))
+    };
     let encoding =
         body::Encoding::from_config(&c.dataway.content_encoding).unwrap_or(Encoding::Protobuf);
     for (i, url) in c.dataway.urls.iter().enumerate() {
@@ -66,17 +84,9 @@ pub fn build_outputs(
         )
         .map_err(err)?;
         let target = crate::net::redact(url);
-        let ostats = Arc::new(crate::stats::OutputStats::new(&name, "dataway", &target));
-        let queue = diskq::DiskQueue::open(queue_root.join(&name), queue_opts.clone())?;
-        let out = Output::new(
-            &name,
-            Box::new(sink),
-            ostats,
-            stats.clone(),
-            Some(queue),
-            policy(c.dataway.max_retry_count.clamp(1, 10) as u32),
-        );
-        outs.push((Arc::new(out), format!("DataWay {target}")));
+        let attempts = c.dataway.max_retry_count.clamp(1, 10) as u32;
+        let out = queued(&name, "dataway", &target, Box::new(sink), attempts)?;
+        outs.push((out, format!("DataWay {target}")));
     }
     for (i, o) in c.outputs.influxdb.iter().enumerate() {
         let name = format!("influxdb-{i}");
@@ -86,20 +96,8 @@ pub fn build_outputs(
                 message,
             })?;
         let target = crate::net::redact(&o.url);
-        let ostats = Arc::new(crate::stats::OutputStats::new(&name, "influxdb", &target));
-        let queue = diskq::DiskQueue::open(queue_root.join(&name), queue_opts.clone())?;
-        let out = Output::new(
-            &name,
-            Box::new(sink),
-            ostats,
-            stats.clone(),
-            Some(queue),
-            policy(3),
-        );
-        outs.push((
-            Arc::new(out),
-            format!("InfluxDB {target} (API {})", o.version),
-        ));
+        let out = queued(&name, "influxdb", &target, Box::new(sink), 3)?;
+        outs.push((out, format!("InfluxDB {target} (API {})", o.version)));
     }
     if outs.is_empty() || c.outputs.file.enable {
         let dir = workdir.join_config_path(&c.outputs.file.path);

@@ -238,7 +238,6 @@ pub(super) fn unix_agent(config: Config, path: &Path) -> ureq::Agent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixListener;
 
     #[test]
@@ -388,21 +387,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("api.sock");
         let listener = UnixListener::bind(&sock).unwrap();
-        let server = std::thread::spawn(move || {
-            let (s, _) = listener.accept().unwrap();
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            (&s).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-                .unwrap();
-            head
-        });
+        let server = crate::net::testing::serve_once(
+            listener,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_vec(),
+        );
         let o = ClientOptions {
             timeout: Some(Duration::from_secs(5)),
             user_agent: Some("test-agent/1".into()),

@@ -17,6 +17,8 @@ pub mod client;
 pub mod dataway;
 mod get;
 pub mod local_api;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tls;
 mod unix;
 mod url;

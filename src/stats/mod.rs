@@ -69,6 +69,15 @@ impl Default for Stats {
     }
 }
 
+/// The average, in seconds, of `n` durations adding up to `sum_ns` (0 without any).
+fn avg_secs(sum_ns: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        sum_ns as f64 / n as f64 / 1e9
+    }
+}
+
 /// The entry of `name` in `map`, created on first use (a read lock on the common path).
 fn get_or_insert<T>(
     map: &RwLock<BTreeMap<String, Arc<T>>>,
@@ -249,11 +258,7 @@ impl Stats {
                         points: s.points.load(Relaxed),
                         last_feed_ns: s.last_feed_ns.load(Relaxed),
                         collects,
-                        avg_cost_secs: if collects > 0 {
-                            s.collect_cost_ns.load(Relaxed) as f64 / collects as f64 / 1e9
-                        } else {
-                            0.0
-                        },
+                        avg_cost_secs: avg_secs(s.collect_cost_ns.load(Relaxed), collects),
                         errors: s.errors.load(Relaxed),
                         last_error: last.as_ref().map(|l| l.1.clone()),
                         last_error_ns: last.map_or(0, |l| l.0),
@@ -338,11 +343,7 @@ impl Stats {
                     requests_failed: o.requests_failed.load(Relaxed),
                     requests_refused: o.requests_refused.load(Relaxed),
                     retries: o.retries.load(Relaxed),
-                    avg_latency_secs: if n > 0 {
-                        o.latency_ns_sum.load(Relaxed) as f64 / n as f64 / 1e9
-                    } else {
-                        0.0
-                    },
+                    avg_latency_secs: avg_secs(o.latency_ns_sum.load(Relaxed), n),
                     last_latency_secs: o.last_latency_ns.load(Relaxed) as f64 / 1e9,
                     points_sent: o.points_sent.load(Relaxed),
                     bytes_sent: o.bytes_sent.load(Relaxed),
@@ -362,11 +363,7 @@ impl Stats {
                 method,
                 status: *status,
                 requests: c.requests,
-                avg_latency_secs: if c.requests > 0 {
-                    c.latency_ns as f64 / c.requests as f64 / 1e9
-                } else {
-                    0.0
-                },
+                avg_latency_secs: avg_secs(c.latency_ns, c.requests),
                 latency_secs_total: c.latency_ns as f64 / 1e9,
                 body_bytes: c.body_bytes,
             })
@@ -424,11 +421,7 @@ impl Stats {
                     points,
                     dropped: p.dropped.load(Relaxed),
                     errors: p.errors.load(Relaxed),
-                    avg_cost_secs: if points > 0 {
-                        p.cost_ns.load(Relaxed) as f64 / points as f64 / 1e9
-                    } else {
-                        0.0
-                    },
+                    avg_cost_secs: avg_secs(p.cost_ns.load(Relaxed), points),
                     last_error: lock(&p.last_error).clone().map(|l| l.1),
                 };
                 (name.clone(), snap)

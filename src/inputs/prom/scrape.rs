@@ -221,7 +221,7 @@ fn read_bounded(r: impl Read, max: u64, buf: &mut Vec<u8>) -> Result<(), ScrapeE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     use std::os::unix::net::UnixListener;
 
     #[test]
@@ -274,24 +274,6 @@ mod tests {
         assert!(e.is_request(), "{e}");
     }
 
-    /// A one-connection HTTP server on a unix socket; returns the request head it saw.
-    fn serve_once(listener: UnixListener, response: Vec<u8>) -> std::thread::JoinHandle<String> {
-        std::thread::spawn(move || {
-            let (s, _) = listener.accept().unwrap();
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            (&s).write_all(&response).unwrap();
-            head
-        })
-    }
-
     /// A whole HTTP/1.1 200 answer whose body is the gzip of `parts`, with `headers` (CRLF
     /// terminated lines) besides the encoding and length.
     fn gzip_response(headers: &str, parts: &[&[u8]]) -> Vec<u8> {
@@ -318,7 +300,7 @@ mod tests {
             "Content-Type: text/plain; version=0.0.4\r\n",
             &[b"# TYPE up gauge\nup 1\n"],
         );
-        let server = serve_once(listener, resp);
+        let server = crate::net::testing::serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
             TlsOptions::default(),
@@ -352,7 +334,7 @@ mod tests {
         // 16 MiB of zeros compress to ~70 KiB.
         let zeros = vec![b'0'; 1 << 20];
         let resp = gzip_response("", &[&zeros[..]; 16]);
-        let server = serve_once(listener, resp);
+        let server = crate::net::testing::serve_once(listener, resp);
         let c = Client::new(
             Duration::from_secs(5),
             TlsOptions::default(),
@@ -376,7 +358,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("e.sock");
         let listener = UnixListener::bind(&sock).unwrap();
-        let server = serve_once(
+        let server = crate::net::testing::serve_once(
             listener,
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
                 .to_vec(),
