@@ -199,7 +199,7 @@ fn test(a: TestArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut first = true;
     for rec in records(&input, a.whole, a.txt.is_some()) {
         let start = Instant::now();
-        let now = datakit::pipeline::timeparse::now_ns();
+        let now = datakit::clock::now_ns();
         let mut pt = match debug::input_point(category, rec, now) {
             Ok(p) => p,
             Err(e) => {

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod build_info;
+pub mod clock;
 pub mod config;
 pub mod doc;
 pub mod election;

@@ -134,12 +134,15 @@ pub fn civil_offset_to_ns(
     civil_to_ns(&TimeZone::fixed(off), y, mo, d, h, mi, s, ns)
 }
 
-pub fn now_ns() -> i64 {
-    i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(0)
+/// The current time in `tz`, from the agent's clock ([`crate::clock::now_ns`]).
+pub fn now_in(tz: &TimeZone) -> jiff::ZonedDateTime {
+    jiff::Timestamp::from_nanosecond(i128::from(crate::clock::now_ns()))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(tz.clone())
 }
 
 fn current_year(tz: &TimeZone) -> i64 {
-    jiff::Timestamp::now().to_zoned_datetime(tz.clone()).year() as i64
+    now_in(tz).year() as i64
 }
 
 const MONTHS: [&str; 12] = [
