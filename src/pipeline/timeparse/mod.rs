@@ -1,20 +1,20 @@
 //! Time text: reading and writing dates the way DataKit's pipeline functions do, built on jiff.
 //!
-//! - [`zone`]: zone arguments (`""`, `+8`, IANA names), civil fields to Unix nanoseconds, and
+//! - `zone`: zone arguments (`""`, `+8`, IANA names), civil fields to Unix nanoseconds, and
 //!   zone offsets and abbreviations as text;
-//! - [`golayout`]: Go reference-time layouts (`2006-01-02 15:04:05`), parsed and formatted;
-//! - [`strftime`](mod@strftime): `%Y-%m-%d` directives (itchyny/timefmt-go's set), format only;
-//! - [`guess`]: date text of unknown layout, as `araddon/dateparse` reads it (what
+//! - `golayout`: Go reference-time layouts (`2006-01-02 15:04:05`), parsed and formatted;
+//! - `strftime`: `%Y-%m-%d` directives (itchyny/timefmt-go's set), format only;
+//! - `guess`: date text of unknown layout, as `araddon/dateparse` reads it (what
 //!   `default_time` falls back to);
-//! - [`duration`]: Go duration text (`1h30m`).
+//! - `duration`: Go duration text (`1h30m`).
 //!
 //! This module holds what they share: English month and weekday names and fraction digits.
 
-pub mod duration;
-pub mod golayout;
-pub mod guess;
-pub mod strftime;
-pub mod zone;
+mod duration;
+mod golayout;
+mod guess;
+mod strftime;
+mod zone;
 
 pub use duration::go_duration;
 pub use golayout::{GoLayout, go_format, named_layout};
