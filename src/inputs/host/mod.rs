@@ -54,7 +54,59 @@ macro_rules! tag {
         }
     };
 }
+
+/// Implements [`InputConfig`](crate::inputs::InputConfig) for the options of a host input
+/// that has an `interval: Dur` and `tags` and works every `interval`.
+///
+/// - `collector: C::new` — the input runs the collector `C::new(&options, Roots::from_env())`
+///   with [`Periodic`]; the constructor returns the collector, or `Result<_, InputError>` when
+///   the options can fail to compile (see [`IntoCollector`]);
+/// - `input: f` — instead `f(&options)` builds the input (`cpu` runs a sampler beside its
+///   collector);
+/// - `validate: f` — checks run by `f(&options, &mut Validation)` after the common ones
+///   (`interval` longer than zero, no empty tag key).
+///
+/// `host_processes` has two intervals of its own and implements the trait by hand.
+macro_rules! host_input_config {
+    ($config:ty, collector: $new:path $(, validate: $check:path)? $(,)?) => {
+        $crate::inputs::host::host_input_config!(
+            @impl $config,
+            |c: &$config| {
+                let roots = $crate::inputs::host::Roots::from_env();
+                $crate::inputs::host::periodic(c.interval, $new(c, roots))
+            }
+            $(, $check)?
+        );
+    };
+    ($config:ty, input: $build:path $(, validate: $check:path)? $(,)?) => {
+        $crate::inputs::host::host_input_config!(@impl $config, $build $(, $check)?);
+    };
+    (@impl $config:ty, $build:expr $(, $check:path)?) => {
+        impl $crate::inputs::InputConfig for $config {
+            fn interval(&self) -> Option<$crate::config::duration::Dur> {
+                Some(self.interval)
+            }
+            fn set_interval(&mut self, interval: $crate::config::duration::Dur) {
+                self.interval = interval;
+            }
+            fn validate(&self, v: &mut $crate::inputs::Validation) {
+                $crate::inputs::host::check_interval(v, "interval", self.interval);
+                $crate::inputs::host::check_tags(v, &self.tags);
+                $($check(self, v);)?
+            }
+            fn as_any(&self) -> &dyn ::std::any::Any {
+                self
+            }
+            fn build(
+                &self,
+            ) -> Result<Box<dyn $crate::inputs::Input>, $crate::inputs::InputError> {
+                ($build)(self)
+            }
+        }
+    };
+}
 pub(crate) use field;
+pub(crate) use host_input_config;
 pub(crate) use tag;
 
 /// The `host` tag every point gets from the agent's global host tags.
@@ -386,6 +438,35 @@ impl Input for Periodic {
     fn run(self: Box<Self>, ctx: InputCtx) -> super::BoxFuture<Result<(), InputError>> {
         Box::pin(run_periodic(self.collector, self.interval, ctx))
     }
+}
+
+/// What a collector's constructor returns: the collector, or the collector or a setup error
+/// (when the options hold regular expressions or templates to compile).
+pub trait IntoCollector {
+    fn into_collector(self) -> Result<Box<dyn Collect>, InputError>;
+}
+
+impl<C: Collect> IntoCollector for C {
+    fn into_collector(self) -> Result<Box<dyn Collect>, InputError> {
+        Ok(Box::new(self))
+    }
+}
+
+impl<C: Collect> IntoCollector for Result<C, InputError> {
+    fn into_collector(self) -> Result<Box<dyn Collect>, InputError> {
+        Ok(Box::new(self?))
+    }
+}
+
+/// The input that runs `collector` every `interval`.
+pub fn periodic(
+    interval: Dur,
+    collector: impl IntoCollector,
+) -> Result<Box<dyn Input>, InputError> {
+    Ok(Box::new(Periodic {
+        interval: interval.get(),
+        collector: collector.into_collector()?,
+    }))
 }
 
 /// Names of the interfaces under `/sys/devices/virtual/net` (lo, bridges, veth, ...).
