@@ -505,6 +505,6 @@ mod tests {
         assert_eq!(pts[0].get_tag("cpu"), Some("cpu-total"));
         assert_eq!(pts[1].get_tag("cpu"), Some("cpu0"));
         assert_eq!(pts[0].get_field("usage_user"), Some(&Value::Float(100.0)));
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
     }
 }

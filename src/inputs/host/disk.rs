@@ -652,6 +652,6 @@ mod tests {
         };
         let p = disk_point(&row);
         assert_eq!(p.get_tag("disk_name"), Some("vda"));
-        assert!(super::super::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
     }
 }

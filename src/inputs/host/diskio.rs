@@ -439,7 +439,7 @@ mod tests {
             pts[0].get_field("read_bytes/sec"),
             Some(Value::Int(0))
         ));
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &["ID_PATH"]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &["ID_PATH"]).is_empty());
     }
 
     #[test]

@@ -599,7 +599,7 @@ mod tests {
         );
         assert!(!msg["host"]["cpu"].as_array().unwrap().is_empty());
         assert_eq!(msg["collectors"][0]["name"], "cpu");
-        let problems = super::super::schema_problems(MEASUREMENTS, &pts, &[]);
+        let problems = super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]);
         assert!(problems.is_empty(), "{problems:?}");
     }
 }

@@ -357,6 +357,6 @@ mod tests {
         assert_eq!(u("huge_pages_size"), 2048 * 1024);
         assert_eq!(u("huge_pages_total"), 0);
         assert_eq!(u("high_total"), 0);
-        assert!(super::super::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
     }
 }

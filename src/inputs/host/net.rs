@@ -522,7 +522,7 @@ mod tests {
         let pts = c.collect(&ctx).unwrap();
         assert!(matches!(pts[0].get_field("bytes_recv/sec"), Some(Value::Int(r)) if *r > 0));
         assert!(pts[1].get_field("tcp_insegs/sec").is_some());
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
 
         let cfg = NetConfig {
             enable_virtual_interfaces: true,

@@ -483,7 +483,7 @@ mod tests {
             pts[0].get_field("cpu_total_usage"),
             Some(&Value::Float(0.0))
         );
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
         assert_eq!(
             ctx.agent_stats
                 .input(NAME)

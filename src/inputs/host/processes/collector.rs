@@ -438,8 +438,8 @@ mod tests {
     use super::super::MEASUREMENTS;
     use super::*;
     use crate::config::duration::Dur;
-    use crate::inputs::host::schema_problems;
     use crate::inputs::host::tests::ctx;
+    use crate::inputs::host::tests::schema_problems;
 
     #[test]
     fn own_process_is_collected_in_both_forms_with_its_user_name() {
