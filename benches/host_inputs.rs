@@ -20,7 +20,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn ctx() -> CollectCtx {
     CollectCtx {
-        now_ns: datakit::stats::unix_nanos(),
+        now_ns: datakit::clock::now_ns(),
         agent_stats: Arc::new(datakit::stats::Stats::new()),
         hostname: "bench".into(),
     }

@@ -10,7 +10,7 @@ use crate::inputs::{CollectCtx, MeasurementSpec};
 /// A collection context with fresh stats.
 pub fn ctx() -> CollectCtx {
     CollectCtx {
-        now_ns: crate::stats::unix_nanos(),
+        now_ns: crate::clock::now_ns(),
         agent_stats: Arc::new(crate::stats::Stats::new()),
         hostname: "test-host".into(),
     }
