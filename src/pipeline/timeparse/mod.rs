@@ -22,7 +22,8 @@ pub use guess::dateparse;
 pub use strftime::strftime;
 pub use zone::{Zone, civil_offset_to_ns, civil_to_ns, now_in, resolve_zone};
 
-pub(super) const MONTHS: [&str; 12] = [
+/// English month names, January first.
+const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -36,7 +37,8 @@ pub(super) const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-pub(super) const DAYS: [&str; 7] = [
+/// English weekday names, Sunday first (as jiff's `to_sunday_zero_offset` counts).
+const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -64,12 +66,13 @@ fn name_matches(full: &str, s: &str) -> bool {
         || (s.len() == 3 && full.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(s)))
 }
 
-pub(super) fn weekday_from_name(s: &str) -> bool {
+/// Whether `s` is an English weekday name or its 3-letter abbreviation (any case).
+fn weekday_from_name(s: &str) -> bool {
     s.len() >= 3 && DAYS.iter().any(|d| name_matches(d, s))
 }
 
 /// Nanoseconds of a fraction's digits (`25` → 250 000 000); digits past the ninth are dropped.
-pub(super) fn frac_to_ns(d: &str) -> i64 {
+fn frac_to_ns(d: &str) -> i64 {
     let mut ns = 0i64;
     for (i, c) in d.bytes().take(9).enumerate() {
         ns += (c - b'0') as i64 * 10i64.pow(8 - i as u32);
