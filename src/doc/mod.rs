@@ -206,7 +206,11 @@ pub fn input_markdown(name: &str) -> Result<String, DocError> {
         } else {
             "any number of `[[inputs.NAME]]` tables"
         },
-        default_enabled: if e.spec.default_enabled { "yes" } else { "no" },
+        default_enabled: if e.spec.default_enabled() {
+            "yes"
+        } else {
+            "no"
+        },
         election: false,
         sample: sample.trim_end().to_string(),
         options: input_options(e),

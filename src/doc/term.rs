@@ -121,7 +121,11 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
         } else {
             "Any number of instances"
         },
-        if e.spec.default_enabled { "yes" } else { "no" }
+        if e.spec.default_enabled() {
+            "yes"
+        } else {
+            "no"
+        }
     ));
     subheading(
         &mut out,

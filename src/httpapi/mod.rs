@@ -229,9 +229,7 @@ async fn ping(State(st): State<AppState>) -> Response {
 }
 
 async fn ntp() -> Response {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = crate::clock::now_secs();
     axum::Json(serde_json::json!({"timestamp_sec": secs})).into_response()
 }
 

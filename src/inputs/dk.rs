@@ -8,9 +8,8 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::{
-    Collect, CollectCtx, FieldSpec, FieldType, Input, InputConfig, InputCtx, InputEntry,
-    InputError, InputSpec, IntervalLimits, MeasurementSpec, TagSpec, Validation, entry,
-    run_periodic,
+    Collect, CollectCtx, FieldSpec, FieldType, Input, InputConfig, InputEntry, InputError,
+    InputSpec, IntervalLimits, MeasurementSpec, TagSpec, Validation, entry,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
@@ -76,24 +75,13 @@ impl InputConfig for DkConfig {
     }
     fn build(&self) -> Result<Box<dyn Input>, InputError> {
         let filter = compile(&self.metric_name_filter).map_err(|(_, e)| InputError::Setup(e))?;
-        Ok(Box::new(Dk {
-            interval: self.interval.get(),
-            collector: DkCollector {
+        super::periodic(
+            self.interval,
+            DkCollector {
                 filter,
                 tags: self.tags.clone(),
             },
-        }))
-    }
-}
-
-struct Dk {
-    interval: Duration,
-    collector: DkCollector,
-}
-
-impl Input for Dk {
-    fn run(self: Box<Self>, ctx: InputCtx) -> super::BoxFuture<Result<(), InputError>> {
-        Box::pin(run_periodic(Box::new(self.collector), self.interval, ctx))
+        )
     }
 }
 
@@ -354,7 +342,6 @@ pub const ENTRY: InputEntry = entry::<DkConfig>(InputSpec {
     catalog: "host",
     description: "The agent's own metrics: CPU, memory, inputs, points in/out/dropped per category, outputs.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(5),
         max: Duration::from_secs(60),

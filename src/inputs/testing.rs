@@ -226,7 +226,6 @@ pub const TEST_INPUT: InputEntry = entry::<TestInputConfig>(InputSpec {
     catalog: "testing",
     description: "An input for the test suite.",
     singleton: false,
-    default_enabled: false,
     interval: Some(IntervalLimits {
         min: Duration::from_millis(50),
         max: Duration::from_secs(60),
@@ -289,7 +288,6 @@ pub const TEST_SINGLETON: InputEntry = entry::<TestSingletonConfig>(InputSpec {
     description: "A singleton input for the test suite.",
     singleton: true,
     // Not default-enabled: the generated datakit.conf must not depend on test features.
-    default_enabled: false,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(5),
         max: Duration::from_secs(300),

@@ -10,12 +10,9 @@
 //! - [`check`]: the original's validation ([`Checker`], [`CheckOptions::for_category`],
 //!   [`CheckOptions::for_write_api`]); every fix or drop is a [`Warn`] to count
 //!   ([`CheckCounts`]).
-//! - [`gzip`]: [`gzip::GzipLineWriter`] streams points into a gzip body;
-//!   [`gzip::gunzip_limited`] reads request bodies with a size cap.
 
 mod category;
 pub mod check;
-pub mod gzip;
 pub mod lp;
 pub mod pb;
 pub mod view;

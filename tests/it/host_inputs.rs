@@ -225,10 +225,7 @@ fn values_agree_with_node_exporter_free_df_and_loadavg() {
     let load1 = ne1.get("node_load1", &[]).unwrap();
     close("load1", num(sys, "load1"), load1, 0.5);
     let boot = ne1.get("node_boot_time_seconds", &[]).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
+    let now = datakit::clock::now_ns() as f64 / 1e9;
     close("uptime", num(sys, "uptime"), now - boot, 5.0);
     let fd = find(&ours["system"], "filefd", None);
     close(

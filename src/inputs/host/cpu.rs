@@ -9,7 +9,6 @@
 //! Fixes against the original: the temperature is looked for again every 10 minutes instead of
 //! being switched off for good after one failure.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,14 +16,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{
-    CpuTicks, FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, check_interval, check_tags, field,
-    put, read_stat, tag,
+    CpuTicks, FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, field, host_input_config, put,
+    read_stat, tag,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputCtx, InputEntry, InputError, InputSpec,
-    IntervalLimits, MeasurementSpec, Validation, entry, run_periodic,
+    Collect, CollectCtx, Input, InputCtx, InputEntry, InputError, InputSpec, IntervalLimits,
+    MeasurementSpec, entry, run_periodic,
 };
 use crate::point::{Category, Point, Value};
 
@@ -46,33 +45,23 @@ config_struct! {
     }
 }
 
-impl InputConfig for CpuConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(CpuInput {
-            interval: self.interval.get(),
-            load5s: self.enable_load5s,
-            collector: CpuCollector::new(self, Roots::from_env()),
-        }))
-    }
-}
+host_input_config!(CpuConfig, input: CpuInput::build);
 
 struct CpuInput {
     interval: Duration,
     load5s: bool,
     collector: CpuCollector,
+}
+
+impl CpuInput {
+    /// The input: the collection loop, with the `load5s` sampler beside it when enabled.
+    fn build(cfg: &CpuConfig) -> Result<Box<dyn Input>, InputError> {
+        Ok(Box::new(CpuInput {
+            interval: cfg.interval.get(),
+            load5s: cfg.enable_load5s,
+            collector: CpuCollector::new(cfg, Roots::from_env()),
+        }))
+    }
 }
 
 impl Input for CpuInput {
@@ -442,7 +431,6 @@ pub const ENTRY: InputEntry = entry::<CpuConfig>(InputSpec {
     catalog: "host",
     description: "CPU usage by mode (user, system, iowait, steal, ...), core temperature and the 5-second load, from /proc/stat.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -516,6 +504,6 @@ mod tests {
         assert_eq!(pts[0].get_tag("cpu"), Some("cpu-total"));
         assert_eq!(pts[1].get_tag("cpu"), Some("cpu0"));
         assert_eq!(pts[0].get_field("usage_user"), Some(&Value::Float(100.0)));
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
     }
 }

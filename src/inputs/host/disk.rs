@@ -13,7 +13,6 @@
 //! unescaped. The mountinfo parser is our own: procfs's keeps the escapes and builds two maps
 //! per line.
 
-use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
@@ -21,14 +20,14 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::{
-    FileBuf, HOST_TAG, HostError, Periodic, Roots, add_tags, check_interval, check_one_regex,
-    check_tags, compile_opt, field, percent, put, tag,
+    FileBuf, HOST_TAG, HostError, Roots, add_tags, check_one_regex, compile_opt, field,
+    host_input_config, percent, put, tag,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputError, InputSpec, IntervalLimits, MeasurementSpec,
+    Validation, entry,
 };
 use crate::point::{Category, Point};
 
@@ -166,31 +165,21 @@ pub fn validate_filters(
     }
 }
 
-impl InputConfig for DiskConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
+host_input_config!(
+    DiskConfig,
+    collector: DiskCollector::new,
+    validate: DiskConfig::check_filters,
+);
+
+impl DiskConfig {
+    /// The file system and mount point filters.
+    fn check_filters(&self, v: &mut Validation) {
         validate_filters(
             v,
             &self.ignore_fstypes,
             &self.ignore_mountpoints,
             &self.only_fstypes,
         );
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(DiskCollector::new(self, Roots::from_env())?),
-        }))
     }
 }
 
@@ -557,7 +546,6 @@ pub const ENTRY: InputEntry = entry::<DiskConfig>(InputSpec {
     catalog: "host",
     description: "Space and inodes of mounted file systems (mountinfo + statfs).",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -663,6 +651,6 @@ mod tests {
         };
         let p = disk_point(&row);
         assert_eq!(p.get_tag("disk_name"), Some("vda"));
-        assert!(super::super::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
     }
 }

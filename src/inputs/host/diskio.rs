@@ -9,21 +9,20 @@
 //!   its bare name and so reported `unknown` and no tags);
 //! - rates divide by the exact elapsed time, not by whole seconds of wall clock.
 
-use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
 
 use super::{
-    FileBuf, HOST_TAG, Periodic, Roots, add_tags, check_interval, check_regexes, check_tags,
-    compile_all, elapsed_secs, field, put, rate, tag,
+    FileBuf, HOST_TAG, Roots, add_tags, check_regexes, compile_all, elapsed_secs, field,
+    host_input_config, put, rate, tag,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputError, InputSpec, IntervalLimits, MeasurementSpec,
+    Validation, entry,
 };
 use crate::point::{Category, Point, Value};
 
@@ -47,16 +46,15 @@ config_struct! {
     }
 }
 
-impl InputConfig for DiskioConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
+host_input_config!(
+    DiskioConfig,
+    collector: DiskioCollector::new,
+    validate: DiskioConfig::check_devices_and_templates,
+);
+
+impl DiskioConfig {
+    /// The `devices` expressions and the `name_templates`.
+    fn check_devices_and_templates(&self, v: &mut Validation) {
         check_regexes(v, "devices", &self.devices);
         for (i, t) in self.name_templates.iter().enumerate() {
             if template_vars(t).is_err() {
@@ -66,15 +64,6 @@ impl InputConfig for DiskioConfig {
                 );
             }
         }
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(DiskioCollector::new(self, Roots::from_env())?),
-        }))
     }
 }
 
@@ -392,7 +381,6 @@ pub const ENTRY: InputEntry = entry::<DiskioConfig>(InputSpec {
     catalog: "host",
     description: "Block device I/O counters and throughput from /proc/diskstats.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -403,6 +391,7 @@ pub const ENTRY: InputEntry = entry::<DiskioConfig>(InputSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::InputConfig;
 
     fn setup(diskstats: &str) -> (tempfile::TempDir, Roots) {
         let dir = tempfile::tempdir().unwrap();
@@ -449,7 +438,7 @@ mod tests {
             pts[0].get_field("read_bytes/sec"),
             Some(Value::Int(0))
         ));
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &["ID_PATH"]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &["ID_PATH"]).is_empty());
     }
 
     #[test]

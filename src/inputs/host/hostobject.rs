@@ -15,7 +15,6 @@
 //! Left out: cloud metadata sync (it queries cloud provider metadata endpoints), the
 //! `dk_upgrader` probe and the election part of `message`.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -24,15 +23,14 @@ use serde_json::json;
 
 use super::disk::{self, MountFilter};
 use super::{
-    CpuTicks, FileBuf, HOST_TAG, Periodic, Roots, SoftErrors, add_tags, busy_percent,
-    check_interval, check_tags, elapsed_secs, field, mem_used, percent, put, rate, read_stat, tag,
-    virtual_interfaces,
+    CpuTicks, FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, busy_percent, elapsed_secs, field,
+    host_input_config, mem_used, percent, put, rate, read_stat, tag, virtual_interfaces,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputError, InputSpec, IntervalLimits, MeasurementSpec,
+    Validation, entry,
 };
 use crate::point::{Category, Point, Value};
 
@@ -60,16 +58,15 @@ config_struct! {
     }
 }
 
-impl InputConfig for HostObjectConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
+host_input_config!(
+    HostObjectConfig,
+    collector: HostObjectCollector::new,
+    validate: HostObjectConfig::check_filters_and_paths,
+);
+
+impl HostObjectConfig {
+    /// The disk filters and the `config_path` entries.
+    fn check_filters_and_paths(&self, v: &mut Validation) {
         disk::validate_filters(v, &self.ignore_fstypes, &self.ignore_mountpoints, &[]);
         for (i, p) in self.config_path.iter().enumerate() {
             if !p.starts_with('/') {
@@ -79,15 +76,6 @@ impl InputConfig for HostObjectConfig {
                 );
             }
         }
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(HostObjectCollector::new(self, Roots::from_env())?),
-        }))
     }
 }
 
@@ -562,7 +550,6 @@ pub const ENTRY: InputEntry = entry::<HostObjectConfig>(InputSpec {
     catalog: "host",
     description: "The host as an object: OS, kernel, CPUs, memory, disks, network interfaces, uptime, agent version and running inputs.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(10),
         max: Duration::from_secs(30 * 60),
@@ -611,7 +598,7 @@ mod tests {
         );
         assert!(!msg["host"]["cpu"].as_array().unwrap().is_empty());
         assert_eq!(msg["collectors"][0]["name"], "cpu");
-        let problems = super::super::schema_problems(MEASUREMENTS, &pts, &[]);
+        let problems = super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]);
         assert!(problems.is_empty(), "{problems:?}");
     }
 }

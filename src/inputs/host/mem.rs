@@ -5,19 +5,14 @@
 //! really emits, `huge_pages_total` (its docs said `huge_page_total`). Keys a kernel does not
 //! print (`HighTotal` on 64-bit, ...) are 0, as in the original.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{
-    FileBuf, HOST_TAG, Periodic, Roots, add_tags, check_interval, check_tags, field, mem_used,
-    percent, put,
-};
+use super::{FileBuf, HOST_TAG, Roots, add_tags, field, host_input_config, mem_used, percent, put};
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputSpec, IntervalLimits, MeasurementSpec, entry,
 };
 use crate::point::{Category, Point};
 
@@ -33,27 +28,7 @@ config_struct! {
     }
 }
 
-impl InputConfig for MemConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(MemCollector::new(self, Roots::from_env())),
-        }))
-    }
-}
+host_input_config!(MemConfig, collector: MemCollector::new);
 
 pub struct MemCollector {
     roots: Roots,
@@ -348,7 +323,6 @@ pub const ENTRY: InputEntry = entry::<MemConfig>(InputSpec {
     catalog: "host",
     description: "Memory use (used, available, cached, buffers, slab, huge pages, ...) from /proc/meminfo.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -382,6 +356,6 @@ mod tests {
         assert_eq!(u("huge_pages_size"), 2048 * 1024);
         assert_eq!(u("huge_pages_total"), 0);
         assert_eq!(u("high_total"), 0);
-        assert!(super::super::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &[p], &[]).is_empty());
     }
 }

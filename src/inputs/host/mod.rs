@@ -14,12 +14,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{
-    Collect, CollectCtx, Input, InputCtx, InputError, MeasurementSpec, TagSpec, Validation,
-    run_periodic,
-};
+use super::{Collect, CollectCtx, InputError, TagSpec, Validation};
 use crate::config::duration::Dur;
 use crate::point::{Point, Value};
 
@@ -54,7 +51,59 @@ macro_rules! tag {
         }
     };
 }
+
+/// Implements [`InputConfig`](crate::inputs::InputConfig) for the options of a host input
+/// that has an `interval: Dur` and `tags` and works every `interval`.
+///
+/// - `collector: C::new` — the input runs the collector `C::new(&options, Roots::from_env())`
+///   every interval ([`periodic`]); the constructor returns the collector, or `Result<_, InputError>` when
+///   the options can fail to compile (see [`IntoCollector`]);
+/// - `input: f` — instead `f(&options)` builds the input (`cpu` runs a sampler beside its
+///   collector);
+/// - `validate: f` — checks run by `f(&options, &mut Validation)` after the common ones
+///   (`interval` longer than zero, no empty tag key).
+///
+/// `host_processes` has two intervals of its own and implements the trait by hand.
+macro_rules! host_input_config {
+    ($config:ty, collector: $new:path $(, validate: $check:path)? $(,)?) => {
+        $crate::inputs::host::host_input_config!(
+            @impl $config,
+            |c: &$config| {
+                let roots = $crate::inputs::host::Roots::from_env();
+                $crate::inputs::host::periodic(c.interval, $new(c, roots))
+            }
+            $(, $check)?
+        );
+    };
+    ($config:ty, input: $build:path $(, validate: $check:path)? $(,)?) => {
+        $crate::inputs::host::host_input_config!(@impl $config, $build $(, $check)?);
+    };
+    (@impl $config:ty, $build:expr $(, $check:path)?) => {
+        impl $crate::inputs::InputConfig for $config {
+            fn interval(&self) -> Option<$crate::config::duration::Dur> {
+                Some(self.interval)
+            }
+            fn set_interval(&mut self, interval: $crate::config::duration::Dur) {
+                self.interval = interval;
+            }
+            fn validate(&self, v: &mut $crate::inputs::Validation) {
+                $crate::inputs::host::check_interval(v, "interval", self.interval);
+                $crate::inputs::host::check_tags(v, &self.tags);
+                $($check(self, v);)?
+            }
+            fn as_any(&self) -> &dyn ::std::any::Any {
+                self
+            }
+            fn build(
+                &self,
+            ) -> Result<Box<dyn $crate::inputs::Input>, $crate::inputs::InputError> {
+                ($build)(self)
+            }
+        }
+    };
+}
 pub(crate) use field;
+pub(crate) use host_input_config;
 pub(crate) use tag;
 
 /// The `host` tag every point gets from the agent's global host tags.
@@ -376,17 +425,7 @@ pub fn compile_opt(key: &str, p: &str) -> Result<Option<regex::Regex>, InputErro
         .map_err(|e| InputError::Setup(format!("{key}: invalid regular expression `{p}`: {e}")))
 }
 
-/// An input that runs one collector every interval.
-pub struct Periodic {
-    pub interval: Duration,
-    pub collector: Box<dyn Collect>,
-}
-
-impl Input for Periodic {
-    fn run(self: Box<Self>, ctx: InputCtx) -> super::BoxFuture<Result<(), InputError>> {
-        Box::pin(run_periodic(self.collector, self.interval, ctx))
-    }
-}
+pub use super::{IntoCollector, periodic};
 
 /// Names of the interfaces under `/sys/devices/virtual/net` (lo, bridges, veth, ...).
 pub fn virtual_interfaces(roots: &Roots) -> HashSet<String> {
@@ -555,83 +594,6 @@ pub fn default_collectors() -> Vec<(&'static str, Box<dyn Collect>)> {
             ),
         ),
     ]
-}
-
-/// Checks points against declared measurements: every point's name is a declared measurement
-/// of its category, and every tag and field is declared with the right type. `extra_tags` are
-/// user tags that may appear besides the declared ones.
-pub fn schema_problems(
-    measurements: &[MeasurementSpec],
-    points: &[Point],
-    extra_tags: &[&str],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in points {
-        let Some(m) = measurements
-            .iter()
-            .find(|m| m.name == p.name && m.category == p.category)
-        else {
-            out.push(format!(
-                "undeclared measurement {} ({:?})",
-                p.name, p.category
-            ));
-            continue;
-        };
-        for (k, _) in &p.tags {
-            if !m.tags.iter().any(|t| t.name == k) && !extra_tags.contains(&k.as_str()) {
-                out.push(format!("{}: undeclared tag `{k}`", p.name));
-            }
-        }
-        for (k, v) in &p.fields {
-            match m.fields.iter().find(|f| f.name == k) {
-                None => out.push(format!("{}: undeclared field `{k}`", p.name)),
-                Some(f) if !f.kind.matches(v) => out.push(format!(
-                    "{}: field `{k}` is {} but declared {}",
-                    p.name,
-                    v.type_name(),
-                    f.kind.as_str()
-                )),
-                Some(_) => {}
-            }
-        }
-    }
-    out
-}
-
-/// Every declared field and tag has a description, and fields a unit.
-pub fn spec_problems(measurements: &[MeasurementSpec]) -> Vec<String> {
-    let mut out = Vec::new();
-    for m in measurements {
-        if m.description.is_empty() {
-            out.push(format!("{}: no description", m.name));
-        }
-        for t in m.tags {
-            if t.description.is_empty() {
-                out.push(format!("{}: tag {} has no description", m.name, t.name));
-            }
-        }
-        for f in m.fields {
-            if f.description.is_empty() || f.unit.is_empty() {
-                out.push(format!(
-                    "{}: field {} lacks a description or unit",
-                    m.name, f.name
-                ));
-            }
-        }
-        let mut names: Vec<&str> = m
-            .fields
-            .iter()
-            .map(|f| f.name)
-            .chain(m.tags.iter().map(|t| t.name))
-            .collect();
-        names.sort_unstable();
-        let n = names.len();
-        names.dedup();
-        if names.len() != n {
-            out.push(format!("{}: a key is declared twice", m.name));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

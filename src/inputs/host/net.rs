@@ -11,21 +11,20 @@
 //!   its schema is stable. `/proc/net/snmp` is parsed by header/value pairs here: procfs's
 //!   fixed struct fails on kernels that lack a key.
 
-use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
 
 use super::{
-    FileBuf, HOST_TAG, Periodic, Roots, SoftErrors, add_tags, check_interval, check_regexes,
-    check_tags, compile_all, elapsed_secs, field, interface_up, put, rate, tag, virtual_interfaces,
+    FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, check_regexes, compile_all, elapsed_secs,
+    field, host_input_config, interface_up, put, rate, tag, virtual_interfaces,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputError, InputSpec, IntervalLimits, MeasurementSpec,
+    Validation, entry,
 };
 use crate::point::{Category, Point, Value};
 
@@ -47,26 +46,16 @@ config_struct! {
     }
 }
 
-impl InputConfig for NetConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
+host_input_config!(
+    NetConfig,
+    collector: NetCollector::new,
+    validate: NetConfig::check_interfaces,
+);
+
+impl NetConfig {
+    /// The `interfaces` expressions.
+    fn check_interfaces(&self, v: &mut Validation) {
         check_regexes(v, "interfaces", &self.interfaces);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(NetCollector::new(self, Roots::from_env())?),
-        }))
     }
 }
 
@@ -475,7 +464,6 @@ pub const ENTRY: InputEntry = entry::<NetConfig>(InputSpec {
     catalog: "host",
     description: "Network interface traffic from /proc/net/dev and TCP/UDP counters from /proc/net/snmp.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -533,7 +521,7 @@ mod tests {
         let pts = c.collect(&ctx).unwrap();
         assert!(matches!(pts[0].get_field("bytes_recv/sec"), Some(Value::Int(r)) if *r > 0));
         assert!(pts[1].get_field("tcp_insegs/sec").is_some());
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
 
         let cfg = NetConfig {
             enable_virtual_interfaces: true,

@@ -4,19 +4,16 @@
 //! `out` are documented as what they are, cumulative byte counters; they use the real page size
 //! instead of assuming 4 KiB.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{
-    FileBuf, HOST_TAG, Periodic, Roots, SoftErrors, add_tags, check_interval, check_tags, field,
-    percent, put,
+    FileBuf, HOST_TAG, Roots, SoftErrors, add_tags, field, host_input_config, percent, put,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputSpec, IntervalLimits, MeasurementSpec, entry,
 };
 use crate::point::{Category, Point};
 
@@ -32,27 +29,7 @@ config_struct! {
     }
 }
 
-impl InputConfig for SwapConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(SwapCollector::new(self, Roots::from_env())),
-        }))
-    }
-}
+host_input_config!(SwapConfig, collector: SwapCollector::new);
 
 pub struct SwapCollector {
     roots: Roots,
@@ -165,7 +142,6 @@ pub const ENTRY: InputEntry = entry::<SwapConfig>(InputSpec {
     catalog: "host",
     description: "Swap space and swap traffic from /proc/meminfo and /proc/vmstat.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -214,6 +190,6 @@ mod tests {
                 .load(std::sync::atomic::Ordering::Relaxed),
             1
         );
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
     }
 }

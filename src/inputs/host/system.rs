@@ -11,19 +11,17 @@
 //! `conntrack` point has `entries = entries_limit = -1` as in the original and no `stat_*`
 //! fields instead of failing.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{
-    CpuTicks, FileBuf, HOST_TAG, HostError, Periodic, Roots, SoftErrors, add_tags, busy_percent,
-    check_interval, check_tags, field, is_pid, mem_used, percent, put, read_stat,
+    CpuTicks, FileBuf, HOST_TAG, HostError, Roots, SoftErrors, add_tags, busy_percent, field,
+    host_input_config, is_pid, mem_used, percent, put, read_stat,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
 use crate::inputs::{
-    Collect, CollectCtx, Input, InputConfig, InputEntry, InputError, InputSpec, IntervalLimits,
-    MeasurementSpec, Validation, entry,
+    Collect, CollectCtx, InputEntry, InputSpec, IntervalLimits, MeasurementSpec, entry,
 };
 use crate::point::{Category, Point, Value};
 
@@ -39,27 +37,7 @@ config_struct! {
     }
 }
 
-impl InputConfig for SystemConfig {
-    fn interval(&self) -> Option<Dur> {
-        Some(self.interval)
-    }
-    fn set_interval(&mut self, interval: Dur) {
-        self.interval = interval;
-    }
-    fn validate(&self, v: &mut Validation) {
-        check_interval(v, "interval", self.interval);
-        check_tags(v, &self.tags);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn build(&self) -> Result<Box<dyn Input>, InputError> {
-        Ok(Box::new(Periodic {
-            interval: self.interval.get(),
-            collector: Box::new(SystemCollector::new(self, Roots::from_env())),
-        }))
-    }
-}
+host_input_config!(SystemConfig, collector: SystemCollector::new);
 
 /// Logged-in users: `USER_PROCESS` (7) records of a utmp file (384-byte records).
 pub fn count_utmp_users(bytes: &[u8]) -> i64 {
@@ -426,7 +404,6 @@ pub const ENTRY: InputEntry = entry::<SystemConfig>(InputSpec {
     catalog: "host",
     description: "Load, CPU and memory use, users, processes, uptime, connection tracking and file handles.",
     singleton: true,
-    default_enabled: true,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(60),
@@ -505,7 +482,7 @@ mod tests {
             pts[0].get_field("cpu_total_usage"),
             Some(&Value::Float(0.0))
         );
-        assert!(super::super::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
+        assert!(super::super::tests::schema_problems(MEASUREMENTS, &pts, &[]).is_empty());
         assert_eq!(
             ctx.agent_stats
                 .input(NAME)

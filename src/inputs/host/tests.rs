@@ -1,10 +1,11 @@
 //! Tests across the host inputs: the schema of a real collection on this machine, the specs
-//! as data, and the shared helpers.
+//! as data, and the shared helpers; also the context and schema checks each input's own
+//! tests use ([`ctx`], [`schema_problems`]).
 
 use std::sync::Arc;
 
 use super::*;
-use crate::inputs::CollectCtx;
+use crate::inputs::{CollectCtx, MeasurementSpec};
 
 /// A collection context with fresh stats.
 pub fn ctx() -> CollectCtx {
@@ -20,6 +21,83 @@ fn measurements(name: &str) -> &'static [MeasurementSpec] {
         .unwrap_or_else(|| panic!("{name} is registered"))
         .spec
         .measurements
+}
+
+/// Checks points against declared measurements: every point's name is a declared measurement
+/// of its category, and every tag and field is declared with the right type. `extra_tags` are
+/// user tags that may appear besides the declared ones.
+pub fn schema_problems(
+    measurements: &[MeasurementSpec],
+    points: &[Point],
+    extra_tags: &[&str],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in points {
+        let Some(m) = measurements
+            .iter()
+            .find(|m| m.name == p.name && m.category == p.category)
+        else {
+            out.push(format!(
+                "undeclared measurement {} ({:?})",
+                p.name, p.category
+            ));
+            continue;
+        };
+        for (k, _) in &p.tags {
+            if !m.tags.iter().any(|t| t.name == k) && !extra_tags.contains(&k.as_str()) {
+                out.push(format!("{}: undeclared tag `{k}`", p.name));
+            }
+        }
+        for (k, v) in &p.fields {
+            match m.fields.iter().find(|f| f.name == k) {
+                None => out.push(format!("{}: undeclared field `{k}`", p.name)),
+                Some(f) if !f.kind.matches(v) => out.push(format!(
+                    "{}: field `{k}` is {} but declared {}",
+                    p.name,
+                    v.type_name(),
+                    f.kind.as_str()
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// Every declared field and tag has a description, and fields a unit.
+pub fn spec_problems(measurements: &[MeasurementSpec]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in measurements {
+        if m.description.is_empty() {
+            out.push(format!("{}: no description", m.name));
+        }
+        for t in m.tags {
+            if t.description.is_empty() {
+                out.push(format!("{}: tag {} has no description", m.name, t.name));
+            }
+        }
+        for f in m.fields {
+            if f.description.is_empty() || f.unit.is_empty() {
+                out.push(format!(
+                    "{}: field {} lacks a description or unit",
+                    m.name, f.name
+                ));
+            }
+        }
+        let mut names: Vec<&str> = m
+            .fields
+            .iter()
+            .map(|f| f.name)
+            .chain(m.tags.iter().map(|t| t.name))
+            .collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        if names.len() != n {
+            out.push(format!("{}: a key is declared twice", m.name));
+        }
+    }
+    out
 }
 
 #[test]
@@ -107,7 +185,7 @@ fn every_declared_key_has_a_description_type_and_unit() {
         "hostobject",
     ] {
         let e = crate::inputs::find(name).unwrap();
-        assert!(e.spec.default_enabled, "{name}");
+        assert!(e.spec.default_enabled(), "{name}");
         assert_eq!(e.spec.catalog, "host");
         let problems = spec_problems(e.spec.measurements);
         assert!(problems.is_empty(), "{name}: {problems:?}");

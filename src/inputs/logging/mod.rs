@@ -687,7 +687,6 @@ pub const ENTRY: InputEntry = entry::<LoggingConfig>(InputSpec {
     catalog: "log",
     description: "Tail log files and read log sockets, through the source's Pipeline script.",
     singleton: false,
-    default_enabled: false,
     interval: None,
     measurements: &[MeasurementSpec {
         name: "default",

@@ -720,7 +720,6 @@ pub const ENTRY: InputEntry = entry::<PromConfig>(InputSpec {
     catalog: "prom",
     description: "Scrapes Prometheus exporters and OpenMetrics endpoints into metrics.",
     singleton: false,
-    default_enabled: false,
     interval: Some(IntervalLimits {
         min: Duration::from_secs(1),
         max: Duration::from_secs(300),

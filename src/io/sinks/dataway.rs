@@ -90,9 +90,7 @@ impl Sink for Dataway {
             SendOutcome::Refused { status, reason }
                 if status == "403" && reason.contains("beyondDataUsage") =>
             {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
+                let now = crate::clock::now_secs() as i64;
                 self.stats.data_overuse.store(now, Relaxed);
             }
             SendOutcome::Sent => self.stats.data_overuse.store(0, Relaxed),

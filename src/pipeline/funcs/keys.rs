@@ -537,9 +537,9 @@ pub fn create_point(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn F
         p.time = match &ts {
             Some(e) => match rt.eval(e)? {
                 Val::Int(t) if t > 0 => t,
-                _ => now_ns(),
+                _ => crate::clock::now_ns(),
             },
-            None => now_ns(),
+            None => crate::clock::now_ns(),
         };
         if let Some(prog) = &after {
             let budget = 1_000_000;
@@ -553,11 +553,4 @@ pub fn create_point(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn F
         rt.flags.extra_points.push(p);
         Ok(Val::Nil)
     }))
-}
-
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
 }

@@ -4,13 +4,14 @@
 use std::sync::LazyLock;
 
 use super::{Func, func, need};
+use crate::clock::now_ns;
 use crate::pipeline::ast::{Call, ExprKind, Pos};
 use crate::pipeline::compile::{
     CResult, CheckError, Cx, Ex, bind, expr_arg, ident_arg, key_arg, str_lit,
 };
 use crate::pipeline::runtime::{RResult, Rt, err};
 use crate::pipeline::timeparse::{
-    GoLayout, Zone, civil_to_ns, go_format, month_from_name, named_layout, now_ns, resolve_zone,
+    GoLayout, Zone, civil_to_ns, go_format, month_from_name, named_layout, now_in, resolve_zone,
     strftime,
 };
 use crate::pipeline::value::Val;
@@ -268,7 +269,7 @@ pub fn parse_date(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Fun
             Err(e) => return err(pos, e),
         };
         let tz = zone.tz();
-        let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
+        let now = now_in(&tz);
         let num = |i: usize, what: &str| -> RResult<Option<i64>> {
             match &vals[i] {
                 None => Ok(None),

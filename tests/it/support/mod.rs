@@ -76,10 +76,7 @@ pub struct Agent {
 impl Agent {
     /// Starts `datakit --workdir <w> run` with the given extra environment.
     pub fn start(w: &Workdir, env: &[(&str, &str)]) -> Agent {
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
+        let n = datakit::clock::now_ns();
         let stdout = w.path().join(format!("agent-{n}.out"));
         let stderr = w.path().join(format!("agent-{n}.err"));
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("datakit"));
