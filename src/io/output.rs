@@ -205,9 +205,6 @@ impl Output {
         let mut evicted = |rec: &[u8]| {
             let pts = Body::points_on_disk(rec);
             stats.disk_queue_dropped_bodies.fetch_add(1, Relaxed);
-            stats
-                .disk_queue_dropped_points
-                .fetch_add(u64::from(pts), Relaxed);
             if let Some(b) = Body::from_disk(rec) {
                 self.drop_points(
                     b.category,

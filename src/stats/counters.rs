@@ -173,7 +173,6 @@ pub struct OutputStats {
     pub disk_queue_bytes: AtomicU64,
     pub disk_queue_bodies: AtomicU64,
     pub disk_queue_dropped_bodies: AtomicU64,
-    pub disk_queue_dropped_points: AtomicU64,
     pub retries: AtomicU64,
     /// Points this output gave up on, by category and reason.
     pub drops: DropCounts,
@@ -202,7 +201,6 @@ impl OutputStats {
             disk_queue_bytes: AtomicU64::new(0),
             disk_queue_bodies: AtomicU64::new(0),
             disk_queue_dropped_bodies: AtomicU64::new(0),
-            disk_queue_dropped_points: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             drops: DropCounts::default(),
             last_status: Mutex::new(String::new()),

@@ -350,7 +350,10 @@ impl Stats {
                     disk_queue_bytes: o.disk_queue_bytes.load(Relaxed),
                     disk_queue_bodies: o.disk_queue_bodies.load(Relaxed),
                     disk_queue_dropped_bodies: o.disk_queue_dropped_bodies.load(Relaxed),
-                    disk_queue_dropped_points: o.disk_queue_dropped_points.load(Relaxed),
+                    disk_queue_dropped_points: Category::ALL
+                        .iter()
+                        .map(|&c| o.drops.get(c, DropReason::QueueFull))
+                        .sum(),
                     last_error: last.as_ref().map(|l| l.1.clone()),
                     last_error_ns: last.map_or(0, |l| l.0),
                 }

@@ -100,6 +100,8 @@ pub struct OutputSnapshot {
     pub disk_queue_bytes: u64,
     pub disk_queue_bodies: u64,
     pub disk_queue_dropped_bodies: u64,
+    /// Points evicted from (or refused by) the full disk queue: this output's drops of
+    /// reason `queue_full`.
     pub disk_queue_dropped_points: u64,
     pub last_error: Option<String>,
     pub last_error_ns: i64,
