@@ -555,6 +555,20 @@ impl Ingest {
         })
     }
 
+    /// Steps 2 to 4 on `points`, without queuing them: for benchmarks of the stage's own cost.
+    /// Returns the points left.
+    #[doc(hidden)]
+    pub fn prepare_only(
+        &self,
+        origin: &Origin,
+        cat: Category,
+        points: Vec<Point>,
+        opts: &FeedOptions<'_>,
+    ) -> Vec<Point> {
+        self.prepare(origin, cat, points, opts, crate::clock::now_ns())
+            .points
+    }
+
     /// Counts points a producer could not make into points at all (a blank socket line):
     /// the one drop event, reason `empty`.
     pub fn empty(&self, origin: &Origin, cat: Category, n: usize) {

@@ -81,6 +81,17 @@ impl Queues {
         }
     }
 
+    /// Queues nothing reads (sends fail with [`Closed`]): for measuring what happens before
+    /// points are queued.
+    #[doc(hidden)]
+    pub fn detached(stats: Arc<Stats>, encoding: Option<Encoding>) -> Queues {
+        let txs = Category::ALL
+            .iter()
+            .map(|_| mpsc::channel::<Feed>(1).0)
+            .collect();
+        Queues::new(txs, stats, vec![encoding; Category::ALL.len()])
+    }
+
     /// The encoding every output of `cat` takes, when they agree on one: points of `cat` may
     /// then be encoded before they are queued ([`Feed::encoded`]).
     pub fn encoding(&self, cat: Category) -> Option<Encoding> {
