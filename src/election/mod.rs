@@ -6,8 +6,9 @@
 //! - A [`Machine`] turns each round's answer into pause and resume decisions and keeps the
 //!   leader's local lease deadline; it has no IO, so it is tested directly.
 //! - [`run`] drives the backend on a schedule and publishes the outcome through a [`Gate`]:
-//!   the supervisor starts and stops election-aware inputs on its signal, and their feeders
-//!   refuse points once the lease deadline has passed, whatever the scheduling of the tasks.
+//!   the supervisor starts and stops election-aware inputs on its signal, and the ingest stage
+//!   (to which the gate is an `ingest::Gate`) refuses their points once the lease deadline has
+//!   passed, whatever the scheduling of the tasks.
 //!
 //! The no-two-writers guarantee: the leader renews at `sent_at` (the instant the renewal
 //! request left, measured before sending) and believes itself leader only until
@@ -207,7 +208,8 @@ impl Machine {
     }
 }
 
-/// What election-aware inputs and their feeders look at.
+/// What the supervisor (start and stop) and the ingest stage (admit and tag) look at for
+/// election-aware inputs.
 #[derive(Debug)]
 pub struct Gate {
     /// Election gates the inputs (enabled and not banned).
