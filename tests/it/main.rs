@@ -18,6 +18,7 @@ mod logging;
 mod monitor;
 mod pipeline;
 mod prom;
+mod regression;
 mod run;
 mod self_contained;
 mod service;
