@@ -208,7 +208,8 @@ pub trait Collect: Send + 'static {
 
 /// What `collect` gets.
 pub struct CollectCtx {
-    /// The tick's timestamp (Unix ns): points without a time get it.
+    /// When this collection started (Unix ns, read after the tick): points without a time get
+    /// it.
     pub now_ns: i64,
     pub agent_stats: Arc<Stats>,
     pub hostname: Arc<str>,
@@ -279,14 +280,16 @@ pub async fn run_periodic(
 ) -> Result<(), InputError> {
     let mut periodic = Periodic::new(interval, c, &ctx);
     loop {
-        let cctx = CollectCtx {
-            now_ns: crate::clock::now_ns(),
-            agent_stats: ctx.agent_stats.clone(),
-            hostname: ctx.hostname.clone(),
-        };
+        let (agent_stats, hostname) = (ctx.agent_stats.clone(), ctx.hostname.clone());
         let (ingest, origin) = (ctx.ingest.clone(), ctx.origin.clone());
         let Some(result) = periodic
             .next(&mut ctx, move |c| -> Result<_, String> {
+                // The time of this collection: read once the tick has come.
+                let cctx = CollectCtx {
+                    now_ns: crate::clock::now_ns(),
+                    agent_stats,
+                    hostname,
+                };
                 let points = c.collect(&cctx)?;
                 Ok(feed_by_category(&ingest, &origin, points, cctx.now_ns))
             })

@@ -7,6 +7,15 @@ use std::time::Instant;
 use super::counters::lock;
 use super::snapshot::ProcessSnapshot;
 
+/// Seconds since the process started: the system's uptime less the process's start (in clock
+/// ticks after boot).
+fn process_age_secs(start_ticks: u64, ticks_per_sec: f64) -> Option<f64> {
+    use procfs::Current;
+    let up = procfs::Uptime::current().ok()?.uptime;
+    let age = up - start_ticks as f64 / ticks_per_sec;
+    (age > 0.0).then_some(age)
+}
+
 /// The previous CPU sample, for CPU % between two snapshots.
 #[derive(Debug, Default, Clone, Copy)]
 struct CpuSample {
@@ -37,11 +46,16 @@ impl ProcessProbe {
                 let now = Instant::now();
                 let mut last = lock(&self.last);
                 let tps = procfs::ticks_per_second().max(1) as f64;
-                let (from_ticks, from_at) = match last.at {
-                    Some(at) => (last.ticks, at),
-                    None => (0, self.started),
+                // The first sample covers the process's whole life: all its CPU over all its
+                // time (not over the time since these stats were made).
+                let (from_ticks, wall) = match last.at {
+                    Some(at) => (last.ticks, now.duration_since(at).as_secs_f64()),
+                    None => (
+                        0,
+                        process_age_secs(stat.starttime, tps)
+                            .unwrap_or_else(|| now.duration_since(self.started).as_secs_f64()),
+                    ),
                 };
-                let wall = now.duration_since(from_at).as_secs_f64();
                 if wall > 0.0 {
                     p.cpu_percent = (ticks.saturating_sub(from_ticks) as f64 / tps) / wall * 100.0;
                 }

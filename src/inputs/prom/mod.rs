@@ -634,12 +634,12 @@ async fn run(p: Prom, mut ctx: InputCtx) -> Result<(), InputError> {
     } = p;
     let mut periodic = super::Periodic::new(interval, scraper, &ctx);
     loop {
-        let now_ns = crate::clock::now_ns();
         let (ingest, origin) = (ctx.ingest.clone(), ctx.origin.clone());
         // Scrape and feed on the collection's thread; the rest here.
         let Some((outcomes, fed)) = periodic
             .next(&mut ctx, move |s| {
-                let mut outcomes = s.scrape_all(now_ns);
+                // The time of this scrape: read once the tick has come.
+                let mut outcomes = s.scrape_all(crate::clock::now_ns());
                 let opts = crate::ingest::FeedOptions {
                     global_tags,
                     ..Default::default()

@@ -1,4 +1,69 @@
-//! Regression tests: see the module list in `mod.rs`.
+//! Regression tests: wrong or lost data (see the module list in `mod.rs`).
 
-#[allow(unused_imports)]
-use crate::support::{Agent, Workdir, datakit, stdout};
+use std::time::Duration;
+
+use crate::support::dataway::FakeDataway;
+use crate::support::{Agent, Workdir};
+
+const TOKEN: &str = "tkn_0123456789abcdef0123456789abcdef";
+
+/// An agent sending to `dw`, batches flushed every 100 ms, with `extra` appended to
+/// datakit.conf and `inputs` as conf.d/inputs.conf.
+fn agent_to(dw: &FakeDataway, extra: &str, inputs: &str) -> (Workdir, Agent) {
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n{extra}\n",
+            dw.url()
+        ),
+    );
+    if !inputs.is_empty() {
+        w.write("conf.d/inputs.conf", inputs);
+    }
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    (w, a)
+}
+
+/// Finding 1: `run_periodic` read the time before waiting for the tick, so every point of a
+/// periodic input carried the end of the previous collection, one interval early.
+#[test]
+fn periodic_points_were_stamped_one_interval_early() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a) = agent_to(&dw, "", "[[inputs.mem]]\n  interval = \"3s\"\n");
+    dw.wait_for(Duration::from_secs(20), "three mem collections", |p| {
+        p.iter().filter(|p| p.name == "mem").count() >= 3
+    });
+    let mem = dw.points_named("mem");
+    for p in &mem {
+        let age = p.at_ns - p.time;
+        assert!(
+            (0..1_500_000_000).contains(&age),
+            "a mem point arrived {:.1} s after its time (interval 3 s)",
+            age as f64 / 1e9
+        );
+    }
+    assert_eq!(a.stop(), Some(0));
+}
+
+/// Finding 2: the first CPU sample divided all the CPU the process had used since it started by
+/// the few milliseconds since the stats were created (`datakit_cpu_usage=1830` on 2 cores).
+#[test]
+fn the_first_cpu_sample_counted_cpu_from_before_the_stats_existed() {
+    // CPU spent before the stats exist, as the agent spends it loading its config.
+    let t0 = std::time::Instant::now();
+    let mut x = 0u64;
+    while t0.elapsed() < Duration::from_millis(300) {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+    let stats = datakit::stats::Stats::new();
+    let p = stats.snapshot().agent.process;
+    assert!(
+        p.cpu_percent <= 100.0 * p.cpu_cores as f64 + 1.0,
+        "first sample: {}% of one core on {} cores",
+        p.cpu_percent,
+        p.cpu_cores
+    );
+    assert!(p.cpu_percent > 0.0, "the busy start shows");
+}

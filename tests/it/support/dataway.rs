@@ -91,6 +91,8 @@ pub struct Received {
     /// When it arrived (for "who sent what when" checks).
     #[allow(dead_code)]
     pub at: Instant,
+    /// When it arrived, as Unix nanoseconds (to compare with point times).
+    pub at_ns: i64,
     pub user_agent: String,
     pub replay: bool,
 }
@@ -308,6 +310,7 @@ async fn write(
         ));
     }
     let at = Instant::now();
+    let at_ns = datakit::clock::now_ns();
     let ua = h("user-agent");
     let replay = h("x-fail-cache-retry") == "1";
     let mut pts = inner.points.lock().unwrap();
@@ -319,6 +322,7 @@ async fn write(
             fields,
             time,
             at,
+            at_ns,
             user_agent: ua.clone(),
             replay,
         });
