@@ -68,6 +68,17 @@ async fn influx_write(
     let mut h = headers.clone();
     h.remove(header::CONTENT_TYPE);
     match write_body(&st, &origin, &req, &h, &body).await {
+        // As InfluxDB answers a write some of whose points it could not store: 400 (1.x) or
+        // 422 (2.x), `partial write: … dropped=N`.
+        Ok(acc) if acc.is_partial() => {
+            let msg = format!("{} dropped={}", acc.partial_message(), acc.lost_points);
+            if v2 {
+                let body = serde_json::json!({"code": "unprocessable entity", "message": msg});
+                (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+            } else {
+                influx_error(StatusCode::BAD_REQUEST, msg, false)
+            }
+        }
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => influx_error(e.status, e.message, v2),
     }

@@ -179,19 +179,35 @@ pub async fn v1_write(
     if let Some(how) = echo_kind {
         return Ok(echo(&acc.echo, how));
     }
-    if !acc.rejected.is_empty() {
+    if !acc.rejected.is_empty() || acc.is_partial() {
         let rejected: Vec<serde_json::Value> = acc
             .rejected
             .iter()
             .map(|r| serde_json::json!({"line": r.line, "column": r.column, "message": r.message}))
             .collect();
-        return Ok((
-            StatusCode::OK,
-            axum::Json(serde_json::json!({
-                "content": {"accepted": acc.count, "rejected": rejected}
-            })),
-        )
-            .into_response());
+        let mut content = serde_json::json!({"accepted": acc.count, "rejected": rejected});
+        let mut answer = serde_json::json!({});
+        if acc.is_partial() {
+            content["dropped"] = acc
+                .lost
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "line": l.line,
+                        "measurement": l.measurement,
+                        "reason": l.reason,
+                        "message": l.message,
+                    })
+                })
+                .collect();
+            content["dropped_points"] = acc.lost_points.into();
+            content["dropped_values"] = acc.lost_values.into();
+            answer["message"] = acc.partial_message().into();
+        }
+        answer["content"] = content;
+        // The points that passed are in; the answer says what did not (the agent does not
+        // refuse a body for what its point rules dropped, unless `strict`).
+        return Ok((StatusCode::OK, axum::Json(answer)).into_response());
     }
     Ok(StatusCode::OK.into_response())
 }

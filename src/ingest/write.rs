@@ -18,7 +18,7 @@
 use super::scripts::{Selected, lookup_name};
 use super::{FeedOptions, Ingest, Origin, Rules, ScriptChoice};
 use crate::io::{EncodedPoints, Encoding, Feed};
-use crate::point::lp::{DecodeOptions, Lines, PointRef, decode};
+use crate::point::lp::{Lines, PointRef};
 use crate::point::{
     Category, CheckCounts, Checker, Extended, LineError, Point, PointView, Precision, Warn,
 };
@@ -62,6 +62,20 @@ pub struct Rejected {
     pub message: String,
 }
 
+/// Data a write lost while the write went on: a tag or field the category's rules dropped
+/// (a string field of a metric point), or a whole point left without a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// The point's line in a line-protocol body, or its place (1-based) in a JSON or protobuf
+    /// body.
+    pub line: usize,
+    pub measurement: String,
+    /// The original's warning type (`invalid_field_value_type`, ...), or `no_field` for a point
+    /// dropped whole.
+    pub reason: &'static str,
+    pub message: String,
+}
+
 /// The outcome for the client.
 #[derive(Debug, Default)]
 pub struct Accepted {
@@ -71,7 +85,37 @@ pub struct Accepted {
     pub echo: Vec<Point>,
     /// Bad lines skipped in loose mode (the first 100).
     pub rejected: Vec<Rejected>,
+    /// What the point rules dropped (the first 100).
+    pub lost: Vec<Lost>,
+    /// Points dropped whole for want of a field, and tags or fields dropped, in all.
+    pub lost_points: usize,
+    pub lost_values: usize,
 }
+
+impl Accepted {
+    /// Whether the rules dropped anything: the answer then says what (a partial write).
+    pub fn is_partial(&self) -> bool {
+        self.lost_points > 0 || self.lost_values > 0
+    }
+
+    /// One sentence for a partial write: how much was dropped, and the first loss.
+    pub fn partial_message(&self) -> String {
+        let mut m = format!(
+            "partial write: the point rules dropped {} point(s) and {} tag(s) or field(s)",
+            self.lost_points, self.lost_values
+        );
+        if let Some(l) = self.lost.first() {
+            m.push_str(&format!(
+                "; first at line {} (`{}`): {}: {}",
+                l.line, l.measurement, l.reason, l.message
+            ));
+        }
+        m
+    }
+}
+
+/// How many losses an answer lists.
+const LOST_LISTED: usize = 100;
 
 /// Why a write was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,14 +182,16 @@ impl Ingest {
                 if points.is_empty() {
                     return Err(WriteError::NoPoints("no points in the body"));
                 }
-                let mut points = points;
-                for p in points.iter_mut() {
+                let mut checked = Vec::with_capacity(points.len());
+                for (i, mut p) in points.into_iter().enumerate() {
                     if p.time == 0 {
                         p.time = w.now;
                     }
-                    w.check(p)?;
+                    if w.check(&mut p, i + 1)? {
+                        checked.push(p);
+                    }
                 }
-                for p in points {
+                for p in checked {
                     w.push(p).await?;
                 }
             }
@@ -156,11 +202,18 @@ impl Ingest {
         }
         w.flush().await?;
         self.inner.stats.record_check(&w.counts);
-        Ok(Accepted {
+        let acc = Accepted {
             count: w.count,
             echo: w.echo,
             rejected,
-        })
+            lost: w.lost,
+            lost_points: w.lost_points,
+            lost_values: w.lost_values,
+        };
+        if acc.is_partial() {
+            log_partial(origin.name(), &acc);
+        }
+        Ok(acc)
     }
 }
 
@@ -179,6 +232,9 @@ struct Writer<'s> {
     count: usize,
     /// Feed nothing before the end of the body.
     hold: bool,
+    lost: Vec<Lost>,
+    lost_points: usize,
+    lost_values: usize,
 }
 
 impl<'s> Writer<'s> {
@@ -206,6 +262,20 @@ impl<'s> Writer<'s> {
             echo: Vec::new(),
             count: 0,
             hold: false,
+            lost: Vec::new(),
+            lost_points: 0,
+            lost_values: 0,
+        }
+    }
+
+    fn note_lost(&mut self, line: usize, p: &Point, reason: &'static str, message: String) {
+        if self.lost.len() < LOST_LISTED {
+            self.lost.push(Lost {
+                line,
+                measurement: p.name.clone(),
+                reason,
+                message,
+            });
         }
     }
 
@@ -219,8 +289,10 @@ impl<'s> Writer<'s> {
         );
     }
 
-    /// Checks one point; in strict mode the first warning is the error.
-    fn check(&mut self, p: &mut Point) -> Result<(), WriteError> {
+    /// Checks one point (at `line` of the body); in strict mode the first warning is the
+    /// error. Otherwise what the rules drop is noted for the answer, and a point left without
+    /// a field is dropped (and counted): `Ok(false)`.
+    fn check(&mut self, p: &mut Point, line: usize) -> Result<bool, WriteError> {
         self.warns.clear();
         self.checker.check_into(p, &mut self.warns);
         self.counts.record(&self.warns);
@@ -231,7 +303,29 @@ impl<'s> Writer<'s> {
             self.drop_invalid(1, &msg);
             return Err(WriteError::Warning(msg));
         }
-        Ok(())
+        let warns = std::mem::take(&mut self.warns);
+        for w in warns
+            .iter()
+            .filter(|w| w.action == crate::point::check::Action::Dropped)
+        {
+            self.lost_values += 1;
+            self.note_lost(line, p, w.kind.as_str(), w.message.clone());
+        }
+        self.warns = warns;
+        if p.fields.is_empty() {
+            self.lost_points += 1;
+            let why = "no field left after the point rules".to_string();
+            self.note_lost(line, p, "no_field", why.clone());
+            self.ingest.dropped(
+                self.origin.stats.as_ref(),
+                self.req.category,
+                DropReason::NoField,
+                1,
+                Some(&why),
+            );
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// Takes one checked point: into the echo, and into the chunk fed through the stage.
@@ -309,7 +403,7 @@ impl<'s> Writer<'s> {
                     good += 1;
                     if self.req.strict && !self.checker.is_clean_distinct(&pt) {
                         let mut p = pt.to_owned_point(cat);
-                        self.check(&mut p)?;
+                        self.check(&mut p, lines.line())?;
                     }
                 }
                 Err(e) if !self.req.loose => return Err(self.refuse_body(body, &e)),
@@ -327,6 +421,31 @@ fn line_count(body: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', body).count() + usize::from(body.last().is_some_and(|&b| b != b'\n'))
 }
 
+/// The least time between two log lines about writes that lost data.
+const LOG_PARTIAL_EVERY_NS: i64 = 10_000_000_000;
+
+/// Logs a partial write, at most once every 10 s (with the writes since the last line).
+fn log_partial(origin: &str, acc: &Accepted) {
+    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    let writes = SINCE.fetch_add(1, Relaxed) + 1;
+    let now = crate::clock::now_ns();
+    let last = LAST.load(Relaxed);
+    if last != i64::MIN && now.saturating_sub(last) < LOG_PARTIAL_EVERY_NS {
+        return;
+    }
+    if LAST.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
+        SINCE.store(0, Relaxed);
+        tracing::warn!(
+            origin,
+            writes,
+            "{} (at most one line every 10 s; the counts are in `datakit monitor`)",
+            acc.partial_message()
+        );
+    }
+}
+
 fn no_points() -> WriteError {
     WriteError::NoPoints("no valid points in the body")
 }
@@ -340,25 +459,30 @@ async fn write_owned(
 ) -> Result<(), WriteError> {
     let cat = w.req.category;
     if memchr::memchr_iter(b'\n', body).count() < SINGLE_PASS_LINES {
-        let opts = DecodeOptions {
-            precision: w.req.precision,
-            default_time: w.now,
-            category: cat,
-            strict: !w.req.loose,
-        };
-        let d = match decode(body, &opts) {
-            Ok(d) => d,
-            Err(e) => return Err(w.refuse_body(body, &e)),
-        };
-        w.note_rejected(body, &d.errors, rejected);
-        if d.points.is_empty() {
+        // Decoded whole first: in strict mode a bad line refuses the body before anything is
+        // fed.
+        let mut points = Vec::new();
+        let mut errors = Vec::new();
+        let mut pt = PointRef::default();
+        let mut lines = Lines::new(body, w.req.precision, w.now);
+        while let Some(r) = lines.next_into(&mut pt) {
+            match r {
+                Ok(()) => points.push((lines.line(), pt.take_point(cat))),
+                Err(e) if !w.req.loose => return Err(w.refuse_body(body, &e)),
+                Err(e) => errors.push(e),
+            }
+        }
+        w.note_rejected(body, &errors, rejected);
+        if points.is_empty() {
             return Err(no_points());
         }
-        let mut points = d.points;
-        for p in points.iter_mut() {
-            w.check(p)?;
+        let mut checked = Vec::with_capacity(points.len());
+        for (line, mut p) in points {
+            if w.check(&mut p, line)? {
+                checked.push(p);
+            }
         }
-        for p in points {
+        for p in checked {
             w.push(p).await?;
         }
         return Ok(());
@@ -371,8 +495,9 @@ async fn write_owned(
     while let Some(r) = lines.next_into(&mut pt) {
         if r.is_ok() {
             let mut p = pt.take_point(cat);
-            w.check(&mut p)?;
-            w.push(p).await?;
+            if w.check(&mut p, lines.line())? {
+                w.push(p).await?;
+            }
         }
     }
     Ok(())
@@ -527,8 +652,9 @@ async fn write_encoded(
                     };
                     if selected {
                         let mut p = pt.to_owned_point(cat);
-                        w.check(&mut p)?;
-                        w.push(p).await?;
+                        if w.check(&mut p, lines.line())? {
+                            w.push(p).await?;
+                        }
                         continue;
                     }
                 }
@@ -538,7 +664,9 @@ async fn write_encoded(
                     enc.push_borrowed(&pt);
                 } else {
                     let mut p = pt.to_owned_point(cat);
-                    w.check(&mut p)?;
+                    if !w.check(&mut p, lines.line())? {
+                        continue;
+                    }
                     enc.push_owned(w.ingest, p, w.now);
                 }
                 w.count += 1;

@@ -359,6 +359,8 @@ pub struct Lines<'a> {
     line_no: usize,
     /// Offset where the current physical line begins.
     line_begin: usize,
+    /// Physical line number (1-based) where the record last returned began.
+    record_line: usize,
     precision: Precision,
     default_time: i64,
 }
@@ -373,9 +375,16 @@ impl<'a> Lines<'a> {
             pos: 0,
             line_no: 1,
             line_begin: 0,
+            record_line: 0,
             precision,
             default_time,
         }
+    }
+
+    /// The line (1-based) where the record last returned by [`next_into`](Lines::next_into)
+    /// began.
+    pub fn line(&self) -> usize {
+        self.record_line
     }
 
     /// Decodes the next line into `out` (cleared first), reusing its storage. `None` at the
@@ -398,6 +407,7 @@ impl<'a> Lines<'a> {
                 continue;
             }
             out.clear();
+            self.record_line = self.line_no;
             let result = match self.text {
                 Some(s) => {
                     let mut p = Parser::new(s, self.precision, self.default_time);

@@ -67,3 +67,56 @@ fn the_first_cpu_sample_counted_cpu_from_before_the_stats_existed() {
     );
     assert!(p.cpu_percent > 0.0, "the busy start shows");
 }
+
+/// Finding 3: a metric point whose fields the metric rules dropped (string fields), or that
+/// had no valid field left, was answered 200 with nothing said, and disappeared.
+#[test]
+fn writes_that_lost_data_were_answered_200_without_a_word() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a) = agent_to(&dw, "", "");
+    let body = "cpu usage=1.5,note=\"s\"\ncpu only=\"text\"\ncpu usage=2.5\n";
+    let (s, text) =
+        crate::support::servers::http_post(&format!("{}/v1/write/metric", a.api()), body).unwrap();
+    assert_eq!(s, 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("a JSON answer that says what was dropped ({e}): {text:?}"));
+    let msg = v["message"].as_str().unwrap_or_default();
+    assert!(msg.starts_with("partial write"), "{text}");
+    assert_eq!(v["content"]["accepted"], 2, "{text}");
+    assert_eq!(v["content"]["dropped_points"], 1, "{text}");
+    assert_eq!(v["content"]["dropped_values"], 2, "{text}");
+    let dropped = v["content"]["dropped"].as_array().unwrap();
+    assert!(
+        dropped
+            .iter()
+            .any(|d| d["line"] == 2 && d["reason"] == "no_field"),
+        "{text}"
+    );
+    assert!(
+        dropped
+            .iter()
+            .any(|d| d["line"] == 1 && d["reason"] == "invalid_field_value_type"),
+        "{text}"
+    );
+    // The InfluxDB write API answers as InfluxDB does.
+    let (s, text) =
+        crate::support::servers::http_post(&format!("{}/write?db=x", a.api()), body).unwrap();
+    assert_eq!(s, 400, "{text}");
+    assert!(
+        text.contains("partial write") && text.contains("dropped=1"),
+        "{text}"
+    );
+    let (s, text) = crate::support::servers::http_post(
+        &format!("{}/api/v2/write?org=o&bucket=b", a.api()),
+        body,
+    )
+    .unwrap();
+    assert_eq!(s, 422, "{text}");
+    assert!(text.contains("partial write"), "{text}");
+    // The dropped points are counted, and the log says it.
+    let (_, mon) = crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&mon).unwrap();
+    assert_eq!(m["io"]["metric"]["dropped"]["no_field"], 3, "{mon}");
+    assert_eq!(a.stop(), Some(0));
+    assert!(a.log().contains("partial write"), "{}", a.log());
+}
