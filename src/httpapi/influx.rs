@@ -15,6 +15,17 @@ use super::write::write_body;
 use crate::ingest::write::WriteRequest;
 use crate::point::{Category, Precision};
 
+/// A form value: `+` is a space, `%XX` a byte.
+fn form_decode(v: &[u8]) -> String {
+    let spaced: Vec<u8> = v
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// InfluxDB's error body.
 fn influx_error(status: StatusCode, msg: String, v2: bool) -> Response {
     let body = if v2 {
@@ -106,9 +117,28 @@ pub async fn influx_v2_write(
 
 /// `GET|POST /query` (InfluxDB 1.x): clients create their database on start; answer like
 /// InfluxDB does for `CREATE DATABASE` and refuse everything else.
-pub async fn influx_query(Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn influx_query(
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    // The statement is `q` in the URL, or in a form body (as Telegraf sends it).
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let from_body = form
+        .then(|| {
+            body.split(|&b| b == b'&').find_map(|kv| {
+                let (k, v) = kv.split_at(kv.iter().position(|&b| b == b'=')?);
+                (k == b"q").then(|| form_decode(&v[1..]))
+            })
+        })
+        .flatten();
     let stmt = q
         .get("q")
+        .cloned()
+        .or(from_body)
         .map(|s| s.trim().to_ascii_uppercase())
         .unwrap_or_default();
     if stmt.starts_with("CREATE DATABASE") {

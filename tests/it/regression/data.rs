@@ -120,3 +120,22 @@ fn writes_that_lost_data_were_answered_200_without_a_word() {
     assert_eq!(a.stop(), Some(0));
     assert!(a.log().contains("partial write"), "{}", a.log());
 }
+
+/// Finding 6: Telegraf sends `CREATE DATABASE` as a form body
+/// (`application/x-www-form-urlencoded`), which was answered 501: only `?q=` in the URL worked.
+#[test]
+fn influx_query_with_a_form_body_was_answered_501() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a) = agent_to(&dw, "", "");
+    let resp = ureq::post(&format!("{}/query", a.api()))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("q=CREATE+DATABASE+%22telegraf%22")
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.into_body().read_to_string().unwrap();
+    assert!(text.contains("\"statement_id\":0"), "{text}");
+    assert_eq!(a.stop(), Some(0));
+}
