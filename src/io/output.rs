@@ -17,9 +17,17 @@ pub enum SendOutcome {
     Sent,
     /// Refused for good (4xx): retrying cannot help; the body is dropped and counted.
     Refused { status: String, reason: String },
-    /// Not delivered (5xx, timeout, connection refused): worth retrying.
-    Failed { status: String, reason: String },
+    /// Not delivered (5xx, timeout, connection refused, 429): worth retrying, after
+    /// `retry_after` when the answer said when (`Retry-After`).
+    Failed {
+        status: String,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
 }
+
+/// The longest `Retry-After` honoured: a longer one is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 /// Where bodies go.
 pub trait Sink: Send + Sync {
@@ -174,13 +182,22 @@ impl Output {
                     self.record_refused(&body, &status, &reason);
                     return;
                 }
-                SendOutcome::Failed { status, reason } => {
+                SendOutcome::Failed {
+                    status,
+                    reason,
+                    retry_after,
+                } => {
                     self.stats.requests_failed.fetch_add(1, Relaxed);
                     self.stats.record_error(format!("{status}: {reason}"));
                     if n + 1 < attempts && !shutting_down.load(Relaxed) {
                         self.stats.retries.fetch_add(1, Relaxed);
-                        let delay = self.policy.retry_delay.saturating_mul(1 << n.min(10))
-                            + Duration::from_millis(fastrand::u64(0..100));
+                        let delay = match retry_after {
+                            Some(d) => d.min(MAX_RETRY_AFTER),
+                            None => {
+                                self.policy.retry_delay.saturating_mul(1 << n.min(10))
+                                    + Duration::from_millis(fastrand::u64(0..100))
+                            }
+                        };
                         std::thread::sleep(delay);
                     } else {
                         tracing::warn!(output = %self.name, category = %body.category, %status, %reason, "send failed");
@@ -309,10 +326,18 @@ impl Output {
                     self.record_refused(&body, &status, &reason);
                     commit(self);
                 }
-                SendOutcome::Failed { status, reason } => {
+                SendOutcome::Failed {
+                    status,
+                    reason,
+                    retry_after,
+                } => {
                     self.stats.requests_failed.fetch_add(1, Relaxed);
                     self.stats.record_error(format!("{status}: {reason}"));
                     self.set_healthy(false);
+                    // The output said when to come back: not sooner.
+                    if let Some(d) = retry_after {
+                        backoff = backoff.max(d.min(MAX_RETRY_AFTER));
+                    }
                     tracing::debug!(output = %self.name, %status, %reason, wait = ?backoff, "replay failed");
                     // New bodies must not cut the backoff short; only a stop does.
                     let until = Instant::now() + backoff;

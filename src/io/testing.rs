@@ -38,6 +38,7 @@ impl Sink for Arc<Recorder> {
             return SendOutcome::Failed {
                 status: "503".into(),
                 reason: "down".into(),
+                retry_after: None,
             };
         }
         self.bodies.lock().unwrap().push(b.clone());

@@ -92,6 +92,7 @@ impl Sink for FileSink {
             Err(e) => SendOutcome::Failed {
                 status: "io-error".into(),
                 reason: e.to_string(),
+                retry_after: None,
             },
         }
     }

@@ -7,6 +7,7 @@ pub mod influxdb;
 
 use std::sync::OnceLock;
 use std::sync::mpsc::SyncSender;
+use std::time::Duration;
 
 use super::output::SendOutcome;
 
@@ -40,6 +41,19 @@ fn drain(body: ureq::Body) {
 }
 
 /// Maps an HTTP exchange to an outcome: 2xx sent, 4xx refused, anything else failed.
+/// A `Retry-After` value: seconds, or an HTTP date (RFC 9110), as the wait from `now_secs`.
+pub fn parse_retry_after(v: &str, now_secs: u64) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp().as_second();
+    Some(Duration::from_secs(
+        u64::try_from(at).ok()?.saturating_sub(now_secs),
+    ))
+}
+
+/// What an HTTP answer (or the failure to get one) means for the body sent.
 pub fn outcome(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> SendOutcome {
     match result {
         Ok(mut resp) => {
@@ -49,6 +63,11 @@ pub fn outcome(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) ->
                 drain(resp.into_body());
                 return SendOutcome::Sent;
             }
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, crate::clock::now_secs()));
             let mut reason = resp
                 .body_mut()
                 .with_config()
@@ -56,10 +75,16 @@ pub fn outcome(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) ->
                 .read_to_string()
                 .unwrap_or_default();
             reason.truncate(512);
-            if code.is_client_error() {
+            // Every 4xx is final, as the original treats it, except 429 ("too many requests")
+            // and any answer that says when to come back: those are retried.
+            if code.is_client_error() && code.as_u16() != 429 && retry_after.is_none() {
                 SendOutcome::Refused { status, reason }
             } else {
-                SendOutcome::Failed { status, reason }
+                SendOutcome::Failed {
+                    status,
+                    reason,
+                    retry_after,
+                }
             }
         }
         Err(e) => {
@@ -77,7 +102,26 @@ pub fn outcome(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) ->
             SendOutcome::Failed {
                 status: status.to_string(),
                 reason: e.to_string(),
+                retry_after: None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after("120", 0), Some(Duration::from_secs(120)));
+        // 1994-11-06 08:49:37 UTC is 784111777.
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        assert_eq!(
+            parse_retry_after(date, 784_111_777 - 30),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after(date, 784_111_777 + 30), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", 0), None);
     }
 }

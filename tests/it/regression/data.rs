@@ -139,3 +139,49 @@ fn influx_query_with_a_form_body_was_answered_501() {
     assert!(text.contains("\"statement_id\":0"), "{text}");
     assert_eq!(a.stop(), Some(0));
 }
+
+/// Finding 7: a DataWay answering 429 ("later") lost the data: the body was dropped as a 4xx.
+/// 429, and any answer with `Retry-After`, is retried after the time it asks for (from the disk
+/// queue); other 4xx stay final, as the original treats them.
+#[test]
+fn a_429_from_dataway_dropped_the_body() {
+    let dw = FakeDataway::start(TOKEN);
+    dw.set_status(429);
+    dw.set_retry_after(1);
+    let (_w, mut a) = agent_to(&dw, "", "");
+    let (s, text) = crate::support::servers::http_post(
+        &format!("{}/v1/write/metric", a.api()),
+        "busy seq=1i\nbusy seq=2i\n",
+    )
+    .unwrap();
+    assert_eq!(s, 200, "{text}");
+    // Refused for a while, then taken.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(dw.points_named("busy").is_empty());
+    dw.set_status(200);
+    dw.wait_for(
+        Duration::from_secs(20),
+        "the points refused with 429",
+        |p| p.iter().filter(|p| p.name == "busy").count() == 2,
+    );
+    let (_, mon) = crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&mon).unwrap();
+    assert_eq!(m["io"]["metric"]["points_dropped"], 0, "{mon}");
+    // A 400 is still final.
+    dw.set_retry_after(0);
+    dw.set_status(400);
+    crate::support::servers::http_post(&format!("{}/v1/write/metric", a.api()), "bad seq=1i\n")
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        let (_, mon) =
+            crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&mon).unwrap();
+        if m["io"]["metric"]["dropped"]["refused_4xx"] == 1 {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{mon}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(a.stop(), Some(0));
+}

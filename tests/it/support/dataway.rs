@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -140,6 +140,8 @@ struct Inner {
     election: Mutex<ElectionState>,
     token: String,
     status: AtomicU16,
+    /// `Retry-After` (seconds) sent with scripted refusals; 0: none.
+    retry_after: AtomicU64,
     points: Mutex<Vec<Received>>,
     violations: Mutex<Vec<String>>,
     requests: Mutex<Vec<(String, u16)>>,
@@ -198,7 +200,26 @@ fn decode_lp(body: &str) -> Result<Vec<Decoded>, String> {
     Ok(out)
 }
 
+/// A write, answered with the scripted status and, for a scripted refusal, `Retry-After`.
 async fn write(
+    State(inner): State<Arc<Inner>>,
+    path: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let scripted = inner.status.load(Relaxed) != 200;
+    let after = inner.retry_after.load(Relaxed);
+    let (status, text) = write_answer(State(inner), path, query, headers, body).await;
+    let mut resp = (status, text).into_response();
+    if scripted && after > 0 {
+        resp.headers_mut().insert("retry-after", after.into());
+    }
+    resp
+}
+
+async fn write_answer(
     State(inner): State<Arc<Inner>>,
     Path(category): Path<String>,
     RawQuery(query): RawQuery,
@@ -239,6 +260,13 @@ async fn write(
         );
     }
     if status != 200 {
+        let after = inner.retry_after.load(Relaxed);
+        if after > 0 {
+            return (
+                StatusCode::from_u16(status).unwrap(),
+                format!("{{\"error_code\":\"scripted\",\"retry_after\":{after}}}"),
+            );
+        }
         return (
             StatusCode::from_u16(status).unwrap(),
             "{\"error_code\":\"scripted\"}".into(),
@@ -437,6 +465,7 @@ impl FakeDataway {
             }),
             token: token.to_string(),
             status: AtomicU16::new(200),
+            retry_after: AtomicU64::new(0),
             points: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -497,6 +526,11 @@ impl FakeDataway {
     /// Every request to the election endpoints, in order.
     pub fn election_events(&self) -> Vec<ElectionEvent> {
         self.inner.election.lock().unwrap().events.clone()
+    }
+
+    /// With refusals, send `Retry-After: secs` (0: no such header).
+    pub fn set_retry_after(&self, secs: u64) {
+        self.inner.retry_after.store(secs, Relaxed);
     }
 
     /// Answer writes with `status` from now on (200 = accept).
