@@ -121,7 +121,10 @@ mod tests {
             parse_retry_after(date, 784_111_777 - 30),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after(date, 784_111_777 + 30), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(date, 784_111_777 + 30),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", 0), None);
     }
 }

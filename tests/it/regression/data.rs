@@ -185,3 +185,48 @@ fn a_429_from_dataway_dropped_the_body() {
     }
     assert_eq!(a.stop(), Some(0));
 }
+
+/// Finding 8: points dropped because the disk queue reached its cap were counted but not
+/// logged. The drop is logged (rate-limited) with the output, category, reason and count.
+#[test]
+fn disk_queue_evictions_were_not_logged() {
+    let dw = FakeDataway::start(TOKEN);
+    dw.set_status(503);
+    // A queue of about 200 bytes: room for one small body, so the next ones evict it.
+    let (_w, mut a) = agent_to(&dw, "[dataway.wal]\n  max_capacity_gb = 0.0000002\n", "");
+    for i in 0..5 {
+        crate::support::servers::http_post(
+            &format!("{}/v1/write/metric", a.api()),
+            &format!("evict seq={i}i\n"),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let t0 = std::time::Instant::now();
+    loop {
+        let (_, mon) =
+            crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&mon).unwrap();
+        if m["io"]["metric"]["dropped"]["queue_full"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+        {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{mon}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(a.stop(), Some(0));
+    let log = a.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("queue_full"))
+        .unwrap_or_else(|| panic!("no log line about the queue's drops:\n{log}"));
+    assert!(
+        line.contains("output/dataway")
+            && line.contains("category=metric")
+            && line.contains("dropped"),
+        "{line}"
+    );
+}
