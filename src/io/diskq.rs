@@ -238,6 +238,18 @@ impl DiskQueue {
         self.lock().segments.iter().map(|s| s.size).sum()
     }
 
+    /// Bytes of the records waiting to be read (what [`bytes`](DiskQueue::bytes) holds less
+    /// the records already read from the segment being read).
+    pub fn pending_bytes(&self) -> u64 {
+        let g = self.lock();
+        let total: u64 = g.segments.iter().map(|s| s.size).sum();
+        let read = match g.segments.front() {
+            Some(s) if s.seq == g.read_seq => g.read_off.min(s.size),
+            _ => 0,
+        };
+        total - read
+    }
+
     /// Records waiting to be read.
     pub fn len(&self) -> u64 {
         let g = self.lock();

@@ -83,7 +83,7 @@ impl Output {
     ) -> Output {
         io_stats.add_output(stats.clone());
         if let Some(q) = &queue {
-            stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+            stats.disk_queue_bytes.store(q.pending_bytes(), Relaxed);
             stats.disk_queue_bodies.store(q.len(), Relaxed);
         }
         Output {
@@ -248,7 +248,7 @@ impl Output {
                 );
             }
         }
-        stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+        stats.disk_queue_bytes.store(q.pending_bytes(), Relaxed);
         stats.disk_queue_bodies.store(q.len(), Relaxed);
         let (m, cv) = &self.wake;
         *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
@@ -295,7 +295,7 @@ impl Output {
                 if let Err(e) = q.commit() {
                     tracing::error!(output = %o.name, error = %e, "disk queue commit failed");
                 }
-                o.stats.disk_queue_bytes.store(q.bytes(), Relaxed);
+                o.stats.disk_queue_bytes.store(q.pending_bytes(), Relaxed);
                 o.stats.disk_queue_bodies.store(q.len(), Relaxed);
             };
             let Some(body) = Body::from_disk(&rec) else {

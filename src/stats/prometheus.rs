@@ -268,7 +268,7 @@ impl Snapshot {
         p.family(
             "datakit_io_disk_queue_bytes",
             "gauge",
-            "Bytes in the output's on-disk queue.",
+            "Bytes waiting in the output's on-disk queue.",
         );
         for o in &self.outputs {
             p.sample(&[("output", &o.name)], o.disk_queue_bytes as f64);

@@ -230,3 +230,43 @@ fn disk_queue_evictions_were_not_logged() {
         "{line}"
     );
 }
+
+/// Finding 13: once every queued body was replayed, the disk queue still showed the size of
+/// the replayed records (its segment file's size); it shows what is pending.
+#[test]
+fn a_replayed_disk_queue_still_showed_its_old_size() {
+    let dw = FakeDataway::start(TOKEN);
+    dw.set_status(503);
+    let (_w, mut a) = agent_to(&dw, "", "");
+    for i in 0..3 {
+        crate::support::servers::http_post(
+            &format!("{}/v1/write/metric", a.api()),
+            &format!("queued seq={i}i\n"),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = |a: &Agent| -> serde_json::Value {
+        let (_, mon) =
+            crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&mon).unwrap();
+        m["outputs"][0].clone()
+    };
+    let t0 = std::time::Instant::now();
+    while output(&a)["disk_queue_bodies"].as_u64().unwrap_or(0) < 3 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", output(&a));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(output(&a)["disk_queue_bytes"].as_u64().unwrap() > 0);
+    dw.set_status(200);
+    dw.wait_for(Duration::from_secs(20), "the replayed points", |p| {
+        p.iter().filter(|p| p.name == "queued").count() == 3
+    });
+    let t0 = std::time::Instant::now();
+    while output(&a)["disk_queue_bodies"] != 0 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", output(&a));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(output(&a)["disk_queue_bytes"], 0, "{}", output(&a));
+    assert_eq!(a.stop(), Some(0));
+}
