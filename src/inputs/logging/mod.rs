@@ -90,6 +90,10 @@ config_struct! {
         pub auto_multiline_detection: bool = true,
         "More first-line patterns for the automatic detection, tried before the built-in ones."
         pub auto_multiline_extra_patterns: Vec<String> = Vec::new(),
+        "How long an open multi-line record waits for more lines before it is sent (the lines \
+         of a stack trace written seconds apart stay one record). Only with `multiline_match` \
+         or `auto_multiline_detection`."
+        pub multiline_max_wait: Dur = Dur(tailer::DEFAULT_WAIT),
         "Most files this instance keeps open; -1 for no limit."
         pub max_open_files: i64 = 500,
         "Files not modified for this long are not opened, and open ones are closed at their end \
@@ -185,6 +189,14 @@ impl InputConfig for LoggingConfig {
                 );
             }
         }
+        if self.multiline_max_wait.get().is_zero()
+            || self.multiline_max_wait.get() > Duration::from_secs(300)
+        {
+            v.error(
+                "multiline_max_wait",
+                "must be longer than 0 and at most 5m (e.g. \"3s\")",
+            );
+        }
         if self.max_open_files == 0 || self.max_open_files < -1 {
             v.error("max_open_files", "must be positive, or -1 for no limit");
         }
@@ -251,6 +263,7 @@ impl InputConfig for LoggingConfig {
                 ignore_dead_log: (!dead.is_zero()).then_some(dead),
                 max_open_files: usize::try_from(self.max_open_files).ok(),
                 scan_interval: SCAN_INTERVAL,
+                multiline_wait: self.multiline_max_wait.get(),
             },
             files: Some(files).filter(|_| !self.logfiles.is_empty()),
             sockets,

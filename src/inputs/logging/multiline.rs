@@ -3,8 +3,10 @@
 //!
 //! As in the original: when no pattern has matched yet in a file (or there are no patterns), a
 //! line that does not start with white space begins a record. A record is emitted when the
-//! next one begins, when it grows past [`MAX_RECORD_BYTES`], when it has been open for
-//! [`MAX_RECORD_AGE`], or when the file has been quiet for [`IDLE_FLUSH`].
+//! next one begins, when it grows past [`MAX_RECORD_BYTES`], when a line arrives after it has
+//! been open for [`MAX_RECORD_AGE`] (or the wait, if longer), or when no line has come for the
+//! wait (`multiline_max_wait`, [`DEFAULT_WAIT`]): so a trace whose lines are written seconds
+//! apart is still one record, however the reads fall.
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +17,12 @@ use regex::RegexSet;
 pub const MAX_RECORD_BYTES: usize = 800 * 1024;
 /// A record open this long is emitted when the next line is appended.
 pub const MAX_RECORD_AGE: Duration = Duration::from_secs(5);
-/// A record is emitted when its file has had no new data for this long.
+/// A file without multi-line records emits its last line once it has had no new data for this
+/// long.
 pub const IDLE_FLUSH: Duration = Duration::from_secs(1);
+/// An open multi-line record is emitted when no line has come for this long (the default of
+/// `multiline_max_wait`).
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(3);
 
 /// The built-in start patterns of `auto_multiline_detection` (the original's list): common
 /// timestamp prefixes.
@@ -96,6 +102,8 @@ pub struct Multiline {
     start: u64,
     end: u64,
     opened_at: Option<Instant>,
+    /// A line arriving after the record has been open this long closes it.
+    max_age: Duration,
 }
 
 fn starts_with_space(s: &str) -> bool {
@@ -103,8 +111,8 @@ fn starts_with_space(s: &str) -> bool {
 }
 
 impl Multiline {
-    /// `None`: every line is a record of its own.
-    pub fn new(matcher: Option<std::sync::Arc<Matcher>>) -> Multiline {
+    /// `None`: every line is a record of its own. An open record waits `wait` for more lines.
+    pub fn new(matcher: Option<std::sync::Arc<Matcher>>, wait: Duration) -> Multiline {
         Multiline {
             matcher,
             ever_matched: false,
@@ -113,7 +121,13 @@ impl Multiline {
             start: 0,
             end: 0,
             opened_at: None,
+            max_age: MAX_RECORD_AGE.max(wait),
         }
+    }
+
+    /// Whether lines may join into records (a pattern is set, or detection is on).
+    pub fn joins(&self) -> bool {
+        self.matcher.is_some()
     }
 
     fn starts_record(&mut self, line: &str) -> bool {
@@ -157,7 +171,7 @@ impl Multiline {
         self.end = end;
         let old = self
             .opened_at
-            .is_some_and(|t| now.saturating_duration_since(t) > MAX_RECORD_AGE);
+            .is_some_and(|t| now.saturating_duration_since(t) > self.max_age);
         if old || self.buf.len() >= MAX_RECORD_BYTES {
             return self.take();
         }
@@ -199,7 +213,7 @@ mod tests {
     fn run(patterns: &[&str], text: &str) -> Vec<String> {
         let pats: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
         let m = Arc::new(Matcher::new(&pats).unwrap());
-        let mut ml = Multiline::new(Some(m));
+        let mut ml = Multiline::new(Some(m), DEFAULT_WAIT);
         let now = Instant::now();
         let mut out = Vec::new();
         let mut off = 0u64;
@@ -267,7 +281,7 @@ ZeroDivisionError: division by zero\n\
 
     #[test]
     fn no_matcher_means_one_line_one_record() {
-        let mut ml = Multiline::new(None);
+        let mut ml = Multiline::new(None, DEFAULT_WAIT);
         let r = ml.push("  x".into(), 0, 4, Instant::now()).unwrap();
         assert_eq!(r.text, "  x");
         assert_eq!(ml.pending_start(), None);
@@ -276,7 +290,7 @@ ZeroDivisionError: division by zero\n\
     #[test]
     fn offsets_follow_the_open_record() {
         let m = Arc::new(Matcher::new(&[r"^S".to_string()]).unwrap());
-        let mut ml = Multiline::new(Some(m));
+        let mut ml = Multiline::new(Some(m), DEFAULT_WAIT);
         let now = Instant::now();
         assert!(ml.push("S1".into(), 0, 3, now).is_none());
         assert_eq!(ml.pending_start(), Some(0));
@@ -295,7 +309,7 @@ ZeroDivisionError: division by zero\n\
     #[test]
     fn huge_and_old_records_are_cut() {
         let m = Arc::new(Matcher::new(&[r"^S".to_string()]).unwrap());
-        let mut ml = Multiline::new(Some(m));
+        let mut ml = Multiline::new(Some(m), DEFAULT_WAIT);
         let now = Instant::now();
         ml.push("S".into(), 0, 2, now);
         let chunk = "x".repeat(100 * 1024);

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::decode::{self, Charset};
 use super::glob::{FileSet, Found};
+pub use super::multiline::DEFAULT_WAIT;
 use super::multiline::{IDLE_FLUSH, Matcher, Multiline};
 use super::positions::{Entry, FileId, Fingerprint, Rotated, Store};
 
@@ -71,6 +72,8 @@ pub struct Options {
     pub max_open_files: Option<usize>,
     /// Time between two glob scans.
     pub scan_interval: Duration,
+    /// How long an open multi-line record waits for more lines.
+    pub multiline_wait: Duration,
 }
 
 /// One record ready to become a point.
@@ -528,7 +531,7 @@ impl Tailer {
             crc_pending: None,
             fp: Fingerprint::of(&head),
             charset: self.opts.charset.for_head(&head),
-            ml: Multiline::new(self.opts.matcher.clone()),
+            ml: Multiline::new(self.opts.matcher.clone(), self.opts.multiline_wait),
             records: 0,
             last_data: now,
             last_check: now,
@@ -964,7 +967,14 @@ impl Tailer {
                 continue;
             }
             let quiet = now.saturating_duration_since(t.last_data);
-            if quiet >= IDLE_FLUSH {
+            // A record that lines may still join waits for them: the lines of one stack trace
+            // written seconds apart stay one record.
+            let wait = if t.ml.joins() {
+                self.opts.multiline_wait
+            } else {
+                IDLE_FLUSH
+            };
+            if quiet >= wait {
                 Self::flush_record(t, out);
             }
             if now.saturating_duration_since(t.last_check) < CHECK_INTERVAL {

@@ -270,3 +270,48 @@ fn a_replayed_disk_queue_still_showed_its_old_size() {
     assert_eq!(output(&a)["disk_queue_bytes"], 0, "{}", output(&a));
     assert_eq!(a.stop(), Some(0));
 }
+
+/// Finding 5: a stack trace whose `Exception…` / `\tat …` lines were written a couple of seconds
+/// after the line that began the record became one point per line: the open record was emitted
+/// after one quiet second. An open record now waits `multiline_max_wait` (3 s) for more lines.
+#[test]
+fn a_stack_trace_written_after_a_pause_became_one_point_per_line() {
+    let dw = FakeDataway::start(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    let (_w, mut a) = agent_to(
+        &dw,
+        "",
+        &format!(
+            "[[inputs.logging]]\n  logfiles = [\"{}\"]\n  source = \"app\"\n",
+            log.display()
+        ),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    append("2026-12-07 10:00:00.123 ERROR request failed\n");
+    std::thread::sleep(Duration::from_millis(2000));
+    append("java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:10)\n\tat a.B.d(B.java:20)\n");
+    append("2026-12-07 10:00:03.000 INFO next record\n");
+    dw.wait_for(Duration::from_secs(20), "both records", |p| {
+        p.iter().filter(|p| p.name == "app").count() >= 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let msgs: Vec<String> = dw
+        .points_named("app")
+        .iter()
+        .filter_map(|p| match p.fields.get("message") {
+            Some(crate::support::dataway::Val::S(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert_eq!(msgs[0].lines().count(), 4, "{msgs:#?}");
+    assert!(msgs[0].contains("\tat a.B.d"), "{msgs:#?}");
+    assert_eq!(a.stop(), Some(0));
+}

@@ -22,6 +22,7 @@ fn opts(matcher: Option<Arc<Matcher>>) -> Options {
         ignore_dead_log: None,
         max_open_files: None,
         scan_interval: Duration::from_secs(10),
+        multiline_wait: super::DEFAULT_WAIT,
     }
 }
 
@@ -325,6 +326,8 @@ fn multiline_records_flush_when_idle_and_keep_their_start_as_position() {
     assert!(out.is_empty(), "the record is still open");
     assert_eq!(t.take_updates()[0].offset, 0, "nothing emitted yet");
     t.poll(now + IDLE_FLUSH, &mut out, 100);
+    assert!(out.is_empty(), "an open record waits for more lines");
+    t.poll(now + super::DEFAULT_WAIT, &mut out, 100);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].text.lines().count(), 3);
     let u = t.take_updates();
