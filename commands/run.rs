@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use datakit::app::run::{self as agent, ConfigFlags, LogTarget, PidFile};
+use datakit::app::run::{self as agent, ConfigFlags, LogTarget, PidFile, RunEvent};
 
 use crate::prelude::Globals;
 
@@ -45,6 +45,15 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EX_CONFIG));
     }
     agent::create_dirs(&g.workdir)?;
+    if defaults {
+        // Without datakit.conf, a commented sample of every key, beside where it would go.
+        let sample = g.workdir.conf_d().join("datakit.conf.sample");
+        let text = datakit::app::config::main_conf_sample();
+        if std::fs::read_to_string(&sample).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&sample, text)
+                .with_context(|| format!("cannot write {}", sample.display()))?;
+        }
+    }
     let pid = PidFile::acquire(&g.workdir)?;
     let main = &loaded.main;
     let target = LogTarget::from_config(
@@ -82,30 +91,55 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         LogTarget::File { path, .. } => path.display().to_string(),
     };
     let pid_path = pid.path().display().to_string();
-    rt.block_on(agent::run(workdir.clone(), loaded, flags, |summary| {
-        println!(
-            "datakit {} running (pid {}, pid file {pid_path})",
-            datakit::app::build_info::VERSION,
-            std::process::id()
-        );
-        println!("  workdir: {}", workdir.root().display());
-        if defaults {
-            println!(
-                "  config:  built-in defaults (no {})",
-                workdir.main_conf().display()
-            );
-        } else {
-            println!("  config:  {}", workdir.main_conf().display());
-        }
-        println!("  log:     {log_desc}");
-        println!("  {summary}");
-        if no_dataway {
-            println!(
-                "  no DataWay is configured: set [dataway] urls in {} to send data to Guance",
-                workdir.main_conf().display()
-            );
-        }
-    }))?;
+    let sample = workdir.conf_d().join("datakit.conf.sample");
+    let ran = rt.block_on(agent::run(
+        workdir.clone(),
+        loaded,
+        flags,
+        |event| match event {
+            RunEvent::Started(summary) => {
+                println!(
+                    "datakit {} running (pid {}, pid file {pid_path})",
+                    datakit::app::build_info::VERSION,
+                    std::process::id()
+                );
+                println!("  workdir: {}", workdir.root().display());
+                if defaults {
+                    println!(
+                        "  config:  built-in defaults (no {})\n           every key, commented: {}",
+                        workdir.main_conf().display(),
+                        sample.display()
+                    );
+                } else {
+                    println!("  config:  {}", workdir.main_conf().display());
+                }
+                println!("  log:     {log_desc}");
+                println!("  {summary}");
+                if no_dataway {
+                    println!(
+                        "  no DataWay is configured: set [dataway] urls in {} to send data to Guance",
+                        workdir.main_conf().display()
+                    );
+                }
+            }
+            RunEvent::Stopping(signal) => {
+                println!("datakit: {signal}: stopping (inputs stop, batches are flushed)...");
+            }
+            RunEvent::Stopped { complete: true } => {
+                println!("datakit stopped: every batch delivered or queued on disk");
+            }
+            RunEvent::Stopped { complete: false } => {
+                println!(
+                    "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
+                );
+            }
+        },
+    ));
+    if let Err(e) = &ran {
+        // Said on stderr by `main`, and in the log, where a service's errors are looked for.
+        tracing::error!("datakit cannot run: {e}");
+    }
+    ran?;
     // Threads of a blocked input must not keep the process alive.
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     drop(pid);

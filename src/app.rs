@@ -29,7 +29,7 @@ pub mod inputs {
 
 /// The daemon (`run`).
 pub mod run {
-    pub use crate::agent::{ConfigFlags, PidFile, create_dirs, install_panic_hook, run};
+    pub use crate::agent::{ConfigFlags, PidFile, RunEvent, create_dirs, install_panic_hook, run};
     pub use crate::logging::{LogTarget, init as init_logging};
 }
 

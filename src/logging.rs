@@ -77,6 +77,37 @@ impl Write for RotatingFile {
     }
 }
 
+/// Writes each record on one line: a line break inside a record (a message or a value that
+/// holds one) is written as `\n`, so every line of the log starts a record. The formatter hands
+/// over one whole record per write, ending with its line break.
+pub struct OneLine<W>(pub W);
+
+impl<W: Write> Write for OneLine<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let body = buf.strip_suffix(b"\n").unwrap_or(buf);
+        if memchr::memchr2(b'\n', b'\r', body).is_none() {
+            self.0.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut out = Vec::with_capacity(buf.len() + 16);
+        for &b in body {
+            match b {
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                _ => out.push(b),
+            }
+        }
+        if body.len() < buf.len() {
+            out.push(b'\n');
+        }
+        self.0.write_all(&out)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Where the log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
@@ -123,7 +154,7 @@ pub fn init(target: &LogTarget, level: &str, color: bool) -> io::Result<LogGuard
         .thread_name("dk-log");
     let (writer, guard, ansi) = match target {
         LogTarget::Stdout => {
-            let (w, g) = builder.finish(io::stdout());
+            let (w, g) = builder.finish(OneLine(io::stdout()));
             (w, g, color)
         }
         LogTarget::File {
@@ -132,7 +163,7 @@ pub fn init(target: &LogTarget, level: &str, color: bool) -> io::Result<LogGuard
             backups,
         } => {
             let f = RotatingFile::open(path, rotate_mb.saturating_mul(1 << 20), *backups)?;
-            let (w, g) = builder.finish(f);
+            let (w, g) = builder.finish(OneLine(f));
             (w, g, false)
         }
     };
@@ -149,6 +180,17 @@ pub fn init(target: &LogTarget, level: &str, color: bool) -> io::Result<LogGuard
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_with_line_breaks_stays_one_line() {
+        let mut w = OneLine(Vec::new());
+        w.write_all(b"2026 INFO a\n  b\r\n").unwrap();
+        w.write_all(b"2026 INFO plain\n").unwrap();
+        assert_eq!(
+            String::from_utf8(w.0).unwrap(),
+            "2026 INFO a\\n  b\\r\n2026 INFO plain\n"
+        );
+    }
 
     #[test]
     fn rotates_and_keeps_backups() {

@@ -23,24 +23,28 @@ pub enum AgentError {
         "another datakit (pid {pid}) is running with this workdir (pid file {path}); stop it first, or use another --workdir"
     )]
     AlreadyRunning { pid: String, path: PathBuf },
-    #[error("pid file {path}: {source}")]
+    #[error("pid file {path}: {cause}")]
     PidFile {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot create {path}: {source}")]
+    #[error("cannot create {path}: {cause}")]
     Workdir {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(transparent)]
     Io(#[from] crate::io::IoError),
-    #[error("HTTP API: {0}")]
-    Http(#[from] crate::httpapi::HttpError),
+    #[error("the HTTP API cannot start: {0}")]
+    Http(crate::httpapi::HttpError),
     #[error("signal handling: {0}")]
     Signal(std::io::Error),
+}
+
+impl From<crate::httpapi::HttpError> for AgentError {
+    fn from(e: crate::httpapi::HttpError) -> Self {
+        AgentError::Http(e)
+    }
 }
 
 /// The pid file `<workdir>/.pid`, locked for the life of the process (so a second agent on the
@@ -55,7 +59,7 @@ impl PidFile {
         let path = workdir.root().join(".pid");
         let err = |source| AgentError::PidFile {
             path: path.clone(),
-            source,
+            cause: source,
         };
         let mut file = OpenOptions::new()
             .read(true)
@@ -98,7 +102,10 @@ impl Drop for PidFile {
 /// Creates the workdir layout.
 pub fn create_dirs(w: &Workdir) -> Result<(), AgentError> {
     for d in [w.conf_d(), w.pipeline(), w.data(), w.cache()] {
-        std::fs::create_dir_all(&d).map_err(|source| AgentError::Workdir { path: d, source })?;
+        std::fs::create_dir_all(&d).map_err(|source| AgentError::Workdir {
+            path: d,
+            cause: source,
+        })?;
     }
     Ok(())
 }
@@ -159,13 +166,24 @@ async fn release_startup_pages_after(delay: Duration) {
     }
 }
 
-/// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs.
-/// `started` is called once everything runs, with a description for the user.
+/// What the agent tells the command that runs it, for the user at the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEvent {
+    /// Everything runs; a description (several lines).
+    Started(String),
+    /// A signal came (`SIGINT`, `SIGTERM`): inputs stop, batches are flushed.
+    Stopping(&'static str),
+    /// Stopped; `complete`: every batch was delivered or queued on disk.
+    Stopped { complete: bool },
+}
+
+/// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs. `events` hears of
+/// the start and the stop.
 pub async fn run(
     workdir: Workdir,
     loaded: Loaded,
     flags: ConfigFlags,
-    started: impl FnOnce(&str),
+    mut events: impl FnMut(RunEvent),
 ) -> Result<(), AgentError> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate()).map_err(AgentError::Signal)?;
@@ -225,8 +243,8 @@ pub async fn run(
     for inst in loaded.instances {
         sup.start(inst);
     }
-    tracing::info!(version = crate::build_info::VERSION, workdir = %workdir.root().display(), %hostname, "datakit started: {summary}");
-    started(&summary);
+    tracing::info!(version = crate::build_info::VERSION, workdir = %workdir.root().display(), %hostname, "datakit started: {}", summary.replace("\n  ", "; "));
+    events(RunEvent::Started(summary));
     // Under systemd's Type=notify, `systemctl start` returns now (no-op elsewhere).
     if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
         tracing::warn!("cannot tell systemd the agent is ready: {e}");
@@ -237,8 +255,8 @@ pub async fn run(
         // This thread did the start-up (or the reload) and now waits for signals.
         crate::idle::thread_idle();
         tokio::select! {
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
-            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); events(RunEvent::Stopping("SIGTERM")); break; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); events(RunEvent::Stopping("SIGINT")); break; }
             _ = sighup.recv() => {
                 let l = flags.load(&workdir);
                 if l.has_errors() {
@@ -287,6 +305,9 @@ pub async fn run(
             "datakit stopped at the shutdown timeout; batches still in flight were not delivered"
         );
     }
+    events(RunEvent::Stopped {
+        complete: report.complete,
+    });
     Ok(())
 }
 

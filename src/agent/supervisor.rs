@@ -100,7 +100,11 @@ impl Supervisor {
         let istats = self.base.stats.input(name);
         istats.instances.fetch_add(1, Relaxed);
         istats.set_state(InputState::Starting);
-        tracing::debug!(input = name, interval = ?inst.config.interval(), "starting input");
+        let every = inst
+            .config
+            .interval()
+            .map_or_else(|| "-".to_string(), |d| d.to_string());
+        tracing::debug!(input = name, interval = %every, "starting input");
         if let Some(iv) = inst.config.interval() {
             istats
                 .interval_ns
@@ -328,7 +332,7 @@ async fn supervise(
             stats.set_state(InputState::Stopped);
             return;
         }
-        tracing::warn!(input = name, crashes, %why, restart_in = ?backoff, "input crashed; restarting");
+        tracing::warn!(input = name, crashes, %why, restart_in = %crate::config::duration::format_duration(backoff), "input crashed; restarting");
         stats.set_state(InputState::Restarting);
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}

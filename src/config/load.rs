@@ -81,7 +81,8 @@ pub fn load_main(
                 Diagnostic::warning("main config not found: built-in defaults apply")
                     .in_file(path)
                     .with_help(format!(
-                        "to customise the agent, copy the sample datakit.conf shipped with DataKit (conf.d/datakit.conf in its source tree) to {}",
+                        "to customise the agent, copy {} (every key, commented; `datakit run` and `datakit install` write it) to {} and edit it",
+                        path.with_file_name("datakit.conf.sample").display(),
                         path.display()
                     )),
             );

@@ -46,14 +46,26 @@ const MAX_CONNECTIONS: usize = 1024;
 /// Time a client has to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What to do about an address the API cannot listen on.
+fn listen_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (is another datakit running? set another address with [http_api] listen in conf.d/datakit.conf, or ENV_HTTP_LISTEN)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            " (ports below 1024 need root; set another address with [http_api] listen, or ENV_HTTP_LISTEN)"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            " (no interface of this host has that address; check [http_api] listen, or ENV_HTTP_LISTEN)"
+        }
+        _ => "",
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {cause}{}", listen_hint(cause))]
+    Listen { addr: String, cause: std::io::Error },
     #[error("TLS: {0}")]
     Tls(String),
 }
@@ -451,7 +463,7 @@ impl HttpApi {
                     let l = TcpListener::bind(s.as_str()).await.map_err(|source| {
                         HttpError::Listen {
                             addr: s.clone(),
-                            source,
+                            cause: source,
                         }
                     })?;
                     let local = l
@@ -470,7 +482,7 @@ impl HttpApi {
                     let _ = std::fs::remove_file(p);
                     let l = UnixListener::bind(p).map_err(|source| HttpError::Listen {
                         addr: p.display().to_string(),
-                        source,
+                        cause: source,
                     })?;
                     bound.push(p.display().to_string());
                     Listener::Unix(l)

@@ -56,12 +56,8 @@ impl Default for Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("disk queue {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("disk queue {path}: {cause}")]
+    Io { path: PathBuf, cause: io::Error },
     #[error("disk queue {0} is in use by another process")]
     Locked(PathBuf),
     #[error("record of {size} bytes does not fit in the disk queue (capacity {capacity} bytes)")]
@@ -71,7 +67,7 @@ pub enum QueueError {
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> QueueError + '_ {
     move |source| QueueError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     }
 }
 

@@ -338,7 +338,7 @@ impl Output {
                     if let Some(d) = retry_after {
                         backoff = backoff.max(d.min(MAX_RETRY_AFTER));
                     }
-                    tracing::debug!(output = %self.name, %status, %reason, wait = ?backoff, "replay failed");
+                    tracing::debug!(output = %self.name, %status, %reason, wait = %crate::config::duration::format_duration(backoff), "replay failed");
                     // New bodies must not cut the backoff short; only a stop does.
                     let until = Instant::now() + backoff;
                     while Instant::now() < until && !stop.load(Relaxed) {

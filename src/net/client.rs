@@ -49,7 +49,7 @@ impl Proxy {
                     .map_err(|source| NetError::Proxy {
                         option,
                         url: url.clone(),
-                        source,
+                        cause: source,
                     })
             }
         }

@@ -33,43 +33,38 @@ pub use url::{host_port, is_loopback, redact};
 /// Why a client could not be built. Each error names the option to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    #[error("invalid {option} `{url}`: {source}")]
+    #[error("invalid {option} `{url}`: {cause}")]
     Proxy {
         option: &'static str,
         url: String,
-        #[source]
-        source: ureq::Error,
+        cause: ureq::Error,
     },
-    #[error("{option}: cannot read {}: {source}", path.display())]
+    #[error("{option}: cannot read {}: {cause}", path.display())]
     ReadPem {
         option: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{option}: invalid base64: {source}")]
+    #[error("{option}: invalid base64: {cause}")]
     Base64 {
         option: &'static str,
-        #[source]
-        source: base64::DecodeError,
+        cause: base64::DecodeError,
     },
-    #[error("{option}: invalid PEM in {origin}: {source}")]
+    #[error("{option}: invalid PEM in {origin}: {cause}")]
     Pem {
         option: &'static str,
         origin: String,
-        #[source]
-        source: ureq::Error,
+        cause: ureq::Error,
     },
     #[error("{option}: no PEM certificate in {origin}")]
     NoCertificate {
         option: &'static str,
         origin: String,
     },
-    #[error("{option}: no usable private key in {origin}: {source}")]
+    #[error("{option}: no usable private key in {origin}: {cause}")]
     PrivateKey {
         option: &'static str,
         origin: String,
-        #[source]
-        source: ureq::Error,
+        cause: ureq::Error,
     },
 }

@@ -79,7 +79,7 @@ impl PemSource {
             PemOrigin::File(path) => std::fs::read(path).map_err(|source| NetError::ReadPem {
                 option: self.option,
                 path: path.clone(),
-                source,
+                cause: source,
             }),
             PemOrigin::Base64(text) => {
                 let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -87,7 +87,7 @@ impl PemSource {
                     .decode(clean)
                     .map_err(|source| NetError::Base64 {
                         option: self.option,
-                        source,
+                        cause: source,
                     })
             }
         }
@@ -105,7 +105,7 @@ impl PemSource {
                     return Err(NetError::Pem {
                         option: self.option,
                         origin: self.describe(),
-                        source,
+                        cause: source,
                     });
                 }
             }
@@ -125,7 +125,7 @@ impl PemSource {
         PrivateKey::from_pem(&pem).map_err(|source| NetError::PrivateKey {
             option: self.option,
             origin: self.describe(),
-            source,
+            cause: source,
         })
     }
 }

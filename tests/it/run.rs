@@ -342,3 +342,32 @@ fn sigterm_flushes_pending_batches() {
     assert!(got.len() >= 10, "{got:?}");
     assert!(missing(&got, *got.iter().max().unwrap()).is_empty());
 }
+
+/// The README's example of `datakit run` on a fresh workdir is the program's real output (the
+/// pid, the workdir, the version and the port aside).
+#[test]
+fn the_readme_shows_the_real_output_of_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("$ datakit --workdir /tmp/datakit run\n")
+        .expect("the README's run example");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").unwrap()];
+    let want: Vec<&str> = block.lines().skip(1).filter(|l| *l != "^C").collect();
+    let w = Workdir::new();
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    let pid = a.pid();
+    a.signal(Signal::INT);
+    assert_eq!(a.wait(Duration::from_secs(30)), Some(0));
+    let root = w.path().display().to_string();
+    let got = a
+        .stdout()
+        .replace(&root, "/tmp/datakit")
+        .replace(&format!("pid {pid},"), "pid 4242,")
+        .replace(&format!("127.0.0.1:{}", a.port), "127.0.0.1:9529")
+        .replace(datakit::app::build_info::VERSION, "0.1.0");
+    let got: Vec<&str> = got.lines().collect();
+    assert_eq!(got, want);
+}

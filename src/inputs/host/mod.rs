@@ -112,10 +112,10 @@ pub const HOST_TAG: TagSpec = tag!("host", "Hostname (added by the agent's globa
 /// Why reading a host file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("parsing {path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -130,7 +130,7 @@ impl HostError {
     }
     /// True when the file does not exist (a feature this kernel or container does not have).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, HostError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, HostError::Io { cause: source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 }
 
@@ -255,7 +255,7 @@ impl FileBuf {
     pub fn read(&mut self, path: &Path) -> Result<&[u8], HostError> {
         let err = |source| HostError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let f = std::fs::File::open(path).map_err(err)?;
         self.fill(f).map_err(err)?;
@@ -272,7 +272,7 @@ impl FileBuf {
     ) -> Result<&[u8], HostError> {
         let err = |source: std::io::Error| HostError::Io {
             path: dir_path.join(name),
-            source,
+            cause: source,
         };
         let fd = rustix::fs::openat(
             dir,

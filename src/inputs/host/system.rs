@@ -131,7 +131,7 @@ impl SystemCollector {
     fn process_count(&self) -> Result<i64, HostError> {
         let rd = std::fs::read_dir(&self.roots.proc).map_err(|source| HostError::Io {
             path: self.roots.proc.clone(),
-            source,
+            cause: source,
         })?;
         Ok(rd.flatten().filter(|e| is_pid(&e.file_name())).count() as i64)
     }

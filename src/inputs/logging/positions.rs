@@ -98,11 +98,10 @@ struct FileFormat {
 /// Why positions could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum PositionsError {
-    #[error("cannot write read positions to {path}: {source}")]
+    #[error("cannot write read positions to {path}: {cause}")]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -209,7 +208,7 @@ impl Store {
             .retain(|r| now.saturating_sub(r.at) < ROTATED_KEEP_SECS);
         let err = |source| PositionsError::Write {
             path: self.path.clone(),
-            source,
+            cause: source,
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(err)?;

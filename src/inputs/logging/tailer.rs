@@ -634,7 +634,18 @@ impl Tailer {
             );
             return None;
         }
-        tracing::debug!(size, cands = ?cands.iter().map(|c| (c.0, c.1, c.4)).collect::<Vec<_>>(), "copy candidates");
+        let listed: Vec<String> = cands
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}:{}:{}",
+                    c.0,
+                    c.1.map_or_else(|| "-".to_string(), |n| n.to_string()),
+                    c.4
+                )
+            })
+            .collect();
+        tracing::debug!(size, cands = %listed.join(" "), "copy candidates");
         // Largest offset first: the most the copy can have in common; open originals first.
         cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.is_some().cmp(&a.2.is_some())));
         let mut shorter: Option<Option<usize>> = None;

@@ -29,15 +29,15 @@ pub enum ScrapeError {
     TooLarge { limit: u64 },
     #[error("reading the body: {0}")]
     Read(String),
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {cause}")]
     File {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("reading token_file {path}: {source}")]
+    #[error("reading token_file {path}: {cause}")]
     Token {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -144,7 +144,7 @@ impl Client {
                     std::fs::read_to_string(token_file)
                         .map_err(|source| ScrapeError::Token {
                             path: token_file.into(),
-                            source,
+                            cause: source,
                         })?
                         .trim()
                         .to_string()
@@ -201,7 +201,7 @@ fn tail(buf: &[u8]) -> &[u8] {
 fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), ScrapeError> {
     let f = std::fs::File::open(path).map_err(|source| ScrapeError::File {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     read_bounded(f, max, buf)
 }

@@ -3,9 +3,11 @@
 //!
 //! - [`data`]: wrong or lost data (timestamps, partial writes, DataWay answers, multiline);
 //! - [`config`]: configuration files and `check-config`;
+//! - [`agent`]: what the daemon (`run`) says: start-up errors, stopping, its log;
 //! - [`cli`]: the commands' output, help, completions, man pages;
 //! - [`setup`]: installing, upgrading, the test suite on a fresh machine.
 
+mod agent;
 mod cli;
 mod config;
 mod data;
