@@ -1,9 +1,8 @@
 //! An on-disk FIFO of byte records: the queue where bodies wait when an output cannot take them,
 //! and from which they are replayed in order once it can.
 //!
-//! Layout: a directory of segment files `seg-<20-digit number>` (appended, rotated at
-//! `segment_bytes`) and a `pos` file holding the reader position (segment, offset), replaced
-//! atomically. A record is `[len: u32 LE][crc32(payload): u32 LE][payload]`.
+//! Layout: segment files of checksummed records ([`super::segment`], rotated at `segment_bytes`)
+//! and a `pos` file holding the reader position (segment, offset), replaced atomically.
 //!
 //! Guarantees:
 //! - a record pushed (and, with [`Fsync::Always`], synced) survives a crash (`kill -9`);
@@ -16,14 +15,11 @@
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Bytes of a record header.
-const HEADER: u64 = 8;
-/// The largest record accepted (a body is at most a few MiB).
-pub const MAX_RECORD: usize = 64 << 20;
+use super::segment::{self, HEADER, MAX_RECORD, read_record, seg_name};
 
 /// When pushed records are flushed to stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,86 +101,28 @@ pub struct DiskQueue {
     _lock: File,
 }
 
-fn seg_name(seq: u64) -> String {
-    format!("seg-{seq:020}")
-}
-
-/// Scans a segment: returns (valid bytes, records). Stops at the first torn or corrupt record.
-fn scan(path: &Path) -> io::Result<(u64, u64)> {
-    let mut f = io::BufReader::new(File::open(path)?);
-    let mut off = 0u64;
-    let mut records = 0u64;
-    let mut hdr = [0u8; HEADER as usize];
-    let mut buf = Vec::new();
-    loop {
-        match f.read_exact(&mut hdr) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(e),
-        }
-        let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
-        let crc = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-        if len > MAX_RECORD {
-            break;
-        }
-        buf.resize(len, 0);
-        match f.read_exact(&mut buf) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(e),
-        }
-        if crc32fast::hash(&buf) != crc {
-            break;
-        }
-        off += HEADER + len as u64;
-        records += 1;
-    }
-    Ok((off, records))
-}
-
 impl DiskQueue {
     /// Opens (or creates) the queue in `dir`, repairing a torn tail.
     pub fn open(dir: impl Into<PathBuf>, opts: Options) -> Result<DiskQueue, QueueError> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        let lock_path = dir.join("lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(QueueError::Locked(dir)),
-            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
-        }
-
-        let mut seqs: Vec<u64> = fs::read_dir(&dir)
+        let lock = match segment::lock_dir(&dir).map_err(io_err(&dir))? {
+            Some(l) => l,
+            None => return Err(QueueError::Locked(dir)),
+        };
+        let segments: VecDeque<Segment> = segment::open_segments(&dir)
             .map_err(io_err(&dir))?
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.strip_prefix("seg-")?.parse().ok())
+            .into_iter()
+            .map(|f| Segment {
+                seq: f.seq,
+                size: f.size,
+                records: f.records,
+            })
             .collect();
-        seqs.sort_unstable();
-        let mut segments = VecDeque::new();
-        for seq in seqs {
-            let path = dir.join(seg_name(seq));
-            let (size, records) = scan(&path).map_err(io_err(&path))?;
-            let len = fs::metadata(&path).map_err(io_err(&path))?.len();
-            if len != size {
-                // Torn or corrupt tail: keep the valid prefix.
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(io_err(&path))?;
-                f.set_len(size).map_err(io_err(&path))?;
-                f.sync_all().map_err(io_err(&path))?;
-            }
-            segments.push_back(Segment { seq, size, records });
-        }
+        let mut segments = segments;
 
         // Reader position.
-        let (mut read_seq, mut read_off) = read_pos(&dir).unwrap_or((0, 0));
+        let (mut read_seq, mut read_off) = segment::read_pos(&dir, "pos").unwrap_or((0, 0));
         match segments.iter().find(|s| s.seq >= read_seq) {
             Some(s) if s.seq == read_seq => read_off = read_off.min(s.size),
             Some(s) => {
@@ -306,10 +244,7 @@ impl DiskQueue {
             g.writer = Some(f);
         }
         let path = self.dir.join(seg_name(seq));
-        let mut rec = Vec::with_capacity(need as usize);
-        rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        rec.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        rec.extend_from_slice(payload);
+        let rec = segment::frame(payload);
         if let Some(w) = g.writer.as_mut() {
             w.write_all(&rec).map_err(io_err(&path))?;
             if self.opts.fsync == Fsync::Always {
@@ -437,24 +372,9 @@ impl DiskQueue {
     }
 
     fn save_pos(&self, g: &Inner) -> Result<(), QueueError> {
-        let path = self.dir.join("pos");
-        let tmp = self.dir.join("pos.tmp");
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&g.read_seq.to_le_bytes());
-        b[8..].copy_from_slice(&g.read_off.to_le_bytes());
-        fs::write(&tmp, b).map_err(io_err(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io_err(&path))
+        segment::write_pos(&self.dir, "pos", g.read_seq, g.read_off)
+            .map_err(io_err(&self.dir.join("pos")))
     }
-}
-
-fn read_pos(dir: &Path) -> Option<(u64, u64)> {
-    let b = fs::read(dir.join("pos")).ok()?;
-    if b.len() != 16 {
-        return None;
-    }
-    let seq = u64::from_le_bytes(b[..8].try_into().ok()?);
-    let off = u64::from_le_bytes(b[8..].try_into().ok()?);
-    Some((seq, off))
 }
 
 fn count_records(path: &Path, upto: u64) -> u64 {
@@ -472,33 +392,6 @@ fn count_records(path: &Path, upto: u64) -> u64 {
         }
     }
     n
-}
-
-/// Reads one record; `Ok(None)` at a clean end, `Err` on a torn or corrupt record.
-fn read_record(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
-    let mut hdr = [0u8; HEADER as usize];
-    match r.read_exact(&mut hdr) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
-    let crc = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-    if len > MAX_RECORD {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "record too large",
-        ));
-    }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf)?;
-    if crc32fast::hash(&buf) != crc {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "checksum mismatch",
-        ));
-    }
-    Ok(Some(buf))
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod diskq;
 pub mod output;
 pub mod outputs;
 pub mod queue;
+pub mod segment;
 pub mod settings;
 pub mod sinks;
 mod worker;

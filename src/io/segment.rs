@@ -1,0 +1,146 @@
+//! Segment files of checksummed records: the on-disk form shared by the outputs' disk queues
+//! ([`super::diskq`]) and the write-ahead journal ([`super::journal`]).
+//!
+//! A directory holds segment files `seg-<20-digit number>`, appended and rotated at a size, and
+//! an exclusive `lock` file. A record is `[len: u32 LE][crc32(payload): u32 LE][payload]`; a torn
+//! or corrupt tail (a crash mid-write) is cut off when the directory is opened. Small position
+//! files (`pos`, `commit`) hold a (segment, offset) pair, replaced atomically.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Bytes of a record header.
+pub const HEADER: u64 = 8;
+/// The largest record accepted (a body or a feed is at most a few MiB).
+pub const MAX_RECORD: usize = 64 << 20;
+
+/// The file name of segment `seq`.
+pub fn seg_name(seq: u64) -> String {
+    format!("seg-{seq:020}")
+}
+
+/// Takes the directory's `lock` file for this process: `None` when another process holds it.
+pub fn lock_dir(dir: &Path) -> io::Result<Option<File>> {
+    let path = dir.join("lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// One segment file found on disk, after its torn tail (if any) was cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub seq: u64,
+    /// Bytes of valid records.
+    pub size: u64,
+    pub records: u64,
+}
+
+/// Every segment of `dir`, in order, each cut to its valid records.
+pub fn open_segments(dir: &Path) -> io::Result<Vec<Found>> {
+    let mut seqs: Vec<u64> = fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("seg-")?.parse().ok())
+        .collect();
+    seqs.sort_unstable();
+    let mut out = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        let path = dir.join(seg_name(seq));
+        let (size, records) = scan(&path)?;
+        if fs::metadata(&path)?.len() != size {
+            // Torn or corrupt tail: keep the valid prefix.
+            let f = OpenOptions::new().write(true).open(&path)?;
+            f.set_len(size)?;
+            f.sync_all()?;
+        }
+        out.push(Found { seq, size, records });
+    }
+    Ok(out)
+}
+
+/// Scans a segment: returns (valid bytes, records). Stops at the first torn or corrupt record.
+fn scan(path: &Path) -> io::Result<(u64, u64)> {
+    let mut f = io::BufReader::new(File::open(path)?);
+    let mut off = 0u64;
+    let mut records = 0u64;
+    loop {
+        match read_record(&mut f) {
+            Ok(Some(p)) => {
+                off += HEADER + p.len() as u64;
+                records += 1;
+            }
+            Ok(None) => break,
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => break,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((off, records))
+}
+
+/// A record framed for a segment: header then payload.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut rec = Vec::with_capacity(HEADER as usize + payload.len());
+    rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    rec.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    rec.extend_from_slice(payload);
+    rec
+}
+
+/// Reads one record; `Ok(None)` at a clean end, `Err` (`InvalidData`, `UnexpectedEof`) on a
+/// torn or corrupt record.
+pub fn read_record(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut hdr = [0u8; HEADER as usize];
+    match r.read_exact(&mut hdr) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+    let crc = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    if len > MAX_RECORD {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "record too large",
+        ));
+    }
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)?;
+    if crc32fast::hash(&buf) != crc {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "checksum mismatch",
+        ));
+    }
+    Ok(Some(buf))
+}
+
+/// Reads the (segment, offset) pair of position file `name` in `dir`.
+pub fn read_pos(dir: &Path, name: &str) -> Option<(u64, u64)> {
+    let b = fs::read(dir.join(name)).ok()?;
+    if b.len() != 16 {
+        return None;
+    }
+    let seq = u64::from_le_bytes(b[..8].try_into().ok()?);
+    let off = u64::from_le_bytes(b[8..].try_into().ok()?);
+    Some((seq, off))
+}
+
+/// Replaces position file `name` in `dir` with (segment, offset), atomically.
+pub fn write_pos(dir: &Path, name: &str, seq: u64, off: u64) -> io::Result<()> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&seq.to_le_bytes());
+    b[8..].copy_from_slice(&off.to_le_bytes());
+    fs::write(&tmp, b)?;
+    fs::rename(&tmp, &path)
+}
