@@ -1,4 +1,116 @@
 //! Regression tests: see the module list in `mod.rs`.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 #[allow(unused_imports)]
 use crate::support::{Agent, Workdir, datakit, stdout};
+
+/// `check-config --json` on `w` with `env`: (exit code, diagnostics).
+fn check(w: &Workdir, env: &[(&str, &str)]) -> (i32, Vec<Value>) {
+    let mut cmd = w.cmd(&["check-config", "--json"]);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", stdout(&out)));
+    let diags = report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    (out.status.code().unwrap(), diags)
+}
+
+/// The diagnostic at `line:col` of `file`, or a panic listing all of them.
+fn at<'a>(diags: &'a [Value], file: &std::path::Path, line: u64, col: u64) -> &'a Value {
+    diags
+        .iter()
+        .find(|d| {
+            d["location"]["file"] == file.to_str().unwrap()
+                && d["location"]["line"] == line
+                && d["location"]["column"] == col
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no diagnostic at {}:{line}:{col}: {diags:#?}",
+                file.display()
+            )
+        })
+}
+
+fn text(d: &Value) -> String {
+    format!(
+        "{} (help: {})",
+        d["message"].as_str().unwrap_or(""),
+        d["help"].as_str().unwrap_or("")
+    )
+}
+
+/// Issue 20, finding 4: `interval = 10` meant 10 ns in a file (raised to the input's minimum
+/// in silence) while `ENV_IO_FLUSH_INTERVAL=10` was an error. A bare number is now an error in
+/// files too, at its position, with the fix in the message, and `run` refuses to start.
+#[test]
+fn a_bare_integer_interval_was_read_as_nanoseconds() {
+    let w = Workdir::new();
+    let main = w.write(
+        "conf.d/datakit.conf",
+        "[io]\nflush_interval = 10\n[http_api]\ntimeout = 30\n",
+    );
+    let cpu = w.write("conf.d/host/cpu.conf", "[[inputs.cpu]]\n  interval = 10\n");
+    let (code, diags) = check(&w, &[]);
+    assert_eq!(code, 1, "{diags:#?}");
+    for (file, line, col, key, fix) in [
+        (&main, 2, 18, "io.flush_interval", "write \"10s\""),
+        (&main, 4, 11, "http_api.timeout", "write \"30s\""),
+        (&cpu, 2, 14, "inputs.cpu[0].interval", "write \"10s\""),
+    ] {
+        let d = at(&diags, file, line, col);
+        assert_eq!(d["severity"], "error", "{d:#}");
+        let t = text(d);
+        assert!(t.contains(&format!("`{key}`")), "{t}");
+        assert!(t.contains(fix), "{t}");
+    }
+    // Nothing was silently adjusted either.
+    assert!(
+        !diags.iter().any(|d| text(d).contains("raised to")),
+        "{diags:#?}"
+    );
+
+    // The environment says the same about the same value.
+    let w2 = Workdir::new();
+    let (code, diags) = check(&w2, &[("ENV_IO_FLUSH_INTERVAL", "10")]);
+    assert_eq!(code, 1);
+    assert!(
+        diags.iter().any(|d| text(d).contains("write \"10s\"")),
+        "{diags:#?}"
+    );
+
+    // `run` refuses the file like any config error.
+    let out = w
+        .cmd(&["run"])
+        .env("ENV_HTTP_LISTEN", "127.0.0.1:0")
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("conf.d/datakit.conf:2:18"), "{err}");
+    assert!(err.contains("write \"10s\""), "{err}");
+}
+
+/// Issue 20, finding 14: an invalid duration said what was wrong but not what a valid one
+/// looks like.
+#[test]
+fn an_invalid_duration_showed_no_valid_example() {
+    let w = Workdir::new();
+    let main = w.write(
+        "conf.d/datakit.conf",
+        "[election]\nlease_ttl = \"abc\"\n[io]\nflush_interval = \"\"\n[http_api]\ntimeout = \"30 sec\"\n",
+    );
+    let (code, diags) = check(&w, &[]);
+    assert_eq!(code, 1);
+    for (line, col) in [(2, 13), (4, 18), (6, 11)] {
+        let t = text(at(&diags, &main, line, col));
+        assert!(t.contains("e.g. \"10s\""), "{t}");
+    }
+}
