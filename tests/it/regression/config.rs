@@ -98,6 +98,29 @@ fn a_bare_integer_interval_was_read_as_nanoseconds() {
     assert!(err.contains("write \"10s\""), "{err}");
 }
 
+/// Issue 20, finding 14: a value of the wrong kind for an array or a table was reported as
+/// "found a different type", naming neither what was found nor how to write it.
+#[test]
+fn a_wrong_type_said_found_a_different_type() {
+    let w = Workdir::new();
+    let main = w.write(
+        "conf.d/datakit.conf",
+        "[dataway]\nurls = \"https://openway.guance.com?token=tkn_x\"\n",
+    );
+    let (code, diags) = check(&w, &[]);
+    assert_eq!(code, 1);
+    let t = text(at(&diags, &main, 2, 8));
+    assert!(
+        t.contains("expected an array of string, found string"),
+        "{t}"
+    );
+    assert!(!t.contains("a different type"), "{t}");
+    assert!(
+        t.contains("[\"https://openway.guance.com?token=tkn_x\"]"),
+        "the help shows the value as an array: {t}"
+    );
+}
+
 /// Issue 20, finding 14: an invalid duration said what was wrong but not what a valid one
 /// looks like.
 #[test]
@@ -112,5 +135,40 @@ fn an_invalid_duration_showed_no_valid_example() {
     for (line, col) in [(2, 13), (4, 18), (6, 11)] {
         let t = text(at(&diags, &main, line, col));
         assert!(t.contains("e.g. \"10s\""), "{t}");
+    }
+}
+
+/// Issue 20, finding 14: a key of the wrong type kept its default, and the checks that ran
+/// on that default reported a second, misleading problem ("no `logfiles`", "`[dataway] urls`
+/// is empty", "is required") about a key the file does set.
+#[test]
+fn a_wrong_type_cascaded_into_a_misleading_second_diagnostic() {
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        "[dataway]\nurls = \"https://openway.guance.com?token=tkn_x\"\n[election]\nenable = true\n",
+    );
+    w.write(
+        "conf.d/log/app.conf",
+        "[[inputs.logging]]\n  logfiles = \"/var/log/app.log\"\n  source = 3\n",
+    );
+    let (code, diags) = check(&w, &[]);
+    assert_eq!(code, 1);
+    let messages: Vec<String> = diags.iter().map(text).collect();
+    assert_eq!(
+        messages.len(),
+        3,
+        "one diagnostic per wrong key: {messages:#?}"
+    );
+    for key in [
+        "`dataway.urls`",
+        "`inputs.logging[0].logfiles`",
+        "`inputs.logging[0].source`",
+    ] {
+        assert_eq!(
+            messages.iter().filter(|m| m.contains(key)).count(),
+            1,
+            "{key}: {messages:#?}"
+        );
     }
 }
