@@ -305,6 +305,9 @@ pub struct DecodeCx<'a> {
     /// Path from the document root to the value being decoded.
     pub path: Vec<Seg>,
     pub compat: &'a CompatFn<'a>,
+    /// The documentation of the value decoded and the length of its path, to find a key
+    /// written in the wrong section.
+    pub root: Option<(&'static SectionDoc, usize)>,
     pub diags: &'a mut Vec<Diagnostic>,
     /// Keys whose value failed to decode.
     pub failed: FailedKeys,
@@ -411,19 +414,67 @@ impl DecodeCx<'_> {
             );
             return None;
         }
-        let mut d = Diagnostic::warning(format!("unknown key `{full}`, ignored"))
-            .at(self.file.loc(key.span()));
-        let near = suggest(k, doc.keys.iter().map(|d| d.key()));
-        if let Some(best) = near.first() {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else {
-            let all: Vec<_> = doc.keys.iter().map(|d| d.key()).collect();
-            if !all.is_empty() && all.len() <= 12 {
-                d = d.with_help(format!("known keys here: {}", all.join(", ")));
-            }
-        }
+        let d = Diagnostic::warning(format!("unknown key `{full}`, ignored"))
+            .at(self.file.loc(key.span()))
+            .with_help(self.unknown_key_help(doc, k));
         self.diags.push(d);
         None
+    }
+
+    /// What to say about unknown key `k` in section `doc`: the key of the same name in another
+    /// section, else the closest key of this section, else every key of this section.
+    fn unknown_key_help(&self, doc: &'static SectionDoc, k: &str) -> String {
+        if let Some((root, depth)) = self.root {
+            let base = &self.path[..depth.min(self.path.len())];
+            let mut found = Vec::new();
+            let base_array = matches!(base.last(), Some(Seg::Index(_)));
+            find_key(root, &header_path(base), base_array, k, &mut found);
+            let here = header_path(&self.path);
+            found.retain(|(section, _)| *section != here);
+            let full = |section: &str| match section {
+                "" => format!("`{}`", toml_key(k)),
+                s => format!("`{s}.{}`", toml_key(k)),
+            };
+            match found.as_slice() {
+                [] => {}
+                [(section, _)] if section.is_empty() => {
+                    return format!(
+                        "did you mean {}? It is a top-level key: write it before the first [section]",
+                        full(section)
+                    );
+                }
+                [(section, true)] => {
+                    return format!(
+                        "did you mean {}? It belongs under a [[{section}]] header",
+                        full(section)
+                    );
+                }
+                [(section, false)] => {
+                    return format!(
+                        "did you mean {}? It belongs under the [{section}] header",
+                        full(section)
+                    );
+                }
+                [first @ .., last] => {
+                    let names: Vec<String> = first.iter().map(|(s, _)| full(s)).collect();
+                    return format!(
+                        "did you mean {} or {}? Each belongs under its own section's header",
+                        names.join(", "),
+                        full(&last.0)
+                    );
+                }
+            }
+        }
+        let near = suggest(k, doc.keys.iter().map(|d| d.key()));
+        if let Some(best) = near.first() {
+            return format!("did you mean `{best}`?");
+        }
+        let all: Vec<_> = doc.keys.iter().map(|d| d.key()).collect();
+        if all.is_empty() {
+            "this table takes no keys".to_string()
+        } else {
+            format!("known keys here: {}", all.join(", "))
+        }
     }
 }
 
@@ -436,6 +487,31 @@ fn header_path(path: &[Seg]) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// Every section under `doc` (itself at `at`) that has key `k` in any letter case: (header
+/// path, whether it is an array of tables).
+fn find_key(
+    doc: &'static SectionDoc,
+    at: &str,
+    table_array: bool,
+    k: &str,
+    out: &mut Vec<(String, bool)>,
+) {
+    if doc.keys.iter().any(|d| d.key().eq_ignore_ascii_case(k)) {
+        out.push((at.to_string(), table_array));
+    }
+    for kd in doc.keys {
+        if let Some(sub) = (kd.section)() {
+            let path = if at.is_empty() {
+                toml_key(kd.key())
+            } else {
+                format!("{at}.{}", toml_key(kd.key()))
+            };
+            let array = (kd.type_name)().starts_with("array");
+            find_key(sub, &path, array, k, out);
+        }
+    }
 }
 
 fn article(what: &str) -> String {
@@ -510,6 +586,7 @@ pub fn decode<T: DeserializeOwned + ConfType>(
         file: site.file,
         path: site.path.clone(),
         compat: site.compat,
+        root: T::section().map(|doc| (doc, site.path.len())),
         diags,
         failed: FailedKeys::default(),
     };

@@ -279,9 +279,10 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
             format!("default_enabled_inputs[{i}]"),
             format!("unknown input `{bare}`, ignored"),
         );
-        if let Some(n) = near.first() {
-            issue = issue.help(format!("did you mean `{n}`?"));
-        }
+        issue = match near.first() {
+            Some(n) => issue.help(format!("did you mean `{n}`?")),
+            None => issue.help(format!("known inputs: {}", known_inputs.join(", "))),
+        };
         out.push(issue);
     }
     out

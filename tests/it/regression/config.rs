@@ -121,6 +121,28 @@ fn a_wrong_type_said_found_a_different_type() {
     );
 }
 
+/// Issue 20, finding 14: an unknown key got a "did you mean" only when it was close to a key
+/// of its own section; a key written in the wrong section, a top-level key in an input file
+/// and a key far from every other got no suggestion at all.
+#[test]
+fn an_unknown_key_got_no_suggestion_outside_its_section() {
+    let w = Workdir::new();
+    let main = w.write(
+        "conf.d/datakit.conf",
+        "flush_interval = \"5s\"\n[http_api]\nxyzzy = 1\n",
+    );
+    let input = w.write("conf.d/x/cpu.conf", "[[input.cpu]]\n[cpu]\n");
+    let (_, diags) = check(&w, &[]);
+    let t = text(at(&diags, &main, 1, 1));
+    assert!(t.contains("did you mean `io.flush_interval`?"), "{t}");
+    let t = text(at(&diags, &main, 3, 1));
+    assert!(t.contains("known keys here: listen,"), "{t}");
+    let t = text(at(&diags, &input, 1, 3));
+    assert!(t.contains("did you mean `inputs`?"), "{t}");
+    let t = text(at(&diags, &input, 2, 2));
+    assert!(t.contains("did you mean `[[inputs.cpu]]`?"), "{t}");
+}
+
 /// Issue 20, finding 14: an invalid duration said what was wrong but not what a valid one
 /// looks like.
 #[test]
