@@ -357,9 +357,10 @@ fn load_file(
                             entry.spec.name
                         ))
                         .at(file.loc(header_span))
-                        .with_help(
-                            "keep a single [[inputs.NAME]] table for this input across conf.d",
-                        ),
+                        .with_help(format!(
+                            "keep a single [[inputs.{}]] table across conf.d",
+                            entry.spec.name
+                        )),
                     );
                     continue;
                 }

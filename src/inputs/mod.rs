@@ -535,6 +535,7 @@ pub fn sample(name: &str) -> Option<String> {
     Some(crate::config::sample::input_sample(
         entry.spec.name,
         entry.spec.description,
+        entry.spec.singleton,
         &table,
         doc,
     ))

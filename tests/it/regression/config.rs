@@ -194,3 +194,33 @@ fn a_wrong_type_cascaded_into_a_misleading_second_diagnostic() {
         );
     }
 }
+
+/// Issue 20, finding 15: the sample of a singleton input said "several [[inputs.cpu]] tables
+/// run several instances", and the page of a multi-instance input printed a literal
+/// `[[inputs.NAME]]`.
+#[test]
+fn a_singleton_sample_said_several_tables_run_several_instances() {
+    let doc = |name: &str| {
+        let out = datakit()
+            .args(["--color", "never", "doc", name, "--markdown"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        stdout(&out)
+    };
+    let cpu = doc("cpu");
+    assert!(!cpu.contains("several"), "{cpu}");
+    assert!(cpu.contains("one instance only"), "{cpu}");
+    let prom = doc("prom");
+    assert!(!prom.contains("NAME"), "{prom}");
+    assert!(
+        prom.contains("- Instances: any number: one per `[[inputs.prom]]` table"),
+        "{prom}"
+    );
+    let terminal = datakit()
+        .args(["--color", "never", "doc", "cpu"])
+        .output()
+        .unwrap();
+    let terminal = stdout(&terminal);
+    assert!(!terminal.contains("several"), "{terminal}");
+}
