@@ -534,16 +534,23 @@ pub fn decode_with_serde<T: DeserializeOwned + ConfType>(
         Ok(v) => Some(v),
         Err(e) => {
             let msg = tidy_message(e.message());
-            let at = e.span().unwrap_or(span);
+            let at = e.span().unwrap_or(span.clone());
             let what = if cx.path.is_empty() {
                 String::new()
             } else {
                 format!("`{}`: ", cx.here())
             };
-            let mut d = Diagnostic::error(format!("{what}{msg}")).at(cx.file.loc(at));
+            let mut d = Diagnostic::error(format!("{what}{msg}")).at(cx.file.loc(at.clone()));
             if msg.starts_with("invalid type") {
+                // An error inside the value (an element of an array) is marked there: what was
+                // found is in the message, not the type of the whole value.
+                let found = if at == span {
+                    format!(" (found {found})")
+                } else {
+                    String::new()
+                };
                 d = d.with_help(format!(
-                    "this key takes {} (found {found})",
+                    "this key takes {}{found}",
                     article(&T::type_name())
                 ));
             }
