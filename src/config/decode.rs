@@ -9,6 +9,7 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
+use super::sample::toml_key;
 use super::schema::{ConfType, EnvLookup, SectionDoc};
 use crate::diag::{Diagnostic, Location};
 
@@ -270,13 +271,46 @@ pub fn suggest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> V
 /// Keys that are accepted for compatibility but have no effect: full path → why.
 pub type CompatFn<'a> = dyn Fn(&str) -> Option<&'static str> + 'a;
 
+/// The keys whose value could not be decoded (each keeps its default), so that checks of the
+/// decoded config do not report a second, misleading problem about the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedKeys(Vec<Vec<Seg>>);
+
+impl FailedKeys {
+    pub fn add(&mut self, path: Vec<Seg>) {
+        self.0.push(path);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a check of the value at `path` would see a default in place of what the file
+    /// wrote: `path` failed, lies inside a value that failed, or holds one that failed.
+    pub fn touch(&self, path: &[Seg]) -> bool {
+        self.0
+            .iter()
+            .any(|f| f.starts_with(path) || path.starts_with(f))
+    }
+
+    /// Forgets the failures at or under `path` (a value set there by other means).
+    pub fn forget(&mut self, path: &[Seg]) {
+        self.0.retain(|f| !f.starts_with(path));
+    }
+}
+
 /// The state of decoding one document: where we are, and what we found.
 pub struct DecodeCx<'a> {
     pub file: &'a SourceFile,
     /// Path from the document root to the value being decoded.
     pub path: Vec<Seg>,
     pub compat: &'a CompatFn<'a>,
+    /// The documentation of the value decoded and the length of its path, to find a key
+    /// written in the wrong section.
+    pub root: Option<(&'static SectionDoc, usize)>,
     pub diags: &'a mut Vec<Diagnostic>,
+    /// Keys whose value failed to decode.
+    pub failed: FailedKeys,
 }
 
 impl DecodeCx<'_> {
@@ -284,32 +318,61 @@ impl DecodeCx<'_> {
         path_string(&self.path)
     }
 
-    /// Reports a value of the wrong type at `span`.
-    pub fn wrong_type(&mut self, span: Range<usize>, expected: &str, found: &str) {
-        let loc = self.file.loc(span);
+    /// Reports `value` (at the current path) as not of the `expected` type: what it takes,
+    /// what was found, and how to write it when that can be said.
+    pub fn wrong_type(&mut self, value: &Spanned<DeValue<'_>>, expected: &str) {
+        let found = value.get_ref().type_str();
+        let loc = self.file.loc(value.span());
         let what = if self.path.is_empty() {
             String::new()
         } else {
             format!("`{}`: ", self.here())
         };
-        self.diags.push(
-            Diagnostic::error(format!(
-                "{what}expected {}, found {found}",
-                article(expected)
-            ))
-            .at(loc),
-        );
+        let mut d = Diagnostic::error(format!(
+            "{what}expected {}, found {found}",
+            article(expected)
+        ))
+        .at(loc);
+        if let Some(help) = self.type_fix(value, expected) {
+            d = d.with_help(help);
+        }
+        self.diags.push(d);
+        self.failed.add(self.path.clone());
+    }
+
+    /// How to write a value of the wrong type as the key wants it, when that can be said.
+    fn type_fix(&self, value: &Spanned<DeValue<'_>>, expected: &str) -> Option<String> {
+        let header = header_path(&self.path);
+        let scalar = !matches!(value.get_ref(), DeValue::Array(_) | DeValue::Table(_));
+        let written = self
+            .file
+            .text
+            .get(value.span())
+            .filter(|t| !t.contains('\n'));
+        if expected == "array of tables" {
+            return (!header.is_empty())
+                .then(|| format!("write each entry as a table under its own [[{header}]] header"));
+        }
+        if expected.starts_with("array") && scalar {
+            return written.map(|w| format!("write it as an array: [{w}]"));
+        }
+        if expected.starts_with("table") && !header.is_empty() {
+            return Some(format!(
+                "write it as a table: its keys under a [{header}] header"
+            ));
+        }
+        None
     }
 
     /// The entries of a table value, or an error when the value is not a table.
     pub fn expect_table<'v>(&mut self, value: Spanned<DeValue<'v>>) -> Option<DeTable<'v>> {
-        let span = value.span();
+        if !value.get_ref().is_table() {
+            self.wrong_type(&value, "table");
+            return None;
+        }
         match value.into_inner() {
             DeValue::Table(t) => Some(t),
-            other => {
-                self.wrong_type(span, "table", other.type_str());
-                None
-            }
+            _ => None,
         }
     }
 
@@ -351,19 +414,103 @@ impl DecodeCx<'_> {
             );
             return None;
         }
-        let mut d = Diagnostic::warning(format!("unknown key `{full}`, ignored"))
-            .at(self.file.loc(key.span()));
-        let near = suggest(k, doc.keys.iter().map(|d| d.key()));
-        if let Some(best) = near.first() {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else {
-            let all: Vec<_> = doc.keys.iter().map(|d| d.key()).collect();
-            if !all.is_empty() && all.len() <= 12 {
-                d = d.with_help(format!("known keys here: {}", all.join(", ")));
-            }
-        }
+        let d = Diagnostic::warning(format!("unknown key `{full}`, ignored"))
+            .at(self.file.loc(key.span()))
+            .with_help(self.unknown_key_help(doc, k));
         self.diags.push(d);
         None
+    }
+
+    /// What to say about unknown key `k` in section `doc`: the key of the same name in another
+    /// section, else the closest key of this section, else every key of this section.
+    fn unknown_key_help(&self, doc: &'static SectionDoc, k: &str) -> String {
+        if let Some((root, depth)) = self.root {
+            let base = &self.path[..depth.min(self.path.len())];
+            let mut found = Vec::new();
+            let base_array = matches!(base.last(), Some(Seg::Index(_)));
+            find_key(root, &header_path(base), base_array, k, &mut found);
+            let here = header_path(&self.path);
+            found.retain(|(section, _)| *section != here);
+            let full = |section: &str| match section {
+                "" => format!("`{}`", toml_key(k)),
+                s => format!("`{s}.{}`", toml_key(k)),
+            };
+            match found.as_slice() {
+                [] => {}
+                [(section, _)] if section.is_empty() => {
+                    return format!(
+                        "did you mean {}? It is a top-level key: write it before the first [section]",
+                        full(section)
+                    );
+                }
+                [(section, true)] => {
+                    return format!(
+                        "did you mean {}? It belongs under a [[{section}]] header",
+                        full(section)
+                    );
+                }
+                [(section, false)] => {
+                    return format!(
+                        "did you mean {}? It belongs under the [{section}] header",
+                        full(section)
+                    );
+                }
+                [first @ .., last] => {
+                    let names: Vec<String> = first.iter().map(|(s, _)| full(s)).collect();
+                    return format!(
+                        "did you mean {} or {}? Each belongs under its own section's header",
+                        names.join(", "),
+                        full(&last.0)
+                    );
+                }
+            }
+        }
+        let near = suggest(k, doc.keys.iter().map(|d| d.key()));
+        if let Some(best) = near.first() {
+            return format!("did you mean `{best}`?");
+        }
+        let all: Vec<_> = doc.keys.iter().map(|d| d.key()).collect();
+        if all.is_empty() {
+            "this table takes no keys".to_string()
+        } else {
+            format!("known keys here: {}", all.join(", "))
+        }
+    }
+}
+
+/// A key path as a TOML header writes it: `inputs.cpu.tags` (instances are not indexed).
+fn header_path(path: &[Seg]) -> String {
+    path.iter()
+        .filter_map(|s| match s {
+            Seg::Key(k) => Some(toml_key(k)),
+            Seg::Index(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Every section under `doc` (itself at `at`) that has key `k` in any letter case: (header
+/// path, whether it is an array of tables).
+fn find_key(
+    doc: &'static SectionDoc,
+    at: &str,
+    table_array: bool,
+    k: &str,
+    out: &mut Vec<(String, bool)>,
+) {
+    if doc.keys.iter().any(|d| d.key().eq_ignore_ascii_case(k)) {
+        out.push((at.to_string(), table_array));
+    }
+    for kd in doc.keys {
+        if let Some(sub) = (kd.section)() {
+            let path = if at.is_empty() {
+                toml_key(kd.key())
+            } else {
+                format!("{at}.{}", toml_key(kd.key()))
+            };
+            let array = (kd.type_name)().starts_with("array");
+            find_key(sub, &path, array, k, out);
+        }
     }
 }
 
@@ -387,20 +534,28 @@ pub fn decode_with_serde<T: DeserializeOwned + ConfType>(
         Ok(v) => Some(v),
         Err(e) => {
             let msg = tidy_message(e.message());
-            let at = e.span().unwrap_or(span);
+            let at = e.span().unwrap_or(span.clone());
             let what = if cx.path.is_empty() {
                 String::new()
             } else {
                 format!("`{}`: ", cx.here())
             };
-            let mut d = Diagnostic::error(format!("{what}{msg}")).at(cx.file.loc(at));
+            let mut d = Diagnostic::error(format!("{what}{msg}")).at(cx.file.loc(at.clone()));
             if msg.starts_with("invalid type") {
+                // An error inside the value (an element of an array) is marked there: what was
+                // found is in the message, not the type of the whole value.
+                let found = if at == span {
+                    format!(" (found {found})")
+                } else {
+                    String::new()
+                };
                 d = d.with_help(format!(
-                    "this key takes {} (found {found})",
+                    "this key takes {}{found}",
                     article(&T::type_name())
                 ));
             }
             cx.diags.push(d);
+            cx.failed.add(cx.path.clone());
             None
         }
     }
@@ -415,22 +570,38 @@ pub struct DecodeSite<'a> {
     pub compat: &'a CompatFn<'a>,
 }
 
+/// What [`decode`] read.
+#[derive(Debug)]
+pub struct Decoded<T> {
+    /// `None` when the value is not a table at all.
+    pub value: Option<T>,
+    /// Keys that failed to decode and kept their default.
+    pub failed: FailedKeys,
+}
+
 /// Decodes `value` into `T`, reporting every type error as an error at its position and every
 /// key `T` does not know as a warning (with "did you mean" when a known key is close).
 /// A key that fails to decode keeps its default, so one bad key does not hide the others;
-/// callers tell success from the errors added to `diags`.
+/// callers tell success from the errors added to `diags`, and leave the keys in `failed` out of
+/// further checks.
 pub fn decode<T: DeserializeOwned + ConfType>(
     value: Spanned<DeValue<'_>>,
     site: &DecodeSite<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<T> {
+) -> Decoded<T> {
     let mut cx = DecodeCx {
         file: site.file,
         path: site.path.clone(),
         compat: site.compat,
+        root: T::section().map(|doc| (doc, site.path.len())),
         diags,
+        failed: FailedKeys::default(),
     };
-    T::decode_conf(value, &mut cx)
+    let value = T::decode_conf(value, &mut cx);
+    Decoded {
+        value,
+        failed: cx.failed,
+    }
 }
 
 /// `a.b[2].c` → segments.
@@ -506,6 +677,19 @@ mod tests {
         assert_eq!(suggest("listne", known)[0], "listen");
         assert_eq!(suggest("publicapis", known)[0], "public_apis");
         assert!(suggest("zzzz", known).is_empty());
+    }
+
+    #[test]
+    fn failed_keys_touch_what_holds_them_and_what_they_hold() {
+        let mut f = FailedKeys::default();
+        f.add(parse_key_path("dataway.urls"));
+        assert!(f.touch(&parse_key_path("dataway.urls")));
+        assert!(f.touch(&parse_key_path("dataway.urls[0]")));
+        assert!(f.touch(&parse_key_path("dataway")));
+        assert!(!f.touch(&parse_key_path("dataway.url")));
+        assert!(!f.touch(&parse_key_path("election.backend")));
+        f.forget(&parse_key_path("dataway"));
+        assert!(f.is_empty());
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! Durations as the original agent writes them: Go duration strings (`"10s"`, `"1m30s"`,
-//! `"1.5h"`, `"300ms"`) or a bare integer of nanoseconds.
+//! `"1.5h"`, `"300ms"`).
+//!
+//! A bare number (`interval = 10`) is refused, in a file as in the environment, with the fix in
+//! the message (`write "10s"`). The original gives it three meanings: nanoseconds for its
+//! `time.Duration` keys (`[io] flush_interval`, the interval of `cpu`, `mem`, `disk`, ...),
+//! seconds for the keys of its own duration type (the interval of `swap`, `system`, ...), and a
+//! decoding error of the whole file for `[http_api] timeout`, which it reads as a string. Only
+//! `0` needs no unit.
 
 use std::fmt;
 use std::time::Duration;
@@ -29,18 +36,23 @@ impl From<Duration> for Dur {
     }
 }
 
+/// Valid durations, for messages.
+const EXAMPLES: &str = "e.g. \"10s\", \"1m30s\" or \"500ms\"";
+
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("empty duration")]
+    #[error("empty duration: write a number and a unit, {EXAMPLES}")]
     Empty,
-    #[error("negative durations are not allowed")]
+    #[error("negative durations are not allowed: write a positive one, {EXAMPLES}")]
     Negative,
-    #[error("missing unit in duration `{0}` (use ns, us, ms, s, m or h, e.g. \"10s\")")]
+    #[error(
+        "missing unit in duration `{0}`: write \"{0}s\" for seconds (units: ns, us, ms, s, m, h)"
+    )]
     MissingUnit(String),
-    #[error("unknown unit `{unit}` in duration `{input}` (use ns, us, ms, s, m or h)")]
+    #[error("unknown unit `{unit}` in duration `{input}`: use ns, us, ms, s, m or h, {EXAMPLES}")]
     UnknownUnit { unit: String, input: String },
-    #[error("invalid duration `{0}`")]
+    #[error("invalid duration `{0}`: write a number and a unit, {EXAMPLES}")]
     Invalid(String),
     #[error("duration `{0}` is too large")]
     Overflow(String),
@@ -211,14 +223,16 @@ impl<'de> Deserialize<'de> for Dur {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
                 parse_duration(v).map(Dur).map_err(E::custom)
             }
+            // A bare number reads as its text does from the environment: `0` is zero, anything
+            // else lacks its unit (see the module documentation).
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
-                // The original reads a bare integer as nanoseconds.
-                u64::try_from(v)
-                    .map(|ns| Dur(Duration::from_nanos(ns)))
-                    .map_err(|_| E::custom(DurationError::Negative))
+                self.visit_str(&v.to_string())
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
-                Ok(Dur(Duration::from_nanos(v)))
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+                self.visit_str(&v.to_string())
             }
         }
         d.deserialize_any(V)
@@ -257,6 +271,11 @@ mod tests {
             parse_duration("10"),
             Err(DurationError::MissingUnit("10".into()))
         );
+        assert!(
+            DurationError::MissingUnit("10".into())
+                .to_string()
+                .contains("write \"10s\"")
+        );
         assert!(matches!(
             parse_duration("10d"),
             Err(DurationError::UnknownUnit { .. })
@@ -269,6 +288,25 @@ mod tests {
             parse_duration("99999999999999999999999h"),
             Err(DurationError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn bare_numbers_read_as_their_text_does() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            d: Dur,
+        }
+        let read = |v: &str| toml::from_str::<T>(&format!("d = {v}")).map(|t| t.d);
+        assert_eq!(read("\"10s\"").unwrap(), Dur::from_secs(10));
+        assert_eq!(read("0").unwrap(), Dur::default());
+        for (v, msg) in [
+            ("10", "write \"10s\""),
+            ("1.5", "write \"1.5s\""),
+            ("-3", "negative durations are not allowed"),
+        ] {
+            let e = read(v).unwrap_err().to_string();
+            assert!(e.contains(msg), "{v}: {e}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::decode::{self, DecodeSite, Seg, SourceFile};
+use super::decode::{self, DecodeSite, FailedKeys, Seg, SourceFile};
 use super::main_conf::{MainConfig, compat_key};
 use super::schema::{EnvLookup, EnvOverride};
 use super::validate;
@@ -112,6 +112,7 @@ pub fn main_from_source(
 ) -> (MainConfig, Vec<EnvOverride>) {
     let mut main = MainConfig::default();
     let mut doc_tree: Option<(DeValue<'_>, std::ops::Range<usize>)> = None;
+    let mut failed = FailedKeys::default();
     if let Some(file) = source
         && let Some(table) = file.parse(diags)
     {
@@ -124,15 +125,20 @@ pub fn main_from_source(
             path: Vec::new(),
             compat: &compat_key,
         };
-        if let Some(m) = decode::decode::<MainConfig>(value, &site, diags) {
+        let decoded = decode::decode::<MainConfig>(value, &site, diags);
+        if let Some(m) = decoded.value {
             main = m;
         }
+        failed = decoded.failed;
     }
 
     // Environment overrides: flag > env > file > default.
     let mut env_overrides = Vec::new();
     main.apply_env(opts.env, "", &mut env_overrides);
     for o in &env_overrides {
+        if o.error.is_none() {
+            failed.forget(&decode::parse_key_path(&o.key_path));
+        }
         if let Some(err) = &o.error {
             diags.push(
                 Diagnostic::error(format!(
@@ -150,8 +156,14 @@ pub fn main_from_source(
         main.logging.level = level.clone();
     }
 
-    // Semantic checks, reported where the value came from.
-    for issue in validate::main_config(&mut main, opts.input_names) {
+    // Semantic checks, reported where the value came from; none about a key that failed to
+    // decode (the check saw its default: the decoding error says what is wrong).
+    let issues = validate::main_config(&mut main, opts.input_names);
+    for issue in issues.into_iter().filter(|i| {
+        !std::iter::once(&i.path)
+            .chain(&i.reads)
+            .any(|p| failed.touch(&decode::parse_key_path(p)))
+    }) {
         let from_env = env_overrides
             .iter()
             .rev()

@@ -137,19 +137,32 @@ pub fn render_main_conf(cfg: &super::MainConfig, intro: &str) -> Result<String, 
 }
 
 /// The commented sample config of an input called `name`, described by `description`, whose
-/// default options are `table` and documented by `doc`.
+/// default options are `table` and documented by `doc`. A `singleton` input runs one instance
+/// only; any other runs one instance per `[[inputs.NAME]]` table.
 pub fn input_sample(
     name: &str,
     description: &str,
+    singleton: bool,
     table: &toml::Table,
     doc: &SectionDoc,
 ) -> String {
     let mut out = String::new();
     comment(&mut out, &format!("{name}: {description}"), "", 96);
-    out.push_str("# Copy this file to any *.conf under conf.d/ and edit it; several [[inputs.");
-    out.push_str(name);
-    out.push_str("]] tables run several instances.\n");
-    out.push_str(&format!("\n[[inputs.{}]]\n", toml_key(name)));
+    let header = format!("[[inputs.{}]]", toml_key(name));
+    let instances = if singleton {
+        format!(
+            "`{name}` runs one instance only: keep a single {header} table across conf.d (further ones are ignored with a warning)."
+        )
+    } else {
+        format!("Each {header} table runs one instance of `{name}`.")
+    };
+    comment(
+        &mut out,
+        &format!("Copy this file to any *.conf under conf.d/ and edit it. {instances}"),
+        "",
+        96,
+    );
+    out.push_str(&format!("\n{header}\n"));
     let path = vec!["inputs".to_string(), toml_key(name)];
     render_section(&mut out, doc, table, &path, "  ");
     out
@@ -166,6 +179,25 @@ mod tests {
         assert_eq!(parsed, super::super::MainConfig::default());
         assert!(text.contains("Environment: ENV_HTTP_LISTEN."), "{text}");
         assert!(text.contains("\n[http_api.tls]\n"));
+    }
+
+    #[test]
+    fn input_samples_say_how_many_instances_run() {
+        let doc = SectionDoc { doc: "", keys: &[] };
+        // The comment is wrapped: read it as one line.
+        let sample = |name, singleton| {
+            input_sample(name, "An input.", singleton, &toml::Table::new(), &doc)
+                .replace("\n# ", " ")
+        };
+        let one = sample("cpu", true);
+        assert!(one.contains("`cpu` runs one instance only"), "{one}");
+        assert!(one.contains("single [[inputs.cpu]] table"), "{one}");
+        let many = sample("prom", false);
+        assert!(
+            many.contains("Each [[inputs.prom]] table runs one instance of `prom`."),
+            "{many}"
+        );
+        assert!(!one.contains("NAME") && !many.contains("NAME"));
     }
 
     #[test]

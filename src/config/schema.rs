@@ -172,9 +172,11 @@ impl<T: ConfType + DeserializeOwned> ConfType for Vec<T> {
         }
     }
     fn decode_conf(value: Spanned<DeValue<'_>>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let span = value.span();
+        if !matches!(value.get_ref(), DeValue::Array(_)) {
+            cx.wrong_type(&value, &Self::type_name());
+            return None;
+        }
         let DeValue::Array(items) = value.into_inner() else {
-            cx.wrong_type(span, &Self::type_name(), "a different type");
             return None;
         };
         let mut out = Vec::with_capacity(items.len());
@@ -225,9 +227,11 @@ impl<T: ConfType + DeserializeOwned> ConfType for BTreeMap<String, T> {
         format!("table of {}", T::type_name())
     }
     fn decode_conf(value: Spanned<DeValue<'_>>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let span = value.span();
+        if !matches!(value.get_ref(), DeValue::Table(_)) {
+            cx.wrong_type(&value, &Self::type_name());
+            return None;
+        }
         let DeValue::Table(t) = value.into_inner() else {
-            cx.wrong_type(span, &Self::type_name(), "a different type");
             return None;
         };
         let mut out = BTreeMap::new();

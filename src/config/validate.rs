@@ -12,6 +12,9 @@ pub struct Issue {
     pub severity: Severity,
     pub message: String,
     pub help: Option<String>,
+    /// Other keys the check read besides `path` (a check of one key against another): when
+    /// one of them failed to decode, the check saw its default and the issue is not reported.
+    pub reads: Vec<String>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> Issue {
@@ -20,6 +23,7 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> Issue {
         severity: Severity::Error,
         message: message.into(),
         help: None,
+        reads: Vec::new(),
     }
 }
 
@@ -33,6 +37,11 @@ fn warn(path: impl Into<String>, message: impl Into<String>) -> Issue {
 impl Issue {
     fn help(mut self, h: impl Into<String>) -> Self {
         self.help = Some(h.into());
+        self
+    }
+
+    fn reads(mut self, keys: &[&str]) -> Self {
+        self.reads.extend(keys.iter().map(|k| k.to_string()));
         self
     }
 }
@@ -212,7 +221,10 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         match o.version {
             1 => {
                 if o.database.is_empty() {
-                    out.push(err(format!("{at}.database"), "API 1 needs a database"));
+                    out.push(
+                        err(format!("{at}.database"), "API 1 needs a database")
+                            .reads(&[&format!("{at}.version")]),
+                    );
                 }
             }
             2 => {
@@ -267,9 +279,10 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
             format!("default_enabled_inputs[{i}]"),
             format!("unknown input `{bare}`, ignored"),
         );
-        if let Some(n) = near.first() {
-            issue = issue.help(format!("did you mean `{n}`?"));
-        }
+        issue = match near.first() {
+            Some(n) => issue.help(format!("did you mean `{n}`?")),
+            None => issue.help(format!("known inputs: {}", known_inputs.join(", "))),
+        };
         out.push(issue);
     }
     out
@@ -289,14 +302,16 @@ fn election(c: &MainConfig, out: &mut Vec<Issue>) {
                             "election.backend",
                             "the `dataway` election backend needs a DataWay: `[dataway] urls` is empty",
                         )
-                        .help("set `[dataway] urls`, or use `backend = \"etcd\"`"),
+                        .help("set `[dataway] urls`, or use `backend = \"etcd\"`")
+                        .reads(&["election.enable", "dataway.urls"]),
                     ),
                     Some(url) if check_url(url).is_ok() && !url.contains("token=") => out.push(
                         err(
                             "dataway.urls[0]",
                             "election through DataWay needs the workspace token in the first DataWay URL",
                         )
-                        .help("write it as https://openway.guance.com?token=tkn_..."),
+                        .help("write it as https://openway.guance.com?token=tkn_...")
+                        .reads(&["election.enable", "election.backend"]),
                     ),
                     Some(_) => {}
                 }
@@ -309,7 +324,8 @@ fn election(c: &MainConfig, out: &mut Vec<Issue>) {
                         "election.etcd.endpoints",
                         "the `etcd` election backend needs at least one endpoint",
                     )
-                    .help("e.g. endpoints = [\"http://127.0.0.1:2379\"]"),
+                    .help("e.g. endpoints = [\"http://127.0.0.1:2379\"]")
+                    .reads(&["election.enable", "election.backend"]),
                 );
             }
         }
@@ -343,7 +359,8 @@ fn election(c: &MainConfig, out: &mut Vec<Issue>) {
                 key,
                 "a client certificate needs both `cert_file` and `key_file`",
             )
-            .help("set both files, or neither"),
+            .help("set both files, or neither")
+            .reads(&["election.etcd.cert_file", "election.etcd.key_file"]),
         );
     }
     if e.etcd.key_prefix.is_empty() {

@@ -130,13 +130,23 @@ struct InputPage<'a> {
     description: &'a str,
     catalog: &'a str,
     interval: String,
-    instances: &'a str,
+    instances: String,
     default_enabled: &'a str,
     election: bool,
     sample: String,
     options: Vec<OptionRow>,
     measurements: Vec<MeasurementView>,
     notes: Vec<String>,
+}
+
+/// How many instances of an input run, with the table that configures one.
+fn instances_text(e: &InputEntry) -> String {
+    let name = e.spec.name;
+    if e.spec.singleton {
+        format!("one instance only (further `[[inputs.{name}]]` tables are ignored with a warning)")
+    } else {
+        format!("any number: one per `[[inputs.{name}]]` table")
+    }
 }
 
 fn interval_text(e: &InputEntry) -> String {
@@ -201,11 +211,7 @@ pub fn input_markdown(name: &str) -> Result<String, DocError> {
         description: e.spec.description,
         catalog: e.spec.catalog,
         interval: interval_text(e),
-        instances: if e.spec.singleton {
-            "one (a singleton: further instances are ignored)"
-        } else {
-            "any number of `[[inputs.NAME]]` tables"
-        },
+        instances: instances_text(e),
         default_enabled: if e.spec.default_enabled() {
             "yes"
         } else {

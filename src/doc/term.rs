@@ -113,14 +113,10 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
     );
     let interval = super::interval_text(e);
     out.push_str(&format!(
-        "Catalog: {}. Interval: {}. {}. Enabled by default: {}.\n\n",
+        "Catalog: {}. Interval: {}. Instances: {}. Enabled by default: {}.\n\n",
         e.spec.catalog,
         plain(&interval),
-        if e.spec.singleton {
-            "Singleton"
-        } else {
-            "Any number of instances"
-        },
+        plain(&super::instances_text(e)),
         if e.spec.default_enabled() {
             "yes"
         } else {

@@ -244,7 +244,7 @@ fn load_file(
             diags.push(
                 Diagnostic::warning(format!("top-level key `{key}` ignored"))
                     .at(file.loc(key_span))
-                    .with_help("input config files hold [[inputs.NAME]] tables only; main settings belong in datakit.conf"),
+                    .with_help(top_level_key_help(&key, registry)),
             );
             continue;
         }
@@ -357,9 +357,10 @@ fn load_file(
                             entry.spec.name
                         ))
                         .at(file.loc(header_span))
-                        .with_help(
-                            "keep a single [[inputs.NAME]] table for this input across conf.d",
-                        ),
+                        .with_help(format!(
+                            "keep a single [[inputs.{}]] table across conf.d",
+                            entry.spec.name
+                        )),
                     );
                     continue;
                 }
@@ -377,6 +378,21 @@ fn load_file(
             report.inputs.push((name, count));
         }
     }
+}
+
+/// What to say about a top-level key other than `inputs` in an input config file.
+fn top_level_key_help(key: &str, registry: &[InputEntry]) -> String {
+    if !decode::suggest(key, ["inputs"]).is_empty() {
+        return "did you mean `inputs`? Input tables are written [[inputs.NAME]]".into();
+    }
+    let names = registry.iter().map(|e| e.spec.name);
+    if let Some(name) = decode::suggest(key, names).first() {
+        return format!(
+            "did you mean `[[inputs.{name}]]`? An input's table is written under `inputs.`"
+        );
+    }
+    "input config files hold [[inputs.NAME]] tables only; main settings belong in datakit.conf"
+        .into()
 }
 
 /// Protect mode: an interval outside the input's range is moved into it, with a warning.

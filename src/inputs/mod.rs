@@ -122,17 +122,44 @@ pub struct InputSpec {
 /// range). Keys are relative to the instance: `interval`, `logfiles[1]`, `tags.env`.
 #[derive(Debug, Default)]
 pub struct Validation {
-    pub issues: Vec<(Severity, String, String)>,
+    pub issues: Vec<ValidationIssue>,
+}
+
+/// One problem found by [`InputConfig::validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationIssue {
+    pub severity: Severity,
+    /// The key it is about, relative to the instance.
+    pub key: String,
+    pub message: String,
+    /// Other keys the check read besides `key` (a check of one key against another): when one
+    /// of them failed to decode, the check saw its default and the issue is not reported.
+    pub reads: Vec<String>,
+}
+
+impl ValidationIssue {
+    /// Notes that the check also read `keys`.
+    pub fn reads(&mut self, keys: &[&str]) {
+        self.reads.extend(keys.iter().map(|k| k.to_string()));
+    }
 }
 
 impl Validation {
-    pub fn error(&mut self, key: &str, message: impl Into<String>) {
-        self.issues
-            .push((Severity::Error, key.to_string(), message.into()));
+    pub fn error(&mut self, key: &str, message: impl Into<String>) -> &mut ValidationIssue {
+        self.push(Severity::Error, key, message.into())
     }
-    pub fn warning(&mut self, key: &str, message: impl Into<String>) {
-        self.issues
-            .push((Severity::Warning, key.to_string(), message.into()));
+    pub fn warning(&mut self, key: &str, message: impl Into<String>) -> &mut ValidationIssue {
+        self.push(Severity::Warning, key, message.into())
+    }
+    fn push(&mut self, severity: Severity, key: &str, message: String) -> &mut ValidationIssue {
+        self.issues.push(ValidationIssue {
+            severity,
+            key: key.to_string(),
+            message,
+            reads: Vec::new(),
+        });
+        let last = self.issues.len() - 1;
+        &mut self.issues[last]
     }
 }
 
@@ -444,17 +471,29 @@ where
     let tree = value.get_ref().clone();
     let span = value.span();
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
-    let cfg: T = decode::decode(value, site, diags)?;
+    let decoded = decode::decode::<T>(value, site, diags);
+    let cfg = decoded.value?;
     let mut failed = diags.iter().filter(|d| d.is_error()).count() > errors_before;
     let mut v = Validation::default();
     cfg.validate(&mut v);
-    for (sev, key, msg) in v.issues {
-        let rel = decode::parse_key_path(&key);
+    // A check that read a key which failed to decode saw its default: the decoding error
+    // already says what is wrong there.
+    let under_site = |key: &str| {
         let mut full = site.path.clone();
-        full.extend(rel.iter().cloned());
+        full.extend(decode::parse_key_path(key));
+        full
+    };
+    v.issues.retain(|i| {
+        !std::iter::once(&i.key)
+            .chain(&i.reads)
+            .any(|k| decoded.failed.touch(&under_site(k)))
+    });
+    for issue in v.issues {
+        let rel = decode::parse_key_path(&issue.key);
+        let full = under_site(&issue.key);
         let at = decode::span_of(&tree, span.clone(), &rel, true);
-        let text = format!("`{}`: {msg}", decode::path_string(&full));
-        let d = match sev {
+        let text = format!("`{}`: {}", decode::path_string(&full), issue.message);
+        let d = match issue.severity {
             Severity::Error => {
                 failed = true;
                 Diagnostic::error(text)
@@ -499,6 +538,7 @@ pub fn sample(name: &str) -> Option<String> {
     Some(crate::config::sample::input_sample(
         entry.spec.name,
         entry.spec.description,
+        entry.spec.singleton,
         &table,
         doc,
     ))

@@ -627,7 +627,7 @@ mod tests {
         let msgs: Vec<String> = v
             .issues
             .iter()
-            .map(|i| format!("{}: {}", i.1, i.2))
+            .map(|i| format!("{}: {}", i.key, i.message))
             .collect();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
         assert!(

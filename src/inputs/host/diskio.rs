@@ -472,7 +472,7 @@ mod tests {
         }
         .validate(&mut v);
         assert_eq!(v.issues.len(), 2);
-        assert_eq!(v.issues[0].1, "devices[0]");
-        assert_eq!(v.issues[1].1, "name_templates[0]");
+        assert_eq!(v.issues[0].key, "devices[0]");
+        assert_eq!(v.issues[1].key, "name_templates[0]");
     }
 }

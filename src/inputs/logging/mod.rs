@@ -137,7 +137,8 @@ impl InputConfig for LoggingConfig {
             v.warning(
                 "logfiles",
                 "no `logfiles` and no `sockets`: this instance collects nothing",
-            );
+            )
+            .reads(&["sockets"]);
         }
         for (i, f) in self.logfiles.iter().enumerate() {
             if !f.starts_with('/') {

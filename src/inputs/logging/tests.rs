@@ -12,6 +12,9 @@ fn issues(c: &LoggingConfig) -> Vec<(Severity, String, String)> {
     let mut v = Validation::default();
     c.validate(&mut v);
     v.issues
+        .into_iter()
+        .map(|i| (i.severity, i.key, i.message))
+        .collect()
 }
 
 #[test]

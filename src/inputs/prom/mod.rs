@@ -449,16 +449,18 @@ impl InputConfig for PromConfig {
             Self::check_regexes(v, &key, pats);
         }
         if let Err(e) = self.auth() {
-            v.error("auth.type", e);
+            v.error("auth.type", e).reads(&["auth"]);
         }
         if self.cert.is_empty() != self.cert_key.is_empty() {
-            v.error("cert", "`cert` and `cert_key` go together");
+            v.error("cert", "`cert` and `cert_key` go together")
+                .reads(&["cert_key"]);
         }
         if self.cert_base64.is_empty() != self.cert_key_base64.is_empty() {
             v.error(
                 "cert_base64",
                 "`cert_base64` and `cert_key_base64` go together",
-            );
+            )
+            .reads(&["cert_key_base64"]);
         }
         for (i, r) in self.measurements.iter().enumerate() {
             if r.prefix.is_empty() {
@@ -740,7 +742,7 @@ mod tests {
         c.validate(&mut v);
         v.issues
             .iter()
-            .map(|(_, k, m)| format!("{k}: {m}"))
+            .map(|i| format!("{}: {}", i.key, i.message))
             .collect()
     }
 
