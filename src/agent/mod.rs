@@ -208,10 +208,10 @@ pub async fn run(
         stats.clone(),
     );
     let io = Io::start(
-        IoSettings::from_config(&main),
+        IoSettings::from_config(&main, &crate::io::wal_root(&main, &workdir)),
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
-    );
+    )?;
     let scripts = ingest::Scripts::new(ingest::ScriptSet::load(
         &workdir,
         &main.pipeline.default_pipeline,

@@ -49,10 +49,13 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
             flush_interval: Duration::from_millis(20),
             workers: 1,
             max_raw_body_size: 1 << 20,
+            journal: None,
+            no_drop: Vec::new(),
         },
         vec![Arc::new(out)],
         stats.clone(),
-    );
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let workdir = crate::workdir::Workdir::new(dir.path());
     let scripts = crate::ingest::Scripts::new(crate::ingest::ScriptSet::load(

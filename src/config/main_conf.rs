@@ -161,28 +161,39 @@ config_struct! {
 }
 
 config_struct! {
-    "The on-disk queue of bodies waiting to be sent (and re-sent after failures)."
+    "What is kept on disk: the journal of points not yet delivered, and the queue of bodies \
+     waiting to be re-sent after failures."
     pub struct DatawayWalConfig {
-        "Disk cap per category, in GiB; when full the oldest data is dropped and counted."
+        "Disk cap in GiB of each category's journal and of each output's disk queue. A full \
+         disk queue drops its oldest bodies (counted and logged); a full journal pushes back \
+         (see `no_drop_categories`)."
         env("ENV_DATAWAY_WAL_CAPACITY")
         pub max_capacity_gb: f64 = 2.0,
-        "Sending workers per busy category (0: eight per CPU core)."
-        env("ENV_DATAWAY_WAL_WORKERS")
-        pub workers: u64 = 0,
-        "Bodies kept in memory before spilling to disk (0: equal to `workers`; -1: always disk)."
+        "`-1`: journaled points always go through the journal file before they are sent; any \
+         other value: they go straight on in memory while the memory queue has room (the \
+         journal is then only read back after a crash or an overflow)."
         env("ENV_DATAWAY_WAL_MEM_CAPACITY")
         pub mem_cap: i64 = 0,
         "How often failed bodies are retried."
         env("ENV_DATAWAY_WAL_FAIL_CACHE_CLEAN_INTERVAL")
         pub fail_cache_clean_interval: Dur = Dur::from_secs(30),
-        "Categories (by alias, e.g. `L`) that block instead of dropping when their queue is full."
+        "Categories (by alias, e.g. `L`, or name) whose inputs wait instead of dropping points \
+         when the journal is at its cap (the write API always answers 429 then, and log \
+         tailers always wait)."
         env("ENV_DATAWAY_WAL_NO_DROP_CATEGORIES")
         pub no_drop_categories: Vec<String> = Vec::new(),
         "Queue directory (empty: `<workdir>/cache/dw-wal`)."
         env("ENV_DATAWAY_WAL_PATH")
         pub path: String = String::new(),
-        "Do not persist the read position (replay from the start of the current file after a restart)."
-        pub no_pos: bool = false,
+        "Write-ahead journal: points the write API (and receivers) accept are on disk before the \
+         answer, so a crash of the process (kill -9) loses none of them; they are replayed at \
+         start-up. `false` keeps them in memory until delivered or queued."
+        env("ENV_DATAWAY_WAL_JOURNAL")
+        pub journal: bool = true,
+        "How often the journal is synced to stable storage: an OS crash or power cut may lose \
+         what came in since (`0s`: every append, slower)."
+        env("ENV_DATAWAY_WAL_FSYNC_INTERVAL")
+        pub fsync_interval: Dur = Dur::from_secs(1),
     }
 }
 
@@ -505,6 +516,10 @@ pub fn compat_key(path: &str) -> Option<&'static str> {
         "io.filters" => "local filters are not supported yet",
         "io.global_blocking" | "io.max_dynamic_cache_count" => "deprecated in the original agent",
         "dataway.enable_httptrace" => "Go HTTP tracing does not apply to this agent",
+        "dataway.wal.workers" => {
+            "senders are one pool for every category: use `[io] flush_workers`"
+        }
+        "dataway.wal.no_pos" => "the disk queue always keeps its read position",
         "dataway.max_idle_conns_per_host" => "connections are pooled per DataWay URL",
         "dataway.host" | "dataway.scheme" | "dataway.token" | "dataway.url" => {
             "deprecated: use `[dataway] urls` and `timeout_v2`"

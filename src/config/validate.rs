@@ -188,6 +188,20 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         ));
     }
 
+    for name in &c.dataway.wal.no_drop_categories {
+        if crate::point::Category::parse(name).is_none() {
+            out.push(
+                err(
+                    "dataway.wal.no_drop_categories",
+                    format!("unknown category `{name}`"),
+                )
+                .help(
+                    "use aliases (M, L, O, CO, N, E, T, R, S, P) or names (metric, logging, ...)",
+                ),
+            );
+        }
+    }
+
     if let Err(e) = check_listen(&c.http_api.listen) {
         out.push(err(
             "http_api.listen",

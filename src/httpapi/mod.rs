@@ -76,6 +76,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (the client should come back).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -84,7 +86,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+    /// Asks the client to come back after `secs` seconds.
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
     }
     pub fn too_large(limit: usize) -> ApiError {
         ApiError::new(
@@ -108,7 +116,12 @@ impl IntoResponse for ApiError {
         if !self.message.is_empty() {
             body["message"] = self.message.into();
         }
-        (self.status, axum::Json(body)).into_response()
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        r
     }
 }
 

@@ -28,6 +28,9 @@ pub const WRITE_CATEGORIES: &[Category] = &[
     Category::Rum,
 ];
 
+/// When a client told the journal is full should come back, in seconds.
+const JOURNAL_FULL_RETRY_SECS: u64 = 1;
+
 /// A boolean query argument: present with any value except `false`/`0`.
 pub(super) fn flag(q: &HashMap<String, String>, name: &str) -> bool {
     q.get(name)
@@ -42,6 +45,14 @@ impl From<WriteError> for ApiError {
             WriteError::Warning(_) => (StatusCode::BAD_REQUEST, "datakit.pointGotWarning"),
             WriteError::NoPoints(_) => (StatusCode::BAD_REQUEST, "datakit.noPoints"),
             WriteError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "datakit.shuttingDown"),
+            WriteError::Busy(_) => {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "datakit.journalFull",
+                    e.to_string(),
+                )
+                .retry_after(JOURNAL_FULL_RETRY_SECS);
+            }
         };
         ApiError::new(status, code, e.to_string())
     }

@@ -36,7 +36,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::sync::oneshot;
 
 use crate::config::MainConfig;
-use crate::io::{Ack, Closed, Feed, Queues};
+pub use crate::io::WhenFull;
+use crate::io::{Ack, DurableError, Feed, Queues};
 use crate::pipeline::RunOptions;
 use crate::point::{CheckCounts, CheckOptions, Checker, Point, Value};
 use crate::stats::{DropOrigin, DropReason, InputStats, PointsDropped, Stats};
@@ -57,6 +58,17 @@ pub trait Gate: Send + Sync {
     fn admit(&self) -> bool;
     /// The tags added instead of the global host tags.
     fn tags(&self) -> &[(String, String)];
+}
+
+/// Why a feed was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    /// IO is shutting down (the points were dropped and counted).
+    #[error("the agent is stopping")]
+    Closed,
+    /// The journal is at its cap: the producer should come back later (nothing was taken).
+    #[error("{0}")]
+    Full(String),
 }
 
 /// Who feeds: a producer's counters (looked up once, kept for its life) and, for an
@@ -119,6 +131,11 @@ pub struct FeedOptions<'a> {
     /// before anything is fed, to answer `strict` requests): only points a script changed are
     /// checked again.
     pub prechecked: bool,
+    /// Journal the points before the feed returns (they survive a crash of the process from
+    /// then on, and a slow output never makes the producer wait), with what to do when the
+    /// journal is at its cap. `None`: kept in memory until delivered; the feed waits while the
+    /// queue is full. Without a journal (`[dataway.wal] journal = false`) every feed is `None`.
+    pub durable: Option<WhenFull>,
 }
 
 impl Default for FeedOptions<'_> {
@@ -130,6 +147,7 @@ impl Default for FeedOptions<'_> {
             keep_keys: &[],
             rules: Rules::Input,
             prechecked: false,
+            durable: Some(WhenFull::Shed),
         }
     }
 }
@@ -442,26 +460,28 @@ impl Ingest {
             .collect()
     }
 
-    /// Feeds points of `cat` from `origin` through the stage; waits while the queue is full.
+    /// Feeds points of `cat` from `origin` through the stage; waits while the queue is full
+    /// (a durable feed waits only for the journal).
     pub async fn feed(
         &self,
         origin: &Origin,
         cat: Category,
         points: Vec<Point>,
         opts: &FeedOptions<'_>,
-    ) -> Result<(), Closed> {
+    ) -> Result<(), FeedError> {
         self.feed_inner(origin, cat, points, opts, None).await
     }
 
     /// Like [`feed`](Ingest::feed), returning an [`Ack`] that fires once the points are
-    /// delivered, queued on disk, or dropped and counted (at once when the stage dropped all).
+    /// delivered, queued on disk, or dropped and counted (a durable feed: once journaled; at
+    /// once when the stage dropped all).
     pub async fn feed_acked(
         &self,
         origin: &Origin,
         cat: Category,
         points: Vec<Point>,
         opts: &FeedOptions<'_>,
-    ) -> Result<Ack, Closed> {
+    ) -> Result<Ack, FeedError> {
         let (tx, rx) = oneshot::channel();
         self.feed_inner(origin, cat, points, opts, Some(tx)).await?;
         Ok(rx)
@@ -474,28 +494,59 @@ impl Ingest {
         points: Vec<Point>,
         opts: &FeedOptions<'_>,
         ack: Option<oneshot::Sender<()>>,
-    ) -> Result<(), Closed> {
+    ) -> Result<(), FeedError> {
         if points.is_empty() || !self.admit(origin, cat, points.len()) {
             fire(ack);
             return Ok(());
         }
         let p = self.prepare(origin, cat, points, opts, crate::clock::now_ns());
         for (c, pts) in p.extra {
-            let n = pts.len();
-            let sent = self.inner.queues.send(c, Feed::owned(pts, None)).await;
-            self.closed(&self.inner.created, c, n, sent)?;
+            let created = &self.inner.created;
+            self.queue(created, c, Feed::owned(pts, None), opts.durable)
+                .await?;
         }
         if p.points.is_empty() {
             fire(ack);
             return Ok(());
         }
-        let n = p.points.len();
-        let sent = self
-            .inner
-            .queues
-            .send(cat, Feed::owned(p.points, ack))
-            .await;
-        self.closed(origin, cat, n, sent)
+        self.queue(origin, cat, Feed::owned(p.points, ack), opts.durable)
+            .await
+    }
+
+    /// Step 5: into IO's queue of `cat` (through the journal for a durable feed).
+    async fn queue(
+        &self,
+        origin: &Origin,
+        cat: Category,
+        feed: Feed,
+        durable: Option<WhenFull>,
+    ) -> Result<(), FeedError> {
+        let n = feed.len();
+        let sent = match durable {
+            Some(w) => self.inner.queues.send_durable(cat, feed, w).await,
+            None => self.inner.queues.send(cat, feed).await.map_err(Into::into),
+        };
+        self.sent(origin, cat, n, sent, durable)
+    }
+
+    /// [`queue`](Ingest::queue) from a blocking thread.
+    fn queue_blocking(
+        &self,
+        origin: &Origin,
+        cat: Category,
+        feed: Feed,
+        durable: Option<WhenFull>,
+    ) -> Result<(), FeedError> {
+        let n = feed.len();
+        let sent = match durable {
+            Some(w) => self.inner.queues.send_durable_blocking(cat, feed, w),
+            None => self
+                .inner
+                .queues
+                .send_blocking(cat, feed)
+                .map_err(Into::into),
+        };
+        self.sent(origin, cat, n, sent, durable)
     }
 
     /// [`feed_acked`](Ingest::feed_acked) from a blocking thread (never from an async task):
@@ -508,15 +559,14 @@ impl Ingest {
         points: Vec<Point>,
         opts: &FeedOptions<'_>,
         want_ack: bool,
-    ) -> Result<Option<Ack>, Closed> {
+    ) -> Result<Option<Ack>, FeedError> {
         if points.is_empty() || !self.admit(origin, cat, points.len()) {
             return Ok(None);
         }
         let p = self.prepare(origin, cat, points, opts, crate::clock::now_ns());
         for (c, pts) in p.extra {
-            let n = pts.len();
-            let sent = self.inner.queues.send_blocking(c, Feed::owned(pts, None));
-            self.closed(&self.inner.created, c, n, sent)?;
+            let created = &self.inner.created;
+            self.queue_blocking(created, c, Feed::owned(pts, None), opts.durable)?;
         }
         if p.points.is_empty() {
             return Ok(None);
@@ -527,32 +577,45 @@ impl Ingest {
         } else {
             (None, None)
         };
-        let n = p.points.len();
-        let sent = self
-            .inner
-            .queues
-            .send_blocking(cat, Feed::owned(p.points, tx));
-        self.closed(origin, cat, n, sent)?;
+        self.queue_blocking(origin, cat, Feed::owned(p.points, tx), opts.durable)?;
         Ok(rx)
     }
 
-    /// Reports `n` points IO refused because it is shutting down.
-    fn closed(
+    /// What IO said of `n` points: shutting down is a drop (counted); a full journal is a
+    /// drop (counted) for a producer that sheds, else the producer's to handle (it is told to
+    /// come back).
+    fn sent(
         &self,
         origin: &Origin,
         cat: Category,
         n: usize,
-        sent: Result<(), Closed>,
-    ) -> Result<(), Closed> {
-        sent.inspect_err(|_| {
-            self.dropped(
-                origin.stats.as_ref(),
-                cat,
-                DropReason::Shutdown,
-                n,
-                Some("IO is shut down"),
-            )
-        })
+        sent: Result<(), DurableError>,
+        durable: Option<WhenFull>,
+    ) -> Result<(), FeedError> {
+        match sent {
+            Ok(()) => Ok(()),
+            Err(DurableError::Closed(_)) => {
+                self.dropped(
+                    origin.stats.as_ref(),
+                    cat,
+                    DropReason::Shutdown,
+                    n,
+                    Some("IO is shut down"),
+                );
+                Err(FeedError::Closed)
+            }
+            Err(DurableError::Full(e)) if durable == Some(WhenFull::Shed) => {
+                self.dropped(
+                    origin.stats.as_ref(),
+                    cat,
+                    DropReason::QueueFull,
+                    n,
+                    Some(&e.to_string()),
+                );
+                Ok(())
+            }
+            Err(DurableError::Full(e)) => Err(FeedError::Full(e.to_string())),
+        }
     }
 
     /// Steps 2 to 4 on `points`, without queuing them: for benchmarks of the stage's own cost.

@@ -16,7 +16,7 @@
 //! second feeds the points in chunks of [`FEED_CHUNK`].
 
 use super::scripts::{Selected, lookup_name};
-use super::{FeedOptions, Ingest, Origin, Rules, ScriptChoice};
+use super::{FeedError, FeedOptions, Ingest, Origin, Rules, ScriptChoice, WhenFull};
 use crate::io::{EncodedPoints, Encoding, Feed};
 use crate::point::lp::{Lines, PointRef};
 use crate::point::{
@@ -138,6 +138,18 @@ pub enum WriteError {
     NoPoints(&'static str),
     #[error("the agent is stopping")]
     Closed,
+    /// The journal is at its cap (DataWay has been away long enough to fill it): come back later.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<FeedError> for WriteError {
+    fn from(e: FeedError) -> WriteError {
+        match e {
+            FeedError::Closed => WriteError::Closed,
+            FeedError::Full(m) => WriteError::Busy(m),
+        }
+    }
 }
 
 /// How a body goes through the stage.
@@ -253,6 +265,7 @@ impl<'s> Writer<'s> {
                 script,
                 rules: Rules::WriteApi,
                 prechecked: true,
+                durable: Some(WhenFull::Refuse),
                 ..FeedOptions::default()
             },
             now: crate::clock::now_ns(),
@@ -354,7 +367,7 @@ impl<'s> Writer<'s> {
         self.ingest
             .feed(self.origin, self.req.category, pts, &self.opts)
             .await
-            .map_err(|_| WriteError::Closed)
+            .map_err(WriteError::from)
     }
 
     /// The answer to a body with a bad line in strict mode: every line is counted as dropped.
@@ -578,20 +591,13 @@ impl Ingest {
         let encoding = enc.points.encoding();
         let points = std::mem::replace(&mut enc.points, EncodedPoints::new(encoding, room));
         origin.stats.record_feed(cat, n, crate::clock::now_ns());
-        let sent = self
-            .inner
-            .queues
-            .send(
-                cat,
-                Feed {
-                    points: Vec::new(),
-                    encoded: Some(points),
-                    ack: None,
-                },
-            )
-            .await;
-        self.closed(origin, cat, n, sent)
-            .map_err(|_| WriteError::Closed)
+        let feed = Feed {
+            encoded: Some(points),
+            ..Feed::default()
+        };
+        Ok(self
+            .queue(origin, cat, feed, Some(WhenFull::Refuse))
+            .await?)
     }
 }
 

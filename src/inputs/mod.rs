@@ -198,6 +198,15 @@ pub enum InputError {
     Closed,
 }
 
+impl From<crate::ingest::FeedError> for InputError {
+    fn from(e: crate::ingest::FeedError) -> Self {
+        match e {
+            crate::ingest::FeedError::Closed => InputError::Closed,
+            e => InputError::Failed(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::io::Closed> for InputError {
     fn from(_: crate::io::Closed) -> Self {
         InputError::Closed
@@ -383,7 +392,7 @@ fn feed_by_category(
     origin: &Origin,
     mut points: Vec<Point>,
     now_ns: i64,
-) -> Result<(), crate::io::Closed> {
+) -> Result<(), crate::ingest::FeedError> {
     for p in points.iter_mut().filter(|p| p.time == 0) {
         p.time = now_ns;
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::body::EncodedPoints;
+use super::journal::Mark;
 use super::queue::Feed;
 use crate::point::{Category, Point};
 
@@ -16,6 +17,8 @@ pub(super) struct Batch {
     pub(super) points: Vec<Point>,
     pub(super) encoded: Vec<EncodedPoints>,
     pub(super) acks: Vec<oneshot::Sender<()>>,
+    /// Journal records these points are: done once the batch is.
+    pub(super) marks: Vec<Mark>,
 }
 
 impl Batch {
@@ -32,6 +35,7 @@ impl Batch {
         }
         self.encoded.extend(item.encoded);
         self.acks.extend(item.ack);
+        self.marks.extend(item.mark);
     }
 }
 
@@ -76,8 +80,8 @@ pub(super) async fn batcher(
             }
         }
     }
-    // Owned points in batches of at most `max`; encoded points and the acknowledgements go
-    // with the last batch.
+    // Owned points in batches of at most `max`; encoded points, the acknowledgements and the
+    // journal marks go with the last batch.
     let mut points = std::mem::take(&mut pending.points);
     while points.len() > max {
         let rest = points.split_off(max);
@@ -95,6 +99,9 @@ pub(super) async fn batcher(
     } else {
         for a in pending.acks {
             let _ = a.send(());
+        }
+        for m in pending.marks {
+            m.done();
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Bodies: batches of points encoded for an output (line protocol or DataWay's protobuf),
 //! split at the raw-size cap, optionally gzipped; and their on-disk form for the queue.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -99,6 +99,74 @@ impl Body {
         })
     }
 
+    /// The body's points in two bodies of about half each, gzipped at `gzip_level` when this one
+    /// was: what is resent when an output answers that a body is too large (HTTP 413).
+    pub fn halves(&self, gzip_level: u32) -> Result<(Body, Body), SplitError> {
+        if self.points < 2 {
+            return Err(SplitError::OnePoint);
+        }
+        let raw = if self.gzipped {
+            let mut out = Vec::with_capacity(self.raw_len as usize);
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&self.payload[..])
+                    .take(u64::from(self.raw_len) + 1),
+                &mut out,
+            )
+            .map_err(|e| SplitError::Unreadable(e.to_string()))?;
+            out
+        } else {
+            self.payload.clone()
+        };
+        let points = match self.encoding {
+            Encoding::Protobuf => {
+                let ends =
+                    pb_entry_ends(&raw).map_err(|e| SplitError::Unreadable(e.to_string()))?;
+                EncodedPoints {
+                    encoding: Encoding::Protobuf,
+                    buf: EncodedBuf::Protobuf(raw),
+                    ends,
+                }
+            }
+            Encoding::LineProtocol => {
+                // A string field may hold a line break: the decoder finds where points end.
+                let opts = crate::point::lp::DecodeOptions {
+                    category: self.category,
+                    ..Default::default()
+                };
+                let d = crate::point::lp::decode(&raw, &opts)
+                    .map_err(|e| SplitError::Unreadable(e.to_string()))?;
+                let mut e = EncodedPoints::new(Encoding::LineProtocol, raw.len());
+                for p in &d.points {
+                    e.push(p)
+                        .map_err(|e| SplitError::Unreadable(e.to_string()))?;
+                }
+                e
+            }
+        };
+        let n = points.len();
+        if n < 2 {
+            return Err(SplitError::OnePoint);
+        }
+        let mid = n / 2;
+        let cut = points.ends[mid - 1];
+        let bytes = points.bytes();
+        let builder = BodyBuilder {
+            category: self.category,
+            encoding: self.encoding,
+            max_raw: usize::MAX,
+            gzip: self.gzipped.then_some(gzip_level),
+            created: self.created,
+        };
+        let half = |from: usize, to: usize, count: usize| {
+            let mut runs = Runs::default();
+            runs.runs.push((bytes, from, to));
+            runs.len = to - from;
+            runs.points = count as u32;
+            builder.finish(&runs)
+        };
+        Ok((half(0, cut, mid), half(cut, bytes.len(), n - mid)))
+    }
+
     /// Point count of a stored body without decoding the payload.
     pub fn points_on_disk(b: &[u8]) -> u32 {
         if b.len() < DISK_HEADER {
@@ -190,6 +258,122 @@ impl EncodedPoints {
             EncodedBuf::LineProtocol(e) => e.as_bytes(),
         }
     }
+
+    /// The points as one journal record: `[version 1][encoding][points: u32 LE]`, for line
+    /// protocol the end of each point (`u32 LE` each: a string field may hold a line break),
+    /// then the encoded bytes.
+    pub fn to_record(&self) -> Vec<u8> {
+        let bytes = self.bytes();
+        let lp = self.encoding == Encoding::LineProtocol;
+        let mut r = Vec::with_capacity(6 + if lp { 4 * self.ends.len() } else { 0 } + bytes.len());
+        r.push(RECORD_VERSION);
+        r.push(self.encoding.code());
+        r.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
+        if lp {
+            for &e in &self.ends {
+                r.extend_from_slice(&(e as u32).to_le_bytes());
+            }
+        }
+        r.extend_from_slice(bytes);
+        r
+    }
+
+    /// Points from a journal record written by [`to_record`](EncodedPoints::to_record).
+    pub fn from_record(r: &[u8]) -> Result<EncodedPoints, BadRecord> {
+        let bad = |why: &'static str| BadRecord(why);
+        if r.len() < 6 || r[0] != RECORD_VERSION {
+            return Err(bad("unknown record version"));
+        }
+        let encoding = Encoding::from_code(r[1]).ok_or(bad("unknown encoding"))?;
+        let n = u32::from_le_bytes([r[2], r[3], r[4], r[5]]) as usize;
+        let mut at = 6;
+        let mut ends = Vec::with_capacity(n);
+        match encoding {
+            Encoding::LineProtocol => {
+                let table = r.get(at..at + 4 * n).ok_or(bad("short point table"))?;
+                for c in table.chunks_exact(4) {
+                    ends.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize);
+                }
+                at += 4 * n;
+            }
+            Encoding::Protobuf => ends = pb_entry_ends(&r[at..])?,
+        }
+        let bytes = r[at..].to_vec();
+        if ends.len() != n
+            || ends.last().is_some_and(|&e| e != bytes.len())
+            || ends.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(bad("points do not match the table"));
+        }
+        let buf = match encoding {
+            Encoding::Protobuf => EncodedBuf::Protobuf(bytes),
+            Encoding::LineProtocol => {
+                EncodedBuf::LineProtocol(crate::point::Encoder::from_encoded(bytes, n))
+            }
+        };
+        Ok(EncodedPoints {
+            encoding,
+            buf,
+            ends,
+        })
+    }
+
+    /// The encoded bytes of every point, back to back.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+/// Why a body could not be split in halves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    #[error("the body holds one point")]
+    OnePoint,
+    #[error("the body cannot be read back: {0}")]
+    Unreadable(String),
+}
+
+/// Version byte of a journal record.
+const RECORD_VERSION: u8 = 1;
+
+/// A journal record that is not one [`EncodedPoints::to_record`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable journal record: {0}")]
+pub struct BadRecord(pub &'static str);
+
+/// Where each point of a `PBPoints` message ends: every point is field 1 (tag, length,
+/// payload).
+fn pb_entry_ends(b: &[u8]) -> Result<Vec<usize>, BadRecord> {
+    let bad = BadRecord;
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != 0x0a {
+            return Err(bad("not a PBPoints entry"));
+        }
+        i += 1;
+        let (len, used) = varint(&b[i..]).ok_or(bad("bad entry length"))?;
+        i += used;
+        i = usize::try_from(len)
+            .ok()
+            .and_then(|l| i.checked_add(l))
+            .filter(|&e| e <= b.len())
+            .ok_or(bad("entry past the end"))?;
+        ends.push(i);
+    }
+    Ok(ends)
+}
+
+/// A protobuf varint: (value, bytes used).
+fn varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, &c) in b.iter().enumerate().take(10) {
+        v |= u64::from(c & 0x7f) << (7 * i);
+        if c & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
 }
 
 /// Encodes points into bodies of at most `max_raw` bytes each (before gzip). A point that alone
@@ -341,6 +525,25 @@ mod tests {
     }
 
     #[test]
+    fn journal_records_round_trip_in_both_encodings() {
+        for encoding in [Encoding::Protobuf, Encoding::LineProtocol] {
+            let mut e = EncodedPoints::new(encoding, 0);
+            let mut p = point(1);
+            p.set_field("msg", Value::Str("two\nlines".into()));
+            e.push(&p).unwrap();
+            e.push(&point(2)).unwrap();
+            let r = e.to_record();
+            let back = EncodedPoints::from_record(&r).unwrap();
+            assert_eq!(back.len(), 2);
+            assert_eq!(back.encoding(), encoding);
+            assert_eq!(back.as_bytes(), e.as_bytes());
+            assert_eq!(back.ends, e.ends);
+            assert!(EncodedPoints::from_record(&r[..r.len() - 1]).is_err());
+        }
+        assert!(EncodedPoints::from_record(&[9, 9, 9]).is_err());
+    }
+
+    #[test]
     fn disk_form_round_trips() {
         let b = BodyBuilder {
             category: Category::Logging,
@@ -354,5 +557,65 @@ mod tests {
         assert_eq!(Body::points_on_disk(&disk), 1);
         assert_eq!(Body::from_disk(&disk), Some(body));
         assert_eq!(Body::from_disk(&[9; 20]), None);
+    }
+
+    #[test]
+    fn halves_keep_every_point_in_both_encodings() {
+        for encoding in [Encoding::LineProtocol, Encoding::Protobuf] {
+            for gzip in [None, Some(1)] {
+                let mut pts: Vec<Point> = (0..7).map(point).collect();
+                // A line break inside a string field is not a point boundary.
+                pts[2].set_field("msg", crate::point::Value::Str("a\nb".into()));
+                let b = BodyBuilder {
+                    category: Category::Logging,
+                    encoding,
+                    max_raw: 1 << 20,
+                    gzip,
+                    created: 42,
+                };
+                let body = b.build(&pts).bodies.remove(0);
+                let (x, y) = body.halves(1).unwrap();
+                assert_eq!((x.points, y.points), (3, 4));
+                assert_eq!(
+                    (x.created, x.gzipped, x.encoding),
+                    (42, gzip.is_some(), encoding)
+                );
+                let decode = |b: &Body| -> Vec<Point> {
+                    let raw = if b.gzipped {
+                        let mut out = Vec::new();
+                        flate2::read::GzDecoder::new(&b.payload[..])
+                            .read_to_end(&mut out)
+                            .unwrap();
+                        out
+                    } else {
+                        b.payload.clone()
+                    };
+                    match encoding {
+                        Encoding::Protobuf => {
+                            crate::point::pb::decode_points(&raw, Category::Logging).unwrap()
+                        }
+                        Encoding::LineProtocol => {
+                            crate::point::lp::decode(&raw, &Default::default())
+                                .unwrap()
+                                .points
+                        }
+                    }
+                };
+                let mut back = decode(&x);
+                back.extend(decode(&y));
+                assert_eq!(back.len(), 7);
+                for (a, b) in back.iter().zip(&pts) {
+                    let sorted = |p: &Point| {
+                        let mut f = p.fields.clone();
+                        f.sort_by(|x, y| x.0.cmp(&y.0));
+                        f
+                    };
+                    assert_eq!(sorted(a), sorted(b), "{encoding:?} {gzip:?}");
+                    assert_eq!(a.time, b.time);
+                }
+                let one = b.build(&pts[..1]).bodies.remove(0);
+                assert_eq!(one.halves(1), Err(SplitError::OnePoint));
+            }
+        }
     }
 }

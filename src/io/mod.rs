@@ -24,6 +24,7 @@
 mod batcher;
 pub mod body;
 pub mod diskq;
+pub mod journal;
 pub mod output;
 pub mod outputs;
 pub mod queue;
@@ -44,9 +45,9 @@ use batcher::Batch;
 use output::Output;
 
 pub use body::{EncodedPoints, Encoding};
-pub use outputs::build_outputs;
-pub use queue::{Ack, Closed, Feed, Queues};
-pub use settings::IoSettings;
+pub use outputs::{build_outputs, wal_root};
+pub use queue::{Ack, Closed, DurableError, Feed, Queues, WhenFull};
+pub use settings::{IoSettings, JournalSettings};
 
 /// Batches waiting for a worker before batchers wait.
 const BATCH_QUEUE: usize = 8;
@@ -57,6 +58,8 @@ pub enum IoError {
     Output { name: String, message: String },
     #[error(transparent)]
     Queue(#[from] diskq::QueueError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
 }
 
 /// The running IO module.
@@ -69,6 +72,10 @@ pub struct Io {
     outputs: Vec<Arc<Output>>,
     stop_replay: Arc<AtomicBool>,
     shutting_down: Arc<AtomicBool>,
+    /// Journal readers (tasks) and the journal sync thread.
+    spill_readers: Vec<tokio::task::JoinHandle<()>>,
+    journal_sync: Option<std::thread::JoinHandle<()>>,
+    journals: Vec<Arc<journal::Journal>>,
 }
 
 /// What the shutdown managed.
@@ -79,8 +86,13 @@ pub struct ShutdownReport {
 }
 
 impl Io {
-    /// Starts batchers (async tasks on the current runtime), worker threads and replay threads.
-    pub fn start(settings: IoSettings, outputs: Vec<Arc<Output>>, stats: Arc<Stats>) -> Io {
+    /// Starts batchers (async tasks on the current runtime), worker threads and replay threads,
+    /// and opens the journals (their unfinished records are read back into the queues).
+    pub fn start(
+        settings: IoSettings,
+        outputs: Vec<Arc<Output>>,
+        stats: Arc<Stats>,
+    ) -> Result<Io, IoError> {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (batch_tx, batch_rx) = mpsc::channel::<(Category, Batch)>(BATCH_QUEUE);
         let batch_rx = Arc::new(Mutex::new(batch_rx));
@@ -152,8 +164,59 @@ impl Io {
                 takers.all(|o| o.encoding() == first).then_some(first)
             })
             .collect();
-        Io {
-            queues: Queues::new(txs, stats, encodings),
+        let mut journals: Vec<Option<Arc<journal::Journal>>> = vec![None; Category::ALL.len()];
+        let mut fast_path = true;
+        if let Some(js) = &settings.journal {
+            fast_path = js.fast_path;
+            for cat in Category::ALL {
+                let j = journal::Journal::open(
+                    js.dir.join(cat.as_str()),
+                    cat,
+                    journal::JournalOptions {
+                        capacity_bytes: js.capacity_bytes,
+                        sync_each_append: js.fsync_interval.is_zero(),
+                        ..journal::JournalOptions::default()
+                    },
+                )?;
+                journals[cat.index()] = Some(j);
+            }
+        }
+        let no_drop = Category::ALL
+            .iter()
+            .map(|c| settings.no_drop.contains(c))
+            .collect();
+        let queues = Queues::new(txs, stats, encodings, journals.clone(), fast_path, no_drop);
+        let journals: Vec<Arc<journal::Journal>> = journals.into_iter().flatten().collect();
+        let spill_readers = journals
+            .iter()
+            .map(|j| tokio::spawn(spill_reader(j.clone(), queues.clone(), shutdown_rx.clone())))
+            .collect();
+        let journal_sync = match &settings.journal {
+            Some(js) if !journals.is_empty() => {
+                let every = js.fsync_interval.max(std::time::Duration::from_millis(100));
+                let (js_list, stop) = (journals.clone(), stop_replay.clone());
+                std::thread::Builder::new()
+                    .name("dk-journal".into())
+                    .spawn(move || {
+                        while !stop.load(Relaxed) {
+                            for j in &js_list {
+                                j.tick();
+                            }
+                            let until = Instant::now() + every;
+                            while Instant::now() < until && !stop.load(Relaxed) {
+                                std::thread::sleep(std::time::Duration::from_millis(50));
+                            }
+                        }
+                    })
+                    .map_err(
+                        |e| tracing::error!(error = %e, "cannot start the journal sync thread"),
+                    )
+                    .ok()
+            }
+            _ => None,
+        };
+        Ok(Io {
+            queues,
             shutdown,
             batchers,
             workers,
@@ -161,7 +224,10 @@ impl Io {
             outputs,
             stop_replay,
             shutting_down,
-        }
+            spill_readers,
+            journal_sync,
+            journals,
+        })
     }
 
     /// The senders into the category queues (for the ingest stage).
@@ -169,10 +235,15 @@ impl Io {
         self.queues.clone()
     }
 
-    /// Flushes every batch and delivers (or queues) it, then stops, within `deadline`.
+    /// Flushes every batch and delivers (or queues) it, then stops, within `deadline`. Records
+    /// still waiting in a journal stay there for the next start.
     pub async fn shutdown(self, deadline: Instant) -> ShutdownReport {
         self.shutting_down.store(true, Relaxed);
         let _ = self.shutdown.send(true);
+        for r in self.spill_readers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = tokio::time::timeout(left, r).await;
+        }
         let mut complete = true;
         for b in self.batchers {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -189,7 +260,62 @@ impl Io {
             o.wake();
         }
         join_threads(self.replayers, deadline).await;
+        join_threads(self.journal_sync.into_iter().collect(), deadline).await;
+        for j in &self.journals {
+            j.close();
+        }
         ShutdownReport { complete }
+    }
+}
+
+/// Reads back, in order, the records of `journal` that wait on disk (spilled when the queue was
+/// full, or left by a crash) and queues them, waiting for room; stops at shutdown (what is left
+/// stays in the journal).
+async fn spill_reader(
+    journal: Arc<journal::Journal>,
+    queues: Queues,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let cat = journal.category();
+    loop {
+        if !journal.has_spilled() {
+            tokio::select! {
+                _ = journal.spilled.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+            continue;
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let j = journal.clone();
+        let read = match tokio::task::spawn_blocking(move || j.read_spilled()).await {
+            Ok(r) => r,
+            Err(_) => return,
+        };
+        let spilled = match read {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(category = %cat, error = %e, "journal: cannot read back; retrying in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let replayed = spilled.replayed;
+        let Some(feed) = queues.spilled_feed(cat, spilled) else {
+            continue;
+        };
+        if replayed {
+            // Left by an earlier run: counted as it comes in now.
+            queues.record(cat, feed.len());
+        }
+        tokio::select! {
+            sent = queues.tx(cat).send(feed) => if sent.is_err() { return },
+            // The feed (and its mark) is dropped unfinished: read back at the next start.
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::body::{Body, Encoding};
+use super::body::{Body, Encoding, SplitError};
 use super::diskq::DiskQueue;
 use crate::point::Category;
 use crate::stats::{DropReason, OutputStats, PointsDropped, Stats};
@@ -17,6 +17,8 @@ pub enum SendOutcome {
     Sent,
     /// Refused for good (4xx): retrying cannot help; the body is dropped and counted.
     Refused { status: String, reason: String },
+    /// The body is too large for the output (HTTP 413): it is split in halves and resent.
+    TooLarge { status: String, reason: String },
     /// Not delivered (5xx, timeout, connection refused, 429): worth retrying, after
     /// `retry_after` when the answer said when (`Retry-After`).
     Failed {
@@ -25,6 +27,10 @@ pub enum SendOutcome {
         retry_after: Option<Duration>,
     },
 }
+
+/// Gzip level of the halves of a gzipped body when the sink does not say (it always does for
+/// gzipped bodies).
+const DEFAULT_GZIP_LEVEL: u32 = 6;
 
 /// The longest `Retry-After` honoured: a longer one is taken as this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
@@ -121,9 +127,9 @@ impl Output {
         let out = self.sink.send(body, replay);
         let status = match &out {
             SendOutcome::Sent => "ok",
-            SendOutcome::Refused { status, .. } | SendOutcome::Failed { status, .. } => {
-                status.as_str()
-            }
+            SendOutcome::Refused { status, .. }
+            | SendOutcome::TooLarge { status, .. }
+            | SendOutcome::Failed { status, .. } => status.as_str(),
         };
         self.stats.record_request(t.elapsed(), status);
         out
@@ -182,6 +188,10 @@ impl Output {
                     self.record_refused(&body, &status, &reason);
                     return;
                 }
+                SendOutcome::TooLarge { status, reason } => {
+                    self.split(body, &status, &reason, shutting_down);
+                    return;
+                }
                 SendOutcome::Failed {
                     status,
                     reason,
@@ -212,6 +222,30 @@ impl Output {
         } else {
             let why = self.stats.last_error().map(|e| e.1).unwrap_or_default();
             self.drop_points(body.category, DropReason::SendFailed, body.points, &why);
+        }
+    }
+
+    /// A body the sink said is too large: its halves are delivered (each split again if need
+    /// be); a single point too large is dropped and counted.
+    fn split(&self, body: Body, status: &str, reason: &str, shutting_down: &AtomicBool) {
+        self.stats.requests_too_large.fetch_add(1, Relaxed);
+        match body.halves(self.gzip().unwrap_or(DEFAULT_GZIP_LEVEL)) {
+            Ok((a, b)) => {
+                tracing::debug!(output = %self.name, category = %body.category, points = body.points, bytes = body.raw_len, "too large for the output: split in halves");
+                self.deliver(a, shutting_down);
+                self.deliver(b, shutting_down);
+            }
+            Err(e) => {
+                let why = match e {
+                    SplitError::OnePoint => format!(
+                        "{status}: one point of {} bytes is larger than the output takes: {reason}",
+                        body.raw_len
+                    ),
+                    e => format!("{status}: {e}"),
+                };
+                self.stats.record_error(why.clone());
+                self.drop_points(body.category, DropReason::TooLarge, body.points, &why);
+            }
         }
     }
 
@@ -325,6 +359,11 @@ impl Output {
                 SendOutcome::Refused { status, reason } => {
                     self.record_refused(&body, &status, &reason);
                     commit(self);
+                }
+                SendOutcome::TooLarge { status, reason } => {
+                    // The halves go the ordinary way (sent, or queued again at the end).
+                    commit(self);
+                    self.split(body, &status, &reason, stop);
                 }
                 SendOutcome::Failed {
                     status,

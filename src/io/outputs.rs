@@ -11,6 +11,16 @@ use crate::config::MainConfig;
 use crate::stats::Stats;
 use crate::workdir::Workdir;
 
+/// The directory of the outputs' disk queues and the journals: `[dataway.wal] path`, else
+/// `<workdir>/cache/queue`.
+pub fn wal_root(c: &MainConfig, workdir: &Workdir) -> std::path::PathBuf {
+    if c.dataway.wal.path.is_empty() {
+        workdir.cache().join("queue")
+    } else {
+        workdir.join_config_path(&c.dataway.wal.path)
+    }
+}
+
 /// The outputs the config asks for, in order: every DataWay URL, every InfluxDB, then the file
 /// sink (always when nothing else is configured). Also returns a line describing each.
 pub fn build_outputs(
@@ -37,11 +47,7 @@ pub fn build_outputs(
         segment_bytes: 20 << 20,
         fsync: diskq::Fsync::Always,
     };
-    let queue_root = if c.dataway.wal.path.is_empty() {
-        workdir.cache().join("queue")
-    } else {
-        workdir.join_config_path(&c.dataway.wal.path)
-    };
+    let queue_root = wal_root(c, workdir);
     // An output with its disk queue under `cache/queue/<name>/`.
     let queued = |name: &str,
                   kind: &'static str,

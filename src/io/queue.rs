@@ -1,25 +1,86 @@
 //! The entry to IO: one bounded queue per category. The ingest stage sends a [`Feed`] (owned
 //! points, points already encoded for the outputs, an optional acknowledgement) into the
-//! queue of its category; sending waits while the queue is full (backpressure), so memory
-//! stays bounded whatever the producers do.
+//! queue of its category.
+//!
+//! Two ways in:
+//! - [`Queues::send`]: waits while the queue is full (backpressure), so memory stays bounded
+//!   whatever the producers do. Inputs whose data can be read again (files, `/proc`) use it.
+//! - [`Queues::send_durable`]: the feed is first appended to the category's write-ahead journal
+//!   ([`super::journal`]), so it survives a crash of the process; then it goes on in memory if
+//!   the queue has room, or waits in the journal and is read back in order — the producer gets
+//!   its answer at once either way. Only a full journal pushes back
+//!   ([`DurableError::Full`]). The write API and receivers use it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::body::{EncodedPoints, Encoding};
+use super::journal::{Journal, JournalError, Mark, Spilled};
 use crate::point::{Category, Point};
 use crate::stats::Stats;
 
-/// Feeds waiting in one category's queue before senders wait. Feeds are small (an input's
-/// collection, or a chunk of at most 1 000 points), so this bounds memory.
+/// Feeds waiting in one category's queue before senders wait (or, for durable feeds, before
+/// they wait in the journal). Feeds are small (an input's collection, or a chunk of at most
+/// 1 000 points), so this bounds memory.
 pub(super) const FEED_QUEUE: usize = 16;
 
 /// Sending failed: IO is shutting down.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("IO is shut down")]
 pub struct Closed;
+
+/// What a durable feed does when the journal of its category is at its cap (the outputs have
+/// not kept up for long enough to fill `[dataway.wal] max_capacity_gb`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// Refused at once ([`DurableError::Full`], nothing taken): the producer tells its client
+    /// to come back (the write API answers 429 with `Retry-After`).
+    Refuse,
+    /// Waits for room (a log tailer: the file keeps the lines meanwhile).
+    Wait,
+    /// Refused (the producer drops and counts the points) unless the category is in
+    /// `[dataway.wal] no_drop_categories`: then it waits.
+    #[default]
+    Shed,
+}
+
+/// How long a feed waiting for room in a full journal sleeps between tries.
+const FULL_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// What became of a feed offered to the journal.
+enum Journaled {
+    /// In the journal (and handed on, or waiting there).
+    Taken,
+    /// To be sent the ordinary way.
+    Memory(Feed),
+    /// The journal is full: given back.
+    Full(Feed, JournalError),
+}
+
+/// Logs (at most once a minute per category) that a journal cannot be written.
+fn journal_failed(cat: Category, e: &JournalError) {
+    static LAST: [std::sync::atomic::AtomicI64; Category::ALL.len()] =
+        [const { std::sync::atomic::AtomicI64::new(0) }; Category::ALL.len()];
+    let now = crate::clock::now_secs() as i64;
+    let last = &LAST[cat.index()];
+    let prev = last.load(Relaxed);
+    if now - prev >= 60 && last.compare_exchange(prev, now, Relaxed, Relaxed).is_ok() {
+        tracing::error!(category = %cat, error = %e, "the journal cannot be written: points are kept in memory only until delivered");
+    }
+}
+
+/// Why a durable feed was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum DurableError {
+    /// The journal is at its cap: try again later.
+    #[error(transparent)]
+    Full(JournalError),
+    #[error(transparent)]
+    Closed(#[from] Closed),
+}
 
 /// Fires when the fed points are delivered, queued on disk, or dropped and counted.
 pub type Ack = oneshot::Receiver<()>;
@@ -31,6 +92,8 @@ pub struct Feed {
     pub points: Vec<Point>,
     pub encoded: Option<EncodedPoints>,
     pub ack: Option<oneshot::Sender<()>>,
+    /// The journal records these points are (told when IO is done with them).
+    pub mark: Option<Mark>,
 }
 
 impl Feed {
@@ -38,8 +101,8 @@ impl Feed {
     pub fn owned(points: Vec<Point>, ack: Option<oneshot::Sender<()>>) -> Feed {
         Feed {
             points,
-            encoded: None,
             ack,
+            ..Feed::default()
         }
     }
 
@@ -51,6 +114,22 @@ impl Feed {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The journal record of these points: their encoding when they are encoded, else
+    /// protobuf (the encoding that keeps every value as it is).
+    fn record(&self) -> Vec<u8> {
+        let mut e = match &self.encoded {
+            Some(e) if self.points.is_empty() => return e.to_record(),
+            // Both forms (not produced today): one record in the encoded form.
+            Some(e) => EncodedPoints::from_record(&e.to_record())
+                .unwrap_or_else(|_| EncodedPoints::new(e.encoding(), 0)),
+            None => EncodedPoints::new(Encoding::Protobuf, self.points.len() * 256),
+        };
+        for p in &self.points {
+            let _ = e.push(p);
+        }
+        e.to_record()
+    }
 }
 
 struct Inner {
@@ -58,6 +137,12 @@ struct Inner {
     stats: Arc<Stats>,
     /// Per category: the encoding every output that takes it uses, when they agree.
     encodings: Vec<Option<Encoding>>,
+    /// Per category: its journal (none: durable feeds are sent as ordinary ones).
+    journals: Vec<Option<Arc<Journal>>>,
+    /// Durable feeds may go on in memory (`[dataway.wal] mem_cap` ≥ 0).
+    fast_path: bool,
+    /// Per category: waits instead of dropping at the journal's cap.
+    no_drop: Vec<bool>,
 }
 
 /// The senders into IO's category queues. Cheap to clone.
@@ -71,25 +156,39 @@ impl Queues {
         txs: Vec<mpsc::Sender<Feed>>,
         stats: Arc<Stats>,
         encodings: Vec<Option<Encoding>>,
+        journals: Vec<Option<Arc<Journal>>>,
+        fast_path: bool,
+        no_drop: Vec<bool>,
     ) -> Queues {
         Queues {
             inner: Arc::new(Inner {
                 txs,
                 stats,
                 encodings,
+                journals,
+                fast_path,
+                no_drop,
             }),
         }
     }
 
-    /// Queues nothing reads (sends fail with [`Closed`]): for measuring what happens before
-    /// points are queued.
+    /// Queues nothing reads (sends fail with [`Closed`]), no journal: for measuring what
+    /// happens before points are queued.
     #[doc(hidden)]
     pub fn detached(stats: Arc<Stats>, encoding: Option<Encoding>) -> Queues {
         let txs = Category::ALL
             .iter()
             .map(|_| mpsc::channel::<Feed>(1).0)
             .collect();
-        Queues::new(txs, stats, vec![encoding; Category::ALL.len()])
+        let n = Category::ALL.len();
+        Queues::new(
+            txs,
+            stats,
+            vec![encoding; n],
+            vec![None; n],
+            true,
+            vec![false; n],
+        )
     }
 
     /// The encoding every output of `cat` takes, when they agree on one: points of `cat` may
@@ -98,7 +197,12 @@ impl Queues {
         self.inner.encodings[cat.index()]
     }
 
-    fn record(&self, cat: Category, n: usize) {
+    /// The journal of `cat`, when durable feeds are journaled.
+    pub fn journal(&self, cat: Category) -> Option<&Arc<Journal>> {
+        self.inner.journals[cat.index()].as_ref()
+    }
+
+    pub(super) fn record(&self, cat: Category, n: usize) {
         let c = self.inner.stats.category(cat);
         c.feeds.fetch_add(1, Relaxed);
         c.points_in.fetch_add(n as u64, Relaxed);
@@ -132,6 +236,201 @@ impl Queues {
                 self.unrecord(cat, n);
                 Closed
             })
+    }
+
+    /// Takes `feed` for `cat` once it is in the journal (see the module docs); never waits for
+    /// room in memory. Its acknowledgement fires when it is in the journal. Without a journal
+    /// (durability off), the same as [`send`](Queues::send). At the journal's cap, `when_full`
+    /// says what happens.
+    pub async fn send_durable(
+        &self,
+        cat: Category,
+        feed: Feed,
+        when_full: WhenFull,
+    ) -> Result<(), DurableError> {
+        let mut feed = feed;
+        loop {
+            match self.journal_feed(cat, feed) {
+                Journaled::Taken => return Ok(()),
+                Journaled::Memory(f) => return Ok(self.send(cat, f).await?),
+                Journaled::Full(f, e) => {
+                    feed = self.full(cat, f, e, when_full)?;
+                    tokio::time::sleep(FULL_RETRY).await;
+                }
+            }
+        }
+    }
+
+    /// [`send_durable`](Queues::send_durable) from a blocking thread.
+    pub fn send_durable_blocking(
+        &self,
+        cat: Category,
+        feed: Feed,
+        when_full: WhenFull,
+    ) -> Result<(), DurableError> {
+        let mut feed = feed;
+        loop {
+            match self.journal_feed(cat, feed) {
+                Journaled::Taken => return Ok(()),
+                Journaled::Memory(f) => return Ok(self.send_blocking(cat, f)?),
+                Journaled::Full(f, e) => {
+                    feed = self.full(cat, f, e, when_full)?;
+                    std::thread::sleep(FULL_RETRY);
+                }
+            }
+        }
+    }
+
+    /// A feed the journal of `cat` had no room for: given back to wait and try again, or the
+    /// error to answer.
+    fn full(
+        &self,
+        cat: Category,
+        feed: Feed,
+        e: JournalError,
+        when_full: WhenFull,
+    ) -> Result<Feed, DurableError> {
+        let waits = match when_full {
+            WhenFull::Refuse => false,
+            WhenFull::Wait => true,
+            WhenFull::Shed => self.inner.no_drop[cat.index()],
+        };
+        if !waits {
+            return Err(DurableError::Full(e));
+        }
+        if self.inner.txs[cat.index()].is_closed() {
+            return Err(DurableError::Closed(Closed));
+        }
+        Ok(feed)
+    }
+
+    /// Whether `cat` waits rather than drops at its journal's cap (`no_drop_categories`).
+    pub fn no_drop(&self, cat: Category) -> bool {
+        self.inner.no_drop[cat.index()]
+    }
+
+    /// Appends `feed` to the journal of `cat` and hands it on in memory when there is room.
+    /// Gives it back to be sent the ordinary way when `cat` has no journal, or when the journal
+    /// cannot be written (logged: the points are then kept in memory only); gives it back with
+    /// the error when the journal is full.
+    fn journal_feed(&self, cat: Category, feed: Feed) -> Journaled {
+        let Some(journal) = self.journal(cat).cloned() else {
+            return Journaled::Memory(feed);
+        };
+        let mut feed = feed;
+        let record = self.seal(cat, &mut feed);
+        let n = feed.len();
+        let ack = feed.ack.take();
+        let tx = &self.inner.txs[cat.index()];
+        let fast = self.inner.fast_path;
+        let mut pending = Some(feed);
+        let appended = journal.append(&record, |mark| {
+            let Some(mut f) = pending.take() else {
+                return Some(mark);
+            };
+            if !fast {
+                return Some(mark);
+            }
+            f.mark = Some(mark);
+            match tx.try_send(f) {
+                Ok(()) => None,
+                // It waits in the journal; the spill reader reads it back.
+                Err(TrySendError::Full(f) | TrySendError::Closed(f)) => f.mark,
+            }
+        });
+        match appended {
+            Ok(()) => {
+                self.record(cat, n);
+                if let Some(a) = ack {
+                    let _ = a.send(());
+                }
+                Journaled::Taken
+            }
+            Err(e) => {
+                let mut f = pending.unwrap_or_default();
+                f.ack = ack;
+                if let JournalError::Full { .. } = e {
+                    return Journaled::Full(f, e);
+                }
+                journal_failed(cat, &e);
+                Journaled::Memory(f)
+            }
+        }
+    }
+
+    /// The journal record of `feed`; owned points are encoded once, in the outputs' encoding
+    /// when the category has one (the feed then goes on encoded: the batcher does not encode
+    /// them again), else in protobuf (which keeps every value as it is).
+    fn seal(&self, cat: Category, feed: &mut Feed) -> Vec<u8> {
+        if feed.points.is_empty() {
+            return match &feed.encoded {
+                Some(e) => e.to_record(),
+                None => EncodedPoints::new(Encoding::Protobuf, 0).to_record(),
+            };
+        }
+        if feed.encoded.is_none()
+            && let Some(enc) = self.encoding(cat)
+        {
+            let mut e = EncodedPoints::new(enc, feed.points.len() * 256);
+            if feed.points.iter().all(|p| e.push(p).is_ok()) {
+                let record = e.to_record();
+                feed.points = Vec::new();
+                feed.encoded = Some(e);
+                return record;
+            }
+            // A point the outputs cannot encode: the batcher counts it; the record keeps all.
+        }
+        feed.record()
+    }
+    /// A record read back from the journal of `cat`, as a feed for the queue: encoded when the
+    /// category's outputs take the record's encoding, else decoded into owned points.
+    pub(super) fn spilled_feed(&self, cat: Category, s: Spilled) -> Option<Feed> {
+        let points = match EncodedPoints::from_record(&s.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(category = %cat, error = %e, "journal record skipped");
+                s.mark.done();
+                return None;
+            }
+        };
+        if self.encoding(cat) == Some(points.encoding()) {
+            return Some(Feed {
+                encoded: Some(points),
+                mark: Some(s.mark),
+                ..Feed::default()
+            });
+        }
+        let owned = match points.encoding() {
+            Encoding::Protobuf => {
+                crate::point::pb::decode_points(points.as_bytes(), cat).map_err(|e| e.to_string())
+            }
+            Encoding::LineProtocol => crate::point::lp::decode(
+                points.as_bytes(),
+                &crate::point::lp::DecodeOptions {
+                    category: cat,
+                    ..Default::default()
+                },
+            )
+            .map(|d| d.points)
+            .map_err(|e| e.to_string()),
+        };
+        match owned {
+            Ok(points) => Some(Feed {
+                points,
+                mark: Some(s.mark),
+                ..Feed::default()
+            }),
+            Err(e) => {
+                tracing::error!(category = %cat, error = %e, "journal record skipped");
+                s.mark.done();
+                None
+            }
+        }
+    }
+
+    /// The sender of `cat`'s queue (for the spill reader).
+    pub(super) fn tx(&self, cat: Category) -> &mpsc::Sender<Feed> {
+        &self.inner.txs[cat.index()]
     }
 
     pub fn stats(&self) -> &Arc<Stats> {

@@ -15,10 +15,29 @@ pub struct IoSettings {
     pub workers: usize,
     /// The largest body before gzip; larger batches are split.
     pub max_raw_body_size: usize,
+    /// The write-ahead journal of durable feeds (`None`: off).
+    pub journal: Option<JournalSettings>,
+    /// Categories that wait rather than drop at the journal's cap
+    /// (`[dataway.wal] no_drop_categories`).
+    pub no_drop: Vec<crate::point::Category>,
+}
+
+/// Where and how durable feeds are journaled.
+#[derive(Debug, Clone)]
+pub struct JournalSettings {
+    /// One directory per category under this one.
+    pub dir: std::path::PathBuf,
+    /// Unfinished records a category may keep, in bytes.
+    pub capacity_bytes: u64,
+    /// Appends are synced this often (zero: each append).
+    pub fsync_interval: Duration,
+    /// Durable feeds go on in memory when the queue has room (else they are always read back).
+    pub fast_path: bool,
 }
 
 impl IoSettings {
-    pub fn from_config(c: &MainConfig) -> IoSettings {
+    /// From the main config; `wal_root` is the directory of the queues and journals.
+    pub fn from_config(c: &MainConfig, wal_root: &std::path::Path) -> IoSettings {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         IoSettings {
             max_cache_count: c.io.max_cache_count.max(1) as usize,
@@ -29,6 +48,20 @@ impl IoSettings {
                 c.io.flush_workers as usize
             },
             max_raw_body_size: c.dataway.max_raw_body_size as usize,
+            journal: c.dataway.wal.journal.then(|| JournalSettings {
+                dir: wal_root.join("journal"),
+                capacity_bytes: (c.dataway.wal.max_capacity_gb * (1u64 << 30) as f64) as u64,
+                fsync_interval: c.dataway.wal.fsync_interval.get(),
+                fast_path: c.dataway.wal.mem_cap >= 0,
+            }),
+            // Validation refused unknown names.
+            no_drop: c
+                .dataway
+                .wal
+                .no_drop_categories
+                .iter()
+                .filter_map(|s| crate::point::Category::parse(s))
+                .collect(),
         }
     }
 }

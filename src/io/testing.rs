@@ -17,6 +17,10 @@ pub(crate) struct Recorder {
     pub(crate) refuse: AtomicBool,
     pub(crate) calls: AtomicU32,
     pub(crate) encoding: Encoding,
+    /// Answers 413 to bodies of more than this many points (`u32::MAX`: never).
+    pub(crate) too_large_over: AtomicU32,
+    /// Sends wait while this is set (a DataWay that does not answer).
+    pub(crate) hold: AtomicBool,
 }
 
 impl Sink for Arc<Recorder> {
@@ -28,6 +32,16 @@ impl Sink for Arc<Recorder> {
     }
     fn send(&self, b: &body::Body, _replay: bool) -> SendOutcome {
         self.calls.fetch_add(1, Relaxed);
+        while self.hold.load(Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let over = self.too_large_over.load(Relaxed);
+        if b.points > over {
+            return SendOutcome::TooLarge {
+                status: "413".into(),
+                reason: "too large".into(),
+            };
+        }
         if self.refuse.load(Relaxed) {
             return SendOutcome::Refused {
                 status: "400".into(),
@@ -83,6 +97,10 @@ pub(crate) struct TestIo {
     /// Queued bodies older than this are dropped.
     pub(crate) expire_after: Duration,
     pub(crate) max_raw_body_size: usize,
+    /// A journal for durable feeds in this directory.
+    pub(crate) journal: Option<super::JournalSettings>,
+    /// Categories that wait at the journal's cap.
+    pub(crate) no_drop: Vec<Category>,
 }
 
 impl Default for TestIo {
@@ -91,6 +109,8 @@ impl Default for TestIo {
             queue: None,
             expire_after: Duration::from_secs(3600),
             max_raw_body_size: 1 << 20,
+            journal: None,
+            no_drop: Vec::new(),
         }
     }
 }
@@ -113,6 +133,8 @@ pub(crate) fn setup_with(t: TestIo) -> (Io, Arc<Recorder>, Arc<Stats>) {
         refuse: AtomicBool::new(false),
         calls: AtomicU32::new(0),
         encoding: Encoding::LineProtocol,
+        too_large_over: AtomicU32::new(u32::MAX),
+        hold: AtomicBool::new(false),
     });
     let ostats = Arc::new(OutputStats::new("rec", "test", "mem"));
     let queue = t.queue.map(|(d, o)| diskq::DiskQueue::open(&d, o).unwrap());
@@ -134,9 +156,11 @@ pub(crate) fn setup_with(t: TestIo) -> (Io, Arc<Recorder>, Arc<Stats>) {
         flush_interval: Duration::from_millis(50),
         workers: 2,
         max_raw_body_size: t.max_raw_body_size,
+        journal: t.journal,
+        no_drop: t.no_drop,
     };
     (
-        Io::start(settings, vec![Arc::new(out)], stats.clone()),
+        Io::start(settings, vec![Arc::new(out)], stats.clone()).unwrap(),
         rec,
         stats,
     )

@@ -6,14 +6,7 @@ use super::*;
 
 fn feed(points: Vec<crate::point::Point>) -> (Feed, Ack) {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    (
-        Feed {
-            points,
-            encoded: None,
-            ack: Some(tx),
-        },
-        rx,
-    )
+    (Feed::owned(points, Some(tx)), rx)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,4 +83,230 @@ async fn a_closed_io_refuses_feeds_and_uncounts_them() {
         s.io.get("metric")
             .is_none_or(|c| c.queued == 0 && c.points_in == 0)
     );
+}
+
+/// A journal in `dir` with `capacity` bytes, the memory fast path on or off.
+fn journal_io(
+    dir: &std::path::Path,
+    capacity: u64,
+    fast_path: bool,
+    no_drop: Vec<Category>,
+) -> (Io, Arc<super::testing::Recorder>, Arc<Stats>) {
+    super::testing::setup_with(super::testing::TestIo {
+        journal: Some(JournalSettings {
+            dir: dir.to_path_buf(),
+            capacity_bytes: capacity,
+            fsync_interval: Duration::from_secs(1),
+            fast_path,
+        }),
+        no_drop,
+        ..super::testing::TestIo::default()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_feeds_are_delivered_and_their_records_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 1 << 30, true, vec![]);
+    let q = io.queues();
+    for i in 0..40 {
+        q.send_durable(
+            Category::Metric,
+            Feed::owned(pts(25, i * 25), None),
+            WhenFull::Refuse,
+        )
+        .await
+        .unwrap();
+    }
+    let journal = q.journal(Category::Metric).unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while journal.pending_bytes() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        journal.pending_bytes(),
+        0,
+        "every record finished once delivered"
+    );
+    drop((q, journal));
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    assert_eq!(rec.seqs(), (0..1000).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_output_does_not_make_durable_feeds_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 1 << 30, true, vec![]);
+    rec.hold.store(true, Relaxed);
+    let q = io.queues();
+    let t = Instant::now();
+    // Far more feeds than the memory queue and the batchers hold: the rest waits on disk.
+    for i in 0..400 {
+        q.send_durable(
+            Category::Metric,
+            Feed::owned(pts(10, i * 10), None),
+            WhenFull::Refuse,
+        )
+        .await
+        .unwrap();
+    }
+    let took = t.elapsed();
+    assert!(
+        q.journal(Category::Metric).unwrap().has_spilled(),
+        "the overflow waits in the journal"
+    );
+    rec.hold.store(false, Relaxed);
+    let journal = q.journal(Category::Metric).unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while journal.pending_bytes() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop((q, journal));
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    assert_eq!(rec.seqs(), (0..4000).collect::<Vec<_>>());
+    assert!(
+        took < Duration::from_secs(2),
+        "400 feeds took {took:?} with the output stalled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 1 << 30, false, vec![]);
+    rec.hold.store(true, Relaxed);
+    let q = io.queues();
+    for i in 0..100 {
+        q.send_durable(
+            Category::Metric,
+            Feed::owned(pts(10, i * 10), None),
+            WhenFull::Refuse,
+        )
+        .await
+        .unwrap();
+    }
+    drop(q);
+    // Stops while the output holds: the batches in flight are delivered, the rest stays.
+    let stopping = tokio::spawn(io.shutdown(Instant::now() + Duration::from_secs(10)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    rec.hold.store(false, Relaxed);
+    stopping.await.unwrap();
+    let first = rec.seqs();
+    assert!(first.len() < 1000, "some records wait for the next start");
+    let (io, rec2, stats) = journal_io(dir.path(), 1 << 30, false, vec![]);
+    let q = io.queues();
+    let journal = q.journal(Category::Metric).unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while journal.pending_bytes() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop((q, journal));
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    let mut all: Vec<i64> = first.iter().chain(rec2.seqs().iter()).copied().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all,
+        (0..1000).collect::<Vec<_>>(),
+        "nothing lost across the restart"
+    );
+    assert_eq!(
+        stats.snapshot().io["metric"].points_in as usize,
+        rec2.seqs().len(),
+        "replayed points are counted in by the run that sends them"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_journal_refuses_sheds_or_waits_by_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 16 << 10, false, vec![Category::Logging]);
+    rec.hold.store(true, Relaxed);
+    let q = io.queues();
+    let fill = |cat: Category| {
+        let q = q.clone();
+        async move {
+            let mut i = 0;
+            loop {
+                let f = Feed::owned(pts(20, i * 20), None);
+                match q.send_durable(cat, f, WhenFull::Refuse).await {
+                    Ok(()) => i += 1,
+                    Err(DurableError::Full(_)) => return i,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+    };
+    assert!(fill(Category::Metric).await > 0);
+    let shed = q
+        .send_durable(
+            Category::Metric,
+            Feed::owned(pts(20, 0), None),
+            WhenFull::Shed,
+        )
+        .await;
+    assert!(
+        matches!(shed, Err(DurableError::Full(_))),
+        "metric is not in no_drop"
+    );
+    assert!(fill(Category::Logging).await > 0);
+    // Logging is in no_drop: a shedding feed waits for room instead.
+    let q2 = q.clone();
+    let waiting = tokio::spawn(async move {
+        q2.send_durable(
+            Category::Logging,
+            Feed::owned(pts(20, 0), None),
+            WhenFull::Shed,
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "waits while the journal is full");
+    rec.hold.store(false, Relaxed);
+    tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("taken once delivery made room")
+        .unwrap()
+        .unwrap();
+    drop(q);
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_too_large_for_the_output_is_split_until_it_fits() {
+    let (io, rec, stats) = setup(None);
+    rec.too_large_over.store(7, Relaxed);
+    let q = io.queues();
+    let (f, ack) = feed(pts(100, 0));
+    q.send(Category::Metric, f).await.unwrap();
+    ack.await.unwrap();
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    assert_eq!(rec.seqs(), (0..100).collect::<Vec<_>>());
+    assert!(rec.bodies.lock().unwrap().iter().all(|b| b.points <= 7));
+    let s = stats.snapshot();
+    assert!(s.outputs[0].requests_too_large > 0);
+    assert_eq!(
+        stats.dropped(Category::Metric, crate::stats::DropReason::TooLarge),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_point_too_large_for_the_output_is_dropped_and_counted() {
+    let (io, rec, stats) = setup(None);
+    // Every body is too large, even of one point.
+    rec.too_large_over.store(0, Relaxed);
+    let q = io.queues();
+    let (f, ack) = feed(pts(3, 0));
+    q.send(Category::Metric, f).await.unwrap();
+    ack.await.unwrap();
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    assert!(rec.seqs().is_empty());
+    assert_eq!(
+        stats.dropped(Category::Metric, crate::stats::DropReason::TooLarge),
+        3
+    );
+    let s = stats.snapshot();
+    let err = s.outputs[0].last_error.clone().unwrap_or_default();
+    assert!(err.contains("413: one point of"), "{err}");
 }

@@ -76,5 +76,8 @@ impl Shared {
         for a in batch.acks {
             let _ = a.send(());
         }
+        for m in batch.marks {
+            m.done();
+        }
     }
 }

@@ -164,6 +164,8 @@ pub struct OutputStats {
     pub requests_ok: AtomicU64,
     pub requests_failed: AtomicU64,
     pub requests_refused: AtomicU64,
+    /// Answers that the body is too large (HTTP 413): the body was split and resent.
+    pub requests_too_large: AtomicU64,
     pub latency_ns_sum: AtomicU64,
     pub latency_count: AtomicU64,
     pub last_latency_ns: AtomicU64,
@@ -192,6 +194,7 @@ impl OutputStats {
             requests_ok: AtomicU64::new(0),
             requests_failed: AtomicU64::new(0),
             requests_refused: AtomicU64::new(0),
+            requests_too_large: AtomicU64::new(0),
             latency_ns_sum: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             last_latency_ns: AtomicU64::new(0),

@@ -245,6 +245,7 @@ impl Snapshot {
                 ("ok", o.requests_ok),
                 ("failed", o.requests_failed),
                 ("refused", o.requests_refused),
+                ("too_large", o.requests_too_large),
             ] {
                 p.sample(&[("output", &o.name), ("status", status)], v as f64);
             }

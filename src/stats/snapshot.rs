@@ -92,6 +92,8 @@ pub struct OutputSnapshot {
     pub requests_ok: u64,
     pub requests_failed: u64,
     pub requests_refused: u64,
+    /// Bodies the output said were too large (split in halves and resent).
+    pub requests_too_large: u64,
     pub retries: u64,
     pub avg_latency_secs: f64,
     pub last_latency_secs: f64,

@@ -492,7 +492,11 @@ fn tail_loop(
     commits: &std::sync::mpsc::Sender<Commit>,
     wake: &Wake,
 ) -> Result<(), InputError> {
-    let opts = shared.feed_options();
+    // At the journal's cap the tailer waits: the file keeps the lines meanwhile.
+    let opts = FeedOptions {
+        durable: Some(crate::ingest::WhenFull::Wait),
+        ..shared.feed_options()
+    };
     let mut out: Vec<tailer::Out> = Vec::with_capacity(BATCH);
     let mut last_counters = t.counters;
     let idle = if wake.polling {

@@ -75,9 +75,12 @@ pub fn outcome(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) ->
                 .read_to_string()
                 .unwrap_or_default();
             reason.truncate(512);
-            // Every 4xx is final, as the original treats it, except 429 ("too many requests")
-            // and any answer that says when to come back: those are retried.
-            if code.is_client_error() && code.as_u16() != 429 && retry_after.is_none() {
+            // Every 4xx is final, as the original treats it, except 413 (split and resent),
+            // 429 ("too many requests") and any answer that says when to come back: those are
+            // retried.
+            if code.as_u16() == 413 {
+                SendOutcome::TooLarge { status, reason }
+            } else if code.is_client_error() && code.as_u16() != 429 && retry_after.is_none() {
                 SendOutcome::Refused { status, reason }
             } else {
                 SendOutcome::Failed {

@@ -100,6 +100,15 @@ impl Encoder {
         self
     }
 
+    /// An encoder holding `buf`, `lines` lines this encoder (or one like it) wrote.
+    pub fn from_encoded(buf: Vec<u8>, lines: usize) -> Encoder {
+        Encoder {
+            buf,
+            sort: true,
+            lines,
+        }
+    }
+
     /// Reserves room for `additional` more bytes.
     pub fn reserve(&mut self, additional: usize) {
         self.buf.reserve(additional);
