@@ -35,7 +35,9 @@ pub mod run {
 
 /// `pipeline test` and `pipeline check`.
 pub mod pipeline {
-    pub use crate::pipeline::store::{ScriptStore, script_name};
+    pub use crate::pipeline::store::{
+        Origin, ScriptStore, builtin_names, script_name, search_places,
+    };
     pub use crate::pipeline::{CompileError, Program, RunOptions, debug};
     pub use crate::point::Category;
 }
