@@ -1,6 +1,17 @@
 //! Regression tests: see the module list in `mod.rs`.
 
+use std::path::Path;
+use std::process::Output;
+
 use crate::support::{Workdir, datakit, stdout};
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 // ---- 16: pipeline test / pipeline check ----------------------------------------------------
 
@@ -111,4 +122,86 @@ fn pipeline_check_did_not_explain_the_default_label() {
     );
     assert!(text.contains(&legend), "no legend {legend:?}:\n{text}");
     assert!(text.contains("(builtin): shipped in the binary"), "{text}");
+}
+
+// ---- 18: doc ---------------------------------------------------------------------------------
+
+#[test]
+fn doc_printed_units_raw() {
+    for (input, want) in [("cpu", "%"), ("cpu", "°C"), ("mem", "B"), ("net", "B/s")] {
+        let text = stdout(&datakit().args(["doc", input]).output().unwrap());
+        for raw in [
+            "percent,percent",
+            "temperature,C",
+            "digital,B",
+            "traffic,B/S",
+        ] {
+            assert!(!text.contains(raw), "{input}: {raw}:\n{text}");
+        }
+        assert!(
+            text.lines()
+                .any(|l| l.split('┆').nth(2).is_some_and(|c| c.trim() == want)),
+            "{input}: no unit {want}:\n{text}"
+        );
+    }
+    let md = stdout(
+        &datakit()
+            .args(["doc", "cpu", "--markdown"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        !md.contains("percent,percent") && md.contains("| % |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn doc_pipeline_index_did_not_mark_unsupported_functions() {
+    let text = stdout(&datakit().args(["doc", "pipeline"]).output().unwrap());
+    let index: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.contains("shows one"))
+        .collect();
+    let joined = index.join("\n");
+    for f in ["http_request", "agg_create", "point_window"] {
+        assert!(
+            joined.contains(&format!("{f} (unsupported)")),
+            "{f} not marked:\n{joined}"
+        );
+    }
+    assert!(
+        !joined.contains("grok (unsupported)"),
+        "a supported function is marked:\n{joined}"
+    );
+    let md = std::fs::read_to_string(repo().join("docs/pipeline/misc.md")).unwrap();
+    assert!(
+        md.contains("## `http_request` (not supported by this build)"),
+        "{md}"
+    );
+}
+
+#[test]
+fn doc_pipeline_suggested_no_function_name() {
+    let out = datakit()
+        .args(["doc", "pipeline", "gork"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("did you mean `grok`?"), "{out:?}");
+}
+
+#[test]
+fn doc_tables_cut_names_mid_word() {
+    let text = stdout(&datakit().args(["doc", "config"]).output().unwrap());
+    for name in [
+        "default_enabled_inputs",
+        "ENV_DEFAULT_ENABLED_INPUTS,",
+        "ENV_DISABLE_PROTECT_MODE",
+        "enable_debug_fields",
+    ] {
+        assert!(text.contains(name), "{name} cut:\n{text}");
+    }
+    let text = stdout(&datakit().args(["doc", "cpu"]).output().unwrap());
+    assert!(text.contains("enable_temperature"), "{text}");
 }
