@@ -9,7 +9,7 @@ use datakit::app::config::Dur;
 use datakit::app::monitor::{self, Endpoint, LocalApi, LocalApiError, View};
 use datakit::app::run::ConfigFlags;
 
-use crate::prelude::Globals;
+use crate::prelude::{Candidates, Globals};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -28,7 +28,14 @@ pub struct Args {
     #[arg(short = 'I', long, value_delimiter = ',', value_name = "INPUT,...")]
     pub input: Vec<String>,
     /// Show only these modules
-    #[arg(short = 'M', long, value_delimiter = ',', value_name = "MODULE,...")]
+    #[arg(
+        short = 'M',
+        long,
+        value_delimiter = ',',
+        value_name = "MODULE,...",
+        value_parser = module_candidates(),
+        hide_possible_values = true
+    )]
     pub module: Vec<String>,
     /// Show every module and more detail
     #[arg(short = 'V', long)]
@@ -39,6 +46,15 @@ pub struct Args {
     /// Print the raw snapshot as JSON and exit
     #[arg(long)]
     pub json: bool,
+}
+
+/// The modules by name, for the shell completions (short names are accepted too).
+fn module_candidates() -> Candidates {
+    Candidates::described(
+        monitor::MODULES
+            .iter()
+            .map(|(name, _, what)| (*name, *what)),
+    )
 }
 
 fn target(args: &Args, g: &Globals) -> Endpoint {

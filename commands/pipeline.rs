@@ -14,7 +14,7 @@ use datakit::app::pipeline::{
     search_places,
 };
 
-use crate::prelude::Globals;
+use crate::prelude::{Candidates, Globals};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -53,7 +53,7 @@ fn test_after_help() -> String {
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
     /// Script name (`nginx` or `nginx.p`) or path to a .p file
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_parser = script_candidates(), hide_possible_values = true)]
     pub script: String,
 
     /// Sample text (logging: the `message`; other categories: line protocol)
@@ -61,11 +61,18 @@ pub struct TestArgs {
     pub txt: Option<String>,
 
     /// Read the sample text from a file
-    #[arg(short = 'F', long, value_name = "FILE")]
+    #[arg(short = 'F', long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub file: Option<PathBuf>,
 
     /// Category of the input point: logging, metric, object, ... (or an alias such as M)
-    #[arg(short = 'C', long, default_value = "logging", value_name = "CATEGORY")]
+    #[arg(
+        short = 'C',
+        long,
+        default_value = "logging",
+        value_name = "CATEGORY",
+        value_parser = category_candidates(),
+        hide_possible_values = true
+    )]
     pub category: String,
 
     /// Treat the whole input as one record (one trailing newline removed)
@@ -88,12 +95,29 @@ pub struct TestArgs {
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Scripts to check (names or paths); all scripts when none is given
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_parser = script_candidates(), hide_possible_values = true)]
     pub scripts: Vec<String>,
 
     /// Category of the named scripts
-    #[arg(short = 'C', long, default_value = "logging", value_name = "CATEGORY")]
+    #[arg(
+        short = 'C',
+        long,
+        default_value = "logging",
+        value_name = "CATEGORY",
+        value_parser = category_candidates(),
+        hide_possible_values = true
+    )]
     pub category: String,
+}
+
+/// The built-in scripts, for the shell completions (any name or path is accepted).
+fn script_candidates() -> Candidates {
+    Candidates::new(builtin_names())
+}
+
+/// The categories by name, for the shell completions (aliases such as M are accepted too).
+fn category_candidates() -> Candidates {
+    Candidates::new(Category::ALL.iter().map(|c| c.as_str()))
 }
 
 pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {

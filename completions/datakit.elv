@@ -36,7 +36,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
             cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
             cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-            cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;run'= {
@@ -201,14 +200,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'datakit;__generate'= {
-            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
-            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
-            cand --log-level 'Log level'
-            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'datakit;help'= {
             cand run 'Run the agent in the foreground: collect, process and send data until stopped'
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
@@ -220,7 +211,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
             cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
             cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-            cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;help;run'= {
@@ -248,8 +238,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;service'= {
         }
         &'datakit;help;upgrade'= {
-        }
-        &'datakit;help;__generate'= {
         }
         &'datakit;help;help'= {
         }

@@ -48,6 +48,11 @@ pub mod doc {
         DocError, config_markdown, export, function_markdown, input_markdown, pipeline_markdown,
         term,
     };
+
+    /// The Pipeline functions' names.
+    pub fn function_names() -> impl Iterator<Item = &'static str> {
+        crate::pipeline::docs::FUNCTIONS.iter().map(|f| f.name)
+    }
 }
 
 /// `install`, `service` and `upgrade`.
@@ -57,6 +62,6 @@ pub mod service {
 
 /// `monitor`.
 pub mod monitor {
-    pub use crate::monitor::{View, dur, parse_modules, render};
+    pub use crate::monitor::{MODULES, View, dur, parse_modules, render};
     pub use crate::net::local_api::{Endpoint, LocalApi, LocalApiError};
 }

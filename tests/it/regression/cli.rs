@@ -1,7 +1,7 @@
 //! Regression tests: see the module list in `mod.rs`.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::support::{Workdir, datakit, stdout};
 
@@ -204,4 +204,208 @@ fn doc_tables_cut_names_mid_word() {
     }
     let text = stdout(&datakit().args(["doc", "cpu"]).output().unwrap());
     assert!(text.contains("enable_temperature"), "{text}");
+}
+
+// ---- 21: completions -------------------------------------------------------------------------
+
+#[test]
+fn completions_offered_the_hidden_generate_command() {
+    for f in [
+        "datakit.bash",
+        "_datakit",
+        "datakit.fish",
+        "datakit.elv",
+        "_datakit.ps1",
+    ] {
+        let text = std::fs::read_to_string(repo().join("completions").join(f)).unwrap();
+        assert!(!text.contains("__generate"), "{f} offers __generate");
+    }
+    let out = datakit().args(["completion", "zsh"]).output().unwrap();
+    assert!(!stdout(&out).contains("__generate"));
+}
+
+/// What the bash completion offers for the words of `line` (the last one being completed).
+fn bash_complete(line: &[&str]) -> Vec<String> {
+    let script = repo().join("completions/datakit.bash");
+    let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+    let cword = line.len() - 1;
+    let probe = format!(
+        "source {}\nCOMP_WORDS=({}); COMP_CWORD={cword}\n_datakit datakit '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        words.join(" "),
+        line[cword],
+        line[cword - 1],
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &probe])
+        .output()
+        .expect("bash");
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn completions_did_not_offer_inputs_modules_categories_or_scripts() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["datakit", "doc", ""],
+            &["cpu", "mem", "pipeline", "config"],
+        ),
+        (
+            &["datakit", "monitor", "-M", ""],
+            &["inputs", "io", "errors"],
+        ),
+        (
+            &["datakit", "pipeline", "test", "-C", ""],
+            &["logging", "metric"],
+        ),
+        (&["datakit", "pipeline", "test", ""], &["nginx", "mysql"]),
+    ];
+    for (line, want) in cases {
+        let got = bash_complete(line);
+        for w in *want {
+            assert!(
+                got.iter().any(|g| g == w),
+                "{line:?}: {w} not offered: {got:?}"
+            );
+        }
+    }
+    for f in ["_datakit", "datakit.fish"] {
+        let text = std::fs::read_to_string(repo().join("completions").join(f)).unwrap();
+        for w in ["hostobject", "nginx", "metric", "outputs"] {
+            assert!(text.contains(w), "{f} lacks {w}");
+        }
+    }
+}
+
+// ---- 22: man pages ---------------------------------------------------------------------------
+
+fn man_files() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(repo().join("man"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn man_pages_referenced_pages_that_do_not_exist() {
+    let pages = man_files();
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    for want in [
+        "datakit-pipeline-test.1",
+        "datakit-pipeline-check.1",
+        "datakit-run.1",
+    ] {
+        assert!(names.contains(&want), "{want} missing: {names:?}");
+    }
+    for (name, text) in &pages {
+        // References look like `datakit\-pipeline\-test(1)`.
+        let plain = text.replace("\\-", "-");
+        for (i, _) in plain.match_indices("(1)") {
+            let start = plain[..i]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .map_or(0, |s| s + 1);
+            let page = &plain[start..i];
+            if page.starts_with("datakit") {
+                assert!(
+                    names.contains(&format!("{page}.1").as_str()),
+                    "{name} refers to {page}(1), which does not exist"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn man_pages_lacked_environment_exit_status_files_and_examples() {
+    for (name, text) in man_files() {
+        for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH EXAMPLES"] {
+            assert!(text.contains(section), "{name} lacks {section}");
+        }
+    }
+    let pages = man_files();
+    let get = |n: &str| {
+        pages
+            .iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, t)| t.replace("\\-", "-"))
+            .unwrap()
+    };
+    let main = get("datakit.1");
+    for s in [
+        "DATAKIT_WORKDIR",
+        "DATAKIT_LOG_LEVEL",
+        "NO_COLOR",
+        ".SH FILES",
+        "78",
+    ] {
+        assert!(main.contains(s), "datakit.1 lacks {s}");
+    }
+    let check = get("datakit-check-config.1");
+    assert!(check.contains("At least one error"), "{check}");
+    let run = get("datakit-run.1");
+    assert!(run.contains("78") && run.contains("WORKDIR/.pid"), "{run}");
+}
+
+// ---- 23: --help and the environment ---------------------------------------------------------
+
+#[test]
+fn subcommand_help_mixed_global_and_own_options() {
+    let text = stdout(
+        &datakit()
+            .args(["pipeline", "test", "--help"])
+            .output()
+            .unwrap(),
+    );
+    let own = text.find("\nOptions:").unwrap_or_else(|| panic!("{text}"));
+    let global = text
+        .find("\nGlobal Options:")
+        .unwrap_or_else(|| panic!("no Global Options heading:\n{text}"));
+    assert!(own < global, "{text}");
+    let own_part = &text[own..global];
+    let global_part = &text[global..];
+    for flag in ["--txt", "--file", "--category", "--json"] {
+        assert!(
+            own_part.contains(flag),
+            "{flag} not among the own options:\n{text}"
+        );
+    }
+    for flag in ["--workdir", "--log", "--log-level", "--color"] {
+        assert!(
+            !own_part.contains(flag) && global_part.contains(flag),
+            "{flag} not under Global Options:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn invalid_log_level_env_did_not_name_the_variable() {
+    let out = datakit()
+        .env("DATAKIT_LOG_LEVEL", "verbose")
+        .arg("version")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("DATAKIT_LOG_LEVEL") && err.contains("'verbose'"),
+        "{err}"
+    );
+    // Given on the command line, the flag is named as before.
+    let out = datakit()
+        .args(["--log-level", "verbose", "version"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("--log-level") && !err.contains("DATAKIT_LOG_LEVEL"),
+        "{err}"
+    );
 }
