@@ -48,6 +48,12 @@ fn jemalloc_thread_idle() {
 }
 
 fn main() -> ExitCode {
+    // Rust starts programs with SIGPIPE ignored, so a write to a closed pipe (`datakit ... |
+    // head`) becomes an error that `println!` turns into a panic. A command-line tool should end
+    // quietly instead, as the other tools of a pipeline do: restore the default action. Sockets
+    // are written with MSG_NOSIGNAL, so this concerns pipes only. The daemon (`run`) ignores
+    // SIGPIPE again below: a closed stdout must not stop the agent.
+    sigpipe(libc::SIG_DFL);
     #[cfg(feature = "jemalloc")]
     datakit::app::idle::set_hook(jemalloc_thread_idle);
     // The generator of the checked-in files is not part of the command line users see (nor of
@@ -66,6 +72,9 @@ fn main() -> ExitCode {
     let globals = args.global.resolve();
     // `run` sets up its own logging (rotation, the config's `[logging]` under the flags).
     let daemon = matches!(args.command, cli::Command::Run(_));
+    if daemon {
+        sigpipe(libc::SIG_IGN);
+    }
     if let Err(e) = if daemon {
         Ok(())
     } else {
@@ -95,5 +104,14 @@ fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets the action of SIGPIPE.
+fn sigpipe(action: libc::sighandler_t) {
+    // SAFETY: setting a signal's disposition to SIG_DFL or SIG_IGN installs no handler code;
+    // it is done before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, action);
     }
 }

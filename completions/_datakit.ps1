@@ -53,8 +53,8 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         }
         'datakit;monitor' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The agent''s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir''s config]')
-            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
-            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
+            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
             [CompletionResult]::new('-M', '-M ', [CompletionResultType]::ParameterName, 'Show only these modules')
@@ -66,7 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Show every module and more detail')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show every module and more detail')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot and exit (for scripts)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the raw snapshot as JSON and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -48,8 +48,8 @@ set edit:completion:arg-completer[datakit] = {|@words|
         }
         &'datakit;monitor'= {
             cand --to 'The agent''s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir''s config]'
-            cand -R 'Refresh interval (at least 1s)'
-            cand --refresh 'Refresh interval (at least 1s)'
+            cand -R 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)'
+            cand --refresh 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)'
             cand -I 'Show only these inputs in the inputs table'
             cand --input 'Show only these inputs in the inputs table'
             cand -M 'Show only these modules'
@@ -61,7 +61,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -V 'Show every module and more detail'
             cand --verbose 'Show every module and more detail'
             cand --once 'Print one snapshot and exit (for scripts)'
-            cand --json 'Print the raw snapshot as JSON and exit'
+            cand --json 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -59,7 +59,7 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand run" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l to -d 'The agent\'s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir\'s config]' -r
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s R -l refresh -d 'Refresh interval (at least 1s)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s R -l refresh -d 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s I -l input -d 'Show only these inputs in the inputs table' -r
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s M -l module -d 'Show only these modules' -r -f -a "basic\t'agent: version, uptime, host, CPU, memory, open files, tasks'
 inputs\t'inputs: instances, interval, points, last feed, cost, errors, crashes'
@@ -82,7 +82,7 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s V -l verbose -d 'Show every module and more detail'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l once -d 'Print one snapshot and exit (for scripts)'
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l json -d 'Print the raw snapshot as JSON and exit'
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l json -d 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand version" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
 complete -c datakit -n "__fish_datakit_using_subcommand version" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F

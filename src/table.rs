@@ -80,6 +80,25 @@ pub fn fit(st: Style, cols: &[Col<'_>], rows: Vec<Vec<Cell>>, header: bool) -> F
     for n in &mut need {
         *n = (*n).clamp(1, cap);
     }
+    // The width each column has without wrapping at all (long text capped: it wraps anyway).
+    let mut natural: Vec<usize> = cols
+        .iter()
+        .map(|c| if header { c.header.chars().count() } else { 0 })
+        .collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate().take(cols.len()) {
+            let longest = cell
+                .content()
+                .lines()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            natural[i] = natural[i].max(longest);
+        }
+    }
+    for (n, w) in natural.iter_mut().zip(&need) {
+        *n = (*n).clamp(*w, cap.max(*w));
+    }
     // Columns in the order they are dropped: highest rank first, the rightmost of a rank first.
     let mut shown = vec![true; cols.len()];
     fn total(shown: &[bool], need: &[usize]) -> usize {
@@ -92,11 +111,19 @@ pub fn fit(st: Style, cols: &[Col<'_>], rows: Vec<Vec<Cell>>, header: bool) -> F
     }
     let mut order: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].drop_rank > 0).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(cols[i].drop_rank), std::cmp::Reverse(i)));
-    for i in order {
-        if total(&shown, &need) <= width {
+    // First, rows on one line each: leave out columns until nothing wraps. If that cannot be
+    // had, only until no word is cut.
+    for widths in [&natural, &need] {
+        shown.fill(true);
+        for &i in &order {
+            if total(&shown, widths) <= width {
+                break;
+            }
+            shown[i] = false;
+        }
+        if total(&shown, widths) <= width {
             break;
         }
-        shown[i] = false;
     }
     // Still too wide: narrow the widest column other than the first (which names the row)
     // until the table fits, down to 8 characters.

@@ -1,9 +1,11 @@
 //! Regression tests: see the module list in `mod.rs`.
 
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use crate::support::{Workdir, datakit, stdout};
+use crate::support::{Agent, Workdir, datakit, stdout};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -11,6 +13,94 @@ fn stderr(out: &Output) -> String {
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An agent with the `dk` input and one test input, its HTTP API up.
+fn agent() -> (Workdir, Agent) {
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        "default_enabled_inputs = [\"dk\"]\n[io]\n  flush_interval = \"100ms\"\n",
+    );
+    w.write(
+        "conf.d/t.conf",
+        "[[inputs.testinput]]\n  name = \"mon\"\n  interval = \"100ms\"\n",
+    );
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    (w, a)
+}
+
+fn monitor(a: &Agent, args: &[&str]) -> Output {
+    datakit()
+        .args(["--color", "never", "monitor", "--to"])
+        .arg(format!("127.0.0.1:{}", a.port))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+// ---- tmux: the live view in a real terminal ------------------------------------------------
+
+/// A tmux server of its own, killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    /// Runs `command` in a `cols`x`rows` window.
+    fn start(cols: u16, rows: u16, command: &str) -> Tmux {
+        let name = format!("dkreg-{}-{}", std::process::id(), datakit::clock::now_ns());
+        let t = Tmux(name);
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            &t.0,
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            command,
+        ]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .expect("tmux (installed by tests/run)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.0])
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
+/// The live monitor of `a` with `args` in a `cols`x`rows` terminal, once it has drawn.
+fn live_monitor(a: &Agent, cols: u16, rows: u16, args: &str) -> (Tmux, String) {
+    let bin = assert_cmd::cargo::cargo_bin("datakit");
+    let t = Tmux::start(
+        cols,
+        rows,
+        &format!(
+            "NO_COLOR=1 {} monitor --to 127.0.0.1:{} {args}",
+            bin.display(),
+            a.port
+        ),
+    );
+    std::thread::sleep(Duration::from_millis(1800));
+    let screen = t.screen();
+    (t, screen)
 }
 
 // ---- 16: pipeline test / pipeline check ----------------------------------------------------
@@ -122,6 +212,199 @@ fn pipeline_check_did_not_explain_the_default_label() {
     );
     assert!(text.contains(&legend), "no legend {legend:?}:\n{text}");
     assert!(text.contains("(builtin): shipped in the binary"), "{text}");
+}
+
+// ---- 17: monitor -----------------------------------------------------------------------------
+
+/// `datakit X | head`: stdout is a pipe nobody reads any more.
+fn with_closed_stdout(mut cmd: Command) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = cmd
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn datakit");
+    // The command's own handle to the pipe went to the child: only the child writes to it now.
+    drop(cmd);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn monitor_json_panicked_on_a_closed_pipe() {
+    let (w, mut a) = agent();
+    let bin = assert_cmd::cargo::cargo_bin("datakit");
+    let to = format!("127.0.0.1:{}", a.port);
+    let cases: &[&[&str]] = &[
+        &["monitor", "--json", "--to", &to],
+        &["monitor", "--once", "--to", &to],
+        &["version"],
+        &["version", "--json"],
+        &["completion", "bash"],
+        &["check-config"],
+        &["pipeline", "check"],
+        &["pipeline", "test", "nginx", "--txt", "x"],
+        &["doc", "cpu"],
+        &["doc", "--list"],
+        &["--help"],
+    ];
+    for args in cases {
+        let mut c = Command::new(&bin);
+        c.arg("--workdir").arg(w.path()).args(*args);
+        let out = with_closed_stdout(c);
+        let err = stderr(&out);
+        assert!(
+            !err.contains("panicked") && out.status.code() != Some(101),
+            "datakit {args:?} | head: {:?}\n{err}",
+            out.status
+        );
+    }
+    assert_eq!(a.stop(), Some(0));
+}
+
+#[test]
+fn monitor_json_ignored_the_module_filter() {
+    let (_w, mut a) = agent();
+    let out = monitor(&a, &["--json", "-M", "io,W"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["io", "outputs"], "{v}");
+    let out = monitor(&a, &["--json", "-M", "In", "-I", "testinput"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inputs: Vec<&str> = v["inputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(inputs, ["testinput"], "{v}");
+    assert_eq!(a.stop(), Some(0));
+}
+
+#[test]
+fn monitor_showed_http_writers_as_inputs_stuck_starting() {
+    let (_w, mut a) = agent();
+    let (s, _) = crate::support::servers::http_post(
+        &format!("http://127.0.0.1:{}/v1/write/logging?input=myapp", a.port),
+        "app message=\"hi\"\n",
+    )
+    .unwrap();
+    assert!(s < 300, "{s}");
+    let text = stdout(&monitor(&a, &["--once", "-M", "In"]));
+    let row = text
+        .lines()
+        .find(|l| l.contains("v1-write.myapp"))
+        .unwrap_or_else(|| panic!("the writer is not shown:\n{text}"));
+    assert!(!row.contains("starting"), "{text}");
+    let producers = text
+        .find("Producers")
+        .unwrap_or_else(|| panic!("no Producers section:\n{text}"));
+    let inputs_end = text.find("Producers").unwrap_or(0);
+    assert!(
+        !text[..inputs_end].contains("v1-write.myapp")
+            && text[producers..].contains("v1-write.myapp"),
+        "{text}"
+    );
+    let out = monitor(&a, &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inputs"]["v1-write.myapp"]["state"], "producer", "{v}");
+    assert_eq!(v["inputs"]["testinput"]["state"], "running", "{v}");
+    assert_eq!(a.stop(), Some(0));
+}
+
+#[test]
+fn monitor_table_cut_words_at_80_columns() {
+    let (_w, mut a) = agent();
+    std::thread::sleep(Duration::from_millis(500));
+    let (_t, screen) = live_monitor(&a, 80, 24, "-M In");
+    let row = screen
+        .lines()
+        .find(|l| l.contains("testinput"))
+        .unwrap_or_else(|| panic!("`testinput` cut or missing:\n{screen}"));
+    assert!(row.contains("running"), "{screen}");
+    assert!(
+        screen.contains("Last feed") || screen.contains("Last"),
+        "{screen}"
+    );
+    for line in screen.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+    assert_eq!(a.stop(), Some(0));
+}
+
+#[test]
+fn monitor_did_not_say_the_refresh_was_raised() {
+    let (_w, mut a) = agent();
+    let (_t, screen) = live_monitor(&a, 120, 40, "-M B -R 200ms");
+    assert!(
+        screen.contains("Refresh: 1s (-R 200ms raised to the minimum, 1s)"),
+        "{screen}"
+    );
+    assert_eq!(a.stop(), Some(0));
+}
+
+/// Serves `body` as the answer to every request, `n` times.
+fn fake_agent(body: String, n: usize) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(n) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = Vec::new();
+            let mut b = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => buf.extend_from_slice(&b[..k]),
+                }
+            }
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn monitor_used_several_number_formats() {
+    // 1.2345 of something, whatever the unit, reads 1.23.
+    let snap = serde_json::json!({
+        "agent": {
+            "version": "0.1.0", "commit": "x", "hostname": "h", "os_arch": "linux/amd64",
+            "uptime_secs": 100.0, "tasks": 3,
+            "process": {"cpu_percent": 1.2345, "rss_bytes": 1_294_442, "open_files": 12345, "threads": 4}
+        },
+        "inputs": {"app": {
+            "state": "running", "category": "metric", "instances": 1, "interval_secs": 10.0,
+            "feeds": 1, "points": 1_234_567, "last_feed_ns": 0, "avg_cost_secs": 1.2345,
+            "errors": 0, "crashes": 0
+        }},
+        "io": {"metric": {
+            "points_in": 12_345, "queued": 0, "points_sent": 123_456, "points_queued_on_disk": 0,
+            "points_dropped": 0, "bytes_raw": 1_325_598_706_u64, "bytes_gzip": 1264
+        }},
+        "drops": [], "outputs": [], "http": [], "pipeline": {}, "errors": [],
+        "election": null
+    });
+    let port = fake_agent(snap.to_string(), 1);
+    let out = datakit()
+        .args([
+            "--color", "never", "monitor", "--once", "-M", "B,In,IO", "--to",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for want in [
+        "1.23%", "1.23MiB", "12.3k", "1.23M", "1.23s", "12.3k", "123k", "1.23GiB", "1.23KiB",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
 }
 
 // ---- 18: doc ---------------------------------------------------------------------------------
