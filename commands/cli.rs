@@ -6,8 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::prelude::GlobalArgs;
 use crate::{
-    check_config, completion, doc, generate, install, monitor, pipeline, run, service, upgrade,
-    version,
+    check_config, completion, doc, install, monitor, pipeline, run, service, upgrade, version,
 };
 
 #[derive(Parser, Debug)]
@@ -52,7 +51,63 @@ pub enum Command {
     Service(service::Args),
     /// Upgrade to a newer release: download, verify, swap, restart, roll back on failure
     Upgrade(upgrade::Args),
-    /// Write the generated files (completions, man pages, sample configs) into a directory
-    #[command(name = "__generate", hide = true)]
-    Generate(generate::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+    use crate::manual::PAGES;
+
+    /// Every command path below `datakit` (the root as `[]`), `help` left out.
+    fn paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(prefix.clone());
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let mut p = prefix.clone();
+            p.push(sub.get_name().to_string());
+            paths(sub, p, out);
+        }
+    }
+
+    #[test]
+    fn every_command_has_a_man_page_entry_that_agrees_with_its_help() {
+        let cmd = Cli::command();
+        let mut all = Vec::new();
+        paths(&cmd, Vec::new(), &mut all);
+        for path in &all {
+            let page = PAGES
+                .iter()
+                .find(|p| p.path.iter().copied().eq(path.iter().map(String::as_str)))
+                .unwrap_or_else(|| panic!("no man page entry for `datakit {}`", path.join(" ")));
+            let mut c = &cmd;
+            for name in path {
+                c = c.find_subcommand(name).unwrap();
+            }
+            // Each status `--help` names is in the EXIT STATUS section.
+            let help = c
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            if let Some(line) = help.lines().find(|l| l.starts_with("Exit status:")) {
+                for word in line.split(|ch: char| !ch.is_ascii_digit()) {
+                    if !word.is_empty() {
+                        assert!(
+                            page.exit_status.iter().any(|(s, _)| *s == word),
+                            "`datakit {}`: --help names exit status {word}, the man page does not",
+                            path.join(" ")
+                        );
+                    }
+                }
+            }
+        }
+        for p in PAGES {
+            assert!(
+                all.iter()
+                    .any(|path| p.path.iter().copied().eq(path.iter().map(String::as_str))),
+                "man page entry for a command that does not exist: {:?}",
+                p.path
+            );
+        }
+    }
 }

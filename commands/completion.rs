@@ -1,8 +1,12 @@
 //! `datakit completion <shell>`: print a completion script.
 
+use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap_complete::Shell;
+
+use crate::prelude::completion_script;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -16,6 +20,9 @@ pub struct Args {
 
 /// `cli` is the whole command-line definition.
 pub fn exec(args: Args, mut cmd: clap::Command) -> anyhow::Result<ExitCode> {
-    clap_complete::generate(args.shell, &mut cmd, "datakit", &mut std::io::stdout());
+    let script = completion_script(args.shell, &mut cmd);
+    std::io::stdout()
+        .write_all(&script)
+        .context("writing the script to standard output")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use datakit::app::doc::{self, term};
 
-use crate::prelude::Globals;
+use crate::prelude::{Candidates, Globals};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -15,8 +15,10 @@ use crate::prelude::Globals;
 )]
 pub struct Args {
     /// An input name, `pipeline` (optionally with a function name) or `config`
+    #[arg(value_parser = topic_candidates(), hide_possible_values = true)]
     pub topic: Option<String>,
     /// With `pipeline`: one function
+    #[arg(value_parser = function_candidates(), hide_possible_values = true)]
     pub name: Option<String>,
     /// List the inputs, grouped by catalog
     #[arg(long, conflicts_with_all = ["topic", "export"])]
@@ -25,8 +27,35 @@ pub struct Args {
     #[arg(long)]
     pub markdown: bool,
     /// Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)
-    #[arg(long, value_name = "DIR", conflicts_with = "topic")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "topic",
+        value_hint = clap::ValueHint::DirPath
+    )]
     pub export: Option<PathBuf>,
+}
+
+/// The inputs, `pipeline` and `config`, for the shell completions.
+fn topic_candidates() -> Candidates {
+    let mut v: Vec<(String, String)> = datakit::app::inputs::registry()
+        .iter()
+        .filter(|e| e.spec.catalog != "testing")
+        .map(|e| {
+            (
+                e.spec.name.to_string(),
+                format!("input ({})", e.spec.catalog),
+            )
+        })
+        .collect();
+    v.push(("pipeline".into(), "Pipeline functions".into()));
+    v.push(("config".into(), "datakit.conf keys".into()));
+    Candidates::described(v)
+}
+
+/// The Pipeline functions, for the shell completions.
+fn function_candidates() -> Candidates {
+    Candidates::new(doc::function_names())
 }
 
 /// Prints `text`, through `$PAGER` when it is longer than the terminal.

@@ -7,6 +7,7 @@ mod completion;
 mod doc;
 mod generate;
 mod install;
+mod manual;
 mod monitor;
 mod pipeline;
 mod prelude;
@@ -47,12 +48,33 @@ fn jemalloc_thread_idle() {
 }
 
 fn main() -> ExitCode {
+    // Rust starts programs with SIGPIPE ignored, so a write to a closed pipe (`datakit ... |
+    // head`) becomes an error that `println!` turns into a panic. A command-line tool should end
+    // quietly instead, as the other tools of a pipeline do: restore the default action. Sockets
+    // are written with MSG_NOSIGNAL, so this concerns pipes only. The daemon (`run`) ignores
+    // SIGPIPE again below: a closed stdout must not stop the agent.
+    sigpipe(libc::SIG_DFL);
     #[cfg(feature = "jemalloc")]
     datakit::app::idle::set_hook(jemalloc_thread_idle);
-    let args = cli::Cli::parse();
+    // The generator of the checked-in files is not part of the command line users see (nor of
+    // its completions).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "__generate")
+    {
+        let args = generate::Args::parse_from(std::env::args_os().skip(1));
+        return finish(generate::exec(args, cli::Cli::command(), manual::PAGES));
+    }
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => prelude::exit_on_parse_error(e, cli::Cli::command()),
+    };
     let globals = args.global.resolve();
     // `run` sets up its own logging (rotation, the config's `[logging]` under the flags).
     let daemon = matches!(args.command, cli::Command::Run(_));
+    if daemon {
+        sigpipe(libc::SIG_IGN);
+    }
     if let Err(e) = if daemon {
         Ok(())
     } else {
@@ -61,7 +83,7 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
-    let result = match args.command {
+    finish(match args.command {
         cli::Command::Run(a) => run::exec(a, &globals),
         cli::Command::Monitor(a) => monitor::exec(a, &globals),
         cli::Command::Version(a) => version::exec(a, &globals),
@@ -72,13 +94,24 @@ fn main() -> ExitCode {
         cli::Command::Install(a) => install::exec(a, &globals),
         cli::Command::Service(a) => service::exec(a, &globals),
         cli::Command::Upgrade(a) => upgrade::exec(a, &globals),
-        cli::Command::Generate(a) => generate::exec(a, cli::Cli::command()),
-    };
+    })
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets the action of SIGPIPE.
+fn sigpipe(action: libc::sighandler_t) {
+    // SAFETY: setting a signal's disposition to SIG_DFL or SIG_IGN installs no handler code;
+    // it is done before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, action);
     }
 }

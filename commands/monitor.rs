@@ -9,26 +9,38 @@ use datakit::app::config::Dur;
 use datakit::app::monitor::{self, Endpoint, LocalApi, LocalApiError, View};
 use datakit::app::run::ConfigFlags;
 
-use crate::prelude::Globals;
+use crate::prelude::{Candidates, Globals};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Modules (-M, full or short names): basic (B), inputs (In), io (IO), outputs (W), \
-http (H), pipeline (P), election (E), errors (Err). Default: basic, inputs, io, outputs, errors; -V shows all.\n\
+    after_help = "Modules (-M, full or short names): basic (B), inputs (In: the inputs, then the \
+producers: the write API and create_point()), io (IO), drops (D), outputs (W), http (H), \
+pipeline (P), election (E), errors (Err). Default: basic, inputs, io, drops, outputs, errors; -V \
+shows all. With --json, -M keeps those parts of the snapshot (the whole of it without -M) and -I \
+those inputs.\n\
+Tables fit the terminal without cutting words: on a narrow one (80 columns) the columns a table \
+can do without are left out, and its title names them.\n\
 Keys: q or Ctrl-C quits."
 )]
 pub struct Args {
     /// The agent's HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir's config]
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,
-    /// Refresh interval (at least 1s)
+    /// Refresh interval (at least 1s: a shorter one is raised, and the footer says so)
     #[arg(short = 'R', long, default_value = "5s", value_name = "DURATION")]
     pub refresh: Dur,
     /// Show only these inputs in the inputs table
     #[arg(short = 'I', long, value_delimiter = ',', value_name = "INPUT,...")]
     pub input: Vec<String>,
     /// Show only these modules
-    #[arg(short = 'M', long, value_delimiter = ',', value_name = "MODULE,...")]
+    #[arg(
+        short = 'M',
+        long,
+        value_delimiter = ',',
+        value_name = "MODULE,...",
+        value_parser = module_candidates(),
+        hide_possible_values = true
+    )]
     pub module: Vec<String>,
     /// Show every module and more detail
     #[arg(short = 'V', long)]
@@ -36,9 +48,36 @@ pub struct Args {
     /// Print one snapshot and exit (for scripts)
     #[arg(long)]
     pub once: bool,
-    /// Print the raw snapshot as JSON and exit
+    /// Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)
     #[arg(long)]
     pub json: bool,
+}
+
+/// The modules by name, for the shell completions (short names are accepted too).
+fn module_candidates() -> Candidates {
+    Candidates::described(
+        monitor::MODULES
+            .iter()
+            .map(|(name, _, what)| (*name, *what)),
+    )
+}
+
+/// The shortest refresh interval: a snapshot costs the agent a walk over every counter.
+const MIN_REFRESH: Duration = Duration::from_secs(1);
+
+/// `1s`, or `1s (-R 200ms raised to the minimum, 1s)`.
+fn refresh_text(requested: Duration, used: Duration) -> String {
+    let fmt = datakit::app::config::format_duration;
+    if requested < used {
+        format!(
+            "{} (-R {} raised to the minimum, {})",
+            fmt(used),
+            fmt(requested),
+            fmt(MIN_REFRESH)
+        )
+    } else {
+        fmt(used)
+    }
 }
 
 fn target(args: &Args, g: &Globals) -> Endpoint {
@@ -81,13 +120,15 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let modules = monitor::parse_modules(&args.module).map_err(|e| anyhow::anyhow!(e))?;
     let t = target(&args, g);
     let api = LocalApi::new(t.clone(), Duration::from_secs(5));
-    let refresh = args.refresh.get().max(Duration::from_secs(1));
+    let requested = args.refresh.get();
+    let refresh = requested.max(MIN_REFRESH);
     let first = match api.monitor() {
         Ok(s) => s,
         Err(e) => return Ok(not_running(&t, &e)),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&first)?);
+        let selected = monitor::select(&first, &modules, &args.input);
+        println!("{}", serde_json::to_string_pretty(&selected)?);
         return Ok(ExitCode::SUCCESS);
     }
     let tty = std::io::stdout().is_terminal();
@@ -141,7 +182,7 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         };
         let footer = format!(
             "Refresh: {}. {} | monitor: {} | q or Ctrl-C to quit",
-            datakit::app::config::format_duration(refresh),
+            refresh_text(requested, refresh),
             t,
             monitor::dur(started.elapsed().as_secs_f64())
         );

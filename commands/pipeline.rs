@@ -9,9 +9,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use datakit::app::pipeline::{Category, Program, RunOptions, ScriptStore, debug, script_name};
+use datakit::app::pipeline::{
+    Category, Origin, Program, RunOptions, ScriptStore, builtin_names, debug, script_name,
+    search_places,
+};
 
-use crate::prelude::Globals;
+use crate::prelude::{Candidates, Globals};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,23 +25,35 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 pub enum Sub {
     /// Run a script on sample text and print the resulting point
-    #[command(
-        after_help = "Scripts are looked up by name in <workdir>/pipeline/<category>/ \
-                  (and <workdir>/pipeline/*.p for logging), then among the built-in scripts; \
-                  a path to a .p file works too.\n\
-                  Input: --txt, --file or standard input; one record per line unless --whole.\n\
-                  Exit status: 0 when every record ran, 1 on any compile or run error."
-    )]
+    #[command(after_help = test_after_help())]
     Test(TestArgs),
     /// Compile scripts and report errors (every script of every category when none is named)
-    #[command(after_help = "Exit status: 0 when everything compiles, 1 otherwise.")]
+    #[command(
+        after_help = "A script with errors shows each of them once, with its line and \
+a caret. Labels: (builtin) shipped in the binary; (default) your scripts under \
+<workdir>/pipeline/ (the original agent's name for them); (gitrepo) scripts under \
+<workdir>/gitrepos/<repo>/pipeline/.\n\
+Exit status: 0 when everything compiles, 1 otherwise."
+    )]
     Check(CheckArgs),
+}
+
+fn test_after_help() -> String {
+    format!(
+        "Scripts are looked up by name in <workdir>/pipeline/<category>/ (and \
+         <workdir>/pipeline/*.p for logging), then among the built-in scripts; a SCRIPT with a \
+         `/` is the path of a .p file.\n\
+         Built-in scripts (category logging): {}.\n\
+         Input: --txt, --file or standard input; one record per line unless --whole.\n\
+         Exit status: 0 when every record ran, 1 on any compile or run error.",
+        builtin_names().join(", ")
+    )
 }
 
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
     /// Script name (`nginx` or `nginx.p`) or path to a .p file
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_parser = script_candidates(), hide_possible_values = true)]
     pub script: String,
 
     /// Sample text (logging: the `message`; other categories: line protocol)
@@ -46,11 +61,18 @@ pub struct TestArgs {
     pub txt: Option<String>,
 
     /// Read the sample text from a file
-    #[arg(short = 'F', long, value_name = "FILE")]
+    #[arg(short = 'F', long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub file: Option<PathBuf>,
 
     /// Category of the input point: logging, metric, object, ... (or an alias such as M)
-    #[arg(short = 'C', long, default_value = "logging", value_name = "CATEGORY")]
+    #[arg(
+        short = 'C',
+        long,
+        default_value = "logging",
+        value_name = "CATEGORY",
+        value_parser = category_candidates(),
+        hide_possible_values = true
+    )]
     pub category: String,
 
     /// Treat the whole input as one record (one trailing newline removed)
@@ -73,12 +95,29 @@ pub struct TestArgs {
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Scripts to check (names or paths); all scripts when none is given
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_parser = script_candidates(), hide_possible_values = true)]
     pub scripts: Vec<String>,
 
     /// Category of the named scripts
-    #[arg(short = 'C', long, default_value = "logging", value_name = "CATEGORY")]
+    #[arg(
+        short = 'C',
+        long,
+        default_value = "logging",
+        value_name = "CATEGORY",
+        value_parser = category_candidates(),
+        hide_possible_values = true
+    )]
     pub category: String,
+}
+
+/// The built-in scripts, for the shell completions (any name or path is accepted).
+fn script_candidates() -> Candidates {
+    Candidates::new(builtin_names())
+}
+
+/// The categories by name, for the shell completions (aliases such as M are accepted too).
+fn category_candidates() -> Candidates {
+    Candidates::new(Category::ALL.iter().map(|c| c.as_str()))
 }
 
 pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
@@ -103,13 +142,28 @@ fn parse_category(s: &str) -> anyhow::Result<Category> {
 /// A script argument: a path to an existing file, else a name in the store.
 enum Resolved {
     Program(Arc<Program>),
-    CompileError(datakit::app::pipeline::CompileError, String),
+    /// The error, the source, and the name to show in locations (a file's path).
+    CompileError(datakit::app::pipeline::CompileError, String, String),
+    /// What the message says.
     NotFound(String),
 }
 
-fn resolve(store: &ScriptStore, arg: &str) -> anyhow::Result<Resolved> {
+/// Whether the argument names a file rather than a script.
+fn is_path(arg: &str) -> bool {
+    arg.contains('/')
+}
+
+fn resolve(store: &ScriptStore, arg: &str, g: &Globals) -> anyhow::Result<Resolved> {
     let p = Path::new(arg);
-    if p.is_file() {
+    if is_path(arg) || p.is_file() {
+        if !p.exists() {
+            return Ok(Resolved::NotFound(format!(
+                "no such file: {arg} (a SCRIPT with a `/` is read as a path)"
+            )));
+        }
+        if !p.is_file() {
+            return Ok(Resolved::NotFound(format!("{arg} is not a file")));
+        }
         let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {arg}"))?;
         let name = p
             .file_name()
@@ -118,18 +172,54 @@ fn resolve(store: &ScriptStore, arg: &str) -> anyhow::Result<Resolved> {
             .to_string();
         return Ok(match store.compile_external(&name, &src) {
             Ok(prog) => Resolved::Program(Arc::new(prog)),
-            Err(e) => Resolved::CompileError(e, src),
+            Err(e) => Resolved::CompileError(e, src, arg.to_string()),
         });
     }
     let name = script_name(arg);
     Ok(match store.get(&name) {
-        None => Resolved::NotFound(name),
+        None => Resolved::NotFound(not_found(store, &name, g)),
         Some(Ok(prog)) => Resolved::Program(prog),
         Some(Err(e)) => {
             let src = store.source(&name).unwrap_or("").to_string();
-            Resolved::CompileError(e, src)
+            let shown = store
+                .path(&name)
+                .map_or_else(|| name.clone(), |p| p.display().to_string());
+            Resolved::CompileError(e, src, shown)
         }
     })
+}
+
+/// A name found nowhere: where it was looked for, and the closest name.
+fn not_found(store: &ScriptStore, name: &str, g: &Globals) -> String {
+    let category = store.category();
+    let mut msg = format!("no script {name} for category {category}; looked in:");
+    for place in search_places(&g.workdir, category) {
+        msg.push_str(&format!("\n      {place}"));
+    }
+    if let Some(near) = store.suggest(name) {
+        msg.push_str(&format!("\n    did you mean `{near}`?"));
+    }
+    msg.push_str("\n    (-C chooses another category; a path to a .p file works too)");
+    msg
+}
+
+/// Every error of a script that does not compile, each once.
+fn print_compile_error(
+    g: &Globals,
+    head: &str,
+    e: &datakit::app::pipeline::CompileError,
+    src: &str,
+    shown: &str,
+) {
+    let n = e.count();
+    println!(
+        "{}",
+        red(
+            g,
+            &format!("[E] {head}: {n} error{}", if n == 1 { "" } else { "s" })
+        )
+    );
+    println!("{}", e.render_named(shown, src, g.color));
 }
 
 fn read_input(a: &TestArgs) -> anyhow::Result<String> {
@@ -169,21 +259,20 @@ fn records(input: &str, whole: bool, from_txt: bool) -> Vec<&str> {
 fn test(a: TestArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let category = parse_category(&a.category)?;
     let store = ScriptStore::load(&g.workdir, category);
-    let prog = match resolve(&store, &a.script)? {
+    let prog = match resolve(&store, &a.script, g)? {
         Resolved::Program(p) => p,
-        Resolved::NotFound(name) => {
-            println!(
-                "{}",
-                red(
-                    g,
-                    &format!("[E] get pipeline failed: name:{name} namespace:default")
-                )
-            );
+        Resolved::NotFound(why) => {
+            println!("{}", red(g, &format!("[E] {why}")));
             return Ok(ExitCode::FAILURE);
         }
-        Resolved::CompileError(e, src) => {
-            println!("{}", red(g, &format!("[E] {e}")));
-            println!("{}", e.render(&src, g.color));
+        Resolved::CompileError(e, src, shown) => {
+            print_compile_error(
+                g,
+                &format!("{} does not compile", e.script),
+                &e,
+                &src,
+                &shown,
+            );
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -253,25 +342,31 @@ fn test(a: TestArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 
 fn check(a: CheckArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut errors = 0usize;
+    let mut failed = 0usize;
     let mut checked = 0usize;
+    let mut origins_seen: Vec<Origin> = Vec::new();
     if !a.scripts.is_empty() {
         let category = parse_category(&a.category)?;
         let store = ScriptStore::load(&g.workdir, category);
         for s in &a.scripts {
             checked += 1;
-            match resolve(&store, s)? {
+            match resolve(&store, s, g)? {
                 Resolved::Program(p) => println!("ok     {}/{}", category, p.name),
-                Resolved::NotFound(name) => {
+                Resolved::NotFound(why) => {
                     errors += 1;
-                    println!(
-                        "{}",
-                        red(g, &format!("[E] script {name} not found in {category}"))
-                    );
+                    failed += 1;
+                    println!("{}", red(g, &format!("[E]    {why}")));
                 }
-                Resolved::CompileError(e, src) => {
-                    errors += 1;
-                    println!("{}", red(g, &format!("[E] {e}")));
-                    println!("{}", e.render(&src, g.color));
+                Resolved::CompileError(e, src, shown) => {
+                    errors += e.count();
+                    failed += 1;
+                    print_compile_error(
+                        g,
+                        &format!("   {category}/{}", e.script),
+                        &e,
+                        &src,
+                        &shown,
+                    );
                 }
             }
         }
@@ -284,29 +379,49 @@ fn check(a: CheckArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                     "{}",
                     red(
                         g,
-                        &format!("[E] pattern {name} in pipeline/pattern/: {why}")
+                        &format!("[E]    pattern {name} in pipeline/pattern/: {why}")
                     )
                 );
             }
             for (name, r) in store.check_all() {
                 checked += 1;
-                let origin = store.origin(&name).map_or("", |o| o.as_str());
+                let origin = store.origin(&name);
+                if let Some(o) = origin
+                    && !origins_seen.contains(&o)
+                {
+                    origins_seen.push(o);
+                }
+                let label = origin.map_or("", |o| o.as_str());
                 match r {
-                    Ok(_) => println!("ok     {category}/{name} ({origin})"),
+                    Ok(_) => println!("ok     {category}/{name} ({label})"),
                     Err(e) => {
-                        errors += 1;
+                        errors += e.count();
+                        failed += 1;
                         let src = store.source(&name).unwrap_or("");
-                        println!("{}", red(g, &format!("[E] {category}/{e}")));
-                        if let Some(p) = store.path(&name) {
-                            println!("   (file {})", p.display());
-                        }
-                        println!("{}", e.render(src, g.color));
+                        let shown = store.path(&name).map_or_else(
+                            || format!("{category}/{name}"),
+                            |p| p.display().to_string(),
+                        );
+                        print_compile_error(
+                            g,
+                            &format!("   {category}/{name} ({label})"),
+                            &e,
+                            src,
+                            &shown,
+                        );
                     }
                 }
             }
         }
     }
-    println!("\n{checked} scripts checked, {errors} with errors");
+    println!("\n{checked} scripts checked, {failed} with errors ({errors} errors in all)");
+    if !origins_seen.is_empty() {
+        origins_seen.sort();
+        println!("Labels:");
+        for o in origins_seen {
+            println!("  ({}): {}", o.as_str(), o.meaning(&g.workdir));
+        }
+    }
     Ok(if errors > 0 {
         ExitCode::FAILURE
     } else {

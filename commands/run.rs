@@ -18,6 +18,14 @@ Exit status: 0 after a clean stop, 78 on a configuration error, 1 on any other e
 )]
 pub struct Args {}
 
+/// One line of the start banner. The banner is for whoever watches: a closed or full stdout
+/// (`datakit run | head`, a service manager without one) must not stop the agent, so a failed
+/// write is ignored.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let flags = ConfigFlags {
         log: g.log.clone(),
@@ -98,40 +106,40 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         flags,
         |event| match event {
             RunEvent::Started(summary) => {
-                println!(
+                say(format_args!(
                     "datakit {} running (pid {}, pid file {pid_path})",
                     datakit::app::build_info::VERSION,
                     std::process::id()
-                );
-                println!("  workdir: {}", workdir.root().display());
+                ));
+                say(format_args!("  workdir: {}", workdir.root().display()));
                 if defaults {
-                    println!(
+                    say(format_args!(
                         "  config:  built-in defaults (no {})\n           every key, commented: {}",
                         workdir.main_conf().display(),
                         sample.display()
-                    );
+                    ));
                 } else {
-                    println!("  config:  {}", workdir.main_conf().display());
+                    say(format_args!("  config:  {}", workdir.main_conf().display()));
                 }
-                println!("  log:     {log_desc}");
-                println!("  {summary}");
+                say(format_args!("  log:     {log_desc}"));
+                say(format_args!("  {summary}"));
                 if no_dataway {
-                    println!(
+                    say(format_args!(
                         "  no DataWay is configured: set [dataway] urls in {} to send data to Guance",
                         workdir.main_conf().display()
-                    );
+                    ));
                 }
             }
             RunEvent::Stopping(signal) => {
-                println!("datakit: {signal}: stopping (inputs stop, batches are flushed)...");
+                say(format_args!("datakit: {signal}: stopping (inputs stop, batches are flushed)..."));
             }
             RunEvent::Stopped { complete: true } => {
-                println!("datakit stopped: every batch delivered or queued on disk");
+                say(format_args!("datakit stopped: every batch delivered or queued on disk"));
             }
             RunEvent::Stopped { complete: false } => {
-                println!(
+                say(format_args!(
                     "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
-                );
+                ));
             }
         },
     ));

@@ -39,7 +39,6 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install DataKit: workdir, configs, the binary, and the systemd service')
             [CompletionResult]::new('service', 'service', [CompletionResultType]::ParameterValue, 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall')
             [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure')
-            [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -54,8 +53,8 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         }
         'datakit;monitor' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The agent''s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir''s config]')
-            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
-            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s)')
+            [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Show only these inputs in the inputs table')
             [CompletionResult]::new('-M', '-M ', [CompletionResultType]::ParameterName, 'Show only these modules')
@@ -67,7 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Show every module and more detail')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show every module and more detail')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot and exit (for scripts)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the raw snapshot as JSON and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -221,15 +220,6 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
-        'datakit;__generate' {
-            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
-            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
-            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'datakit;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent in the foreground: collect, process and send data until stopped')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors')
@@ -241,7 +231,6 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install DataKit: workdir, configs, the binary, and the systemd service')
             [CompletionResult]::new('service', 'service', [CompletionResultType]::ParameterValue, 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall')
             [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure')
-            [CompletionResult]::new('__generate', '__generate', [CompletionResultType]::ParameterValue, 'Write the generated files (completions, man pages, sample configs) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -281,9 +270,6 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;help;upgrade' {
-            break
-        }
-        'datakit;help;__generate' {
             break
         }
         'datakit;help;help' {

@@ -36,7 +36,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
             cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
             cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-            cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;run'= {
@@ -49,8 +48,8 @@ set edit:completion:arg-completer[datakit] = {|@words|
         }
         &'datakit;monitor'= {
             cand --to 'The agent''s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir''s config]'
-            cand -R 'Refresh interval (at least 1s)'
-            cand --refresh 'Refresh interval (at least 1s)'
+            cand -R 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)'
+            cand --refresh 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)'
             cand -I 'Show only these inputs in the inputs table'
             cand --input 'Show only these inputs in the inputs table'
             cand -M 'Show only these modules'
@@ -62,7 +61,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -V 'Show every module and more detail'
             cand --verbose 'Show every module and more detail'
             cand --once 'Print one snapshot and exit (for scripts)'
-            cand --json 'Print the raw snapshot as JSON and exit'
+            cand --json 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -201,14 +200,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'datakit;__generate'= {
-            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
-            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
-            cand --log-level 'Log level'
-            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'datakit;help'= {
             cand run 'Run the agent in the foreground: collect, process and send data until stopped'
             cand monitor 'Show the running agent''s state live: inputs, IO, outputs, HTTP API, errors'
@@ -220,7 +211,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand install 'Install DataKit: workdir, configs, the binary, and the systemd service'
             cand service 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
             cand upgrade 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-            cand __generate 'Write the generated files (completions, man pages, sample configs) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;help;run'= {
@@ -248,8 +238,6 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;service'= {
         }
         &'datakit;help;upgrade'= {
-        }
-        &'datakit;help;__generate'= {
         }
         &'datakit;help;help'= {
         }

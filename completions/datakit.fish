@@ -24,8 +24,8 @@ function __fish_datakit_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c datakit -n "__fish_datakit_needs_command" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_needs_command" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_needs_command" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_needs_command" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_needs_command" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -46,10 +46,9 @@ complete -c datakit -n "__fish_datakit_needs_command" -f -a "pipeline" -d 'Run P
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "install" -d 'Install DataKit: workdir, configs, the binary, and the systemd service'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "service" -d 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "upgrade" -d 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-complete -c datakit -n "__fish_datakit_needs_command" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
 complete -c datakit -n "__fish_datakit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c datakit -n "__fish_datakit_using_subcommand run" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand run" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand run" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand run" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand run" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -60,11 +59,19 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand run" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l to -d 'The agent\'s HTTP API, `host:port` or a Unix socket path [default: `[http_api] listen` of the workdir\'s config]' -r
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s R -l refresh -d 'Refresh interval (at least 1s)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s R -l refresh -d 'Refresh interval (at least 1s: a shorter one is raised, and the footer says so)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s I -l input -d 'Show only these inputs in the inputs table' -r
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s M -l module -d 'Show only these modules' -r
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s M -l module -d 'Show only these modules' -r -f -a "basic\t'agent: version, uptime, host, CPU, memory, open files, tasks'
+inputs\t'inputs: instances, interval, points, last feed, cost, errors, crashes'
+io\t'IO per category: queued, sent, on disk, dropped, bytes'
+drops\t'dropped points by category, reason and origin (shown when there are any)'
+outputs\t'outputs: status, latency, requests, disk queue'
+http\t'HTTP API: requests by route and status, latency'
+pipeline\t'Pipeline scripts: points, dropped, errors, cost'
+election\t'election: state, leader, namespace'
+errors\t'the latest errors'"
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -75,10 +82,10 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s V -l verbose -d 'Show every module and more detail'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l once -d 'Print one snapshot and exit (for scripts)'
-complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l json -d 'Print the raw snapshot as JSON and exit'
+complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l json -d 'Print the snapshot as JSON and exit (only the parts of the -M modules, the -I inputs)'
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand version" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand version" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand version" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand version" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand version" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -89,8 +96,8 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand version" -l json -d 'Print as JSON'
 complete -c datakit -n "__fish_datakit_using_subcommand version" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -101,9 +108,9 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -l json -d 'Print the result as JSON (for scripts)'
 complete -c datakit -n "__fish_datakit_using_subcommand check-config" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand doc" -l export -d 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand doc" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l export -d 'Write every page as Markdown under DIR (index.md, config.md, inputs/, pipeline/)' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand doc" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -115,8 +122,8 @@ never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand doc" -l list -d 'List the inputs, grouped by catalog'
 complete -c datakit -n "__fish_datakit_using_subcommand doc" -l markdown -d 'Print the Markdown source instead of the terminal view'
 complete -c datakit -n "__fish_datakit_using_subcommand doc" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand completion" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand completion" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -126,8 +133,8 @@ complete -c datakit -n "__fish_datakit_using_subcommand completion" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -142,9 +149,21 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s T -l txt -d 'Sample text (logging: the `message`; other categories: line protocol)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s F -l file -d 'Read the sample text from a file' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s C -l category -d 'Category of the input point: logging, metric, object, ... (or an alias such as M)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s C -l category -d 'Category of the input point: logging, metric, object, ... (or an alias such as M)' -r -f -a "metric\t''
+network\t''
+keyevent\t''
+object\t''
+custom_object\t''
+logging\t''
+tracing\t''
+rum\t''
+security\t''
+profiling\t''
+dialtesting\t''
+object_change\t''
+dynamic_dw\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -158,9 +177,21 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_see
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l date -d 'Print the point time as a date in the local zone instead of nanoseconds'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -l json -d 'Print one JSON object per record (measurement, tags, fields, time, dropped, cost)'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -s C -l category -d 'Category of the named scripts' -r
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -s C -l category -d 'Category of the named scripts' -r -f -a "metric\t''
+network\t''
+keyevent\t''
+object\t''
+custom_object\t''
+logging\t''
+tracing\t''
+rum\t''
+security\t''
+profiling\t''
+dialtesting\t''
+object_change\t''
+dynamic_dw\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -177,9 +208,9 @@ complete -c datakit -n "__fish_datakit_using_subcommand install" -l dataway -d '
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l token -d 'Workspace token, added to the DataWay URLs that have none' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l enable-inputs -d 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand install" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand install" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand install" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -191,9 +222,9 @@ never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l merge-defaults -d 'Rewrite an existing datakit.conf with every key this version knows (values are kept; the old file is saved as datakit.conf.old.<time>)'
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l no-service -d 'Install the files only: no systemd unit, nothing started'
 complete -c datakit -n "__fish_datakit_using_subcommand install" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand service" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand service" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand service" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand service" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand service" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -212,9 +243,9 @@ complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l version -d '
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l url -d 'Install the release tarball at this URL instead of asking the release index' -r
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l sha256 -d 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]' -r
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l health-timeout -d 'How long the restarted agent has to answer /v1/ping before the previous binary is put back' -r
-complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
@@ -225,28 +256,68 @@ always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l check -d 'Only say whether a newer release exists'
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l log-level -d 'Log level' -r -f -a "error\t''
-warn\t''
-info\t''
-debug\t''
-trace\t''"
-complete -c datakit -n "__fish_datakit_using_subcommand __generate" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c datakit -n "__fish_datakit_using_subcommand __generate" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "version" -d 'Show version, commit, build date and compiler'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "completion" -d 'Print a shell completion script'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "install" -d 'Install DataKit: workdir, configs, the binary, and the systemd service'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "service" -d 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "upgrade" -d 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "__generate" -d 'Write the generated files (completions, man pages, sample configs) into a directory'
-complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade __generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "run" -d 'Run the agent in the foreground: collect, process and send data until stopped'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "monitor" -d 'Show the running agent\'s state live: inputs, IO, outputs, HTTP API, errors'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "version" -d 'Show version, commit, build date and compiler'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "check-config" -d 'Check datakit.conf and every input config, with file:line:col for each problem'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "doc" -d 'Documentation generated from the code: inputs, Pipeline functions, the main config'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "completion" -d 'Print a shell completion script'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "pipeline" -d 'Run Pipeline scripts on sample text, or check that scripts compile'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "install" -d 'Install DataKit: workdir, configs, the binary, and the systemd service'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "service" -d 'Control the systemd service: start, stop, restart, status, install, uninstall, reinstall'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "upgrade" -d 'Upgrade to a newer release: download, verify, swap, restart, roll back on failure'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand doc" -a "dk\t'input (host)'
+cpu\t'input (host)'
+mem\t'input (host)'
+swap\t'input (host)'
+disk\t'input (host)'
+diskio\t'input (host)'
+net\t'input (host)'
+system\t'input (host)'
+host_processes\t'input (host)'
+hostobject\t'input (host)'
+prom\t'input (prom)'
+logging\t'input (log)'
+pipeline\t'Pipeline functions'
+config\t'datakit.conf keys'"
+complete -c datakit -n "__fish_datakit_using_subcommand completion" -a "bash\t''
+elvish\t''
+fish\t''
+powershell\t''
+zsh\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -a "apache\t''
+consul\t''
+elasticsearch\t''
+jenkins\t''
+kafka\t''
+mongodb\t''
+mysql\t''
+nginx\t''
+postgresql\t''
+rabbitmq\t''
+redis\t''
+solr\t''
+tomcat\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -a "apache\t''
+consul\t''
+elasticsearch\t''
+jenkins\t''
+kafka\t''
+mongodb\t''
+mysql\t''
+nginx\t''
+postgresql\t''
+rabbitmq\t''
+redis\t''
+solr\t''
+tomcat\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand service" -a "start\t''
+stop\t''
+restart\t''
+status\t''
+install\t''
+uninstall\t''
+reinstall\t''"

@@ -35,7 +35,9 @@ pub mod run {
 
 /// `pipeline test` and `pipeline check`.
 pub mod pipeline {
-    pub use crate::pipeline::store::{ScriptStore, script_name};
+    pub use crate::pipeline::store::{
+        Origin, ScriptStore, builtin_names, script_name, search_places,
+    };
     pub use crate::pipeline::{CompileError, Program, RunOptions, debug};
     pub use crate::point::Category;
 }
@@ -46,6 +48,11 @@ pub mod doc {
         DocError, config_markdown, export, function_markdown, input_markdown, pipeline_markdown,
         term,
     };
+
+    /// The Pipeline functions' names.
+    pub fn function_names() -> impl Iterator<Item = &'static str> {
+        crate::pipeline::docs::FUNCTIONS.iter().map(|f| f.name)
+    }
 }
 
 /// `install`, `service` and `upgrade`.
@@ -55,6 +62,6 @@ pub mod service {
 
 /// `monitor`.
 pub mod monitor {
-    pub use crate::monitor::{View, dur, parse_modules, render};
+    pub use crate::monitor::{MODULES, View, dur, parse_modules, render, select};
     pub use crate::net::local_api::{Endpoint, LocalApi, LocalApiError};
 }

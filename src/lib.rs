@@ -27,4 +27,5 @@ pub mod point;
 pub mod service;
 pub mod shutdown;
 pub mod stats;
+pub mod table;
 pub mod workdir;

@@ -1,9 +1,16 @@
 //! `datakit monitor`: renders the running agent's `/v1/monitor` snapshot (fetched with
 //! [`crate::net::local_api`]) as tables fitted to a width. The snapshot is read as plain JSON,
 //! so a monitor can watch an agent of another version.
+//!
+//! Layout is for 80 columns first: a table never cuts a word, and the columns a table can do
+//! without (ranked per table) are left out when the terminal is too narrow, the section title
+//! naming them. Numbers have one format: at most three significant digits (`1.23M`, `12.3k`,
+//! `1.23GiB`, `1.23s`, `1.23%`), counts below 1000 exact.
 
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
-use serde_json::Value;
+use comfy_table::{Cell, Color};
+use serde_json::{Map, Value};
+
+use crate::table::{Col, Fitted, Style, fit};
 
 /// The panels, in display order, with the names `-M` accepts.
 pub const MODULES: &[(&str, &[&str], &str)] = &[
@@ -114,54 +121,68 @@ fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(0.0)
 }
 
-/// `1234567` → `1.23M`.
-pub fn si(n: u64) -> String {
-    let n = n as f64;
-    let (v, unit) = if n >= 1e12 {
-        (n / 1e12, "T")
-    } else if n >= 1e9 {
-        (n / 1e9, "G")
-    } else if n >= 1e6 {
-        (n / 1e6, "M")
-    } else if n >= 1e3 {
-        (n / 1e3, "k")
+/// `v` with at most three significant digits, trailing zeros dropped (`1.23`, `12.3`, `123`).
+fn sig3(v: f64) -> String {
+    let s = if v >= 99.95 {
+        format!("{v:.0}")
+    } else if v >= 9.995 {
+        format!("{v:.1}")
     } else {
-        return format!("{n}");
+        format!("{v:.2}")
     };
-    format!("{v:.3}")
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_string()
-        + unit
-}
-
-/// Bytes as `12.3 MB`.
-pub fn bytes(n: u64) -> String {
-    let v = n as f64;
-    if v >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2} GB", v / 1024.0 / 1024.0 / 1024.0)
-    } else if v >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", v / 1024.0 / 1024.0)
-    } else if v >= 1024.0 {
-        format!("{:.1} KB", v / 1024.0)
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        format!("{n} B")
+        s
     }
 }
 
-/// A duration in seconds as `1h2m`, `3.2s`, `450ms`.
+/// `v` scaled by `base` through `units` (the first is for `v < base`), three digits.
+fn scaled(v: f64, base: f64, units: &[&str]) -> String {
+    let mut v = v;
+    let mut i = 0;
+    // 999.6k reads 1M, not 1000k.
+    while i + 1 < units.len() && v >= base * 0.9995 {
+        v /= base;
+        i += 1;
+    }
+    format!("{}{}", sig3(v), units[i])
+}
+
+/// A count: exact below 1000, else `12.3k`, `1.23M`.
+pub fn si(n: u64) -> String {
+    if n < 1000 {
+        return n.to_string();
+    }
+    scaled(n as f64, 1000.0, &["", "k", "M", "G", "T", "P"])
+}
+
+/// Bytes: `512B`, `1.5KiB`, `12.3MiB`.
+pub fn bytes(n: u64) -> String {
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    scaled(n as f64, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB"])
+}
+
+/// A percentage: `1.23%`.
+pub fn pct(v: f64) -> String {
+    format!("{}%", sig3(v.max(0.0)))
+}
+
+/// A duration in seconds as `450ms`, `1.23s`, `1m2s`, `1h2m`.
 pub fn dur(secs: f64) -> String {
     if secs <= 0.0 {
         return "-".into();
     }
     if secs < 1e-3 {
-        return format!("{:.0}µs", secs * 1e6);
+        return format!("{}µs", sig3(secs * 1e6));
     }
     if secs < 1.0 {
-        return format!("{:.0}ms", secs * 1e3);
+        return format!("{}ms", sig3(secs * 1e3));
     }
     if secs < 60.0 {
-        return format!("{secs:.1}s");
+        return format!("{}s", sig3(secs));
     }
     let t = secs as u64;
     let (h, m, sec) = (t / 3600, (t % 3600) / 60, t % 60);
@@ -179,28 +200,11 @@ fn ago(now_ns: i64, then_ns: i64) -> String {
     format!("{} ago", dur((now_ns - then_ns).max(0) as f64 / 1e9))
 }
 
-fn table(v: &View, title: &str, header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(v.width);
-    if v.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
+fn style(v: &View) -> Style {
+    Style {
+        width: v.width,
+        color: v.color,
     }
-    let _ = title;
-    if !header.is_empty() {
-        t.set_header(header.iter().map(|h| {
-            let c = Cell::new(h);
-            if v.color {
-                c.add_attribute(Attribute::Bold)
-            } else {
-                c
-            }
-        }));
-    }
-    t
 }
 
 fn cell(text: impl ToString, color: Option<Color>, v: &View) -> Cell {
@@ -211,15 +215,77 @@ fn cell(text: impl ToString, color: Option<Color>, v: &View) -> Cell {
     }
 }
 
-fn section(out: &mut String, v: &View, title: &str, t: Table) {
+/// A panel: its title (with the columns this width leaves out) and its table.
+fn section(out: &mut String, v: &View, title: &str, t: Fitted) {
+    let mut title = title.to_string();
+    if !t.left_out.is_empty() {
+        title.push_str(&format!(
+            " — wider terminal shows {}",
+            t.left_out.join(", ")
+        ));
+    }
     if v.color {
         out.push_str(&format!("\x1b[1m{title}\x1b[0m\n"));
     } else {
-        out.push_str(title);
+        out.push_str(&title);
         out.push('\n');
     }
     out.push_str(&t.to_string());
     out.push('\n');
+}
+
+/// Whether an `inputs` entry is a producer (the write API under an input name, scripts'
+/// `create_point()`): not supervised, so it has no state of an input. Agents before the
+/// `producer` state showed them as `starting` with no instance.
+fn is_producer(i: &Value) -> bool {
+    let state = i["state"].as_str().unwrap_or("");
+    state == "producer" || (state == "starting" && u(&i["instances"]) == 0)
+}
+
+/// Which parts of the snapshot each module shows.
+fn snapshot_keys(module: &str) -> &'static [&'static str] {
+    match module {
+        "basic" => &["agent"],
+        "inputs" => &["inputs"],
+        "io" => &["io"],
+        "drops" => &["drops"],
+        "outputs" => &["outputs"],
+        "http" => &["http"],
+        "pipeline" => &["pipeline"],
+        "election" => &["election"],
+        "errors" => &["errors"],
+        _ => &[],
+    }
+}
+
+/// The snapshot cut to `modules` (all of it when empty; see [`snapshot_keys`]: the parts no
+/// panel shows, such as `point_checks`, come only with the whole snapshot) and its `inputs` to
+/// `inputs` (all when empty): what `monitor --json` prints.
+pub fn select(snap: &Value, modules: &[&str], inputs: &[String]) -> Value {
+    let Some(all) = snap.as_object() else {
+        return snap.clone();
+    };
+    let mut out = Map::new();
+    for (k, val) in all {
+        let wanted = modules.is_empty()
+            || modules
+                .iter()
+                .any(|m| snapshot_keys(m).contains(&k.as_str()));
+        if !wanted {
+            continue;
+        }
+        let val = match (k.as_str(), val.as_object()) {
+            ("inputs", Some(map)) if !inputs.is_empty() => Value::Object(
+                map.iter()
+                    .filter(|(name, _)| inputs.iter().any(|w| w == *name))
+                    .map(|(n, i)| (n.clone(), i.clone()))
+                    .collect(),
+            ),
+            _ => val.clone(),
+        };
+        out.insert(k.clone(), val);
+    }
+    Value::Object(out)
 }
 
 /// Renders the snapshot as text tables.
@@ -262,54 +328,54 @@ fn basic(out: &mut String, snap: &Value, v: &View) {
         ("Uptime", dur(f(&a["uptime_secs"]))),
         ("Host", s(&a["hostname"])),
         ("OS/Arch", s(&a["os_arch"])),
-        ("CPU", format!("{:.2}%", f(&p["cpu_percent"]))),
+        ("CPU", pct(f(&p["cpu_percent"]))),
         ("RSS", bytes(u(&p["rss_bytes"]))),
-        ("Open files", u(&p["open_files"]).to_string()),
+        ("Open files", si(u(&p["open_files"]))),
         (
             "Tasks/threads",
-            format!("{}/{}", u(&a["tasks"]), u(&p["threads"])),
+            format!("{}/{}", si(u(&a["tasks"])), si(u(&p["threads"]))),
         ),
     ];
-    let mut t = table(v, "Agent", &[]);
-    for row in pairs.chunks(if v.width >= 120 { 4 } else { 2 }) {
+    let per_row = if v.width >= 120 { 4 } else { 2 };
+    let mut rows = Vec::new();
+    for row in pairs.chunks(per_row) {
         let mut cells = Vec::new();
         for (k, val) in row {
             cells.push(cell(k, None, v));
             let red = *k == "Version" && overuse > 0;
             cells.push(cell(val, red.then_some(Color::Red), v));
         }
-        t.add_row(cells);
+        rows.push(cells);
     }
-    section(out, v, "Agent", t);
+    let cols = vec![Col::keep(""); per_row * 2];
+    section(out, v, "Agent", fit(style(v), &cols, rows, false));
 }
 
 fn inputs(out: &mut String, snap: &Value, v: &View) {
     let Some(map) = snap["inputs"].as_object() else {
         return;
     };
-    let mut t = table(
-        v,
-        "Inputs",
-        &[
-            "Input",
-            "Cat",
-            "State",
-            "N",
-            "Every",
-            "Pts/col",
-            "Points",
-            "Last feed",
-            "Cost",
-            "Errors",
-            "Crash",
-        ],
-    );
-    let mut shown = 0;
-    for (name, i) in map {
-        if !v.inputs.is_empty() && !v.inputs.iter().any(|w| w == name) {
+    let cols = [
+        Col::keep("Input"),
+        Col::optional("Cat", 4),
+        Col::keep("State"),
+        Col::optional("N", 6),
+        Col::optional("Every", 3),
+        Col::optional("Pts/col", 7),
+        Col::keep("Points"),
+        Col::keep("Last feed"),
+        Col::optional("Cost", 5),
+        Col::keep("Errors"),
+        Col::optional("Crash", 2),
+    ];
+    let selected = |name: &str| v.inputs.is_empty() || v.inputs.iter().any(|w| w == name);
+    let mut rows = Vec::new();
+    let mut total = 0;
+    for (name, i) in map.iter().filter(|(_, i)| !is_producer(i)) {
+        total += 1;
+        if !selected(name) {
             continue;
         }
-        shown += 1;
         let interval = f(&i["interval_secs"]);
         let last = i["last_feed_ns"].as_i64().unwrap_or(0);
         let feeds = u(&i["feeds"]);
@@ -325,24 +391,11 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
         } else {
             None
         };
-        let mut err_text = errs.to_string();
-        if let Some(e) = i["last_error"].as_str()
-            && (v.verbose || errs > 0)
-        {
-            err_text = format!("{errs}: {e}");
-        }
-        t.add_row(vec![
+        rows.push(vec![
             cell(name, row_color, v),
-            cell(
-                i["category"]
-                    .as_str()
-                    .and_then(crate::point::Category::parse)
-                    .map_or("-", |c| c.alias()),
-                None,
-                v,
-            ),
+            cell(category_alias(&i["category"]), None, v),
             cell(&state, (state != "running").then_some(Color::Yellow), v),
-            cell(u(&i["instances"]), None, v),
+            cell(si(u(&i["instances"])), None, v),
             cell(
                 if interval > 0.0 {
                     dur(interval)
@@ -356,39 +409,93 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
             cell(si(u(&i["points"])), None, v),
             cell(ago(v.now_ns, last), stale.then_some(Color::Yellow), v),
             cell(dur(f(&i["avg_cost_secs"])), None, v),
-            cell(err_text, (errs > 0).then_some(Color::Red), v),
-            cell(crashes, (crashes > 0).then_some(Color::Red), v),
+            cell(error_text(i, errs, v), (errs > 0).then_some(Color::Red), v),
+            cell(si(crashes), (crashes > 0).then_some(Color::Red), v),
         ]);
     }
+    let shown = rows.len();
     let title = if v.inputs.is_empty() {
-        format!("Inputs ({})", map.len())
+        format!("Inputs ({total})")
     } else {
-        format!("Inputs (total {}, {shown} selected)", map.len())
+        format!("Inputs (total {total}, {shown} selected)")
     };
-    section(out, v, &title, t);
+    section(out, v, &title, fit(style(v), &cols, rows, true));
+    producers(out, map, v);
+}
+
+/// What fed points without being a supervised input: the write API (`v1-write.<input>`,
+/// `influxdb-v1`, ...) and scripts' `create_point()`. They have no state, interval or crashes.
+fn producers(out: &mut String, map: &Map<String, Value>, v: &View) {
+    let cols = [
+        Col::keep("Producer"),
+        Col::optional("Cat", 2),
+        Col::optional("Feeds", 3),
+        Col::keep("Points"),
+        Col::keep("Last feed"),
+        Col::keep("Errors"),
+        Col::optional("Dropped", 1),
+    ];
+    let selected = |name: &str| v.inputs.is_empty() || v.inputs.iter().any(|w| w == name);
+    let mut rows = Vec::new();
+    for (name, i) in map.iter().filter(|(n, i)| is_producer(i) && selected(n)) {
+        let errs = u(&i["errors"]);
+        let dropped = u(&i["dropped"]);
+        rows.push(vec![
+            cell(name, None, v),
+            cell(category_alias(&i["category"]), None, v),
+            cell(si(u(&i["feeds"])), None, v),
+            cell(si(u(&i["points"])), None, v),
+            cell(
+                ago(v.now_ns, i["last_feed_ns"].as_i64().unwrap_or(0)),
+                None,
+                v,
+            ),
+            cell(error_text(i, errs, v), (errs > 0).then_some(Color::Red), v),
+            cell(si(dropped), (dropped > 0).then_some(Color::Red), v),
+        ]);
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let title = format!(
+        "Producers ({}): the write API and scripts' create_point(), not supervised inputs",
+        rows.len()
+    );
+    section(out, v, &title, fit(style(v), &cols, rows, true));
+}
+
+fn category_alias(c: &Value) -> &'static str {
+    c.as_str()
+        .and_then(crate::point::Category::parse)
+        .map_or("-", |c| c.alias())
+}
+
+/// The error count, with the last error when there are errors (or in verbose mode).
+fn error_text(i: &Value, errs: u64, v: &View) -> String {
+    match i["last_error"].as_str() {
+        Some(e) if v.verbose || errs > 0 => format!("{}: {e}", si(errs)),
+        _ => si(errs),
+    }
 }
 
 fn io(out: &mut String, snap: &Value, v: &View) {
     let Some(map) = snap["io"].as_object() else {
         return;
     };
-    let mut t = table(
-        v,
-        "IO",
-        &[
-            "Category",
-            "In",
-            "Queued",
-            "Sent",
-            "On disk",
-            "Dropped",
-            "Bytes raw",
-            "Bytes gzip",
-        ],
-    );
+    let cols = [
+        Col::keep("Category"),
+        Col::keep("In"),
+        Col::optional("Queued", 2),
+        Col::keep("Sent"),
+        Col::optional("On disk", 3),
+        Col::keep("Dropped"),
+        Col::optional("Bytes raw", 4),
+        Col::optional("Bytes gzip", 1),
+    ];
+    let mut rows = Vec::new();
     for (cat, c) in map {
         let dropped = u(&c["points_dropped"]);
-        t.add_row(vec![
+        rows.push(vec![
             cell(cat, None, v),
             cell(si(u(&c["points_in"])), None, v),
             cell(si(u(&c["queued"])), None, v),
@@ -399,7 +506,7 @@ fn io(out: &mut String, snap: &Value, v: &View) {
             cell(bytes(u(&c["bytes_gzip"])), None, v),
         ]);
     }
-    section(out, v, "IO", t);
+    section(out, v, "IO", fit(style(v), &cols, rows, true));
 }
 
 /// Every drop, by category, reason and origin (the snapshot lists the largest first).
@@ -410,42 +517,48 @@ fn drops(out: &mut String, snap: &Value, v: &View) {
     if list.is_empty() {
         return;
     }
-    let mut t = table(v, "Dropped", &["Category", "Reason", "Origin", "Points"]);
+    let cols = [
+        Col::keep("Category"),
+        Col::keep("Reason"),
+        Col::keep("Origin"),
+        Col::keep("Points"),
+    ];
     let n = if v.verbose { list.len() } else { 10 };
-    for d in list.iter().take(n) {
-        t.add_row(vec![
-            cell(s(&d["category"]), None, v),
-            cell(s(&d["reason"]), Some(Color::Red), v),
-            cell(s(&d["origin"]), None, v),
-            cell(si(u(&d["points"])), None, v),
-        ]);
-    }
+    let rows = list
+        .iter()
+        .take(n)
+        .map(|d| {
+            vec![
+                cell(s(&d["category"]), None, v),
+                cell(s(&d["reason"]), Some(Color::Red), v),
+                cell(s(&d["origin"]), None, v),
+                cell(si(u(&d["points"])), None, v),
+            ]
+        })
+        .collect();
     let title = if n < list.len() {
         format!("Dropped points ({n} shown of {}; -V shows all)", list.len())
     } else {
         "Dropped points".to_string()
     };
-    section(out, v, &title, t);
+    section(out, v, &title, fit(style(v), &cols, rows, true));
 }
 
 fn outputs(out: &mut String, snap: &Value, v: &View) {
     let Some(list) = snap["outputs"].as_array() else {
         return;
     };
-    let mut t = table(
-        v,
-        "Outputs",
-        &[
-            "Output",
-            "Target",
-            "Status",
-            "Latency",
-            "OK",
-            "Failed",
-            "Refused",
-            "Disk queue",
-        ],
-    );
+    let cols = [
+        Col::keep("Output"),
+        Col::optional("Target", 4),
+        Col::keep("Status"),
+        Col::optional("Latency", 2),
+        Col::keep("OK"),
+        Col::keep("Failed"),
+        Col::optional("Refused", 1),
+        Col::optional("Disk queue", 3),
+    ];
+    let mut rows = Vec::new();
     for o in list {
         let healthy = o["healthy"].as_bool().unwrap_or(true);
         let mut status = if healthy {
@@ -458,7 +571,7 @@ fn outputs(out: &mut String, snap: &Value, v: &View) {
             status.push_str(&format!(" ({last})"));
         }
         let queue = u(&o["disk_queue_bytes"]);
-        t.add_row(vec![
+        rows.push(vec![
             cell(s(&o["name"]), None, v),
             cell(s(&o["target"]), None, v),
             cell(status, (!healthy).then_some(Color::Red), v),
@@ -475,68 +588,75 @@ fn outputs(out: &mut String, snap: &Value, v: &View) {
                 v,
             ),
             cell(
-                format!("{} ({} bodies)", bytes(queue), u(&o["disk_queue_bodies"])),
+                format!(
+                    "{} ({} bodies)",
+                    bytes(queue),
+                    si(u(&o["disk_queue_bodies"]))
+                ),
                 (queue > 0).then_some(Color::Yellow),
                 v,
             ),
         ]);
     }
-    section(out, v, "Outputs", t);
+    section(out, v, "Outputs", fit(style(v), &cols, rows, true));
 }
 
 fn http(out: &mut String, snap: &Value, v: &View) {
     let Some(list) = snap["http"].as_array() else {
         return;
     };
-    let mut t = table(
-        v,
-        "HTTP API",
-        &[
-            "Route",
-            "Method",
-            "Status",
-            "Requests",
-            "Avg latency",
-            "Body bytes",
-        ],
-    );
-    for h in list {
-        let status = u(&h["status"]);
-        t.add_row(vec![
-            cell(s(&h["route"]), None, v),
-            cell(s(&h["method"]), None, v),
-            cell(status, (status >= 400).then_some(Color::Yellow), v),
-            cell(si(u(&h["requests"])), None, v),
-            cell(dur(f(&h["avg_latency_secs"])), None, v),
-            cell(bytes(u(&h["body_bytes"])), None, v),
-        ]);
-    }
-    section(out, v, "HTTP API", t);
+    let cols = [
+        Col::keep("Route"),
+        Col::optional("Method", 1),
+        Col::keep("Status"),
+        Col::keep("Requests"),
+        Col::optional("Avg latency", 2),
+        Col::optional("Body bytes", 3),
+    ];
+    let rows = list
+        .iter()
+        .map(|h| {
+            let status = u(&h["status"]);
+            vec![
+                cell(s(&h["route"]), None, v),
+                cell(s(&h["method"]), None, v),
+                cell(status, (status >= 400).then_some(Color::Yellow), v),
+                cell(si(u(&h["requests"])), None, v),
+                cell(dur(f(&h["avg_latency_secs"])), None, v),
+                cell(bytes(u(&h["body_bytes"])), None, v),
+            ]
+        })
+        .collect();
+    section(out, v, "HTTP API", fit(style(v), &cols, rows, true));
 }
 
 fn pipeline(out: &mut String, snap: &Value, v: &View) {
     let Some(map) = snap["pipeline"].as_object() else {
         return;
     };
-    let mut t = table(
-        v,
-        "Pipeline",
-        &[
-            "Script", "Category", "Points", "Dropped", "Errors", "Avg cost",
-        ],
-    );
-    for (name, p) in map {
-        let errs = u(&p["errors"]);
-        t.add_row(vec![
-            cell(name, None, v),
-            cell(s(&p["category"]), None, v),
-            cell(si(u(&p["points"])), None, v),
-            cell(si(u(&p["dropped"])), None, v),
-            cell(errs, (errs > 0).then_some(Color::Red), v),
-            cell(dur(f(&p["avg_cost_secs"])), None, v),
-        ]);
-    }
-    section(out, v, "Pipeline", t);
+    let cols = [
+        Col::keep("Script"),
+        Col::optional("Category", 2),
+        Col::keep("Points"),
+        Col::keep("Dropped"),
+        Col::keep("Errors"),
+        Col::optional("Avg cost", 1),
+    ];
+    let rows = map
+        .iter()
+        .map(|(name, p)| {
+            let errs = u(&p["errors"]);
+            vec![
+                cell(name, None, v),
+                cell(s(&p["category"]), None, v),
+                cell(si(u(&p["points"])), None, v),
+                cell(si(u(&p["dropped"])), None, v),
+                cell(si(errs), (errs > 0).then_some(Color::Red), v),
+                cell(dur(f(&p["avg_cost_secs"])), None, v),
+            ]
+        })
+        .collect();
+    section(out, v, "Pipeline", fit(style(v), &cols, rows, true));
 }
 
 fn election(out: &mut String, snap: &Value, v: &View) {
@@ -544,14 +664,19 @@ fn election(out: &mut String, snap: &Value, v: &View) {
     if e.is_null() {
         return;
     }
-    let mut t = table(v, "Election", &["State", "Leader", "Namespace", "Since"]);
-    t.add_row(vec![
+    let cols = [
+        Col::keep("State"),
+        Col::keep("Leader"),
+        Col::keep("Namespace"),
+        Col::keep("Since"),
+    ];
+    let rows = vec![vec![
         cell(s(&e["state"]), None, v),
         cell(s(&e["leader"]), None, v),
         cell(s(&e["namespace"]), None, v),
         cell(ago(v.now_ns, e["since_ns"].as_i64().unwrap_or(0)), None, v),
-    ]);
-    section(out, v, "Election", t);
+    ]];
+    section(out, v, "Election", fit(style(v), &cols, rows, true));
 }
 
 fn errors(out: &mut String, snap: &Value, v: &View) {
@@ -561,15 +686,20 @@ fn errors(out: &mut String, snap: &Value, v: &View) {
     if list.is_empty() {
         return;
     }
-    let mut t = table(v, "Errors", &["When", "Source", "Error"]);
+    let cols = [Col::keep("When"), Col::keep("Source"), Col::keep("Error")];
     let n = if v.verbose { list.len() } else { 5 };
-    for e in list.iter().rev().take(n) {
-        t.add_row(vec![
-            cell(ago(v.now_ns, e["time_ns"].as_i64().unwrap_or(0)), None, v),
-            cell(s(&e["source"]), None, v),
-            cell(s(&e["message"]), Some(Color::Red), v),
-        ]);
-    }
+    let rows = list
+        .iter()
+        .rev()
+        .take(n)
+        .map(|e| {
+            vec![
+                cell(ago(v.now_ns, e["time_ns"].as_i64().unwrap_or(0)), None, v),
+                cell(s(&e["source"]), None, v),
+                cell(s(&e["message"]), Some(Color::Red), v),
+            ]
+        })
+        .collect();
     section(
         out,
         v,
@@ -578,7 +708,7 @@ fn errors(out: &mut String, snap: &Value, v: &View) {
             n.min(list.len()),
             list.len()
         ),
-        t,
+        fit(style(v), &cols, rows, true),
     );
 }
 
@@ -591,6 +721,7 @@ mod tests {
         stats.set_hostname("h1");
         let i = stats.input("cpu");
         i.instances.store(1, std::sync::atomic::Ordering::Relaxed);
+        i.set_state(crate::stats::InputState::Running);
         i.record_feed(crate::point::Category::Metric, 12, crate::clock::now_ns());
         stats.points_dropped(crate::stats::PointsDropped {
             category: crate::point::Category::Metric,
@@ -656,10 +787,85 @@ mod tests {
     #[test]
     fn numbers_read_well() {
         assert_eq!(si(999), "999");
-        assert_eq!(si(1_234_567), "1.235M");
+        assert_eq!(si(1_234_567), "1.23M");
+        assert_eq!(si(12_345), "12.3k");
+        assert_eq!(si(123_456), "123k");
+        assert_eq!(si(999_600), "1M");
         assert_eq!(si(2_000), "2k");
-        assert_eq!(bytes(1536), "1.5 KB");
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(1536), "1.5KiB");
+        assert_eq!(bytes(1_325_598_706), "1.23GiB");
+        assert_eq!(pct(1.2345), "1.23%");
+        assert_eq!(pct(0.0), "0%");
         assert_eq!(dur(0.0005), "500µs");
+        assert_eq!(dur(0.00123), "1.23ms");
+        assert_eq!(dur(1.2345), "1.23s");
+        assert_eq!(dur(10.0), "10s");
         assert_eq!(dur(3725.0), "1h2m");
+    }
+
+    #[test]
+    fn producers_have_their_own_section() {
+        let stats = crate::stats::Stats::new();
+        let i = stats.input("cpu");
+        i.instances.store(1, std::sync::atomic::Ordering::Relaxed);
+        i.set_state(crate::stats::InputState::Running);
+        stats.input("v1-write.app").record_feed(
+            crate::point::Category::Logging,
+            2,
+            crate::clock::now_ns(),
+        );
+        let snap = serde_json::to_value(stats.snapshot()).unwrap();
+        assert_eq!(snap["inputs"]["v1-write.app"]["state"], "producer");
+        let v = View {
+            modules: vec!["inputs"],
+            inputs: vec![],
+            verbose: false,
+            width: 80,
+            color: false,
+            now_ns: crate::clock::now_ns(),
+        };
+        let text = render(&snap, &v);
+        let (inputs, producers) = text.split_once("Producers (1)").unwrap();
+        assert!(
+            inputs.contains("Inputs (1)") && inputs.contains("cpu"),
+            "{text}"
+        );
+        assert!(!inputs.contains("v1-write.app"), "{text}");
+        assert!(producers.contains("v1-write.app"), "{text}");
+        // An older agent's producer: `starting` with no instance.
+        let old =
+            serde_json::json!({"inputs": {"influxdb-v1": {"state": "starting", "instances": 0}}});
+        assert!(render(&old, &v).contains("Producers (1)"));
+    }
+
+    #[test]
+    fn json_keeps_the_chosen_modules_and_inputs() {
+        let snap = sample();
+        let v = select(&snap, &["io", "basic"], &[]);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["agent", "io"]);
+        let v = select(&snap, &["inputs"], &["nope".into()]);
+        assert_eq!(v["inputs"], serde_json::json!({}));
+        assert_eq!(select(&snap, &[], &[]), snap);
+    }
+
+    #[test]
+    fn eighty_columns_cut_no_word() {
+        let v = View {
+            modules: vec![],
+            inputs: vec![],
+            verbose: true,
+            width: 80,
+            color: false,
+            now_ns: crate::clock::now_ns(),
+        };
+        let text = render(&sample(), &v);
+        let row = text.lines().find(|l| l.contains("cpu")).unwrap();
+        assert!(
+            row.contains("running") || row.contains("producer") || row.contains("starting"),
+            "{text}"
+        );
+        assert!(text.contains("wider terminal shows"), "{text}");
     }
 }

@@ -21,8 +21,12 @@ use crate::pipeline::docs::{FUNCTIONS, FuncDoc};
 pub enum DocError {
     #[error("no input named `{0}`")]
     UnknownInput(String),
-    #[error("no Pipeline function named `{0}`")]
-    UnknownFunction(String),
+    #[error("no Pipeline function named `{name}`{} (`datakit doc pipeline` lists them)", near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default())]
+    UnknownFunction {
+        name: String,
+        /// The closest function name, if one is close enough to be a typo.
+        near: Option<&'static str>,
+    },
     #[error("rendering {what}: {source}")]
     Render {
         what: String,
@@ -35,6 +39,35 @@ pub enum DocError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl DocError {
+    pub(crate) fn unknown_function(name: &str) -> DocError {
+        DocError::UnknownFunction {
+            name: name.to_string(),
+            near: crate::pipeline::funcs::suggest(name),
+        }
+    }
+}
+
+/// A field's unit as readers write it: the original's `kind,unit` notation (`percent,percent`,
+/// `digital,B`, `temperature,C`, `traffic,B/S`, `timeStamp,msec`) becomes `%`, `B`, `°C`,
+/// `B/s`, `ms`; `count` and `-` (no unit) stay.
+pub fn unit_text(raw: &str) -> String {
+    let unit = raw.rsplit(',').next().unwrap_or(raw).trim();
+    match unit {
+        "percent" => "%",
+        "C" => "°C",
+        "F" => "°F",
+        "B/S" | "B/s" => "B/s",
+        "sec" | "s" => "s",
+        "msec" | "ms" => "ms",
+        "usec" | "us" | "µs" => "µs",
+        "nsec" | "ns" => "ns",
+        "" => "-",
+        other => other,
+    }
+    .to_string()
 }
 
 /// Text for a Markdown table cell: pipes escaped, newlines folded.
@@ -184,7 +217,7 @@ pub fn measurements(e: &InputEntry) -> Vec<MeasurementView> {
                     (
                         f.name.to_string(),
                         f.kind.as_str(),
-                        cell(f.unit),
+                        cell(&unit_text(f.unit)),
                         cell(f.description),
                     )
                 })
@@ -286,7 +319,7 @@ pub fn function_markdown(name: &str) -> Result<String, DocError> {
     let f = FUNCTIONS
         .iter()
         .find(|f| f.name == name)
-        .ok_or_else(|| DocError::UnknownFunction(name.to_string()))?;
+        .ok_or_else(|| DocError::unknown_function(name))?;
     PipelinePage {
         group: f.group,
         functions: vec![f],
@@ -502,6 +535,30 @@ mod tests {
         assert_eq!(rows, declared);
         assert!(md.contains("```toml\n# dk:"), "{md}");
         assert!(md.contains("| `interval` | duration | `\"30s\"` |"), "{md}");
+    }
+
+    #[test]
+    fn every_unit_reads_as_a_unit() {
+        assert_eq!(unit_text("percent,percent"), "%");
+        assert_eq!(unit_text("temperature,C"), "°C");
+        assert_eq!(unit_text("digital,B"), "B");
+        assert_eq!(unit_text("traffic,B/S"), "B/s");
+        assert_eq!(unit_text("timeStamp,msec"), "ms");
+        assert_eq!(unit_text("count"), "count");
+        for e in inputs::registry() {
+            for m in e.spec.measurements {
+                for f in m.fields {
+                    let u = unit_text(f.unit);
+                    assert!(
+                        !u.contains(',') && !u.is_empty(),
+                        "{}/{}: unit {:?} renders as {u:?}",
+                        e.spec.name,
+                        f.name,
+                        f.unit
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,18 +1,15 @@
 //! The documentation drawn for a terminal: headings, the sample config with TOML colours, and
 //! tables fitted to the width.
 
-use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 
 use super::{DocError, OptionRow, config_sections, input_options, measurements};
 use crate::inputs;
 use crate::pipeline::docs::{FUNCTIONS, FuncDoc};
+use crate::table::{Col, fit};
 
 /// How to draw.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    pub width: u16,
-    pub color: bool,
-}
+pub type Style = crate::table::Style;
 
 fn plain(s: &str) -> String {
     s.replace('`', "").replace("\\|", "|")
@@ -34,25 +31,13 @@ fn subheading(out: &mut String, st: Style, text: &str) {
     }
 }
 
-fn table(st: Style, header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(st.width);
-    if st.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t.set_header(header.iter().map(|h| {
-        let c = Cell::new(h);
-        if st.color {
-            c.add_attribute(Attribute::Bold)
-        } else {
-            c
-        }
-    }));
-    t
+/// A table of plain-text rows under `cols`, fitted to the width without cutting words.
+fn table(st: Style, cols: &[Col<'_>], rows: Vec<Vec<String>>) -> crate::table::Fitted {
+    let rows = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(Cell::new).collect())
+        .collect();
+    fit(st, cols, rows, true)
 }
 
 /// TOML with comments dimmed, tables cyan, keys green and strings yellow.
@@ -82,24 +67,65 @@ pub fn highlight_toml(src: &str, color: bool) -> String {
     out
 }
 
-fn options_table(st: Style, rows: &[OptionRow], with_env: bool) -> Table {
-    let mut t = if with_env {
-        table(
-            st,
-            &["Key", "Type", "Default", "Environment", "Description"],
-        )
-    } else {
-        table(st, &["Option", "Type", "Default", "Description"])
-    };
-    for r in rows {
+/// The options of an input or the keys of a config section. The environment variables get a
+/// column of their own when it fits, else they go with the description.
+fn options_table(st: Style, rows: &[OptionRow], with_env: bool) -> String {
+    let first = if with_env { "Key" } else { "Option" };
+    let row = |r: &OptionRow, env_column: bool| {
         let mut cells = vec![plain(&r.key), r.kind.clone(), plain(&r.default)];
-        if with_env {
-            cells.push(plain(&r.env));
+        match (with_env, env_column) {
+            (true, true) => {
+                cells.push(plain(&r.env));
+                cells.push(plain(&r.doc));
+            }
+            (true, false) if r.env != "-" => {
+                cells.push(format!("{} (env: {})", plain(&r.doc), plain(&r.env)));
+            }
+            _ => cells.push(plain(&r.doc)),
         }
-        cells.push(plain(&r.doc));
-        t.add_row(cells);
+        cells
+    };
+    if with_env {
+        let cols = [
+            Col::keep("Key"),
+            Col::keep("Type"),
+            Col::keep("Default"),
+            Col::optional("Environment", 1),
+            Col::keep("Description"),
+        ];
+        let t = table(st, &cols, rows.iter().map(|r| row(r, true)).collect());
+        if t.left_out.is_empty() {
+            return t.to_string();
+        }
     }
-    t
+    let cols = [
+        Col::keep(first),
+        Col::keep("Type"),
+        Col::keep("Default"),
+        Col::keep("Description"),
+    ];
+    let t = table(st, &cols, rows.iter().map(|r| row(r, false)).collect());
+    if !t.overflow {
+        return t.to_string();
+    }
+    // Too narrow for a table of whole words: one entry per option.
+    let width = usize::from(st.width).saturating_sub(4).max(20);
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "{}  ({}, default {})\n",
+            plain(&r.key),
+            r.kind,
+            plain(&r.default)
+        ));
+        if with_env && r.env != "-" {
+            out.push_str(&format!("    env: {}\n", plain(&r.env)));
+        }
+        for l in crate::table::wrap(&plain(&r.doc), width) {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+    out
 }
 
 /// An input's page for the terminal.
@@ -134,7 +160,7 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
     ));
     out.push_str("\n\n");
     subheading(&mut out, st, "Options");
-    out.push_str(&options_table(st, &input_options(e), false).to_string());
+    out.push_str(&options_table(st, &input_options(e), false));
     out.push_str("\n\n");
     for m in measurements(e) {
         subheading(
@@ -147,16 +173,29 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
                 plain(&m.description)
             ),
         );
-        let mut t = table(st, &["Tag", "Description"]);
-        for (k, d) in &m.tags {
-            t.add_row(vec![k.clone(), plain(d)]);
-        }
+        let t = table(
+            st,
+            &[Col::keep("Tag"), Col::keep("Description")],
+            m.tags
+                .iter()
+                .map(|(k, d)| vec![k.clone(), plain(d)])
+                .collect(),
+        );
         out.push_str(&t.to_string());
         out.push('\n');
-        let mut t = table(st, &["Field", "Type", "Unit", "Description"]);
-        for (k, ty, unit, d) in &m.fields {
-            t.add_row(vec![k.clone(), ty.to_string(), plain(unit), plain(d)]);
-        }
+        let t = table(
+            st,
+            &[
+                Col::keep("Field"),
+                Col::keep("Type"),
+                Col::keep("Unit"),
+                Col::keep("Description"),
+            ],
+            m.fields
+                .iter()
+                .map(|(k, ty, unit, d)| vec![k.clone(), ty.to_string(), plain(unit), plain(d)])
+                .collect(),
+        );
         out.push_str(&t.to_string());
         out.push_str("\n\n");
     }
@@ -179,7 +218,15 @@ pub fn list(st: Style) -> String {
 }
 
 fn function(out: &mut String, st: Style, f: &FuncDoc) {
-    subheading(out, st, f.name);
+    if f.unsupported {
+        subheading(
+            out,
+            st,
+            &format!("{} (not supported by this build)", f.name),
+        );
+    } else {
+        subheading(out, st, f.name);
+    }
     out.push_str(&format!("  {}\n\n", f.signature));
     out.push_str(&format!("{}\n\nExample:\n", plain(f.description)));
     for l in f.example.lines() {
@@ -199,20 +246,49 @@ pub fn pipeline(name: Option<&str>, st: Style) -> Result<String, DocError> {
             let f = FUNCTIONS
                 .iter()
                 .find(|f| f.name == n)
-                .ok_or_else(|| DocError::UnknownFunction(n.to_string()))?;
+                .ok_or_else(|| DocError::unknown_function(n))?;
             function(&mut out, st, f);
         }
         None => {
             heading(&mut out, st, "Pipeline functions");
             for (g, _) in super::function_groups() {
-                let names: Vec<&str> = FUNCTIONS
+                let names: Vec<String> = FUNCTIONS
                     .iter()
                     .filter(|f| f.group == g)
-                    .map(|f| f.name)
+                    .map(|f| {
+                        if f.unsupported {
+                            format!("{} (unsupported)", f.name)
+                        } else {
+                            f.name.to_string()
+                        }
+                    })
                     .collect();
-                out.push_str(&format!("{g}: {}\n", names.join(", ")));
+                // Wrapped between names, never inside one.
+                let width = usize::from(st.width).max(40);
+                let mut line = format!("{g}:");
+                for (i, n) in names.iter().enumerate() {
+                    let piece = if i + 1 < names.len() {
+                        format!("{n},")
+                    } else {
+                        n.clone()
+                    };
+                    if line.chars().count() + 1 + piece.chars().count() > width {
+                        out.push_str(&line);
+                        out.push('\n');
+                        line = format!("  {piece}");
+                    } else {
+                        line.push(' ');
+                        line.push_str(&piece);
+                    }
+                }
+                out.push_str(&line);
+                out.push('\n');
             }
-            out.push_str("\n`datakit doc pipeline <function>` shows one function.\n\n");
+            out.push_str(
+                "\n(unsupported): not in this build; calling it is a compile error that says \
+                 why.\n\
+                 `datakit doc pipeline <function>` shows one function.\n\n",
+            );
             for f in FUNCTIONS {
                 function(&mut out, st, f);
             }
@@ -232,7 +308,7 @@ pub fn config(st: Style) -> String {
             st,
             &format!("{} — {}", plain(&s.title), plain(&s.doc)),
         );
-        out.push_str(&options_table(st, &s.keys, true).to_string());
+        out.push_str(&options_table(st, &s.keys, true));
         out.push_str("\n\n");
     }
     out

@@ -2,7 +2,7 @@
 //! (the URL's host only fills the `Host` header), and a resolver that resolves nothing.
 //! TLS, when the URL says `https`, is layered on top by ureq's rustls connector.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
@@ -72,8 +72,23 @@ impl Transport for UnixTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let t = timeout.for_write();
         self.stream.set_write_timeout(t.not_zero().map(|d| *d))?;
-        let out = &self.buffers.output()[..amount];
-        self.stream.write_all(out).map_err(|e| io_err(e, t.reason))
+        let mut out = &self.buffers.output()[..amount];
+        // send(MSG_NOSIGNAL), not write: a peer that closed the socket is an error here, never
+        // a SIGPIPE (the command-line tools run with SIGPIPE's default action, which would end
+        // the process).
+        while !out.is_empty() {
+            match rustix::net::send(&self.stream, out, rustix::net::SendFlags::NOSIGNAL) {
+                Ok(0) => {
+                    return Err(ureq::Error::Io(std::io::Error::from(
+                        std::io::ErrorKind::WriteZero,
+                    )));
+                }
+                Ok(n) => out = &out[n..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(io_err(std::io::Error::from(e), t.reason)),
+            }
+        }
+        Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {

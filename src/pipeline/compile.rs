@@ -131,6 +131,9 @@ pub struct Cx<'e> {
     pub uses: Vec<Arc<Program>>,
     /// The script's `cache_get`/`cache_set` store.
     pub cache: Arc<funcs::TtlCache>,
+    /// Errors found so far: a statement that does not check is reported here and left out,
+    /// and checking goes on with the next one.
+    pub errors: Vec<CheckError>,
 }
 
 impl<'e> Cx<'e> {
@@ -143,6 +146,7 @@ impl<'e> Cx<'e> {
             patterns: PatternScope::default(),
             uses: Vec::new(),
             cache: Arc::new(funcs::TtlCache::default()),
+            errors: Vec::new(),
         }
     }
 
@@ -168,11 +172,28 @@ impl<'e> Cx<'e> {
         self.syms.len()
     }
 
-    pub fn block(&mut self, stmts: &[Stmt]) -> CResult<Vec<St>> {
+    /// Checks the statements of a block. A statement with an error is recorded in
+    /// [`Cx::errors`] and left out, so every statement's error is found in one pass.
+    pub fn block(&mut self, stmts: &[Stmt]) -> Vec<St> {
         self.patterns.push();
-        let r = stmts.iter().map(|s| self.stmt(s)).collect();
+        let mut out = Vec::with_capacity(stmts.len());
+        for s in stmts {
+            match self.stmt(s) {
+                Ok(st) => out.push(st),
+                Err(e) => self.errors.push(e),
+            }
+        }
         self.patterns.pop();
-        r
+        out
+    }
+
+    /// An expression whose error is recorded rather than returned (the statement around it
+    /// goes on being checked; the placeholder never runs, as the script does not compile).
+    fn expr_or_note(&mut self, e: &ast::Expr) -> Ex {
+        self.expr(e).unwrap_or_else(|err| {
+            self.errors.push(err);
+            Ex::Const(Val::Nil)
+        })
     }
 
     fn stmt(&mut self, s: &Stmt) -> CResult<St> {
@@ -211,13 +232,10 @@ impl<'e> Cx<'e> {
             } => {
                 let mut bs = Vec::with_capacity(branches.len());
                 for (c, b) in branches {
-                    let c = self.expr(c)?;
-                    bs.push((c, self.block(&b.stmts)?));
+                    let c = self.expr_or_note(c);
+                    bs.push((c, self.block(&b.stmts)));
                 }
-                let o = match otherwise {
-                    Some(b) => Some(self.block(&b.stmts)?),
-                    None => None,
-                };
+                let o = otherwise.as_ref().map(|b| self.block(&b.stmts));
                 St::If(bs, o)
             }
             Stmt::ForIn {
@@ -227,23 +245,27 @@ impl<'e> Cx<'e> {
                 pos,
                 ..
             } => {
-                if let ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Nil =
-                    iter.kind
+                let var = self.key(var).sym;
+                let iter = if let ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::Bool(_)
+                | ExprKind::Nil = iter.kind
                 {
-                    return Err(CheckError::new(
+                    self.errors.push(CheckError::new(
                         iter.pos,
                         format!("{} object is not iterable", iter.kind.kind_name()),
                     ));
-                }
-                let var = self.key(var).sym;
-                let iter = self.expr(iter)?;
+                    Ex::Const(Val::Nil)
+                } else {
+                    self.expr_or_note(iter)
+                };
                 self.loop_depth += 1;
                 let body = self.block(&body.stmts);
                 self.loop_depth -= 1;
                 St::ForIn {
                     var,
                     iter,
-                    body: body?,
+                    body,
                     pos: *pos,
                 }
             }
@@ -254,18 +276,19 @@ impl<'e> Cx<'e> {
                 body,
                 pos,
             } => {
-                let init = match init {
-                    Some(s) => Some(Box::new(self.stmt(s)?)),
+                let part = |cx: &mut Self, s: &Option<Box<Stmt>>| match s {
+                    Some(s) => match cx.stmt(s) {
+                        Ok(st) => Some(Box::new(st)),
+                        Err(e) => {
+                            cx.errors.push(e);
+                            None
+                        }
+                    },
                     None => None,
                 };
-                let cond = match cond {
-                    Some(c) => Some(self.expr(c)?),
-                    None => None,
-                };
-                let step = match step {
-                    Some(s) => Some(Box::new(self.stmt(s)?)),
-                    None => None,
-                };
+                let init = part(self, init);
+                let cond = cond.as_ref().map(|c| self.expr_or_note(c));
+                let step = part(self, step);
                 self.loop_depth += 1;
                 let body = self.block(&body.stmts);
                 self.loop_depth -= 1;
@@ -273,7 +296,7 @@ impl<'e> Cx<'e> {
                     init,
                     cond,
                     step,
-                    body: body?,
+                    body,
                     pos: *pos,
                 }
             }
@@ -417,10 +440,11 @@ impl<'e> Cx<'e> {
             }
             ExprKind::Call(c) => {
                 let Some(def) = funcs::lookup(&c.name) else {
-                    return Err(CheckError::new(
-                        e.pos,
-                        format!("unsupported func: `{}`", c.name),
-                    ));
+                    let mut msg = format!("unsupported func: `{}`", c.name);
+                    if let Some(near) = funcs::suggest(&c.name) {
+                        msg.push_str(&format!("; did you mean `{near}`?"));
+                    }
+                    return Err(CheckError::new(e.pos, msg));
                 };
                 let f = (def.compile)(self, c, e.pos)?;
                 Ex::Call(f, e.pos)

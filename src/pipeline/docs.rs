@@ -12,6 +12,9 @@ pub struct FuncDoc {
     pub example: &'static str,
     /// Where this build differs from the original, if anywhere.
     pub limitation: Option<&'static str>,
+    /// Not available in this build: a script calling it does not compile (the limitation says
+    /// why).
+    pub unsupported: bool,
 }
 
 macro_rules! doc {
@@ -23,6 +26,7 @@ macro_rules! doc {
             description: $desc,
             example: $ex,
             limitation: None,
+            unsupported: false,
         }
     };
     ($name:literal, $group:literal, $sig:literal, $desc:literal, $ex:literal, $lim:literal) => {
@@ -33,6 +37,18 @@ macro_rules! doc {
             description: $desc,
             example: $ex,
             limitation: Some($lim),
+            unsupported: false,
+        }
+    };
+    (unsupported $name:literal, $group:literal, $sig:literal, $desc:literal, $ex:literal, $why:literal) => {
+        FuncDoc {
+            name: $name,
+            group: $group,
+            signature: $sig,
+            description: $desc,
+            example: $ex,
+            limitation: Some($why),
+            unsupported: true,
         }
     };
 }
@@ -61,7 +77,7 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "default_time(time)\nadjust_timezone(time)"
     ),
     doc!(
-        "agg_create",
+        unsupported "agg_create",
         "misc",
         "agg_create(bucket, on_interval=\"60s\", on_count=0, keep_value=false, const_tags=nil, category=\"M\")",
         "Creates an in-agent aggregation bucket that emits metric points.",
@@ -69,7 +85,7 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "Not supported by this build (compile error): in-agent aggregation needs the daemon's aggregator."
     ),
     doc!(
-        "agg_metric",
+        unsupported "agg_metric",
         "misc",
         "agg_metric(bucket, new_field, agg_fn, agg_by: list, agg_field, category=\"M\")",
         "Adds the point's `agg_field` to an aggregation bucket.",
@@ -275,7 +291,7 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "add_key(uid, hash(email, \"sha256\"))"
     ),
     doc!(
-        "http_request",
+        unsupported "http_request",
         "misc",
         "http_request(method, url, headers, body) -> map",
         "Makes an HTTP request and returns {status_code, body}.",
@@ -368,7 +384,7 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "add_key(n, parse_int(hex_text, 16))"
     ),
     doc!(
-        "point_window",
+        unsupported "point_window",
         "misc",
         "point_window(before, after, stream_tags=[\"filepath\", \"host\"])",
         "Keeps dropped context lines around a hit.",
@@ -560,7 +576,7 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "if value_type(code) == \"str\" { cast(code, \"int\") }"
     ),
     doc!(
-        "window_hit",
+        unsupported "window_hit",
         "misc",
         "window_hit()",
         "Marks the point as a hit for point_window.",
@@ -587,8 +603,16 @@ pub fn render_markdown() -> String {
     let mut out = String::from("# Pipeline functions\n");
     for d in FUNCTIONS {
         out.push_str(&format!(
-            "\n## `{}`\n\n```\n{}\n```\n\n{}\n\nExample:\n\n```python\n{}\n```\n",
-            d.name, d.signature, d.description, d.example
+            "\n## `{}`{}\n\n```\n{}\n```\n\n{}\n\nExample:\n\n```python\n{}\n```\n",
+            d.name,
+            if d.unsupported {
+                " (not supported by this build)"
+            } else {
+                ""
+            },
+            d.signature,
+            d.description,
+            d.example
         ));
         if let Some(l) = d.limitation {
             out.push_str(&format!("\n> This build: {l}\n"));
@@ -630,7 +654,14 @@ mod tests {
     #[test]
     fn examples_compile_unless_the_function_is_unsupported() {
         for d in FUNCTIONS {
-            if d.limitation.is_some_and(|l| l.contains("compile error")) {
+            if d.unsupported {
+                let e = crate::pipeline::Program::compile("ex.p", d.example)
+                    .expect_err(&format!("{} is marked unsupported but compiles", d.name));
+                assert!(
+                    e.msg.contains("not supported by this build"),
+                    "{}: {e}",
+                    d.name
+                );
                 continue;
             }
             // `use` needs a store; the rest compile on their own.

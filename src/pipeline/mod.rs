@@ -78,9 +78,11 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
-/// A script that does not compile: `name.p:line:col: message`.
+/// A script that does not compile: `name.p:line:col: message` of its first error, and every
+/// further error found (the parser recovers at the next top-level statement, the checker at
+/// the next statement of any block).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{script}:{line}:{col}: {msg}")]
+#[error("{script}:{line}:{col}: {msg}{}", more_note(.more.len()))]
 pub struct CompileError {
     pub script: String,
     pub line: usize,
@@ -89,6 +91,25 @@ pub struct CompileError {
     pub msg: String,
     /// Byte offset in the source.
     pub offset: usize,
+    /// The errors after the first, in source order.
+    pub more: Vec<ErrorAt>,
+}
+
+/// One more error of a script that does not compile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorAt {
+    pub line: usize,
+    pub col: usize,
+    pub msg: String,
+    pub offset: usize,
+}
+
+fn more_note(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (and 1 more error)".into(),
+        n => format!(" (and {n} more errors)"),
+    }
 }
 
 impl CompileError {
@@ -100,12 +121,67 @@ impl CompileError {
             col,
             msg,
             offset,
+            more: Vec::new(),
         }
     }
 
-    /// The error with the source line and a caret under the position.
+    /// The error of a script that does not compile for one reason (no position in it).
+    pub fn whole(script: &str, msg: String) -> Self {
+        CompileError {
+            script: script.to_string(),
+            line: 1,
+            col: 1,
+            msg,
+            offset: 0,
+            more: Vec::new(),
+        }
+    }
+
+    /// Every error found, (byte offset, message) in source order; at least one.
+    fn from_all(script: &str, src: &str, mut all: Vec<(usize, String)>) -> Option<Self> {
+        all.sort_by_key(|(offset, _)| *offset);
+        all.dedup();
+        let mut it = all.into_iter();
+        let (offset, msg) = it.next()?;
+        let mut e = CompileError::new(script, src, offset, msg);
+        e.more = it
+            .map(|(offset, msg)| {
+                let (line, col) = line_col(src, offset);
+                ErrorAt {
+                    line,
+                    col,
+                    msg,
+                    offset,
+                }
+            })
+            .collect();
+        Some(e)
+    }
+
+    /// How many errors the script has.
+    pub fn count(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    /// Every error, first included: (line, col, message).
+    pub fn errors(&self) -> impl Iterator<Item = (usize, usize, &str)> {
+        std::iter::once((self.line, self.col, self.msg.as_str()))
+            .chain(self.more.iter().map(|e| (e.line, e.col, e.msg.as_str())))
+    }
+
+    /// Every error with the source line and a caret under the position, one after another.
     pub fn render(&self, source: &str, color: bool) -> String {
-        render_at(&self.script, source, self.offset, &self.msg, color)
+        self.render_named(&self.script, source, color)
+    }
+
+    /// As [`CompileError::render`], naming the script `shown` (its path, say) in the
+    /// locations.
+    pub fn render_named(&self, shown: &str, source: &str, color: bool) -> String {
+        std::iter::once((self.offset, self.msg.as_str()))
+            .chain(self.more.iter().map(|e| (e.offset, e.msg.as_str())))
+            .map(|(offset, msg)| render_at(shown, source, offset, msg, color))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -207,12 +283,17 @@ impl Program {
         source: &str,
         env: &CompileEnv<'_>,
     ) -> Result<Program, CompileError> {
-        let stmts =
-            parser::parse(source).map_err(|e| CompileError::new(name, source, e.pos, e.msg))?;
+        let (stmts, syntax) = parser::parse_all(source);
         let mut cx = Cx::new(env, name);
-        let body = cx
-            .block(&stmts)
-            .map_err(|e| CompileError::new(name, source, e.pos, e.msg))?;
+        let body = cx.block(&stmts);
+        let all: Vec<(usize, String)> = syntax
+            .into_iter()
+            .map(|e| (e.pos, e.msg))
+            .chain(cx.errors.drain(..).map(|e| (e.pos, e.msg)))
+            .collect();
+        if let Some(e) = CompileError::from_all(name, source, all) {
+            return Err(e);
+        }
         Ok(Program {
             name: name.to_string(),
             source: Arc::from(source),

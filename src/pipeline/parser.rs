@@ -15,8 +15,21 @@ pub struct ParseError {
 /// Nesting deeper than this is rejected, so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 200;
 
-/// Parses a whole script.
+/// Parses a whole script; the first syntax error if there is any.
 pub fn parse(src: &str) -> Result<Vec<Stmt>, ParseError> {
+    let (stmts, mut errors) = parse_all(src);
+    if errors.is_empty() {
+        Ok(stmts)
+    } else {
+        Err(errors.swap_remove(0))
+    }
+}
+
+/// Parses a whole script and recovers from syntax errors: a top-level statement that does not
+/// parse is skipped up to the next newline or `;` outside brackets, and parsing goes on. Returns
+/// the statements that parsed and every syntax error, in source order. A lexical error (an
+/// unterminated string, an unbalanced bracket) ends lexing, so it is the last error reported.
+pub fn parse_all(src: &str) -> (Vec<Stmt>, Vec<ParseError>) {
     let toks = lex(src);
     let mut p = Parser {
         toks,
@@ -24,10 +37,13 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, ParseError> {
         depth: 0,
     };
     if src.is_empty() || (p.toks.len() == 1 && !src.contains('\n') && !src.contains('#')) {
-        return Err(ParseError {
-            pos: 0,
-            msg: "unexpected: end of input".into(),
-        });
+        return (
+            Vec::new(),
+            vec![ParseError {
+                pos: 0,
+                msg: "unexpected: end of input".into(),
+            }],
+        );
     }
     p.program()
 }
@@ -123,22 +139,66 @@ impl Parser {
         self.depth -= 1;
     }
 
-    fn program(&mut self) -> PResult<Vec<Stmt>> {
+    fn program(&mut self) -> (Vec<Stmt>, Vec<ParseError>) {
         let mut stmts = Vec::new();
+        let mut errors = Vec::new();
         self.skip_eols();
         loop {
-            match self.tok() {
-                Tok::Eof => return Ok(stmts),
-                Tok::Semi if stmts.is_empty() => return Err(self.unexpected("a statement")),
+            let start = self.i;
+            let r = match self.tok() {
+                Tok::Eof => break,
+                Tok::Semi if stmts.is_empty() => Err(self.unexpected("a statement")),
+                _ => self.stmt().and_then(|s| {
+                    if self.separator()? || self.at(&Tok::Eof) {
+                        Ok(s)
+                    } else {
+                        Err(self.unexpected("a newline or ';' between statements"))
+                    }
+                }),
+            };
+            match r {
+                Ok(s) => stmts.push(s),
+                Err(e) => {
+                    errors.push(e);
+                    if !self.recover(start) {
+                        break;
+                    }
+                }
+            }
+        }
+        (stmts, errors)
+    }
+
+    /// After a syntax error in the top-level statement that began at token `start`: skips to
+    /// the first newline or `;` outside brackets at or after the error, and past it. False when
+    /// the tokens end first (at the end of input or at a lexical error, already reported).
+    fn recover(&mut self, start: usize) -> bool {
+        self.depth = 0;
+        let error_at = self.i.max(start);
+        let mut depth = 0i64;
+        let mut j = start;
+        loop {
+            let Some(t) = self.toks.get(j) else {
+                self.i = self.toks.len() - 1;
+                return false;
+            };
+            match t.tok {
+                Tok::Eof | Tok::Error(_) => {
+                    self.i = j;
+                    return false;
+                }
+                Tok::LParen | Tok::LBrack | Tok::LBrace => depth += 1,
+                Tok::RParen | Tok::RBrack | Tok::RBrace => depth -= 1,
+                Tok::Eol | Tok::Semi if depth <= 0 && j >= error_at => {
+                    self.i = j;
+                    while matches!(self.tok(), Tok::Semi | Tok::Eol) {
+                        self.bump();
+                    }
+                    return !self.at(&Tok::Eof);
+                }
                 _ => {}
             }
-            stmts.push(self.stmt()?);
-            if !self.separator()? {
-                if self.at(&Tok::Eof) {
-                    return Ok(stmts);
-                }
-                return Err(self.unexpected("a newline or ';' between statements"));
-            }
+            j += 1;
         }
     }
 

@@ -28,6 +28,8 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The label `pipeline check` shows; the original agent's name of the place (its script
+    /// namespace: `default` for the workdir's scripts).
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::Builtin => "builtin",
@@ -35,6 +37,57 @@ impl Origin {
             Origin::GitRepo => "gitrepo",
         }
     }
+
+    /// What the label means, for `workdir`.
+    pub fn meaning(self, workdir: &Workdir) -> String {
+        match self {
+            Origin::Builtin => "shipped in the binary".into(),
+            Origin::Workdir => format!(
+                "yours, under {}/ (`default` is the original agent's name for them)",
+                workdir.pipeline().display()
+            ),
+            Origin::GitRepo => format!(
+                "from a git repository, under {}/<repo>/pipeline/",
+                workdir.root().join("gitrepos").display()
+            ),
+        }
+    }
+
+    pub const ALL: [Origin; 3] = [Origin::Builtin, Origin::Workdir, Origin::GitRepo];
+}
+
+/// Where a name of `category` is looked for, the place that wins first: for messages.
+pub fn search_places(workdir: &Workdir, category: Category) -> Vec<String> {
+    let mut out = Vec::new();
+    let gitrepos = workdir
+        .root()
+        .join("gitrepos")
+        .join("<repo>")
+        .join("pipeline");
+    let root = workdir.pipeline();
+    for base in [gitrepos, root] {
+        out.push(format!("{}/", base.join(category_dir(category)).display()));
+        if category == Category::Logging {
+            out.push(format!("{}/", base.display()));
+        }
+    }
+    if category == Category::Logging {
+        out.push(format!(
+            "the built-in scripts ({})",
+            builtin_names().join(", ")
+        ));
+    } else {
+        out.push("no built-in scripts (those are for logging)".into());
+    }
+    out
+}
+
+/// Names of the built-in scripts, without `.p`.
+pub fn builtin_names() -> Vec<&'static str> {
+    scripts::BUILTIN
+        .iter()
+        .map(|(n, _)| n.strip_suffix(".p").unwrap_or(n))
+        .collect()
 }
 
 struct Entry {
@@ -207,6 +260,13 @@ impl ScriptStore {
         self.scripts.keys().map(String::as_str).collect()
     }
 
+    /// The script name closest to an unknown one, if one is close enough to be a typo.
+    pub fn suggest(&self, unknown: &str) -> Option<&str> {
+        crate::config::decode::suggest(&script_name(unknown), self.names())
+            .into_iter()
+            .next()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.scripts.contains_key(&script_name(name))
     }
@@ -240,13 +300,10 @@ impl ScriptStore {
         }
         let cyclic = COMPILING.with(|c| c.borrow().contains(&name));
         if cyclic {
-            return Some(Err(CompileError {
-                script: name.clone(),
-                line: 1,
-                col: 1,
-                msg: format!("script {name} uses itself (a use() cycle)"),
-                offset: 0,
-            }));
+            return Some(Err(CompileError::whole(
+                &name,
+                format!("script {name} uses itself (a use() cycle)"),
+            )));
         }
         COMPILING.with(|c| c.borrow_mut().push(name.clone()));
         let r = self.compile_entry(&name, entry);

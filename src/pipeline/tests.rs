@@ -297,6 +297,55 @@ fn compound_assignment_on_undefined_name_does_nothing() {
 }
 
 #[test]
+fn every_error_of_a_script_is_reported() {
+    // Checker errors: one per statement, in nested blocks too, and in an `if` whose
+    // condition is wrong.
+    let e = compile_err(
+        "gork(_, \"x\")\nadd_key(a, 1)\nif lowercas(a) {\n  drop_key(a, b)\n}\nfor x in 1 { brk() }\n",
+    );
+    let all: Vec<(usize, usize, &str)> = e.errors().collect();
+    assert_eq!(e.count(), 5, "{all:?}");
+    assert_eq!(
+        all.iter().map(|(l, c, _)| (*l, *c)).collect::<Vec<_>>(),
+        [(1, 1), (3, 4), (4, 3), (6, 10), (6, 14)]
+    );
+    assert!(all[0].2.ends_with("did you mean `grok`?"), "{all:?}");
+    assert!(all[1].2.ends_with("did you mean `lowercase`?"), "{all:?}");
+    assert_eq!(all[2].2, "func drop_key expected 1 args");
+    assert_eq!(all[3].2, "IntLiteral object is not iterable");
+    assert_eq!(
+        e.to_string(),
+        "t.p:1:1: unsupported func: `gork`; did you mean `grok`? (and 4 more errors)"
+    );
+    // Syntax errors: the parser goes on at the next top-level statement, and the statements
+    // that parsed are checked too.
+    let e = compile_err("a = (1 + )\nb = 2 3\nfoo(1)\nc = [1,, 2]\nadd_key(c, 1)\n");
+    let lines: Vec<usize> = e.errors().map(|(l, _, _)| l).collect();
+    assert_eq!(lines, [1, 2, 3, 4], "{:?}", e.errors().collect::<Vec<_>>());
+    // An unclosed bracket is a lexical error at the end: the syntax error before it stands.
+    let e = compile_err("a = (1 +\nb = 2\n");
+    assert_eq!((e.line, e.col), (2, 3), "{e}");
+    // A lexical error ends lexing: it is the last error.
+    let e = compile_err("foo(1)\nx = \"open\nbar(2)\n");
+    assert_eq!(e.count(), 2, "{:?}", e.errors().collect::<Vec<_>>());
+    // Rendering shows each error once, with its caret.
+    let src = "gork(_)\nlowercas(a)\n";
+    let r = compile_err(src).render(src, false);
+    assert_eq!(r.matches("unsupported func").count(), 2, "{r}");
+    assert_eq!(r.matches('^').count(), 2, "{r}");
+}
+
+#[test]
+fn unknown_grok_patterns_name_the_closest_one() {
+    let e = compile_err("grok(_, \"%{NUMBR:x}\")");
+    assert!(e.msg.ends_with("did you mean %{NUMBER}?"), "{e}");
+    let e = compile_err("add_pattern(\"my_code\", \"[0-9]+\")\ngrok(_, \"%{my_cod:x}\")");
+    assert!(e.msg.ends_with("did you mean %{my_code}?"), "{e}");
+    let e = compile_err("grok(_, \"%{ZZZZZZZZ:x}\")");
+    assert_eq!(e.msg, "no pattern foud for %{ZZZZZZZZ}");
+}
+
+#[test]
 fn unknown_function_and_arity_errors() {
     let e = compile_err("foo(_)");
     assert_eq!(e.to_string(), "t.p:1:1: unsupported func: `foo`");

@@ -22,6 +22,11 @@ fn now_ns() -> i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputState {
+    /// Not a supervised input: a producer that feeds the ingest stage on its own (the write
+    /// API under an input name, `pipeline/create_point`, a tool reporting errors through the
+    /// API). Counted, never started or stopped. Every entry starts here until the supervisor
+    /// sets a state.
+    Producer,
     Starting,
     Running,
     /// Crashed and waiting to be restarted.
@@ -37,12 +42,13 @@ pub enum InputState {
 impl InputState {
     fn from_u8(v: u8) -> Self {
         match v {
-            1 => InputState::Running,
-            2 => InputState::Restarting,
-            3 => InputState::Stopped,
-            4 => InputState::Paused,
-            5 => InputState::Exited,
-            _ => InputState::Starting,
+            1 => InputState::Starting,
+            2 => InputState::Running,
+            3 => InputState::Restarting,
+            4 => InputState::Stopped,
+            5 => InputState::Paused,
+            6 => InputState::Exited,
+            _ => InputState::Producer,
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct AgentSnapshot {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InputSnapshot {
+    /// What a supervised input is doing (`starting`, `running`, ...), or `producer` for what
+    /// feeds points without being one: the write API under an input name (`v1-write.<input>`,
+    /// `influxdb-v1`), `pipeline/create_point`.
     pub state: InputState,
     pub category: Option<&'static str>,
     pub instances: u64,

@@ -29,10 +29,7 @@ fn each_form_of_the_command() {
     }
     let md = stdout(&doc(&["dk", "--markdown"]));
     assert!(md.starts_with("# dk\n"), "{md}");
-    assert!(
-        md.contains("| `datakit_cpu_usage` | float | percent,percent |"),
-        "{md}"
-    );
+    assert!(md.contains("| `datakit_cpu_usage` | float | % |"), "{md}");
 
     let list = stdout(&doc(&["--list"]));
     assert!(list.contains("host") && list.contains("dk"), "{list}");

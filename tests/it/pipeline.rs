@@ -283,9 +283,10 @@ fn test_reports_compile_errors_with_a_caret() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
-        text.starts_with("[E] bad.p:2:1: unsupported func: `foo`\n"),
+        text.starts_with("[E] bad.p does not compile: 1 error\nerror: unsupported func: `foo`\n"),
         "{text}"
     );
+    assert!(text.contains("bad.p:2:1"), "{text}");
     assert!(text.contains("foo(_)"), "{text}");
     assert!(text.contains('^'), "{text}");
 }
@@ -309,9 +310,10 @@ fn test_reports_runtime_errors_and_missing_scripts() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stdout(&out).trim(),
-        "[E] get pipeline failed: name:nope.p namespace:default"
+    assert!(
+        stdout(&out).starts_with("[E] no script nope.p for category logging; looked in:\n"),
+        "{}",
+        stdout(&out)
     );
 }
 
@@ -394,11 +396,14 @@ fn check_compiles_every_script_and_reports_errors() {
     w.write("pipeline/bad.p", "grok(_, \"%{NOPE:x}\")");
     let out = w.cmd(&["pipeline", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains("[E] logging/bad.p:1:1: no pattern foud for %{NOPE}"),
-        "{}",
-        stdout(&out)
+        text.contains(
+            "[E]    logging/bad.p (default): 1 error\nerror: no pattern foud for %{NOPE}"
+        ),
+        "{text}"
     );
+    assert!(text.contains("bad.p:1:1"), "{text}");
     let out = w.cmd(&["pipeline", "check", "good"]).output().unwrap();
     assert!(out.status.success());
 }

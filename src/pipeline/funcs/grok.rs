@@ -7,19 +7,41 @@ use smallvec::SmallVec;
 use super::{Func, func, nop};
 use crate::pipeline::ast::{Call, Pos};
 use crate::pipeline::compile::{CResult, CheckError, Cx, bind, bool_lit, key_arg, str_lit};
-use crate::pipeline::grok::{Expanded, GrokRegex, Spans, builtin, expand};
+use crate::pipeline::grok::{Expanded, GrokRegex, Spans, builtin, builtin_names, expand};
 use crate::pipeline::value::Val;
 use crate::point::Value as PValue;
 
-/// Expands `pattern` with the patterns visible at this point of the script.
+/// Expands `pattern` with the patterns visible at this point of the script. A reference to an
+/// unknown pattern names the closest visible one.
 fn expand_here(cx: &Cx<'_>, pattern: &str) -> Result<Expanded, String> {
+    let mut missing = None;
     expand(pattern, &mut |n| {
-        Ok(cx
+        let found = cx
             .patterns
             .get(n)
             .or_else(|| builtin(n))
-            .or_else(|| cx.env.patterns.get(n).cloned()))
+            .or_else(|| cx.env.patterns.get(n).cloned());
+        if found.is_none() {
+            missing = Some(n.to_string());
+        }
+        Ok(found)
     })
+    .map_err(
+        |msg| match missing.as_deref().and_then(|n| closest_pattern(cx, n)) {
+            Some(near) => format!("{msg}; did you mean %{{{near}}}?"),
+            None => msg,
+        },
+    )
+}
+
+/// The visible pattern (script, built-in or pattern file) closest to `unknown`.
+fn closest_pattern(cx: &Cx<'_>, unknown: &str) -> Option<String> {
+    let mut names = cx.patterns.names();
+    names.extend(builtin_names());
+    names.extend(cx.env.patterns.keys().cloned());
+    crate::config::decode::suggest(unknown, names.iter().map(String::as_str))
+        .first()
+        .map(|s| s.to_string())
 }
 
 pub fn grok(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {

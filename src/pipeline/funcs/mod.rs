@@ -157,3 +157,10 @@ pub static FUNCS: &[FuncDef] = defs! {
 pub fn lookup(name: &str) -> Option<&'static FuncDef> {
     FUNCS.iter().find(|f| f.name == name)
 }
+
+/// The registered function closest to an unknown name, if one is close enough to be a typo.
+pub fn suggest(unknown: &str) -> Option<&'static str> {
+    crate::config::decode::suggest(unknown, FUNCS.iter().map(|f| f.name))
+        .into_iter()
+        .next()
+}

@@ -308,6 +308,13 @@ impl PatternScope {
             s.push((name, e));
         }
     }
+    /// Every pattern name visible in the current scopes.
+    pub fn names(&self) -> Vec<String> {
+        self.scopes
+            .iter()
+            .flat_map(|s| s.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
     pub fn get(&self, name: &str) -> Option<Arc<Expanded>> {
         self.scopes
             .iter()
