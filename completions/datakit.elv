@@ -157,7 +157,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --dataway 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`'
             cand --token 'Workspace token, added to the DataWay URLs that have none'
             cand --enable-inputs 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)'
-            cand --global-tags 'Tags added to every point (`[global_host_tags]`)'
+            cand --global-tags 'Tags added to every point (`[global_host_tags]`); each needs a value'
             cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
             cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'

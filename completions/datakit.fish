@@ -176,7 +176,7 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_see
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l dataway -d 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l token -d 'Workspace token, added to the DataWay URLs that have none' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l enable-inputs -d 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`); each needs a value' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r

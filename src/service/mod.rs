@@ -43,6 +43,9 @@ pub enum ServiceError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// An install option refused before anything was written.
+    #[error("{0}; nothing was written")]
+    Refused(String),
     #[error(
         "{path} is not valid TOML ({message}); fix it (`datakit check-config` shows where) or move it away and install again"
     )]
