@@ -208,8 +208,9 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         }
         'datakit;upgrade' {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Install this version (also to reinstall the running one, or to go back to an older one)')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Install the release tarball at this URL instead of asking the release index')
-            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Install the release tarball at this URL (http://, https:// or file://) instead of asking the release index')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Install the release tarball at this path on this host (an upgrade without network)')
+            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'SHA-256 of the --url or --file tarball [default: read from SHA256SUMS beside it]')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'How long the restarted agent has to answer /v1/ping before the previous binary is put back')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
             [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')

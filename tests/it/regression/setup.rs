@@ -1,6 +1,8 @@
 //! Regression tests: see the module list in `mod.rs`.
 
-use crate::service::{Stage, snapshot, stderr};
+use crate::service::{Stage, VERSION, arch, sha256_hex, snapshot, stderr, tarball};
+use crate::support::releases::{ReleaseServer, Served};
+use crate::support::servers::free_port;
 use crate::support::{datakit, stdout};
 
 // ---- install ----
@@ -73,4 +75,150 @@ fn install_without_dataway_did_not_say_where_data_goes() {
         "https://openway.guance.com?token=tkn_1",
     ]);
     assert!(!out.contains("stays on this host"), "{out}");
+}
+
+// ---- upgrade ----
+
+/// A release binary that runs the agent built for the tests (so it reports this version), with
+/// `tag` in a comment to tell two of them apart.
+fn forwarding_binary(tag: &str) -> Vec<u8> {
+    let real = assert_cmd::cargo::cargo_bin("datakit");
+    format!("#!/bin/sh\n# {tag}\nexec '{}' \"$@\"\n", real.display()).into_bytes()
+}
+
+#[test]
+fn upgrade_could_not_take_a_local_tarball() {
+    let s = Stage::new();
+    s.ok(&["install", "--no-service"]);
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("datakit-{VERSION}-linux-{}.tar.gz", arch());
+
+    // --file PATH --sha256 HEX
+    let first = forwarding_binary("first");
+    let tgz = tarball(&first, None);
+    let path = dir.path().join(&name);
+    std::fs::write(&path, &tgz).unwrap();
+    let out = s.run(&[
+        "upgrade",
+        "--file",
+        path.to_str().unwrap(),
+        "--sha256",
+        &sha256_hex(&tgz),
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("verified"), "{}", stdout(&out));
+    assert_eq!(std::fs::read(s.wd().join("datakit")).unwrap(), first);
+
+    // --url file:///… with SHA256SUMS next to the tarball.
+    let second = forwarding_binary("second");
+    let tgz = tarball(&second, Some("datakit"));
+    std::fs::write(&path, &tgz).unwrap();
+    std::fs::write(
+        dir.path().join("SHA256SUMS"),
+        format!("{}  {name}\n", sha256_hex(&tgz)),
+    )
+    .unwrap();
+    let url = format!("file://{}", path.display());
+    let out = s.run(&["upgrade", "--url", &url]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(std::fs::read(s.wd().join("datakit")).unwrap(), second);
+    assert_eq!(std::fs::read(s.wd().join("datakit.bak")).unwrap(), first);
+
+    // A wrong checksum for a local file is refused like a download's.
+    let before = snapshot(&s.root());
+    let out = s.run(&[
+        "upgrade",
+        "--file",
+        path.to_str().unwrap(),
+        "--sha256",
+        &"0".repeat(64),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("checksum mismatch"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&s.root()), before);
+}
+
+#[test]
+fn upgrade_first_error_blamed_the_checksum_when_the_tarball_could_not_be_fetched() {
+    let s = Stage::new();
+    s.ok(&["install", "--no-service"]);
+    let name = format!("datakit-9.9.9-linux-{}.tar.gz", arch());
+
+    // Nothing listens there: the server is the problem, not a missing --sha256.
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/rel/{name}");
+    let out = s.run(&["upgrade", "--url", &url]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let first = err.lines().next().unwrap_or("");
+    assert!(first.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(first.contains("cannot be reached"), "{err}");
+    assert!(!err.contains("cannot verify"), "{err}");
+    assert!(!err.contains("pass --sha256"), "{err}");
+    assert!(
+        err.contains("--file PATH"),
+        "the way without network is named: {err}"
+    );
+
+    // A local tarball with no SHA256SUMS beside it: that file is named, and --sha256 is the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(&name);
+    std::fs::write(&path, tarball(b"x", None)).unwrap();
+    let out = s.run(&["upgrade", "--url", &format!("file://{}", path.display())]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&dir.path().join("SHA256SUMS").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("--sha256"), "{err}");
+    assert!(!err.contains("only http://"), "{err}");
+
+    // A local tarball that is not there.
+    let missing = dir.path().join("nope.tar.gz");
+    let out = s.run(&[
+        "upgrade",
+        "--file",
+        missing.to_str().unwrap(),
+        "--sha256",
+        &"0".repeat(64),
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    assert!(!err.contains("checksum"), "{err}");
+}
+
+#[test]
+fn upgrade_reported_this_binary_version_as_the_installed_one_and_hid_a_mismatch() {
+    let server = ReleaseServer::start();
+    let s = Stage::new();
+    s.ok(&["install", "--no-service"]);
+    // The installed binary is an older release than the one running the command.
+    std::fs::write(
+        s.wd().join("datakit"),
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'datakit 0.0.1' && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    // A tarball named 9.9.9 whose binary reports this build's version.
+    let name = format!("datakit-9.9.9-linux-{}.tar.gz", arch());
+    let tgz = tarball(&forwarding_binary("mislabelled"), None);
+    server.put(&format!("rel/{name}"), Served::Full(tgz.clone()));
+    server.put(
+        "rel/SHA256SUMS",
+        Served::Full(format!("{}  {name}\n", sha256_hex(&tgz)).into_bytes()),
+    );
+    let out = s.run(&["upgrade", "--url", &server.url(&format!("rel/{name}"))]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains(&format!("0.0.1 -> {VERSION}")), "{text}");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!("named 9.9.9, but its binary reports {VERSION}")),
+        "{text}"
+    );
 }
