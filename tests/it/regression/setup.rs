@@ -1,5 +1,7 @@
 //! Regression tests: see the module list in `mod.rs`.
 
+use std::path::Path;
+
 use crate::service::{Stage, VERSION, arch, sha256_hex, snapshot, stderr, tarball};
 use crate::support::releases::{ReleaseServer, Served};
 use crate::support::servers::free_port;
@@ -220,5 +222,77 @@ fn upgrade_reported_this_binary_version_as_the_installed_one_and_hid_a_mismatch(
     assert!(
         flat.contains(&format!("named 9.9.9, but its binary reports {VERSION}")),
         "{text}"
+    );
+}
+
+// ---- the test suite on a fresh Debian machine ----
+
+fn tests_run() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/run")).unwrap()
+}
+
+/// The script's lines without comments.
+fn code_lines(script: &str) -> Vec<&str> {
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn tests_run_installed_python_packages_with_a_pip_debian_refuses() {
+    let script = tests_run();
+    let pips: Vec<&str> = code_lines(&script)
+        .into_iter()
+        .filter(|l| l.contains("pip install") || l.contains("pip3 install"))
+        .collect();
+    assert!(!pips.is_empty(), "tests/run installs the Python clients");
+    for l in pips {
+        assert!(
+            l.contains("\"$venv/bin/python\" -m pip install"),
+            "pip outside the virtual environment (refused by Debian's PEP 668 marker): {l}"
+        );
+    }
+    assert!(script.contains("-m venv"), "tests/run creates the venv");
+    assert!(
+        script.contains("python3-venv"),
+        "Debian's python3 needs python3-venv to create one"
+    );
+}
+
+#[test]
+fn tests_run_needed_an_npm_debian_does_not_have() {
+    let script = tests_run();
+    let code = code_lines(&script).join("\n");
+    assert!(!code.contains("npm install --global"), "{code}");
+    assert!(!code.contains("npm install -g"), "{code}");
+    // npm comes from Debian when missing, and the linter goes into a private prefix, pinned.
+    assert!(code.contains("npm:npm"), "npm is installed from Debian");
+    assert!(
+        code.contains("markdownlint-cli2@"),
+        "the linter's version is pinned"
+    );
+    assert!(code.contains("npm install --prefix"), "{code}");
+}
+
+#[test]
+fn tests_run_left_the_test_servers_enabled_and_listening() {
+    let script = tests_run();
+    let code = code_lines(&script).join("\n");
+    // While apt-get installs, a policy-rc.d answering 101 keeps the packages' services from
+    // starting; it is removed afterwards, and the services the new packages enabled are
+    // disabled.
+    assert!(code.contains("/usr/sbin/policy-rc.d"), "{code}");
+    assert!(code.contains("exit 101"), "{code}");
+    assert!(
+        code.contains("trap"),
+        "the guard is removed on exit: {code}"
+    );
+    assert!(code.contains("systemctl disable"), "{code}");
+    let at = |what: &str| code.find(what).unwrap_or(usize::MAX);
+    assert!(
+        at("exit 101") < at("apt-get install"),
+        "the guard is in place before apt-get installs"
     );
 }
