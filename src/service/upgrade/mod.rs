@@ -233,27 +233,29 @@ pub fn upgrade(
     let current = installed
         .clone()
         .unwrap_or_else(|| crate::build_info::VERSION.to_string());
-    let (target, (tarball, actual)) = match resolve_local(o)? {
-        Some(target) => {
-            say(&format!("reading {}", target.url));
-            let path = target
-                .file
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(&target.url));
-            let bytes = copy_local(&path, &dir, bar)?;
-            (target, bytes)
-        }
+    // A tarball on this host needs no HTTP client (nor a valid proxy setting).
+    let (target, agent) = match resolve_local(o)? {
+        Some(target) => (target, None),
         None => {
             let agent = http_agent(cfg)?;
-            let target = resolve(&agent, cfg, &wd.main_conf(), o)?;
-            if o.version.is_none()
-                && o.url.is_none()
-                && let Some(v) = &target.version
-                && installed.is_some()
-                && compare_versions(v, &current) != std::cmp::Ordering::Greater
-            {
-                return Ok(Outcome::UpToDate { version: current });
-            }
+            (resolve(&agent, cfg, &wd.main_conf(), o)?, Some(agent))
+        }
+    };
+    if o.version.is_none()
+        && o.url.is_none()
+        && o.file.is_none()
+        && let Some(v) = &target.version
+        && installed.is_some()
+        && compare_versions(v, &current) != std::cmp::Ordering::Greater
+    {
+        return Ok(Outcome::UpToDate { version: current });
+    }
+    let (tarball, actual) = match (&target.file, &agent) {
+        (Some(path), _) => {
+            say(&format!("reading {}", path.display()));
+            copy_local(path, &dir, bar)?
+        }
+        (None, Some(agent)) => {
             if target.url.starts_with("http://") {
                 say(&format!(
                     "note: {} is plain HTTP; the checksum guards against damage, not against tampering",
@@ -261,8 +263,13 @@ pub fn upgrade(
                 ));
             }
             say(&format!("downloading {}", target.url));
-            let bytes = download(&agent, &target.url, &dir, bar)?;
-            (target, bytes)
+            download(agent, &target.url, &dir, bar)?
+        }
+        (None, None) => {
+            return Err(ServiceError::Invalid(format!(
+                "{} is neither a file on this host nor a URL to download",
+                target.url
+            )));
         }
     };
     if actual != target.sha256 {

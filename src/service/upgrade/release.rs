@@ -50,10 +50,10 @@ pub fn tarball_name(version: &str, os: &str, arch: &str) -> String {
 
 /// The version in a tarball's file name `datakit-<version>-<os>-<arch>.tar.gz` (or `.tgz`).
 pub fn version_in_name(file_name: &str) -> Option<String> {
-    let stem = file_name
-        .strip_prefix("datakit-")?
+    let rest = file_name.strip_prefix("datakit-")?;
+    let stem = rest
         .strip_suffix(".tar.gz")
-        .or_else(|| file_name.strip_prefix("datakit-")?.strip_suffix(".tgz"))?;
+        .or_else(|| rest.strip_suffix(".tgz"))?;
     let mut parts = stem.rsplitn(3, '-');
     let (_arch, _os, version) = (parts.next()?, parts.next()?, parts.next()?);
     (!version.is_empty() && version.starts_with(|c: char| c.is_ascii_digit() || c == 'v'))
@@ -257,7 +257,9 @@ pub fn resolve_local(o: &UpgradeOptions) -> Result<Option<Target>, ServiceError>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let sha256 = match &o.sha256 {
-        Some(s) => normalize_sha256(s).map_err(ServiceError::Invalid)?,
+        Some(s) => {
+            normalize_sha256(s).map_err(|e| ServiceError::Invalid(format!("--sha256: {e}")))?
+        }
         None => {
             let sums_path = crate::service::parent_dir(&path).join("SHA256SUMS");
             let no = |reason: String| UpgradeError::NoChecksum {
@@ -317,13 +319,14 @@ pub fn resolve(
             .next()
             .unwrap_or("")
             .to_string();
-        let sha256 = match &o.sha256 {
-            Some(s) => normalize_sha256(s).map_err(ServiceError::Invalid)?,
-            None => {
-                let sums_url = resolve_url(url, "SHA256SUMS");
-                // A server that cannot be reached is the problem, not the checksum.
-                let sums =
-                    crate::net::get_text(agent, &sums_url, MAX_SMALL).map_err(|e| {
+        let sha256 =
+            match &o.sha256 {
+                Some(s) => normalize_sha256(s)
+                    .map_err(|e| ServiceError::Invalid(format!("--sha256: {e}")))?,
+                None => {
+                    let sums_url = resolve_url(url, "SHA256SUMS");
+                    // A server that cannot be reached is the problem, not the checksum.
+                    let sums = crate::net::get_text(agent, &sums_url, MAX_SMALL).map_err(|e| {
                         match e.failure {
                             crate::net::GetFailure::NoAnswer => UpgradeError::from(e),
                             _ => UpgradeError::NoChecksum {
@@ -332,17 +335,17 @@ pub fn resolve(
                             },
                         }
                     })?;
-                let found =
-                    find_checksum(&sums, &file).ok_or_else(|| UpgradeError::NoChecksum {
+                    let found =
+                        find_checksum(&sums, &file).ok_or_else(|| UpgradeError::NoChecksum {
+                            url: url.clone(),
+                            reason: format!("{sums_url} has no line for {file}"),
+                        })?;
+                    normalize_sha256(&found).map_err(|reason| UpgradeError::NoChecksum {
                         url: url.clone(),
-                        reason: format!("{sums_url} has no line for {file}"),
-                    })?;
-                normalize_sha256(&found).map_err(|reason| UpgradeError::NoChecksum {
-                    url: url.clone(),
-                    reason: format!("{sums_url}: {reason}"),
-                })?
-            }
-        };
+                        reason: format!("{sums_url}: {reason}"),
+                    })?
+                }
+            };
         let (version, named_by) = named_version(o, &file);
         return Ok(Target {
             version,
