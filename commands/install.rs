@@ -16,9 +16,13 @@ conf.d/<input>.conf        for each enabled input, only when missing\n  \
 conf.d/samples/*.sample    every input's sample, and datakit.conf.sample\n  \
 datakit                    this binary\n\
 and outside it /usr/local/bin/datakit (a link) and /etc/systemd/system/datakit.service, which \
-is enabled and started. Running it again with the same options changes nothing.\n\
-The DK_DATAWAY, DK_DEF_INPUTS and DK_GLOBAL_HOST_TAGS variables of the original installer are \
-read as the flags below."
+is enabled and started. Running it again with the same options changes nothing, and a refused \
+option writes nothing.\n\
+Without a DataWay URL (--dataway, or [dataway] urls in an existing datakit.conf) or another \
+output configured there, data stays on this host: the agent writes it as line-protocol files \
+under <workdir>/data/out ([outputs.file]).\n\
+The original installer's variables are read when the flag is not given: DK_DATAWAY as \
+--dataway, DK_DEF_INPUTS as --enable-inputs, DK_GLOBAL_HOST_TAGS as --global-tags."
 )]
 pub struct Args {
     /// DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`
@@ -33,10 +37,20 @@ pub struct Args {
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
     /// Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)
-    #[arg(long, env = "DK_DEF_INPUTS", value_name = "NAME,...")]
+    #[arg(
+        long,
+        env = "DK_DEF_INPUTS",
+        hide_env_values = true,
+        value_name = "NAME,..."
+    )]
     pub enable_inputs: Option<String>,
-    /// Tags added to every point (`[global_host_tags]`)
-    #[arg(long, env = "DK_GLOBAL_HOST_TAGS", value_name = "KEY=VALUE,...")]
+    /// Tags added to every point (`[global_host_tags]`); each needs a value
+    #[arg(
+        long,
+        env = "DK_GLOBAL_HOST_TAGS",
+        hide_env_values = true,
+        value_name = "KEY=VALUE,..."
+    )]
     pub global_tags: Option<String>,
     /// Rewrite an existing datakit.conf with every key this version knows (values are kept; the
     /// old file is saved as datakit.conf.old.<time>)

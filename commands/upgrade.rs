@@ -1,5 +1,6 @@
 //! `datakit upgrade`: a newer release, verified, swapped in, restarted, rolled back on failure.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use datakit::app::config::{Dur, LoadOptions, load_main};
@@ -11,11 +12,15 @@ use crate::prelude::{Globals, RootArg};
 
 #[derive(clap::Args, Debug)]
 #[command(
+    group(clap::ArgGroup::new("tarball").args(["url", "file"])),
     after_help = "The release index is `[upgrade] index_url` in datakit.conf (or \
 ENV_UPGRADE_INDEX_URL): JSON with {\"version\", \"url\", \"sha256\"} objects, one or a list. \
 Downloads go through `[dataway] http_proxy`, else HTTPS_PROXY/HTTP_PROXY.\n\
-Every download is checked against its SHA-256 (from the index, or SHA256SUMS next to a --url \
-tarball) before anything changes; releases are not signed. The previous binary is kept as \
+Without network access, copy the release tarball (and its SHA256SUMS) to the host and run \
+`datakit upgrade --file PATH` (or --url file:///PATH), with --sha256 HEX when there is no \
+SHA256SUMS beside it.\n\
+Every tarball is checked against its SHA-256 (from the index, --sha256, or SHA256SUMS beside a \
+--url or --file tarball) before anything changes; releases are not signed. The previous binary is kept as \
 datakit.bak; if the restarted agent does not answer /v1/ping with the new version in time, it is \
 put back and restarted.\n\
 Exit status: 0 upgraded or up to date, 1 refused or rolled back."
@@ -24,11 +29,15 @@ pub struct Args {
     /// Install this version (also to reinstall the running one, or to go back to an older one)
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
-    /// Install the release tarball at this URL instead of asking the release index
+    /// Install the release tarball at this URL (http://, https:// or file://) instead of asking
+    /// the release index
     #[arg(long, value_name = "URL", conflicts_with = "check")]
     pub url: Option<String>,
-    /// SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]
-    #[arg(long, value_name = "HEX", requires = "url")]
+    /// Install the release tarball at this path on this host (an upgrade without network)
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["check", "url"])]
+    pub file: Option<PathBuf>,
+    /// SHA-256 of the --url or --file tarball [default: read from SHA256SUMS beside it]
+    #[arg(long, value_name = "HEX", requires = "tarball")]
     pub sha256: Option<String>,
     /// Only say whether a newer release exists
     #[arg(long)]
@@ -51,18 +60,20 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let opts = UpgradeOptions {
         version: args.version.clone(),
         url: args.url.clone(),
+        file: args.file.clone(),
         sha256: args.sha256.clone(),
         health_timeout: args.health_timeout.get(),
     };
-    let current = datakit::app::build_info::VERSION;
-
     if args.check {
+        // What the service runs: the installed binary, which may not be this one.
+        let current = upgrade::installed_version(&layout)
+            .unwrap_or_else(|| datakit::app::build_info::VERSION.to_string());
         let agent = upgrade::http_agent(&cfg)?;
         let target = upgrade::resolve(&agent, &cfg, &conf, &opts)?;
         let latest = target.version.as_deref().unwrap_or("?");
         println!("current: {current}");
         println!("latest:  {latest} ({})", target.url);
-        if upgrade::compare_versions(latest, current).is_gt() {
+        if upgrade::compare_versions(latest, &current).is_gt() {
             println!("A newer release is available: run `datakit upgrade`.");
         } else {
             println!("DataKit is up to date.");

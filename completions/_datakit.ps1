@@ -173,7 +173,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--dataway', '--dataway', [CompletionResultType]::ParameterName, 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Workspace token, added to the DataWay URLs that have none')
             [CompletionResult]::new('--enable-inputs', '--enable-inputs', [CompletionResultType]::ParameterName, 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)')
-            [CompletionResult]::new('--global-tags', '--global-tags', [CompletionResultType]::ParameterName, 'Tags added to every point (`[global_host_tags]`)')
+            [CompletionResult]::new('--global-tags', '--global-tags', [CompletionResultType]::ParameterName, 'Tags added to every point (`[global_host_tags]`); each needs a value')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
             [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
@@ -207,8 +207,9 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         }
         'datakit;upgrade' {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Install this version (also to reinstall the running one, or to go back to an older one)')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Install the release tarball at this URL instead of asking the release index')
-            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Install the release tarball at this URL (http://, https:// or file://) instead of asking the release index')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Install the release tarball at this path on this host (an upgrade without network)')
+            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'SHA-256 of the --url or --file tarball [default: read from SHA256SUMS beside it]')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'How long the restarted agent has to answer /v1/ping before the previous binary is put back')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`')
             [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')

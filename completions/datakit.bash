@@ -968,7 +968,7 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__upgrade)
-            opts="-h --version --url --sha256 --check --health-timeout --root --workdir --log --log-level --color --help"
+            opts="-h --version --url --file --sha256 --check --health-timeout --root --workdir --log --log-level --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -979,6 +979,10 @@ _datakit() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

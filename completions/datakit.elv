@@ -156,7 +156,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --dataway 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`'
             cand --token 'Workspace token, added to the DataWay URLs that have none'
             cand --enable-inputs 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)'
-            cand --global-tags 'Tags added to every point (`[global_host_tags]`)'
+            cand --global-tags 'Tags added to every point (`[global_host_tags]`); each needs a value'
             cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
             cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
@@ -188,8 +188,9 @@ set edit:completion:arg-completer[datakit] = {|@words|
         }
         &'datakit;upgrade'= {
             cand --version 'Install this version (also to reinstall the running one, or to go back to an older one)'
-            cand --url 'Install the release tarball at this URL instead of asking the release index'
-            cand --sha256 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]'
+            cand --url 'Install the release tarball at this URL (http://, https:// or file://) instead of asking the release index'
+            cand --file 'Install the release tarball at this path on this host (an upgrade without network)'
+            cand --sha256 'SHA-256 of the --url or --file tarball [default: read from SHA256SUMS beside it]'
             cand --health-timeout 'How long the restarted agent has to answer /v1/ping before the previous binary is put back'
             cand --root 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`'
             cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'

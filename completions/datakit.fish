@@ -207,7 +207,7 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_see
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l dataway -d 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l token -d 'Workspace token, added to the DataWay URLs that have none' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l enable-inputs -d 'Inputs to run with their defaults (replaces `default_enabled_inputs`; `-name` disables one)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand install" -l global-tags -d 'Tags added to every point (`[global_host_tags]`); each needs a value' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -f -a "(__fish_complete_directories)"
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
@@ -240,8 +240,9 @@ complete -c datakit -n "__fish_datakit_using_subcommand service" -s U -l uninsta
 complete -c datakit -n "__fish_datakit_using_subcommand service" -s I -l reinstall -d 'Re-create the unit from datakit.conf and restart (same as `reinstall`)'
 complete -c datakit -n "__fish_datakit_using_subcommand service" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l version -d 'Install this version (also to reinstall the running one, or to go back to an older one)' -r
-complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l url -d 'Install the release tarball at this URL instead of asking the release index' -r
-complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l sha256 -d 'SHA-256 of the --url tarball [default: read from SHA256SUMS next to it]' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l url -d 'Install the release tarball at this URL (http://, https:// or file://) instead of asking the release index' -r
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l file -d 'Install the release tarball at this path on this host (an upgrade without network)' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l sha256 -d 'SHA-256 of the --url or --file tarball [default: read from SHA256SUMS beside it]' -r
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l health-timeout -d 'How long the restarted agent has to answer /v1/ping before the previous binary is put back' -r
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l root -d 'Act on a staging tree as if DIR were `/` (packaging, tests): files go under DIR and systemd is only told through `systemctl --root=DIR`' -r -f -a "(__fish_complete_directories)"
 complete -c datakit -n "__fish_datakit_using_subcommand upgrade" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"

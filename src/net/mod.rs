@@ -26,7 +26,7 @@ mod url;
 use std::path::PathBuf;
 
 pub use client::{ClientOptions, KeepAlive, Proxy, RoutedAgent, default_user_agent};
-pub use get::{GetError, get, get_text};
+pub use get::{GetError, GetFailure, get, get_text};
 pub use tls::{PemOrigin, PemSource, TlsOptions};
 pub use url::{host_port, is_loopback, redact};
 

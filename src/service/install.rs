@@ -12,6 +12,7 @@ use super::unit::{self, UnitOptions};
 use super::{Change, ServiceError, create_dir_all, fs_err, remove_file, write_if_changed};
 use crate::config::MainConfig;
 use crate::config::sample;
+use crate::workdir::Workdir;
 
 /// What `datakit install` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -72,19 +73,41 @@ pub fn parse_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// `k=v,k2=v2` → pairs.
+/// `k=v,k2=v2` → pairs. Refused: an item without `=` or with an empty key or value (a tag
+/// without a value is never sent), a key given twice, and a line break or a trailing backslash
+/// (which line protocol cannot carry).
 pub fn parse_tags(s: &str) -> Result<Vec<(String, String)>, ServiceError> {
-    parse_list(s)
-        .into_iter()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                Ok((k.trim().to_string(), v.trim().to_string()))
-            }
-            _ => Err(ServiceError::Invalid(format!(
-                "global tag `{kv}` is not `key=value`"
-            ))),
-        })
-        .collect()
+    let mut out: Vec<(String, String)> = Vec::new();
+    for kv in parse_list(s) {
+        let bad = |why: &str| {
+            ServiceError::Refused(format!(
+                "--global-tags: `{kv}` {why} (write KEY=VALUE,KEY2=VALUE2)"
+            ))
+        };
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(bad("is not `key=value`"));
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() {
+            return Err(bad("has no key"));
+        }
+        if v.is_empty() {
+            return Err(bad("has no value: a tag without a value is never sent"));
+        }
+        if [k, v]
+            .iter()
+            .any(|t| t.chars().any(char::is_control) || t.ends_with('\\'))
+        {
+            return Err(bad(
+                "holds a control character or ends with a backslash, which a point cannot carry",
+            ));
+        }
+        if out.iter().any(|(seen, _)| seen == k) {
+            return Err(bad(&format!("sets the tag `{k}` twice")));
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
 }
 
 /// `url` with `token=<token>` in its query. A URL that already has a different token is refused.
@@ -98,7 +121,7 @@ pub fn with_token(url: &str, token: &str) -> Result<String, ServiceError> {
     let mut out = match existing {
         Some(t) if t == token => base.to_string(),
         Some(_) => {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Refused(format!(
                 "the DataWay URL `{url}` already has another token; pass the token in the URL or with --token, not both"
             )));
         }
@@ -127,12 +150,12 @@ pub fn apply_flags(cfg: &mut MainConfig, o: &InstallOptions) -> Result<(), Servi
     if let Some(token) = &o.token {
         let token = token.trim();
         if token.is_empty() || token.contains(['&', '#', '?', ' ', '/']) {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Refused(format!(
                 "--token `{token}` is not a workspace token (expected e.g. tkn_...)"
             )));
         }
         if cfg.dataway.urls.is_empty() {
-            return Err(ServiceError::Invalid(
+            return Err(ServiceError::Refused(
                 "--token needs a DataWay URL: pass --dataway https://openway.guance.com (or set [dataway] urls)".into(),
             ));
         }
@@ -145,7 +168,7 @@ pub fn apply_flags(cfg: &mut MainConfig, o: &InstallOptions) -> Result<(), Servi
     }
     for url in &cfg.dataway.urls {
         if let Err(e) = crate::config::validate::check_url(url) {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Refused(format!(
                 "invalid DataWay URL `{url}`: {e} (write it as https://openway.guance.com?token=tkn_...)"
             )));
         }
@@ -163,7 +186,7 @@ pub fn apply_flags(cfg: &mut MainConfig, o: &InstallOptions) -> Result<(), Servi
                     .first()
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
-                return Err(ServiceError::Invalid(format!(
+                return Err(ServiceError::Refused(format!(
                     "--enable-inputs: unknown input `{bare}`{hint}; known inputs: {}",
                     known.join(", ")
                 )));
@@ -242,31 +265,75 @@ fn dropped_keys(old: &str, cfg: &MainConfig) -> Vec<String> {
     a
 }
 
-/// Writes or keeps `conf.d/datakit.conf`; the config the agent will run with.
-fn write_main_config(
-    layout: &Layout,
-    o: &InstallOptions,
-    r: &mut Report,
-) -> Result<MainConfig, ServiceError> {
+/// What becomes of `conf.d/datakit.conf`, decided before anything is written.
+struct MainPlan {
+    path: PathBuf,
+    /// The config the agent will run with.
+    cfg: MainConfig,
+    action: MainAction,
+}
+
+enum MainAction {
+    /// No file yet: write this text.
+    Create(String),
+    /// The file stays as it is, on purpose (no settings given).
+    Keep,
+    /// Rewriting it would give the same text.
+    Unchanged,
+    /// Save the old text beside it, then write the new one.
+    Rewrite { old_text: String, text: String },
+}
+
+/// Reads the existing datakit.conf, applies the flags and renders the result: every option is
+/// checked here, before the first write.
+fn plan_main_config(layout: &Layout, o: &InstallOptions) -> Result<MainPlan, ServiceError> {
     let path = layout.workdir_host().main_conf();
-    let existing = read_config(&path)?;
-    let Some((old_text, mut cfg)) = existing else {
+    let Some((old_text, mut cfg)) = read_config(&path)? else {
         let mut cfg = MainConfig::default();
         apply_flags(&mut cfg, o)?;
-        let change = write_if_changed(&path, render_config(&cfg)?.as_bytes(), config_mode(&cfg))?;
-        r.file(path, change);
-        return Ok(cfg);
+        let text = render_config(&cfg)?;
+        return Ok(MainPlan {
+            path,
+            cfg,
+            action: MainAction::Create(text),
+        });
     };
     if !o.changes_config() && !o.merge_defaults {
-        r.file(path, Change::Kept);
-        return Ok(cfg);
+        return Ok(MainPlan {
+            path,
+            cfg,
+            action: MainAction::Keep,
+        });
     }
     apply_flags(&mut cfg, o)?;
     let text = render_config(&cfg)?;
-    if text == old_text {
-        r.file(path, Change::Unchanged);
-        return Ok(cfg);
-    }
+    let action = if text == old_text {
+        MainAction::Unchanged
+    } else {
+        MainAction::Rewrite { old_text, text }
+    };
+    Ok(MainPlan { path, cfg, action })
+}
+
+/// Carries out the plan; the config the agent will run with.
+fn write_main_config(plan: MainPlan, r: &mut Report) -> Result<MainConfig, ServiceError> {
+    let MainPlan { path, cfg, action } = plan;
+    let (old_text, text) = match action {
+        MainAction::Create(text) => {
+            let change = write_if_changed(&path, text.as_bytes(), config_mode(&cfg))?;
+            r.file(path, change);
+            return Ok(cfg);
+        }
+        MainAction::Keep => {
+            r.file(path, Change::Kept);
+            return Ok(cfg);
+        }
+        MainAction::Unchanged => {
+            r.file(path, Change::Unchanged);
+            return Ok(cfg);
+        }
+        MainAction::Rewrite { old_text, text } => (old_text, text),
+    };
     let stamp = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::system())
         .strftime("%Y.%m.%d-%H.%M.%S")
@@ -290,6 +357,20 @@ fn write_main_config(
     write_atomic_config(&path, &text, &cfg)?;
     r.file(path, Change::Updated);
     Ok(cfg)
+}
+
+/// Where the agent will send data when the config names no DataWay: nowhere but the file
+/// output under the workdir (as the target system sees it).
+fn local_data_note(layout: &Layout, cfg: &MainConfig) -> Option<String> {
+    if !cfg.dataway.urls.is_empty() || !cfg.outputs.influxdb.is_empty() {
+        return None;
+    }
+    let out = Workdir::new(layout.workdir()).join_config_path(&cfg.outputs.file.path);
+    Some(format!(
+        "no DataWay URL: data stays on this host, as line-protocol files in {} (the file output); \
+to send it to Guance, run `datakit install --dataway https://openway.guance.com --token tkn_...`",
+        out.display()
+    ))
 }
 
 fn write_atomic_config(path: &Path, text: &str, cfg: &MainConfig) -> Result<(), ServiceError> {
@@ -573,7 +654,8 @@ pub fn uninstall_service(
     Ok(())
 }
 
-/// The whole install.
+/// The whole install. Every option is checked, the existing config read and the new one
+/// rendered before the first directory is made, so a refused option leaves nothing behind.
 pub fn install(
     layout: &Layout,
     o: &InstallOptions,
@@ -581,10 +663,18 @@ pub fn install(
 ) -> Result<Report, ServiceError> {
     let system = layout.is_staging() || super::is_root();
     if o.service && !system {
-        return Err(ServiceError::Invalid(
+        return Err(ServiceError::Refused(
             "installing the system service needs root: run `sudo datakit install`, or pass --no-service to install into your own workdir".into(),
         ));
     }
+    let plan = plan_main_config(layout, o)?;
+    if let Err(e) = std::fs::File::open(&o.binary) {
+        return Err(ServiceError::Refused(format!(
+            "cannot read the binary to install, {}: {e}",
+            o.binary.display()
+        )));
+    }
+
     let mut r = Report::default();
     let wd = layout.workdir_host();
     for d in [
@@ -600,7 +690,7 @@ pub fn install(
             r.file(d, Change::Created);
         }
     }
-    let cfg = write_main_config(layout, o, &mut r)?;
+    let cfg = write_main_config(plan, &mut r)?;
     write_input_configs(layout, &cfg, &mut r)?;
     copy_binary(layout, &o.binary, &mut r)?;
     if system {
@@ -610,6 +700,7 @@ pub fn install(
         let restart = r.changed();
         install_service(layout, &cfg, manager, true, restart, &mut r)?;
     }
+    r.notes.extend(local_data_note(layout, &cfg));
     Ok(r)
 }
 
@@ -684,7 +775,13 @@ mod tests {
             ..Default::default()
         };
         assert!(apply_flags(&mut cfg, &bad_url).is_err());
-        assert!(parse_tags("novalue").is_err());
+        for bad in ["novalue", "=v", "k=", "k=a,k=b", "k=a\\", "k=a\nb"] {
+            assert!(parse_tags(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_tags("a=1, b = x=y").unwrap(),
+            vec![("a".into(), "1".into()), ("b".into(), "x=y".into())]
+        );
     }
 
     #[test]

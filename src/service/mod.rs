@@ -6,7 +6,8 @@
 //! under `--root DIR`, for tests and packagers). See [`layout::Layout`].
 //!
 //! Release layout read by `datakit upgrade` (there is no signing infrastructure: releases are
-//! verified by SHA-256 only, fetched over HTTPS from the configured index):
+//! verified by SHA-256 only, fetched over HTTPS from the configured index, or read from this
+//! host with `--file` or a `file://` URL):
 //! - a tarball `datakit-<version>-linux-<arch>.tar.gz` holding the `datakit` binary at its top
 //!   level (or one directory down);
 //! - a `SHA256SUMS` file next to it (`<hex>  <file name>` lines, as `sha256sum` writes them);
@@ -35,24 +36,27 @@ pub const UNIT_NAME: &str = "datakit.service";
 /// What went wrong installing, controlling or upgrading the service.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("{path}: {source}")]
+    // The I/O error is part of the message, not a `source`: the command line prints the
+    // chain, and would print it twice.
+    #[error("{path}: {error}")]
     Fs {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Invalid(String),
+    /// An install option refused before anything was written.
+    #[error("{0}; nothing was written")]
+    Refused(String),
     #[error(
         "{path} is not valid TOML ({message}); fix it (`datakit check-config` shows where) or move it away and install again"
     )]
     BadConfig { path: PathBuf, message: String },
-    #[error("`{program} {args}` could not run: {source}")]
+    #[error("`{program} {args}` could not run: {error}")]
     Spawn {
         program: String,
         args: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("`{program} {args}` failed ({status}){}", stderr_suffix(.stderr))]
     Command {
@@ -82,9 +86,9 @@ fn stderr_suffix(stderr: &str) -> String {
 
 /// Attaches the path to an I/O error.
 pub(crate) fn fs_err(path: &Path) -> impl FnOnce(std::io::Error) -> ServiceError + '_ {
-    move |source| ServiceError::Fs {
+    move |error| ServiceError::Fs {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

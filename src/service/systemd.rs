@@ -132,12 +132,12 @@ impl Systemctl {
 
     fn run(&self, args: &[&str]) -> Result<(), ServiceError> {
         tracing::info!(program = %self.program.display(), ?args, "systemctl");
-        let out = self.command(args).output().map_err(|source| {
+        let out = self.command(args).output().map_err(|error| {
             let (program, args) = self.describe(args);
             ServiceError::Spawn {
                 program,
                 args,
-                source,
+                error,
             }
         })?;
         if out.status.success() {
@@ -221,12 +221,12 @@ impl Systemctl {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .map_err(|source| {
+            .map_err(|error| {
                 let (program, args) = self.describe(&args);
                 ServiceError::Spawn {
                     program,
                     args,
-                    source,
+                    error,
                 }
             })?;
         Ok(Some(st.success()))
@@ -238,12 +238,12 @@ impl Systemctl {
             return Ok(None);
         }
         let args = ["status", "--no-pager", "--lines=10", UNIT_NAME];
-        let out = self.command(&args).output().map_err(|source| {
+        let out = self.command(&args).output().map_err(|error| {
             let (program, args) = self.describe(&args);
             ServiceError::Spawn {
                 program,
                 args,
-                source,
+                error,
             }
         })?;
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();

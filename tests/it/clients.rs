@@ -31,7 +31,7 @@ fn python(script: &str) {
         .expect("python3");
     assert!(
         out.status.success(),
-        "python failed (the README's test command installs the packages):\n{}\n{}",
+        "python failed (tests/run installs the packages in a virtual environment and puts it on PATH; `tests/run --install-only` prints that PATH):\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -83,7 +83,9 @@ fn export_writes_the_tree_and_it_passes_markdownlint() {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".markdownlint-cli2.jsonc"))
         .arg(format!("{}/**/*.md", dir.path().display()))
         .output()
-        .expect("markdownlint-cli2 is installed by the README's test command (tests/run)");
+        .expect(
+            "markdownlint-cli2 is installed by tests/run, which puts it on PATH (`tests/run --install-only` prints that PATH)",
+        );
     assert!(
         lint.status.success(),
         "{}\n{}",

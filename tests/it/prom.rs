@@ -157,7 +157,7 @@ fn python_samples(fmt: &str, path: &Path) -> Result<Vec<serde_json::Value>, Stri
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "python3 with the PyPI package `prometheus-client` is needed: run tests/run, which installs it"
+        "python3 with the PyPI package `prometheus-client` is needed: tests/run installs it in a virtual environment and puts it on PATH (`tests/run --install-only` prints that PATH)"
     );
     let out = Command::new("python3")
         .arg(data_dir().join("py_parse.py"))

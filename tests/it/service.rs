@@ -15,7 +15,7 @@ use crate::support::releases::{ReleaseServer, Served};
 use crate::support::servers::{free_port, http_get, require};
 use crate::support::{datakit, stdout};
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Stands in for systemctl: appends its arguments to `$FAKE_STATE/calls`; with
 /// `FAKE_AGENT_WORKDIR` set, `start`/`stop`/`restart` run `<workdir>/datakit run` in the
@@ -54,14 +54,14 @@ exit 0
 "#;
 
 /// A staging root with a fake systemctl; kills the agent the fake started, when dropped.
-struct Stage {
+pub(crate) struct Stage {
     dir: tempfile::TempDir,
     /// When set, the fake systemctl runs the staged binary.
-    run_agent: bool,
+    pub(crate) run_agent: bool,
 }
 
 impl Stage {
-    fn new() -> Stage {
+    pub(crate) fn new() -> Stage {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("fake")).unwrap();
         std::fs::create_dir_all(dir.path().join("root")).unwrap();
@@ -74,17 +74,17 @@ impl Stage {
         }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.path().join("root")
     }
 
     /// The workdir on this machine.
-    fn wd(&self) -> PathBuf {
+    pub(crate) fn wd(&self) -> PathBuf {
         self.root().join("usr/local/datakit")
     }
 
     /// `datakit --color never ARGS --root <root>` with the fake systemctl.
-    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
         let mut c = self.cmd_real(args);
         c.env("DATAKIT_SYSTEMCTL", self.dir.path().join("fake/systemctl"))
             .env("FAKE_STATE", self.dir.path().join("fake"));
@@ -108,11 +108,11 @@ impl Stage {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -124,7 +124,7 @@ impl Stage {
     }
 
     /// systemctl calls so far, one per line.
-    fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("fake/calls"))
             .unwrap_or_default()
             .lines()
@@ -132,16 +132,16 @@ impl Stage {
             .collect()
     }
 
-    fn clear_calls(&self) {
+    pub(crate) fn clear_calls(&self) {
         let _ = std::fs::remove_file(self.dir.path().join("fake/calls"));
     }
 
-    fn agent_out(&self) -> String {
+    pub(crate) fn agent_out(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("fake/agent.out")).unwrap_or_default()
     }
 
     /// Sets a key of the staged datakit.conf by replacing its line.
-    fn set_conf(&self, from: &str, to: &str) {
+    pub(crate) fn set_conf(&self, from: &str, to: &str) {
         let p = self.wd().join("conf.d/datakit.conf");
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.contains(from), "no `{from}` in datakit.conf");
@@ -161,7 +161,7 @@ impl Drop for Stage {
 }
 
 /// Every entry under `root`: kind, mode, modification time and content (or link target).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, u32, i64, i64, Vec<u8>)> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, u32, i64, i64, Vec<u8>)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -208,7 +208,7 @@ fn files_outside(root: &Path, keep: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn own_binary() -> Vec<u8> {
+pub(crate) fn own_binary() -> Vec<u8> {
     std::fs::read(assert_cmd::cargo::cargo_bin("datakit")).unwrap()
 }
 
@@ -638,7 +638,7 @@ fn service_actions_and_short_flags_call_systemctl() {
 // ---- upgrades ----
 
 /// A gzip-compressed tar holding `datakit` (under `dir/` if given) with `bin` as content.
-fn tarball(bin: &[u8], dir: Option<&str>) -> Vec<u8> {
+pub(crate) fn tarball(bin: &[u8], dir: Option<&str>) -> Vec<u8> {
     let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
@@ -655,7 +655,7 @@ fn tarball(bin: &[u8], dir: Option<&str>) -> Vec<u8> {
     b.into_inner().unwrap().finish().unwrap()
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     sha2::Sha256::digest(b)
         .iter()
         .map(|x| format!("{x:02x}"))
@@ -691,7 +691,7 @@ fn publish(server: &ReleaseServer, version: &str, tgz: Served, sha256: &str) -> 
     name
 }
 
-fn arch() -> &'static str {
+pub(crate) fn arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -699,7 +699,7 @@ fn arch() -> &'static str {
     }
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 

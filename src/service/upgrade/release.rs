@@ -2,7 +2,7 @@
 //! the index), the choice of a version for this host, and the SHA-256 the tarball must have
 //! (from the index, `--sha256`, or the `SHA256SUMS` file next to the tarball).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -46,6 +46,51 @@ pub fn host_os_arch() -> (String, String) {
 /// The tarball name of a release: `datakit-<version>-<os>-<arch>.tar.gz`.
 pub fn tarball_name(version: &str, os: &str, arch: &str) -> String {
     format!("datakit-{version}-{os}-{arch}.tar.gz")
+}
+
+/// The version in a tarball's file name `datakit-<version>-<os>-<arch>.tar.gz` (or `.tgz`).
+pub fn version_in_name(file_name: &str) -> Option<String> {
+    let rest = file_name.strip_prefix("datakit-")?;
+    let stem = rest
+        .strip_suffix(".tar.gz")
+        .or_else(|| rest.strip_suffix(".tgz"))?;
+    let mut parts = stem.rsplitn(3, '-');
+    let (_arch, _os, version) = (parts.next()?, parts.next()?, parts.next()?);
+    (!version.is_empty() && version.starts_with(|c: char| c.is_ascii_digit() || c == 'v'))
+        .then(|| version.to_string())
+}
+
+/// The path a `file://` URL names; `None` for other URLs.
+pub fn file_url_path(url: &str) -> Result<Option<PathBuf>, UpgradeError> {
+    let Some(rest) = url.strip_prefix("file://") else {
+        return Ok(None);
+    };
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !rest.starts_with('/') {
+        return Err(UpgradeError::FileUrl(url.to_string()));
+    }
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    Ok(Some(PathBuf::from(percent_decode(rest))))
+}
+
+/// `%XX` escapes decoded (invalid ones kept as written).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `url` resolved against `base` (the index's URL).
@@ -153,9 +198,102 @@ pub fn normalize_sha256(s: &str) -> Result<String, String> {
 /// A release to install, with its checksum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The version the release is said to be: by the index, `--version`, or the tarball's file
+    /// name. Its binary has the last word.
     pub version: Option<String>,
+    /// Where the version was said.
+    pub named_by: NamedBy,
+    /// The tarball: a URL, or a path on this host.
     pub url: String,
     pub sha256: String,
+    /// The tarball on this host (`--file`, a `file://` URL).
+    pub file: Option<PathBuf>,
+}
+
+/// Where a release's version came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedBy {
+    Index,
+    VersionFlag,
+    FileName,
+    Nothing,
+}
+
+/// The version a release is said to be: `--version`, else the tarball's file name.
+fn named_version(o: &UpgradeOptions, file_name: &str) -> (Option<String>, NamedBy) {
+    match (&o.version, version_in_name(file_name)) {
+        (Some(v), _) => (Some(v.clone()), NamedBy::VersionFlag),
+        (None, Some(v)) => (Some(v), NamedBy::FileName),
+        (None, None) => (None, NamedBy::Nothing),
+    }
+}
+
+/// The tarball on this host that `--file` or a `file://` `--url` names, with its checksum
+/// (`--sha256`, else `SHA256SUMS` beside it); `None` when the release is to be downloaded.
+pub fn resolve_local(o: &UpgradeOptions) -> Result<Option<Target>, ServiceError> {
+    let path = match (&o.file, &o.url) {
+        (Some(p), _) => p.clone(),
+        (None, Some(url)) => match file_url_path(url)? {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+        (None, None) => return Ok(None),
+    };
+    // The tarball first: a missing one is the problem, not its checksum.
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(UpgradeError::Local {
+                path,
+                error: std::io::Error::other("not a regular file"),
+            }
+            .into());
+        }
+        Err(error) => return Err(UpgradeError::Local { path, error }.into()),
+    }
+    let shown = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sha256 = match &o.sha256 {
+        Some(s) => {
+            normalize_sha256(s).map_err(|e| ServiceError::Invalid(format!("--sha256: {e}")))?
+        }
+        None => {
+            let sums_path = crate::service::parent_dir(&path).join("SHA256SUMS");
+            let no = |reason: String| UpgradeError::NoChecksum {
+                url: shown.clone(),
+                reason,
+            };
+            let sums = match std::fs::read_to_string(&sums_path) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Err(no(format!(
+                        "no SHA256SUMS beside it ({}: {e})",
+                        sums_path.display()
+                    ))
+                    .into());
+                }
+            };
+            let found = find_checksum(&sums, &file_name).ok_or_else(|| {
+                no(format!(
+                    "{} has no line for {file_name}",
+                    sums_path.display()
+                ))
+            })?;
+            normalize_sha256(&found)
+                .map_err(|reason| no(format!("{}: {reason}", sums_path.display())))?
+        }
+    };
+    let (version, named_by) = named_version(o, &file_name);
+    Ok(Some(Target {
+        version,
+        named_by,
+        url: shown,
+        sha256,
+        file: Some(path),
+    }))
 }
 
 /// Reads the index (if needed) and the checksum: what `datakit upgrade` would install.
@@ -165,8 +303,14 @@ pub fn resolve(
     config_path: &Path,
     o: &UpgradeOptions,
 ) -> Result<Target, ServiceError> {
+    if let Some(local) = resolve_local(o)? {
+        return Ok(local);
+    }
     let (os, arch) = host_os_arch();
     if let Some(url) = &o.url {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(UpgradeError::Scheme(url.clone()).into());
+        }
         let file = url
             .split(['?', '#'])
             .next()
@@ -175,29 +319,40 @@ pub fn resolve(
             .next()
             .unwrap_or("")
             .to_string();
-        let sha256 = match &o.sha256 {
-            Some(s) => normalize_sha256(s).map_err(ServiceError::Invalid)?,
-            None => {
-                let sums_url = resolve_url(url, "SHA256SUMS");
-                let sums = get_text(agent, &sums_url).map_err(|e| UpgradeError::NoChecksum {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
-                let found =
-                    find_checksum(&sums, &file).ok_or_else(|| UpgradeError::NoChecksum {
-                        url: url.clone(),
-                        reason: format!("{sums_url} has no line for {file}"),
+        let sha256 =
+            match &o.sha256 {
+                Some(s) => normalize_sha256(s)
+                    .map_err(|e| ServiceError::Invalid(format!("--sha256: {e}")))?,
+                None => {
+                    let sums_url = resolve_url(url, "SHA256SUMS");
+                    // A server that cannot be reached is the problem, not the checksum.
+                    let sums = crate::net::get_text(agent, &sums_url, MAX_SMALL).map_err(|e| {
+                        match e.failure {
+                            crate::net::GetFailure::NoAnswer => UpgradeError::from(e),
+                            _ => UpgradeError::NoChecksum {
+                                url: url.clone(),
+                                reason: e.to_string(),
+                            },
+                        }
                     })?;
-                normalize_sha256(&found).map_err(|reason| UpgradeError::NoChecksum {
-                    url: url.clone(),
-                    reason: format!("{sums_url}: {reason}"),
-                })?
-            }
-        };
+                    let found =
+                        find_checksum(&sums, &file).ok_or_else(|| UpgradeError::NoChecksum {
+                            url: url.clone(),
+                            reason: format!("{sums_url} has no line for {file}"),
+                        })?;
+                    normalize_sha256(&found).map_err(|reason| UpgradeError::NoChecksum {
+                        url: url.clone(),
+                        reason: format!("{sums_url}: {reason}"),
+                    })?
+                }
+            };
+        let (version, named_by) = named_version(o, &file);
         return Ok(Target {
-            version: o.version.clone(),
+            version,
+            named_by,
             url: url.clone(),
             sha256,
+            file: None,
         });
     }
     let index_url = cfg.upgrade.index_url.trim();
@@ -219,6 +374,7 @@ pub fn resolve(
                 config_path,
                 &UpgradeOptions {
                     url: Some(r.url.clone()),
+                    file: None,
                     version: Some(r.version.clone()),
                     ..o.clone()
                 },
@@ -228,8 +384,10 @@ pub fn resolve(
     };
     Ok(Target {
         version: Some(r.version),
+        named_by: NamedBy::Index,
         url: r.url,
         sha256,
+        file: None,
     })
 }
 
@@ -291,6 +449,37 @@ mod tests {
         assert_eq!(find_checksum(&sums, "missing"), None);
         assert!(normalize_sha256(&h.to_uppercase()).is_ok());
         assert!(normalize_sha256("abc").is_err());
+    }
+
+    #[test]
+    fn versions_are_read_from_tarball_names() {
+        let v = |n: &str| version_in_name(n);
+        assert_eq!(
+            v("datakit-1.2.0-linux-amd64.tar.gz").as_deref(),
+            Some("1.2.0")
+        );
+        assert_eq!(
+            v("datakit-1.2.0-rc1-linux-arm64.tgz").as_deref(),
+            Some("1.2.0-rc1")
+        );
+        assert_eq!(v("datakit.tar.gz"), None);
+        assert_eq!(v("datakit-linux-amd64.tar.gz"), None);
+        assert_eq!(v("other-1.0-linux-amd64.tar.gz"), None);
+    }
+
+    #[test]
+    fn file_urls_name_local_paths() {
+        assert_eq!(
+            file_url_path("file:///srv/rel/d%20k.tar.gz").unwrap(),
+            Some(PathBuf::from("/srv/rel/d k.tar.gz"))
+        );
+        assert_eq!(
+            file_url_path("file://localhost/a.tgz").unwrap(),
+            Some(PathBuf::from("/a.tgz"))
+        );
+        assert_eq!(file_url_path("https://h/a.tgz").unwrap(), None);
+        assert!(file_url_path("file://other-host/a.tgz").is_err());
+        assert!(file_url_path("file://relative.tgz").is_err());
     }
 
     #[test]
