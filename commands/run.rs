@@ -133,13 +133,23 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             RunEvent::Stopping(signal) => {
                 say(format_args!("datakit: {signal}: stopping (inputs stop, batches are flushed)..."));
             }
-            RunEvent::Stopped { complete: true } => {
-                say(format_args!("datakit stopped: every batch delivered or queued on disk"));
-            }
-            RunEvent::Stopped { complete: false } => {
-                say(format_args!(
-                    "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
-                ));
+            RunEvent::Stopped {
+                complete,
+                journal_left,
+            } => {
+                if complete {
+                    say(format_args!("datakit stopped: every batch delivered or queued on disk"));
+                } else {
+                    say(format_args!(
+                        "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
+                    ));
+                }
+                if journal_left > 0 {
+                    say(format_args!(
+                        "  {} of points wait in the journal (cache/queue/journal/) and are sent at the next start",
+                        datakit::app::monitor::bytes(journal_left)
+                    ));
+                }
             }
         },
     ));

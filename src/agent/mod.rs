@@ -173,8 +173,9 @@ pub enum RunEvent {
     Started(String),
     /// A signal came (`SIGINT`, `SIGTERM`): inputs stop, batches are flushed.
     Stopping(&'static str),
-    /// Stopped; `complete`: every batch was delivered or queued on disk.
-    Stopped { complete: bool },
+    /// Stopped; `complete`: every batch was delivered or queued on disk; `journal_left`: bytes
+    /// of points kept in the journal for the next start.
+    Stopped { complete: bool, journal_left: u64 },
 }
 
 /// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs. `events` hears of
@@ -298,6 +299,12 @@ pub async fn run(
         )
         .await;
     let report = io.shutdown(deadline).await;
+    if report.journal_left > 0 {
+        tracing::info!(
+            bytes = report.journal_left,
+            "points not yet delivered stay in the journal and are sent at the next start"
+        );
+    }
     if report.complete {
         tracing::info!("datakit stopped: every batch delivered or queued");
     } else {
@@ -306,6 +313,7 @@ pub async fn run(
         );
     }
     events(RunEvent::Stopped {
+        journal_left: report.journal_left,
         complete: report.complete,
     });
     Ok(())

@@ -176,7 +176,7 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
     let (io, rec, _) = journal_io(dir.path(), 1 << 30, false, vec![]);
     rec.hold.store(true, Relaxed);
     let q = io.queues();
-    for i in 0..100 {
+    for i in 0..400 {
         q.send_durable(
             Category::Metric,
             Feed::owned(pts(10, i * 10), None),
@@ -186,13 +186,27 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
         .unwrap();
     }
     drop(q);
-    // Stops while the output holds: the batches in flight are delivered, the rest stays.
-    let stopping = tokio::spawn(io.shutdown(Instant::now() + Duration::from_secs(10)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Stops while the output holds: too soon to read everything back.
+    io.shutdown(Instant::now() + Duration::from_millis(600))
+        .await;
     rec.hold.store(false, Relaxed);
-    stopping.await.unwrap();
+    // The held send returns and its worker ends, letting go of the journal.
+    let t0 = Instant::now();
+    loop {
+        match journal::Journal::open(
+            dir.path().join("metric"),
+            Category::Metric,
+            journal::JournalOptions::default(),
+        ) {
+            Ok(_) => break,
+            Err(journal::JournalError::Locked(_)) if t0.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
     let first = rec.seqs();
-    assert!(first.len() < 1000, "some records wait for the next start");
+    assert!(first.len() < 4000, "some records wait for the next start");
     let (io, rec2, stats) = journal_io(dir.path(), 1 << 30, false, vec![]);
     let q = io.queues();
     let journal = q.journal(Category::Metric).unwrap().clone();
@@ -207,7 +221,7 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
     all.dedup();
     assert_eq!(
         all,
-        (0..1000).collect::<Vec<_>>(),
+        (0..4000).collect::<Vec<_>>(),
         "nothing lost across the restart"
     );
     assert_eq!(
@@ -215,6 +229,26 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
         rec2.seqs().len(),
         "replayed points are counted in by the run that sends them"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_delivers_what_waits_in_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 1 << 30, false, vec![]);
+    let q = io.queues();
+    for i in 0..100 {
+        q.send_durable(
+            Category::Metric,
+            Feed::owned(pts(10, i * 10), None),
+            WhenFull::Refuse,
+        )
+        .await
+        .unwrap();
+    }
+    drop(q);
+    let report = io.shutdown(Instant::now() + Duration::from_secs(10)).await;
+    assert!(report.complete);
+    assert_eq!(rec.seqs(), (0..1000).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

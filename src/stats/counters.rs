@@ -158,6 +158,10 @@ pub struct CategoryStats {
     pub points_queued_on_disk: AtomicU64,
     /// Timestamps moved to now by `auto_timestamp_correction`.
     pub time_adjusted: AtomicU64,
+    /// Bytes of journal records IO has not finished with (refreshed every `fsync_interval`).
+    pub journal_bytes: AtomicU64,
+    /// Points read back from the journal: an overflow of the memory queue, or left by a crash.
+    pub points_read_back: AtomicU64,
 }
 
 /// Counters of one output (a DataWay URL, an InfluxDB, the file sink).

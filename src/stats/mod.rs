@@ -289,8 +289,11 @@ impl Stats {
                     points_dropped: dropped.values().sum(),
                     dropped,
                     time_adjusted: s.time_adjusted.load(Relaxed),
+                    journal_bytes: s.journal_bytes.load(Relaxed),
+                    points_read_back: s.points_read_back.load(Relaxed),
                 };
-                (snap.feeds > 0 || snap.points_dropped > 0).then(|| (c.as_str().to_string(), snap))
+                (snap.feeds > 0 || snap.points_dropped > 0 || snap.journal_bytes > 0)
+                    .then(|| (c.as_str().to_string(), snap))
             })
             .collect();
         let outputs: Vec<Arc<OutputStats>> = self

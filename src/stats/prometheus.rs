@@ -188,6 +188,22 @@ impl Snapshot {
             p.sample(&[("category", cat)], c.queued as f64);
         }
         p.family(
+            "datakit_io_journal_bytes",
+            "gauge",
+            "Bytes of journaled points not yet delivered or queued on disk, per category.",
+        );
+        for (cat, c) in &self.io {
+            p.sample(&[("category", cat)], c.journal_bytes as f64);
+        }
+        p.family(
+            "datakit_io_journal_read_back_point_total",
+            "counter",
+            "Points read back from the journal (a memory-queue overflow, or left by a crash).",
+        );
+        for (cat, c) in &self.io {
+            p.sample(&[("category", cat)], c.points_read_back as f64);
+        }
+        p.family(
             "datakit_io_dataway_point_total",
             "counter",
             "Points per category and outcome.",

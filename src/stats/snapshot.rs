@@ -73,6 +73,10 @@ pub struct CategorySnapshot {
     /// Drops by reason (only reasons that happened).
     pub dropped: BTreeMap<&'static str, u64>,
     pub time_adjusted: u64,
+    /// Bytes in the category's journal not yet delivered (or queued on an output's disk).
+    pub journal_bytes: u64,
+    /// Points read back from the journal (overflow, or left by a crash).
+    pub points_read_back: u64,
 }
 
 /// One row of the drop table: points of a category an origin dropped for a reason.
