@@ -167,6 +167,11 @@ impl Body {
         Ok((half(0, cut, mid), half(cut, bytes.len(), n - mid)))
     }
 
+    /// Bytes of the body's disk form ([`to_disk`](Body::to_disk)).
+    pub fn disk_len(&self) -> usize {
+        DISK_HEADER + self.payload.len()
+    }
+
     /// Point count of a stored body without decoding the payload.
     pub fn points_on_disk(b: &[u8]) -> u32 {
         if b.len() < DISK_HEADER {

@@ -266,6 +266,9 @@ impl Io {
             let left = deadline.saturating_duration_since(Instant::now());
             let _ = tokio::time::timeout(left, r).await;
         }
+        for o in &self.outputs {
+            o.stop_waiting();
+        }
         let _ = self.shutdown.send(true);
         let mut complete = true;
         for b in self.batchers {

@@ -344,3 +344,59 @@ async fn one_point_too_large_for_the_output_is_dropped_and_counted() {
     let err = s.outputs[0].last_error.clone().unwrap_or_default();
     assert!(err.contains("413: one point of"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_drop_category_waits_at_a_full_disk_queue_and_pushes_back() {
+    let qdir = tempfile::tempdir().unwrap();
+    let jdir = tempfile::tempdir().unwrap();
+    let (io, rec, stats) = super::testing::setup_with(super::testing::TestIo {
+        queue: Some((
+            qdir.path().to_path_buf(),
+            diskq::Options {
+                capacity_bytes: 8 << 10,
+                segment_bytes: 2 << 10,
+                ..diskq::Options::default()
+            },
+        )),
+        journal: Some(JournalSettings {
+            dir: jdir.path().to_path_buf(),
+            capacity_bytes: 32 << 10,
+            fsync_interval: Duration::from_secs(1),
+            fast_path: true,
+        }),
+        no_drop: vec![Category::Metric],
+        ..super::testing::TestIo::default()
+    });
+    rec.fail.store(true, Relaxed);
+    let q = io.queues();
+    // DataWay is down: bodies fill the disk queue, then wait; then the journal fills; then
+    // the writer is told to come back.
+    let t0 = Instant::now();
+    let mut sent = 0;
+    loop {
+        let f = Feed::owned(pts(20, sent), None);
+        match q.send_durable(Category::Metric, f, WhenFull::Refuse).await {
+            Ok(()) => sent += 20,
+            Err(DurableError::Full(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "never pushed back");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(
+        stats.dropped(Category::Metric, crate::stats::DropReason::QueueFull),
+        0,
+        "nothing evicted from the full disk queue"
+    );
+    assert!(stats.snapshot().outputs[0].no_drop_waits > 0);
+    rec.fail.store(false, Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rec.seqs().len() < sent && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(q);
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    let mut got = rec.seqs();
+    got.dedup();
+    assert_eq!(got, (0..sent as i64).collect::<Vec<_>>());
+}

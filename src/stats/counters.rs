@@ -176,6 +176,8 @@ pub struct OutputStats {
     pub requests_refused: AtomicU64,
     /// Answers that the body is too large (HTTP 413): the body was split and resent.
     pub requests_too_large: AtomicU64,
+    /// Seconds bodies of `no_drop_categories` waited for room in the full disk queue.
+    pub no_drop_waits: AtomicU64,
     pub latency_ns_sum: AtomicU64,
     pub latency_count: AtomicU64,
     pub last_latency_ns: AtomicU64,
@@ -205,6 +207,7 @@ impl OutputStats {
             requests_failed: AtomicU64::new(0),
             requests_refused: AtomicU64::new(0),
             requests_too_large: AtomicU64::new(0),
+            no_drop_waits: AtomicU64::new(0),
             latency_ns_sum: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             last_latency_ns: AtomicU64::new(0),

@@ -346,6 +346,7 @@ impl Stats {
                     requests_failed: o.requests_failed.load(Relaxed),
                     requests_refused: o.requests_refused.load(Relaxed),
                     requests_too_large: o.requests_too_large.load(Relaxed),
+                    no_drop_waits: o.no_drop_waits.load(Relaxed),
                     retries: o.retries.load(Relaxed),
                     avg_latency_secs: avg_secs(o.latency_ns_sum.load(Relaxed), n),
                     last_latency_secs: o.last_latency_ns.load(Relaxed) as f64 / 1e9,

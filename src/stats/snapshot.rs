@@ -101,6 +101,8 @@ pub struct OutputSnapshot {
     pub requests_refused: u64,
     /// Bodies the output said were too large (split in halves and resent).
     pub requests_too_large: u64,
+    /// Seconds bodies of `no_drop_categories` waited for room in the full disk queue.
+    pub no_drop_waits: u64,
     pub retries: u64,
     pub avg_latency_secs: f64,
     pub last_latency_secs: f64,
