@@ -198,6 +198,16 @@ config_struct! {
     }
 }
 
+impl DatawayWalConfig {
+    /// `no_drop_categories` as categories (validation refuses names that are not one).
+    pub fn no_drop(&self) -> Vec<crate::point::Category> {
+        self.no_drop_categories
+            .iter()
+            .filter_map(|s| crate::point::Category::parse(s))
+            .collect()
+    }
+}
+
 config_struct! {
     "Where collected data is sent: Guance DataWay."
     pub struct DatawayConfig {
