@@ -85,6 +85,14 @@ async fn a_closed_io_refuses_feeds_and_uncounts_them() {
     );
 }
 
+/// Waits (up to `secs`) until every record of `journal` is finished.
+async fn wait_finished(journal: &journal::Journal, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while journal.pending_bytes() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A journal in `dir` with `capacity` bytes, the memory fast path on or off.
 fn journal_io(
     dir: &std::path::Path,
@@ -119,10 +127,7 @@ async fn durable_feeds_are_delivered_and_their_records_finished() {
         .unwrap();
     }
     let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_finished(&journal, 10).await;
     assert_eq!(
         journal.pending_bytes(),
         0,
@@ -157,10 +162,7 @@ async fn a_stalled_output_does_not_make_durable_feeds_wait() {
     );
     rec.hold.store(false, Relaxed);
     let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_finished(&journal, 20).await;
     drop((q, journal));
     io.shutdown(Instant::now() + Duration::from_secs(5)).await;
     assert_eq!(rec.seqs(), (0..4000).collect::<Vec<_>>());
@@ -210,10 +212,7 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
     let (io, rec2, stats) = journal_io(dir.path(), 1 << 30, false, vec![]);
     let q = io.queues();
     let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_finished(&journal, 20).await;
     drop((q, journal));
     io.shutdown(Instant::now() + Duration::from_secs(5)).await;
     let mut all: Vec<i64> = first.iter().chain(rec2.seqs().iter()).copied().collect();
