@@ -32,7 +32,8 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         log_level: g.log_level.clone(),
     };
     let loaded = flags.load(&g.workdir);
-    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = loaded.main_errors();
+    let input_errors = loaded.input_errors();
     let defaults = matches!(
         loaded.main_source,
         datakit::app::config::MainSource::Missing(_)
@@ -51,6 +52,11 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             "datakit: the configuration has {errors} error(s); fix them (see `datakit check-config`) and start again"
         );
         return Ok(ExitCode::from(EX_CONFIG));
+    }
+    if input_errors > 0 {
+        eprintln!(
+            "datakit: {input_errors} error(s) in input configs: the inputs they concern are skipped, the others start (see `datakit check-config`)"
+        );
     }
     agent::create_dirs(&g.workdir)?;
     if defaults {

@@ -56,3 +56,80 @@ fn retries_of_a_body_carried_new_package_ids() {
         "every attempt of the one body carries one id: {ids:?}"
     );
 }
+
+/// Finding 10: one input config with an error stopped the whole agent (exit 78, which systemd
+/// does not restart). Now that input is skipped, said with its place, and the rest runs;
+/// `check-config` still fails.
+#[test]
+fn one_bad_input_file_stopped_the_whole_agent() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n",
+            dw.url()
+        ),
+    );
+    w.write("conf.d/bad.conf", "[[inputs.cpu]]\n  interval = 10\n");
+    w.write("conf.d/broken.conf", "[[inputs.swap]\n");
+    w.write("conf.d/good.conf", "[[inputs.mem]]\n  interval = \"1s\"\n");
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    dw.wait_for(Duration::from_secs(20), "mem points", |p| {
+        p.iter().any(|p| p.name == "mem")
+    });
+    let err = a.stderr();
+    assert!(err.contains("bad.conf:2:14"), "{err}");
+    assert!(err.contains("broken.conf:1:"), "{err}");
+    assert!(err.contains("the inputs they concern are skipped"), "{err}");
+    assert!(
+        !dw.points()
+            .iter()
+            .any(|p| p.name == "cpu" || p.name == "swap"),
+        "the bad tables run nothing"
+    );
+    let log = a.log();
+    assert!(
+        log.contains("input config skipped") && log.contains("bad.conf"),
+        "{log}"
+    );
+    a.stop();
+    let out = w.cmd(&["check-config"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Finding 10: a dangling symbolic link or a FIFO in conf.d was skipped without a word (and a
+/// FIFO named `.conf` would have blocked the reader).
+#[test]
+fn odd_entries_in_conf_d_were_skipped_without_a_word() {
+    let w = Workdir::new();
+    w.write("conf.d/datakit.conf", "default_enabled_inputs = []\n");
+    std::os::unix::fs::symlink(
+        w.path().join("nowhere.conf"),
+        w.path().join("conf.d/gone.conf"),
+    )
+    .unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        w.path().join("conf.d/pipe.conf"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let out = w.cmd(&["check-config"]).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("gone.conf") && text.contains("does not exist: skipped"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pipe.conf") && text.contains("not a regular file"),
+        "{text}"
+    );
+}
