@@ -305,7 +305,9 @@ impl EncodedPoints {
         let encoding = Encoding::from_code(r[1]).ok_or(bad("unknown encoding"))?;
         let n = u32::from_le_bytes([r[2], r[3], r[4], r[5]]) as usize;
         let mut at = 6;
-        let mut ends = Vec::with_capacity(n);
+        // The count is read from the disk: room for no more points than the bytes could hold
+        // (a point takes at least 2 bytes; a line-protocol point 4 more in the table).
+        let mut ends = Vec::with_capacity(n.min(r.len() / 2));
         match encoding {
             Encoding::LineProtocol => {
                 let table = r.get(at..at + 4 * n).ok_or(bad("short point table"))?;
@@ -656,5 +658,15 @@ mod tests {
         assert!(one.package_id().starts_with("dk_") && one.package_id().len() == 19);
         let other = b.build(&[point(2)]).bodies.remove(0);
         assert_ne!(one.package_id(), other.package_id());
+    }
+
+    /// Found by the journal fuzz target: a record's point count was trusted to size a
+    /// vector, so 6 damaged bytes asked for gigabytes.
+    #[test]
+    fn a_damaged_record_count_allocated_gigabytes() {
+        for enc in [0u8, 1] {
+            let r = [RECORD_VERSION, enc, 0xff, 0xff, 0xff, 0x7f];
+            assert!(EncodedPoints::from_record(&r).is_err());
+        }
     }
 }
