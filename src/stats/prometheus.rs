@@ -68,6 +68,13 @@ impl Snapshot {
             "CPU use of the agent, in % of one core.",
         );
         p.sample(&[], a.process.cpu_percent);
+        p.family(
+            "datakit_client_names_folded_total",
+            "counter",
+            "Requests whose client-supplied producer name (`?input=`) was counted under `.other`: \
+             past the cap on distinct names.",
+        );
+        p.sample(&[], a.client_names_folded as f64);
         p.family("datakit_cpu_cores", "gauge", "CPU cores of the host.");
         p.sample(&[], a.process.cpu_cores as f64);
         p.family(

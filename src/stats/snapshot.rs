@@ -33,6 +33,8 @@ pub struct AgentSnapshot {
     pub tasks: u64,
     pub data_overuse: i64,
     pub errors_total: u64,
+    /// Client-supplied producer names (`?input=`) beyond the cap, counted under `.other`.
+    pub client_names_folded: u64,
     pub process: ProcessSnapshot,
 }
 
