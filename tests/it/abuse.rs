@@ -196,3 +196,52 @@ fn distinct_input_names_grew_memory_without_bound() {
     assert!(folded >= 19_000.0, "{folded}");
     assert!(monitor.contains("v1-write.other"));
 }
+
+/// Finding 5: decoding and checking a line compared each key with every earlier one, so one
+/// line of 200 000 fields (or tags) kept a worker busy for minutes. Keys past the 64th are now
+/// found through a hash index: such a line is answered at once (the checker then keeps the
+/// original's first 1 024 fields and says so).
+#[test]
+fn a_line_with_200_000_keys_took_minutes_to_decode() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, a) = agent_to(&dw, "[http_api]\n  request_rate_limit = 0.0");
+    let mut fields = String::from("wide,t=x ");
+    for i in 0..200_000 {
+        if i > 0 {
+            fields.push(',');
+        }
+        fields.push_str(&format!("f{i}={i}i"));
+    }
+    fields.push('\n');
+    // Tags are bounded by the series key's 65 535 bytes: 6 000 of them fit.
+    let mut tags = String::from("wide");
+    for i in 0..6_000 {
+        tags.push_str(&format!(",t{i}=v"));
+    }
+    tags.push_str(" v=1i\n");
+    // A repeated key far down the line is still found.
+    let repeated = format!("{}f7=1i\n", fields.trim_end().to_string() + ",");
+    for (what, body) in [
+        ("fields", &fields),
+        ("tags", &tags),
+        ("repeated", &repeated),
+    ] {
+        let t0 = std::time::Instant::now();
+        let (status, text) = http_post(&format!("{}/v1/write/logging", a.api()), body).unwrap();
+        let took = t0.elapsed();
+        eprintln!(
+            "{what}: {} B answered {status} in {took:?}: {}",
+            body.len(),
+            &text[text.len().saturating_sub(300)..]
+        );
+        assert!(took < Duration::from_secs(1), "{what}: {took:?}");
+        assert_eq!(status, 200, "{what}: {text}");
+        if what == "repeated" {
+            // The repeated key replaced the first: still 200 000 distinct fields.
+            assert!(text.contains("got 200000 fields"), "{text}");
+        }
+    }
+    // The agent still answers others.
+    let (s, _) = crate::support::servers::http_get(&format!("{}/v1/ping", a.api())).unwrap();
+    assert_eq!(s, 200);
+}

@@ -475,7 +475,7 @@ fn metrics_monitor_and_lasterror() {
             .iter()
             .any(|e| e["message"] == "disk on fire" && e["source"] == "ext-src")
     );
-    assert_eq!(v["inputs"]["ext"]["last_error"], "disk on fire");
+    assert_eq!(v["inputs"]["lasterror.ext"]["last_error"], "disk on fire");
     assert!(v["agent"]["process"]["rss_bytes"].as_u64().unwrap() > 0);
     assert_eq!(a.stop(), Some(0));
 }
