@@ -75,11 +75,18 @@ fn cpu_point(i: usize) -> Point {
 fn stage() -> (Ingest, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let stats = Arc::new(Stats::new());
+    // As the agent runs scripts: with `[pipeline] script_time_limit` (100 ms);
+    // SCRIPT_TIME_LIMIT=off measures without it.
+    let limit = match std::env::var("SCRIPT_TIME_LIMIT").as_deref() {
+        Ok("off") => None,
+        _ => Some(std::time::Duration::from_millis(100)),
+    };
     let set = ScriptSet::load(
         &Workdir::new(dir.path()),
         &Default::default(),
         stats.clone(),
-    );
+    )
+    .with_time_limit(limit);
     let ingest = Ingest::new(
         datakit::io::Queues::detached(stats, None),
         Scripts::new(set),

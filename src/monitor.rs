@@ -642,18 +642,21 @@ fn pipeline(out: &mut String, snap: &Value, v: &View) {
         Col::keep("Points"),
         Col::keep("Dropped"),
         Col::keep("Errors"),
+        Col::optional("Too slow", 1),
         Col::optional("Avg cost", 1),
     ];
     let rows = map
         .iter()
         .map(|(name, p)| {
             let errs = u(&p["errors"]);
+            let slow = u(&p["timeouts"]);
             vec![
                 cell(name, None, v),
                 cell(s(&p["category"]), None, v),
                 cell(si(u(&p["points"])), None, v),
                 cell(si(u(&p["dropped"])), None, v),
                 cell(si(errs), (errs > 0).then_some(Color::Red), v),
+                cell(si(slow), (slow > 0).then_some(Color::Red), v),
                 cell(dur(f(&p["avg_cost_secs"])), None, v),
             ]
         })

@@ -133,6 +133,37 @@ impl ConfigFlags {
 }
 
 /// Logs panics (the default hook writes to stderr, which a service does not read).
+/// Raises the soft limit on open files to the hard limit (as Go programs, the original among
+/// them, do at start): the HTTP API alone may hold 1 024 connections besides the files tailed.
+fn raise_open_files_limit() {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the one struct passed, which lives on the
+    // stack for the duration of the calls.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            let from = r.rlim_cur;
+            r.rlim_cur = r.rlim_max.min(1 << 20);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &r) == 0 {
+                tracing::debug!(from, to = r.rlim_cur, "open files limit raised");
+            }
+        }
+    }
+}
+
+/// Every category's scripts, with the time limit of a run.
+fn load_scripts(
+    workdir: &crate::workdir::Workdir,
+    cfg: &crate::config::main_conf::PipelineConfig,
+    stats: &Arc<Stats>,
+) -> ingest::ScriptSet {
+    let limit = cfg.script_time_limit.get();
+    ingest::ScriptSet::load(workdir, &cfg.default_pipeline, stats.clone())
+        .with_time_limit((!limit.is_zero()).then_some(limit))
+}
+
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -191,6 +222,7 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).map_err(AgentError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(AgentError::Signal)?;
 
+    raise_open_files_limit();
     let main = loaded.main.clone();
     let hostname = crate::host::hostname(&main);
     let ip = crate::host::primary_ip();
@@ -219,11 +251,7 @@ pub async fn run(
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     )?;
-    let scripts = ingest::Scripts::new(ingest::ScriptSet::load(
-        &workdir,
-        &main.pipeline.default_pipeline,
-        stats.clone(),
-    ));
+    let scripts = ingest::Scripts::new(load_scripts(&workdir, &main.pipeline, &stats));
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
@@ -279,7 +307,7 @@ pub async fn run(
                 if l.main != main {
                     tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
                 }
-                scripts.replace(ingest::ScriptSet::load(&workdir, &l.main.pipeline.default_pipeline, stats.clone()));
+                scripts.replace(load_scripts(&workdir, &l.main.pipeline, &stats));
                 let r = sup.reload(l.instances).await;
                 tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
                 trim.abort();

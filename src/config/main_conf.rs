@@ -45,9 +45,21 @@ config_struct! {
         "RUM application ids allowed to write (empty: all)."
         env("ENV_RUM_APP_ID_WHITE_LIST")
         pub rum_app_id_white_list: Vec<String> = Vec::new(),
-        "Origins allowed by CORS (empty: any origin)."
+        "Web origins (`https://app.example.com`) whose pages may write through the API. A request carrying an `Origin` header (sent by browsers) is refused with 403 unless its origin is listed; the RUM route `/v1/write/rum` takes any origin while the list is empty."
         env("ENV_HTTP_ALLOWED_CORS_ORIGINS", "ENV_ALLOWED_CORS_ORIGINS")
         pub allowed_cors_origins: Vec<String> = Vec::new(),
+        "Bytes of request bodies held in memory at once, over all requests, compressed and decompressed (raised to twice `max_body_size` if lower). A request that finds it spent waits up to 2 s, then gets 503 with `Retry-After`."
+        env("ENV_HTTP_MAX_BODY_MEMORY")
+        pub max_body_memory: u64 = 64 << 20,
+        "Threads that decompress, decode and check write bodies and run their scripts, apart from the threads that answer requests (0: the CPU cores, at least 2)."
+        env("ENV_HTTP_WRITE_WORKERS")
+        pub write_workers: u64 = 0,
+        "Addresses or networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` / `X-Real-IP` headers name the client for rate limiting. Other peers' headers are ignored."
+        env("ENV_HTTP_TRUSTED_PROXIES")
+        pub trusted_proxies: Vec<String> = Vec::new(),
+        "Connections one client address may hold open at once (0: no limit); more are closed at once. The API holds at most 1 024 connections in all."
+        env("ENV_HTTP_MAX_CONNECTIONS_PER_IP")
+        pub max_connections_per_ip: u64 = 128,
         "HTTPS for the API."
         pub tls: HttpTlsConfig = HttpTlsConfig::default(),
     }
@@ -328,6 +340,9 @@ config_struct! {
         "Forbid `http_request()` to private and loopback addresses."
         env("ENV_PIPELINE_HTTP_REQUEST_DISABLE_INTERNAL_NET")
         pub http_request_disable_internal_net: bool = false,
+        "How long one script run may take on one point (0s: no limit). A run past it is stopped, counted (`Too slow` in `datakit monitor`) and logged once per script; the point is kept as the script left it, as after any script error."
+        env("ENV_PIPELINE_SCRIPT_TIME_LIMIT")
+        pub script_time_limit: Dur = Dur::from_millis(100),
         "Default script per category, e.g. `logging = \"default.p\"`."
         pub default_pipeline: BTreeMap<String, String> = BTreeMap::new(),
         "Sending points to another agent for processing."

@@ -114,6 +114,58 @@ pub fn check_listen(listen: &str) -> Result<(), String> {
 /// Checks the main config; applies what protect mode adjusts.
 /// Checks the main config; `known_inputs` are the inputs `default_enabled_inputs` may name
 /// (`None`: not checked).
+/// An address or network, `10.0.0.1` or `10.0.0.0/8` (IPv4 or IPv6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Net {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    pub fn parse(s: &str) -> Result<Net, String> {
+        let s = s.trim();
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = a
+            .parse()
+            .map_err(|_| format!("`{a}` is not an IP address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| format!("`/{p}`: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(Net { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let (a, b, bits) = match (self.addr, ip) {
+            (V4(a), V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32u32),
+            (V6(a), V6(b)) => (u128::from(a), u128::from(b), 128),
+            (V6(a), V4(b)) => match a.to_ipv4_mapped() {
+                Some(a) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+                None => return false,
+            },
+            (V4(a), V6(b)) => match b.to_ipv4_mapped() {
+                Some(b) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+                None => return false,
+            },
+        };
+        let prefix = u32::from(self.prefix).min(bits);
+        if prefix == 0 {
+            return true;
+        }
+        let shift = bits - prefix;
+        (a >> shift) == (b >> shift)
+    }
+}
+
 pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Issue> {
     let mut out = Vec::new();
 
@@ -213,6 +265,22 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
             "http_api.request_rate_limit",
             "must be zero (no limit) or a positive number of requests per second",
         ));
+    }
+    for (i, p) in c.http_api.trusted_proxies.iter().enumerate() {
+        if let Err(e) = Net::parse(p) {
+            out.push(
+                err(format!("http_api.trusted_proxies[{i}]"), e)
+                    .help("use an address (`10.0.0.1`) or a network (`10.0.0.0/8`)"),
+            );
+        }
+    }
+    for (i, o) in c.http_api.allowed_cors_origins.iter().enumerate() {
+        if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+            out.push(
+                err(format!("http_api.allowed_cors_origins[{i}]"), format!("`{o}` is not a web origin"))
+                    .help("an origin is a scheme and a host, with the port when not the default: `https://app.example.com`"),
+            );
+        }
     }
     if c.http_api.tls.cert.is_empty() != c.http_api.tls.privkey.is_empty() {
         out.push(
@@ -397,6 +465,38 @@ fn election(c: &MainConfig, out: &mut Vec<Issue>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn networks_parse_and_contain() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let n = Net::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains(ip("10.200.1.1")));
+        assert!(!n.contains(ip("11.0.0.1")));
+        assert!(
+            Net::parse("192.168.1.7")
+                .unwrap()
+                .contains(ip("192.168.1.7"))
+        );
+        assert!(
+            !Net::parse("192.168.1.7")
+                .unwrap()
+                .contains(ip("192.168.1.8"))
+        );
+        assert!(Net::parse("::/0").unwrap().contains(ip("2001:db8::1")));
+        assert!(
+            Net::parse("2001:db8::/32")
+                .unwrap()
+                .contains(ip("2001:db8:1::1"))
+        );
+        assert!(
+            Net::parse("10.0.0.0/8")
+                .unwrap()
+                .contains(ip("::ffff:10.1.2.3"))
+        );
+        assert!(Net::parse("0.0.0.0/0").unwrap().contains(ip("1.2.3.4")));
+        assert!(Net::parse("10.0.0.0/33").is_err());
+        assert!(Net::parse("example.com").is_err());
+    }
     use crate::config::main_conf::DEFAULT_ENABLED_INPUTS;
 
     #[test]

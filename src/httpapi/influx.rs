@@ -56,7 +56,7 @@ async fn influx_write(
             }
         },
     };
-    let body = match read_body(body, &headers, None, st.max_body, st.timeout).await {
+    let raw = match read_body(body, &headers, None, st.max_body, st.timeout, &st.budget).await {
         Ok(b) => b,
         Err(e) => return influx_error(e.status, e.message, v2),
     };
@@ -78,7 +78,15 @@ async fn influx_write(
     // InfluxDB takes line protocol whatever the content type says.
     let mut h = headers.clone();
     h.remove(header::CONTENT_TYPE);
-    match write_body(&st, &origin, &req, &h, &body).await {
+    let job_st = st.clone();
+    let done = st
+        .on_workers(async move {
+            let st = job_st;
+            let body = raw.inflate(st.max_body, &st.budget).await?;
+            write_body(&st, &origin, &req, &h, &body.bytes).await
+        })
+        .await;
+    match done {
         // As InfluxDB answers a write some of whose points it could not store: 400 (1.x) or
         // 422 (2.x), `partial write: … dropped=N`.
         Ok(acc) if acc.is_partial() => {

@@ -8,14 +8,32 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 
-/// The address a request is from: the first `X-Forwarded-For` entry, then `X-Real-IP`, then
-/// the peer (as the original does for rate limiting).
-pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+use crate::config::validate::Net;
+
+/// The address a request is from, for rate limiting: the peer, unless the peer is a trusted
+/// proxy (a Unix socket peer is local and trusted). Through trusted proxies, the client is the
+/// last `X-Forwarded-For` entry that is not itself a trusted proxy (entries to its left were
+/// written by the client and prove nothing), else `X-Real-IP`. Headers from other peers are
+/// ignored: a client cannot pick its own rate-limit bucket.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[Net]) -> Option<IpAddr> {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if peer.is_some_and(|p| !is_trusted(p)) {
+        return peer;
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    header("x-forwarded-for")
-        .and_then(|v| v.split(',').next())
+    if let Some(v) = header("x-forwarded-for") {
+        let hops: Vec<IpAddr> = v.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if let Some(ip) = hops
+            .iter()
+            .rev()
+            .find(|ip| !is_trusted(**ip))
+            .or(hops.first())
+        {
+            return Some(*ip);
+        }
+    }
+    header("x-real-ip")
         .and_then(|s| s.trim().parse().ok())
-        .or_else(|| header("x-real-ip").and_then(|s| s.trim().parse().ok()))
         .or(peer)
 }
 
@@ -115,6 +133,41 @@ mod tests {
         assert!(!is_local(&h, Some("192.168.1.2".parse().unwrap())));
         h.insert("x-forwarded-for", "8.8.8.8, 10.0.0.1".parse().unwrap());
         assert!(!is_local(&h, lo));
-        assert_eq!(client_ip(&h, lo), Some("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn proxy_headers_name_the_client_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 8.8.8.8, 10.0.0.1".parse().unwrap(),
+        );
+        // Untrusted peer: its headers are ignored.
+        assert_eq!(
+            client_ip(&h, Some(ip("127.0.0.2")), &[]),
+            Some(ip("127.0.0.2"))
+        );
+        // Through trusted proxies: the last address they did not write.
+        let trusted = [
+            Net::parse("10.0.0.0/8").unwrap(),
+            Net::parse("127.0.0.1").unwrap(),
+        ];
+        assert_eq!(
+            client_ip(&h, Some(ip("127.0.0.1")), &trusted),
+            Some(ip("8.8.8.8"))
+        );
+        h.insert("x-forwarded-for", "10.0.0.9".parse().unwrap());
+        assert_eq!(
+            client_ip(&h, Some(ip("127.0.0.1")), &trusted),
+            Some(ip("10.0.0.9"))
+        );
+        h.remove("x-forwarded-for");
+        h.insert("x-real-ip", "9.9.9.9".parse().unwrap());
+        assert_eq!(
+            client_ip(&h, Some(ip("127.0.0.1")), &trusted),
+            Some(ip("9.9.9.9"))
+        );
+        assert_eq!(client_ip(&h, None, &[]), Some(ip("9.9.9.9")), "unix socket");
     }
 }

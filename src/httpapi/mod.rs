@@ -11,11 +11,19 @@
 //! | `GET /metrics` | Prometheus text of the self-metrics |
 //! | `GET /v1/monitor` | the JSON `datakit monitor` renders |
 //!
-//! Protection: a body size limit (413), per-client token-bucket rate limits (429), the
-//! `public_apis` allow-list for non-loopback clients (403), time limits on reading headers
-//! (slow clients) and on each request (408), a cap on concurrent connections.
+//! Protection: a body size limit (413) and one memory budget for all bodies (503 with
+//! `Retry-After`), per-client token-bucket rate limits (429; proxy headers believed only from
+//! `trusted_proxies`), the `public_apis` allow-list for non-loopback clients (403), browser
+//! origins refused unless allowed (403), time limits on reading headers (slow clients) and on
+//! each request (408), a connection table no client address can fill ([`conns`]).
+//!
+//! Writes are all or nothing: once its body is read, a write is handed to the write workers
+//! (their own threads, so decoding, checks and scripts never hold up the threads that answer
+//! requests) and finishes there even when the client goes away; no time limit cuts it short.
+//! The journal takes the whole body or refuses it (429) before any of it is queued.
 
 pub mod body;
+pub mod conns;
 pub mod influx;
 pub mod json;
 pub mod limit;
@@ -34,15 +42,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::config::main_conf::HttpApiConfig;
+use crate::config::validate::Net;
 use crate::ingest::{Ingest, Origin};
 use crate::stats::Stats;
 use limit::{RateLimiter, client_ip, is_local};
-
-/// Connections served at once; more wait in the kernel's backlog.
-const MAX_CONNECTIONS: usize = 1024;
 /// Time a client has to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -68,6 +74,8 @@ pub enum HttpError {
     Listen { addr: String, cause: std::io::Error },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("cannot start the write workers: {0}")]
+    Workers(std::io::Error),
 }
 
 /// An error answer: `{"error_code": "...", "message": "..."}` with a status.
@@ -138,6 +146,50 @@ pub struct AppState {
     limiter: Arc<RateLimiter>,
     public: Arc<Vec<String>>,
     disable_404page: bool,
+    /// Bytes of bodies in memory, over all requests.
+    pub budget: body::BodyBudget,
+    /// The write workers.
+    workers: tokio::runtime::Handle,
+    /// `allowed_cors_origins`.
+    origins: Arc<Vec<String>>,
+    /// `trusted_proxies`.
+    trusted: Arc<Vec<Net>>,
+    /// Writes running on the workers.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a write on the workers while it lives.
+struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl AppState {
+    /// Runs `job` (a write, from its read body on) on the write workers: it finishes there
+    /// even when the request is cancelled, so a write is never cut in half.
+    pub async fn on_workers<T: Send + 'static>(
+        &self,
+        job: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let counted = InFlight(self.in_flight.clone());
+        let job = async move {
+            let _counted = counted;
+            job.await
+        };
+        match self.workers.spawn(job).await {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "datakit.shuttingDown",
+                "the agent is shutting down",
+            )),
+        }
+    }
 }
 
 /// The paths non-loopback clients may use when `public_apis` is empty: ping, ntp and the
@@ -179,6 +231,48 @@ fn route_label(path: &str) -> &str {
     }
 }
 
+/// Whether `route` writes points: such requests are not cut short by the request time limit
+/// once their body is read (see the module docs).
+fn is_write_route(route: &str) -> bool {
+    route == "/write"
+        || route == "/api/v2/write"
+        || write::WRITE_CATEGORIES
+            .iter()
+            .any(|c| c.url_path() == route)
+}
+
+/// Routes browsers may write to from pages of any origin while `allowed_cors_origins` is empty
+/// (the RUM SDKs send from users' browsers).
+fn is_browser_route(path: &str) -> bool {
+    path == "/v1/write/rum"
+}
+
+/// A request from a web page (it carries `Origin`) that may not write: its origin is not in
+/// `allowed_cors_origins` (or, on browser routes, the list is not empty and lacks it).
+fn origin_refused(
+    st: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &axum::http::HeaderMap,
+) -> Option<String> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or("?");
+    if st
+        .origins
+        .iter()
+        .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+    {
+        return None;
+    }
+    if st.origins.is_empty() && is_browser_route(path) {
+        return None;
+    }
+    Some(origin.to_string())
+}
+
 fn method_label(m: &Method) -> &'static str {
     match *m {
         Method::GET => "GET",
@@ -207,20 +301,35 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
-    let mut resp = if !is_local(req.headers(), peer) && !st.public.contains(&path) {
+    let mut resp = if let Some(origin) = origin_refused(&st, req.method(), &path, req.headers()) {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "datakit.originNotAllowed",
+            format!(
+                "requests from web pages of origin `{origin}` may not write to {path}: list the origin in [http_api] allowed_cors_origins"
+            ),
+        )
+        .into_response()
+    } else if !is_local(req.headers(), peer) && !st.public.contains(&path) {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "datakit.publicAccessDisabled",
             format!("api {path} disabled from external IP, only loopback(localhost) allowed"),
         )
         .into_response()
-    } else if !st.limiter.allow(client_ip(req.headers(), peer), &route) {
+    } else if !st
+        .limiter
+        .allow(client_ip(req.headers(), peer, &st.trusted), &route)
+    {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "datakit.reachMaxAPILimit",
             "",
         )
         .into_response()
+    } else if is_write_route(&route) {
+        // The handler limits the time to read the body; past that the write runs to its end.
+        next.run(req).await
     } else {
         match tokio::time::timeout(st.timeout, next.run(req)).await {
             Ok(r) => r,
@@ -407,6 +516,9 @@ enum Listener {
 pub struct HttpApi {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The write workers' runtime.
+    workers: Workers,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// The addresses actually bound (port 0 resolved).
     pub bound: Vec<String>,
 }
@@ -445,12 +557,27 @@ impl HttpApi {
             v.extend(cfg.public_apis.iter().cloned());
             v
         };
+        let threads = match cfg.write_workers {
+            0 => std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .max(2),
+            n => usize::try_from(n).unwrap_or(2).clamp(1, 256),
+        };
+        let workers = Workers(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .thread_name("dk-write")
+                .enable_time()
+                .build()
+                .map_err(HttpError::Workers)?,
+        ));
+        let max_body = usize::try_from(cfg.max_body_size).unwrap_or(usize::MAX);
         let st = AppState {
             influx_origins: Arc::new((ingest.origin("influxdb-v1"), ingest.origin("influxdb-v2"))),
             ingest,
             stats,
             hostname,
-            max_body: usize::try_from(cfg.max_body_size).unwrap_or(usize::MAX),
+            max_body,
             timeout: cfg.timeout.get().max(Duration::from_millis(100)),
             limiter: Arc::new(RateLimiter::new(
                 cfg.request_rate_limit,
@@ -459,7 +586,23 @@ impl HttpApi {
             )),
             public: Arc::new(public),
             disable_404page: cfg.disable_404page,
+            budget: body::BodyBudget::new(
+                cfg.max_body_memory.max(cfg.max_body_size.saturating_mul(2)),
+            ),
+            workers: workers.handle(),
+            origins: Arc::new(cfg.allowed_cors_origins.clone()),
+            in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            trusted: Arc::new(
+                cfg.trusted_proxies
+                    .iter()
+                    .filter_map(|p| Net::parse(p).ok())
+                    .collect(),
+            ),
         };
+        let table = conns::ConnTable::new(
+            usize::try_from(cfg.max_connections_per_ip).unwrap_or(usize::MAX),
+            st.stats.clone(),
+        );
         let tls = if !cfg.tls.cert.is_empty() && !cfg.tls.privkey.is_empty() {
             Some(load_tls(&cfg.tls.cert, &cfg.tls.privkey)?)
         } else {
@@ -470,8 +613,8 @@ impl HttpApi {
             addrs.push(ListenAddr::Unix(PathBuf::from(&cfg.listen_socket)));
         }
         let (stop, stop_rx) = watch::channel(false);
+        let in_flight = st.in_flight.clone();
         let app = router(st);
-        let conns = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let mut tasks = Vec::new();
         let mut bound = Vec::new();
         for a in addrs {
@@ -510,18 +653,57 @@ impl HttpApi {
                 app.clone(),
                 tls.clone(),
                 stop_rx.clone(),
-                conns.clone(),
+                table.clone(),
             )));
         }
-        Ok(HttpApi { stop, tasks, bound })
+        Ok(HttpApi {
+            stop,
+            tasks,
+            workers,
+            in_flight,
+            bound,
+        })
     }
 
     /// Stops accepting; requests in flight get a moment to finish.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        for t in self.tasks {
+        for t in std::mem::take(&mut self.tasks) {
             let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
         }
+        // Writes under way finish (all or nothing), within a bound.
+        let t0 = Instant::now();
+        while self.in_flight.load(std::sync::atomic::Ordering::Acquire) > 0
+            && t0.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.workers.stop();
+    }
+}
+
+/// The write workers' runtime, stopped without blocking when dropped (also from async code,
+/// where dropping a runtime in place is not allowed).
+struct Workers(Option<tokio::runtime::Runtime>);
+
+impl Workers {
+    fn handle(&self) -> tokio::runtime::Handle {
+        match &self.0 {
+            Some(rt) => rt.handle().clone(),
+            None => tokio::runtime::Handle::current(),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -530,13 +712,9 @@ async fn serve(
     app: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
-    conns: Arc<Semaphore>,
+    table: Arc<conns::ConnTable>,
 ) {
     loop {
-        let permit = tokio::select! {
-            p = conns.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-            _ = stop.changed() => return,
-        };
         let accepted = tokio::select! {
             a = accept(&l) => a,
             _ = stop.changed() => return,
@@ -549,11 +727,16 @@ async fn serve(
                 continue;
             }
         };
+        // Accepted first, then admitted or closed: a full table never stalls the accept loop.
+        let Ok(place) = table.admit(peer.ip()) else {
+            drop(io);
+            continue;
+        };
         let app = app.clone();
         let tls = tls.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _place = place;
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));

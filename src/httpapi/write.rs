@@ -158,37 +158,47 @@ pub async fn v1_write(
         })?,
         None => Precision::Auto,
     };
-    let body = read_body(
+    let raw = read_body(
         body,
         &headers,
         q.get("encoding").map(String::as_str),
         st.max_body,
         st.timeout,
+        &st.budget,
     )
     .await?;
-    let input = q.get("input").map_or(cat.as_str(), String::as_str);
-    let origin = st.ingest.client_origin("v1-write", input);
-    let echo_kind = q
+    let echo_kind: Option<String> = q
         .get("echo")
-        .map(String::as_str)
-        .or_else(|| flag(&q, "echo_line_proto").then_some("lp"))
-        .or_else(|| flag(&q, "echo_json").then_some("json"));
-    let req = WriteRequest {
-        category: cat,
-        source: q
-            .get("source")
-            .map(String::as_str)
-            .filter(|s| !s.is_empty()),
-        precision,
-        strict: flag(&q, "strict"),
-        loose: flag(&q, "loose"),
-        dry: flag(&q, "dry"),
-        echo: echo_kind.is_some(),
-        global_tags: !(flag(&q, "ignore_global_host_tags") || flag(&q, "ignore_global_tags")),
-    };
-    let acc = write_body(&st, &origin, &req, &headers, &body).await?;
+        .cloned()
+        .or_else(|| flag(&q, "echo_line_proto").then(|| "lp".to_string()))
+        .or_else(|| flag(&q, "echo_json").then(|| "json".to_string()));
+    let wants_echo = echo_kind.is_some();
+    let job_st = st.clone();
+    let acc = st
+        .on_workers(async move {
+            let st = job_st;
+            let body = raw.inflate(st.max_body, &st.budget).await?;
+            let input = q.get("input").map_or(cat.as_str(), String::as_str);
+            let origin = st.ingest.client_origin("v1-write", input);
+            let req = WriteRequest {
+                category: cat,
+                source: q
+                    .get("source")
+                    .map(String::as_str)
+                    .filter(|s| !s.is_empty()),
+                precision,
+                strict: flag(&q, "strict"),
+                loose: flag(&q, "loose"),
+                dry: flag(&q, "dry"),
+                echo: wants_echo,
+                global_tags: !(flag(&q, "ignore_global_host_tags")
+                    || flag(&q, "ignore_global_tags")),
+            };
+            write_body(&st, &origin, &req, &headers, &body.bytes).await
+        })
+        .await?;
     if let Some(how) = echo_kind {
-        return Ok(echo(&acc.echo, how));
+        return Ok(echo(&acc.echo, &how));
     }
     if !acc.rejected.is_empty() || acc.is_partial() {
         let rejected: Vec<serde_json::Value> = acc

@@ -53,6 +53,8 @@ pub struct ScriptSet {
     handles: Mutex<HashMap<(Category, String), Arc<PipelineStats>>>,
     /// Scripts whose compile error was reported (once per version).
     reported: Mutex<HashSet<(Category, String)>>,
+    /// How long one run may take on one point (`[pipeline] script_time_limit`).
+    time_limit: Option<std::time::Duration>,
 }
 
 impl ScriptSet {
@@ -77,7 +79,15 @@ impl ScriptSet {
             stats,
             handles: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
+            time_limit: None,
         }
+    }
+
+    /// Stops each run that takes longer than `limit` on a point (`None`: no limit); the point
+    /// is then handled as after any script error.
+    pub fn with_time_limit(mut self, limit: Option<std::time::Duration>) -> ScriptSet {
+        self.time_limit = limit;
+        self
     }
 
     fn store(&self, cat: Category) -> &ScriptStore {
@@ -324,7 +334,7 @@ pub(crate) fn run_batch(
         }
         let Some(r) = run.as_mut() else { continue };
         r.points += 1;
-        match selected.program.run_with(&mut p, opts) {
+        match selected.program.run_limited(&mut p, opts, set.time_limit) {
             Ok(o) => {
                 extra.extend(o.extra_points);
                 if o.dropped {
@@ -341,6 +351,14 @@ pub(crate) fn run_batch(
                 }
             }
             Err(e) => {
+                if e.timed_out && selected.stats.record_timeout() == 0 {
+                    tracing::warn!(
+                        script = %format!("{}/{}", cat.as_str(), selected.program.name),
+                        limit = ?set.time_limit.unwrap_or_default(),
+                        error = %e,
+                        "a Pipeline script ran past [pipeline] script_time_limit on a point: that run was stopped and the point kept as the script left it (counted; said once per script)"
+                    );
+                }
                 selected.stats.record_error(e.to_string());
                 kept.push(p);
                 ran.push(true);

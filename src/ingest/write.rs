@@ -367,7 +367,37 @@ impl<'s> Writer<'s> {
         self.ingest
             .feed(self.origin, self.req.category, pts, &self.opts)
             .await
-            .map_err(WriteError::from)
+            .map_err(WriteError::from)?;
+        self.admitted();
+        Ok(())
+    }
+
+    /// Part of the body is queued: the rest waits for room in the journal rather than being
+    /// refused, so the body is queued whole or not at all.
+    fn admitted(&mut self) {
+        if self.opts.durable == Some(WhenFull::Refuse) {
+            self.opts.durable = Some(WhenFull::Wait);
+        }
+    }
+
+    /// Before a body fed in several chunks is queued: refused whole (429) when the journal
+    /// lacks room for all of it (about its size once encoded).
+    fn admit(&self, body_len: usize) -> Result<(), WriteError> {
+        if self.opts.durable != Some(WhenFull::Refuse) || self.req.dry {
+            return Ok(());
+        }
+        let Some(journal) = self.ingest.inner.queues.journal(self.req.category) else {
+            return Ok(());
+        };
+        let need = body_len as u64 * 3 / 2;
+        let room = journal.room();
+        if need > room {
+            return Err(WriteError::Busy(format!(
+                "the {} journal has room for {room} bytes, not the {need} this body needs: try again later",
+                self.req.category
+            )));
+        }
+        Ok(())
     }
 
     /// The answer to a body with a bad line in strict mode: every line is counted as dropped.
@@ -503,6 +533,7 @@ async fn write_owned(
     if w.first_pass(body, rejected)? == 0 {
         return Err(no_points());
     }
+    w.admit(body.len())?;
     let mut pt = PointRef::default();
     let mut lines = Lines::new(body, w.req.precision, w.now);
     while let Some(r) = lines.next_into(&mut pt) {
@@ -568,6 +599,7 @@ impl Ingest {
         cat: Category,
         enc: &mut Encoded<'_>,
         room: usize,
+        durable: Option<WhenFull>,
     ) -> Result<(), WriteError> {
         if enc.unencodable > 0 {
             self.dropped(
@@ -590,14 +622,14 @@ impl Ingest {
         }
         let encoding = enc.points.encoding();
         let points = std::mem::replace(&mut enc.points, EncodedPoints::new(encoding, room));
-        origin.stats.record_feed(cat, n, crate::clock::now_ns());
         let feed = Feed {
             encoded: Some(points),
             ..Feed::default()
         };
-        Ok(self
-            .queue(origin, cat, feed, Some(WhenFull::Refuse))
-            .await?)
+        self.queue(origin, cat, feed, durable).await?;
+        // Counted once queued: a refused body is not the producer's feed.
+        origin.stats.record_feed(cat, n, crate::clock::now_ns());
+        Ok(())
     }
 }
 
@@ -635,6 +667,7 @@ async fn write_encoded(
         if good == 0 {
             return Err(no_points());
         }
+        w.admit(body.len())?;
     }
     let set = w.ingest.inner.scripts.current();
     let scripted = !set.is_empty(cat);
@@ -677,7 +710,10 @@ async fn write_encoded(
                 }
                 w.count += 1;
                 if !small && enc.points.len() >= FEED_CHUNK {
-                    w.ingest.send_encoded(w.origin, cat, &mut enc, room).await?;
+                    w.ingest
+                        .send_encoded(w.origin, cat, &mut enc, room, w.opts.durable)
+                        .await?;
+                    w.admitted();
                 }
             }
             // A large body's bad lines were found by the first pass.
@@ -692,5 +728,7 @@ async fn write_encoded(
             return Err(no_points());
         }
     }
-    w.ingest.send_encoded(w.origin, cat, &mut enc, room).await
+    w.ingest
+        .send_encoded(w.origin, cat, &mut enc, room, w.opts.durable)
+        .await
 }

@@ -332,6 +332,11 @@ const FIELDS: &[FieldSpec] = &[
         "count",
         "Writes whose client-chosen input name was counted under `<prefix>.other` (the 256-name cap)."
     ),
+    f!(
+        "datakit_http_connections_refused_total",
+        "count",
+        "HTTP API connections closed on arrival (connection table full, or the client address held its share)."
+    ),
 ];
 
 pub const MEASUREMENTS: &[MeasurementSpec] = &[MeasurementSpec {

@@ -271,6 +271,13 @@ impl Journal {
         Self::pending(&g)
     }
 
+    /// Bytes that may still be appended before the journal is full.
+    pub fn room(&self) -> u64 {
+        self.opts
+            .capacity_bytes
+            .saturating_sub(self.pending_bytes())
+    }
+
     fn pending(g: &Inner) -> u64 {
         let total: u64 = g.segments.iter().map(|s| s.size).sum();
         let gone = match g.segments.front() {

@@ -62,12 +62,9 @@ enum Journaled {
 
 /// Logs (at most once a minute per category) that a journal cannot be written.
 fn journal_failed(cat: Category, e: &JournalError) {
-    static LAST: [std::sync::atomic::AtomicI64; Category::ALL.len()] =
-        [const { std::sync::atomic::AtomicI64::new(0) }; Category::ALL.len()];
-    let now = crate::clock::now_secs() as i64;
-    let last = &LAST[cat.index()];
-    let prev = last.load(Relaxed);
-    if now - prev >= 60 && last.compare_exchange(prev, now, Relaxed, Relaxed).is_ok() {
+    static LAST: [crate::clock::Throttle; Category::ALL.len()] =
+        [const { crate::clock::Throttle::new() }; Category::ALL.len()];
+    if LAST[cat.index()].ready(60) {
         tracing::error!(category = %cat, error = %e, "the journal cannot be written: points are kept in memory only until delivered");
     }
 }

@@ -194,6 +194,8 @@ pub struct RunError {
     pub col: usize,
     pub msg: String,
     pub offset: usize,
+    /// The run was stopped at its time limit.
+    pub timed_out: bool,
 }
 
 impl RunError {
@@ -324,8 +326,21 @@ impl Program {
     /// (logging), the `time` key, the drop flag. On error the point keeps the changes made
     /// before it.
     pub fn run_with(&self, point: &mut Point, opts: &RunOptions) -> Result<Outcome, RunError> {
+        self.run_limited(point, opts, None)
+    }
+
+    /// [`run_with`](Program::run_with), stopped with an error ([`RunError::timed_out`]) when
+    /// the run takes longer than `limit` (looked at every few steps, so a single long call may
+    /// overrun it by its own length).
+    pub fn run_limited(
+        &self,
+        point: &mut Point,
+        opts: &RunOptions,
+        limit: Option<std::time::Duration>,
+    ) -> Result<Outcome, RunError> {
         let logging = point.category == Category::Logging;
-        let mut rt = Rt::new(point, opts.step_budget);
+        let deadline = limit.map(|l| std::time::Instant::now() + l);
+        let mut rt = Rt::new(point, opts.step_budget).with_deadline(deadline);
         match rt.run_body(&self.body) {
             Ok(()) | Err(Stop::Exit) => {}
             Err(Stop::Error(e)) => return Err(self.run_error(e)),
@@ -373,6 +388,7 @@ impl Program {
             script,
             line,
             col,
+            timed_out: e.msg == runtime::TIME_MSG,
             msg: e.msg,
             offset: e.pos,
         }

@@ -31,10 +31,20 @@ pub type RResult<T> = Result<T, Stop>;
 
 const BUDGET_MSG: &str = "the script exceeded its step budget (a loop that does not end?)";
 
+/// The error of a run stopped at its time limit.
+pub const TIME_MSG: &str = "the script ran past its time limit on this point";
+
+/// Steps (a statement, a loop turn, about 4 KB of work) between two looks at the clock of a
+/// run with a time limit; a call counts [`CALL_TICKS`].
+const CLOCK_EVERY: u32 = 32;
+const CALL_TICKS: u32 = 8;
+
 /// A budget error raised by a statement inside a loop points at the loop.
 fn at_loop(r: RResult<()>, pos: usize) -> RResult<()> {
     match r {
-        Err(Stop::Error(mut e)) if e.pos == 0 && e.msg == BUDGET_MSG && e.script.is_none() => {
+        Err(Stop::Error(mut e))
+            if e.pos == 0 && (e.msg == BUDGET_MSG || e.msg == TIME_MSG) && e.script.is_none() =>
+        {
             e.pos = pos;
             Err(Stop::Error(e))
         }
@@ -91,6 +101,10 @@ pub struct Rt<'a> {
     pub json_cache: Option<JsonCache>,
     /// Depth of nested `use()` runs.
     pub use_depth: usize,
+    /// When the run must stop (its time limit), if it has one.
+    deadline: Option<std::time::Instant>,
+    /// Steps since the clock was last read.
+    ticks: u32,
 }
 
 impl<'a> Rt<'a> {
@@ -106,7 +120,30 @@ impl<'a> Rt<'a> {
             },
             json_cache: None,
             use_depth: 0,
+            deadline: None,
+            ticks: 0,
         }
+    }
+
+    /// Stops the run with an error once `deadline` has passed (looked at every few steps).
+    pub fn with_deadline(mut self, deadline: Option<std::time::Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Counts `n` steps towards the next look at the clock of a run with a time limit.
+    #[inline]
+    fn tick(&mut self, n: u32, pos: usize) -> RResult<()> {
+        if let Some(d) = self.deadline {
+            self.ticks = self.ticks.saturating_add(n);
+            if self.ticks >= CLOCK_EVERY {
+                self.ticks = 0;
+                if std::time::Instant::now() >= d {
+                    return err(pos, TIME_MSG);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Spends `n` steps of the run's budget; a script that exhausts it is stopped.
@@ -117,7 +154,7 @@ impl<'a> Rt<'a> {
             return err(pos, BUDGET_MSG);
         }
         self.budget -= n;
-        Ok(())
+        self.tick(u32::try_from(n).unwrap_or(u32::MAX), pos)
     }
 
     // ---- variables and keys ------------------------------------------------------------
@@ -618,7 +655,10 @@ impl<'a> Rt<'a> {
             }
             // Calls are paid for by their statement (and loops by their turns); functions
             // that do work in proportion to their input charge for it themselves.
-            Ex::Call(f, pos) => f.call(self, *pos)?,
+            Ex::Call(f, pos) => {
+                self.tick(CALL_TICKS, *pos)?;
+                f.call(self, *pos)?
+            }
         })
     }
 

@@ -273,6 +273,8 @@ pub struct PipelineStats {
     /// [`super::PointsDropped`] event of the input that fed the point.
     pub dropped: AtomicU64,
     pub errors: AtomicU64,
+    /// Runs stopped at the time limit (also counted in `errors`).
+    pub timeouts: AtomicU64,
     pub cost_ns: AtomicU64,
     pub(super) last_error: Mutex<Option<(i64, String)>>,
 }
@@ -291,5 +293,9 @@ impl PipelineStats {
     pub fn record_error(&self, msg: impl Into<String>) {
         self.errors.fetch_add(1, Relaxed);
         *lock(&self.last_error) = Some((now_ns(), msg.into()));
+    }
+    /// One run stopped at the time limit; returns how many were before it.
+    pub fn record_timeout(&self) -> u64 {
+        self.timeouts.fetch_add(1, Relaxed)
     }
 }

@@ -39,6 +39,8 @@ pub struct Stats {
     inputs: RwLock<BTreeMap<String, Arc<InputStats>>>,
     /// Client-supplied names folded into an `other` entry ([`Stats::client_input`]).
     client_names_folded: AtomicU64,
+    /// HTTP API connections closed on arrival.
+    connections_refused: AtomicU64,
     io: [CategoryStats; Category::ALL.len()],
     drops: drops::DropLedger,
     /// Producers that are not inputs and drop points (`output/<name>` are with the outputs).
@@ -108,6 +110,7 @@ impl Stats {
             hostname: RwLock::new(String::new()),
             inputs: RwLock::new(BTreeMap::new()),
             client_names_folded: AtomicU64::new(0),
+            connections_refused: AtomicU64::new(0),
             io: Default::default(),
             drops: drops::DropLedger::default(),
             origins: RwLock::new(Vec::new()),
@@ -180,6 +183,11 @@ impl Stats {
             return self.input(&format!("{prefix}.other"));
         }
         self.input(&full)
+    }
+
+    /// An HTTP API connection closed on arrival.
+    pub fn record_connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Relaxed);
     }
 
     /// The stats of `name` if it exists (an input, or a producer that has been looked up).
@@ -441,6 +449,7 @@ impl Stats {
                 data_overuse: self.data_overuse.load(Relaxed),
                 errors_total: self.errors_total.load(Relaxed),
                 client_names_folded: self.client_names_folded.load(Relaxed),
+                connections_refused: self.connections_refused.load(Relaxed),
                 process: self.process.sample(),
             },
             inputs,
@@ -474,6 +483,7 @@ impl Stats {
                     points,
                     dropped: p.dropped.load(Relaxed),
                     errors: p.errors.load(Relaxed),
+                    timeouts: p.timeouts.load(Relaxed),
                     avg_cost_secs: avg_secs(p.cost_ns.load(Relaxed), points),
                     last_error: lock(&p.last_error).clone().map(|l| l.1),
                 };

@@ -75,6 +75,13 @@ impl Snapshot {
              past the cap on distinct names.",
         );
         p.sample(&[], a.client_names_folded as f64);
+        p.family(
+            "datakit_http_connections_refused_total",
+            "counter",
+            "HTTP API connections closed on arrival: the connection table was full, or the \
+             client's address held its share ([http_api] max_connections_per_ip).",
+        );
+        p.sample(&[], a.connections_refused as f64);
         p.family("datakit_cpu_cores", "gauge", "CPU cores of the host.");
         p.sample(&[], a.process.cpu_cores as f64);
         p.family(

@@ -35,6 +35,9 @@ pub struct AgentSnapshot {
     pub errors_total: u64,
     /// Client-supplied producer names (`?input=`) beyond the cap, counted under `.other`.
     pub client_names_folded: u64,
+    /// HTTP API connections closed on arrival (the connection table was full, or the
+    /// client's address held its share).
+    pub connections_refused: u64,
     pub process: ProcessSnapshot,
 }
 
@@ -127,6 +130,8 @@ pub struct PipelineSnapshot {
     pub points: u64,
     pub dropped: u64,
     pub errors: u64,
+    /// Runs stopped at `[pipeline] script_time_limit` (also in `errors`).
+    pub timeouts: u64,
     pub avg_cost_secs: f64,
     pub last_error: Option<String>,
 }

@@ -200,7 +200,8 @@ fn distinct_input_names_grew_memory_without_bound() {
 /// Finding 5: decoding and checking a line compared each key with every earlier one, so one
 /// line of 200 000 fields (or tags) kept a worker busy for minutes. Keys past the 64th are now
 /// found through a hash index: such a line is answered at once (the checker then keeps the
-/// original's first 1 024 fields and says so).
+/// original's first 1 024 fields and says so). 0.24 s in a debug build on an idle machine;
+/// the bound leaves room for a loaded CI machine and still tells linear from quadratic.
 #[test]
 fn a_line_with_200_000_keys_took_minutes_to_decode() {
     let dw = FakeDataway::start(TOKEN);
@@ -234,7 +235,7 @@ fn a_line_with_200_000_keys_took_minutes_to_decode() {
             body.len(),
             &text[text.len().saturating_sub(300)..]
         );
-        assert!(took < Duration::from_secs(1), "{what}: {took:?}");
+        assert!(took < Duration::from_secs(3), "{what}: {took:?}");
         assert_eq!(status, 200, "{what}: {text}");
         if what == "repeated" {
             // The repeated key replaced the first: still 200 000 distinct fields.
@@ -244,4 +245,380 @@ fn a_line_with_200_000_keys_took_minutes_to_decode() {
     // The agent still answers others.
     let (s, _) = crate::support::servers::http_get(&format!("{}/v1/ping", a.api())).unwrap();
     assert_eq!(s, 200);
+}
+
+/// The time `/v1/ping` takes to answer, from a fresh connection.
+fn ping_time(api: &str) -> Duration {
+    let t0 = std::time::Instant::now();
+    let (s, _) = crate::support::servers::http_get(&format!("{api}/v1/ping")).unwrap();
+    assert_eq!(s, 200);
+    t0.elapsed()
+}
+
+/// The 90th percentile and the largest of `times` (the test machine runs other tests at the
+/// same time: the percentile is what a client sees, the maximum is printed).
+fn p90_max(times: &mut [Duration]) -> (Duration, Duration) {
+    times.sort();
+    let n = times.len();
+    (times[(n * 9 / 10).min(n - 1)], times[n - 1])
+}
+
+/// A TCP connection to `api` (`http://host:port`) from local address `from`.
+fn connect_from(from: &str, api: &str) -> std::io::Result<std::net::TcpStream> {
+    let to: std::net::SocketAddr = api.trim_start_matches("http://").parse().unwrap();
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+    s.bind(&local.into())?;
+    s.connect_timeout(&to.into(), Duration::from_secs(2))?;
+    Ok(s.into())
+}
+
+/// Finding 4: 200 connections each holding an 8 MiB body took the agent to 1.68 GB: nothing
+/// bounded the bodies in memory at once. Bodies now draw on one budget
+/// (`[http_api] max_body_memory`, 64 MiB); requests beyond it wait 2 s, then get 503 with
+/// `Retry-After`.
+#[test]
+fn two_hundred_8_mib_bodies_took_the_agent_to_1_7_gb() {
+    use std::io::{Read, Write};
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, a) = agent_to(&dw, "[http_api]\n  request_rate_limit = 0.0");
+    let base = rss_kib(a.pid());
+    let addr = a.api().trim_start_matches("http://").to_string();
+    let chunk = vec![b'x'; 1 << 20];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Each client declares 8 MiB, sends all but the last byte, and holds the connection.
+    let clients: Vec<_> = (0..200)
+        .map(|_| {
+            let addr = addr.clone();
+            let chunk = chunk.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || -> Option<String> {
+                let mut s = std::net::TcpStream::connect(&addr).ok()?;
+                s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+                let head = format!(
+                    "POST /v1/write/logging HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                    8 << 20
+                );
+                s.write_all(head.as_bytes()).ok()?;
+                for i in 0..8 {
+                    let part = if i == 7 { &chunk[1..] } else { &chunk[..] };
+                    if s.write_all(part).is_err() {
+                        break;
+                    }
+                }
+                // An answer before the body is complete is the budget's 503.
+                s.set_read_timeout(Some(Duration::from_millis(200))).ok()?;
+                let mut answer = vec![0u8; 512];
+                loop {
+                    match s.read(&mut answer) {
+                        Ok(n) if n > 0 => {
+                            return Some(String::from_utf8_lossy(&answer[..n]).into());
+                        }
+                        Ok(_) => return None,
+                        Err(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => return None,
+                        Err(_) => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut peak = 0;
+    let mut pings = Vec::new();
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < Duration::from_secs(8) {
+        peak = peak.max(rss_kib(a.pid()));
+        pings.push(ping_time(&a.api()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (ping_p90, ping_max) = p90_max(&mut pings);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers: Vec<String> = clients
+        .into_iter()
+        .filter_map(|c| c.join().unwrap())
+        .collect();
+    let busy = answers
+        .iter()
+        .filter(|a| a.starts_with("HTTP/1.1 503"))
+        .count();
+    eprintln!(
+        "RSS {base} KiB idle, peak {peak} KiB with 200 clients holding 8 MiB bodies; {busy} answered 503; /v1/ping p90 {ping_p90:?}, max {ping_max:?}"
+    );
+    assert!(busy >= 150, "{busy} answered 503: {:?}", answers.first());
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.starts_with("HTTP/1.1 503"))
+            .all(|a| a.to_ascii_lowercase().contains("retry-after: 1")),
+        "{answers:?}"
+    );
+    assert!(peak < base + 160 * 1024, "RSS {base} → {peak} KiB");
+    assert!(ping_p90 < Duration::from_millis(100), "{ping_p90:?}");
+}
+
+/// Finding 6: scripts had no time limit and ran on the threads that answer requests: six
+/// requests through a slow script took the API down for 20 s. Runs now stop at
+/// `[pipeline] script_time_limit` (counted, said once, the point kept as after a script
+/// error), and writes run on their own threads.
+#[test]
+fn a_slow_script_held_the_api_for_twenty_seconds() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "pipeline/logging/slow.p",
+        "add_key(before, \"yes\")\nfor i = 0; i >= 0; i += 1 { }\nadd_key(after, \"never\")\n",
+    );
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n[http_api]\n  request_rate_limit = 0.0\n[pipeline]\n  script_time_limit = \"100ms\"\n",
+            dw.url()
+        ),
+    );
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    let api = a.api();
+    let body: String = (0..5)
+        .map(|i| format!("slow,n={i} message=\"m\"\n"))
+        .collect();
+    let t0 = std::time::Instant::now();
+    let writers: Vec<_> = (0..6)
+        .map(|_| {
+            let (api, body) = (api.clone(), body.clone());
+            std::thread::spawn(move || {
+                http_post(&format!("{api}/v1/write/logging?source=slow"), &body).unwrap()
+            })
+        })
+        .collect();
+    let mut pings = Vec::new();
+    while writers.iter().any(|w| !w.is_finished()) {
+        pings.push(ping_time(&api));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (ping_p90, ping_max) = p90_max(&mut pings);
+    for wr in writers {
+        assert_eq!(wr.join().unwrap().0, 200);
+    }
+    let took = t0.elapsed();
+    dw.wait_for(Duration::from_secs(10), "30 points", |p| {
+        p.iter().filter(|p| p.name == "slow").count() == 30
+    });
+    let pts = dw.points_named("slow");
+    assert!(
+        pts.iter()
+            .all(|p| p.tags.contains_key("before") || p.fields.contains_key("before"))
+    );
+    assert!(
+        !pts.iter()
+            .any(|p| p.fields.contains_key("after") || p.tags.contains_key("after"))
+    );
+    let (_, monitor) = crate::support::servers::http_get(&format!("{api}/v1/monitor")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&monitor).unwrap();
+    assert_eq!(
+        v["pipeline"]["logging/slow.p"]["timeouts"], 30,
+        "{}",
+        v["pipeline"]
+    );
+    let said = a
+        .log()
+        .matches("ran past [pipeline] script_time_limit")
+        .count();
+    eprintln!(
+        "6 × 5 points through a never-ending script: {took:?}; /v1/ping p90 {ping_p90:?}, max {ping_max:?}; said {said} time(s)"
+    );
+    assert_eq!(said, 1);
+    assert!(ping_p90 < Duration::from_millis(100), "{ping_p90:?}");
+    // 30 runs of 100 ms on the write workers (2 or more threads).
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+/// Finding 7: a write cut short by the request time limit (408) had already queued part of
+/// its body, and a client that went away left the same half-write. A write now runs to its
+/// end once its body is read.
+#[test]
+fn a_cancelled_write_was_half_delivered() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    // Each point takes the script's whole time limit: 1 000 points take 2 s.
+    w.write("pipeline/logging/busy.p", "for i = 0; i >= 0; i += 1 { }\n");
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n[http_api]\n  request_rate_limit = 0.0\n  timeout = \"1s\"\n[pipeline]\n  script_time_limit = \"2ms\"\n",
+            dw.url()
+        ),
+    );
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    let body = |round: u32| -> String {
+        (0..1000)
+            .map(|i| format!("busy,round={round},n={i} message=\"m\"\n"))
+            .collect()
+    };
+    let count = |p: &[crate::support::dataway::Received], round: &str| {
+        p.iter()
+            .filter(|p| p.tags.get("round").map(String::as_str) == Some(round))
+            .count()
+    };
+    // A client that waits: answered 200 past the 1 s limit, every point delivered.
+    let t0 = std::time::Instant::now();
+    let patient: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut r = patient
+        .post(format!("{}/v1/write/logging?source=busy", a.api()))
+        .send(body(1))
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    eprintln!(
+        "1 000 points at 2 ms each answered {status} after {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(status, 200, "{text}");
+    // A client that goes away after 300 ms: its write still completes, whole.
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_millis(300)))
+        .build()
+        .into();
+    let gone = http
+        .post(format!("{}/v1/write/logging?source=busy", a.api()))
+        .send(body(2));
+    assert!(gone.is_err(), "the client gave up first");
+    dw.wait_for(Duration::from_secs(20), "both bodies whole", |p| {
+        count(p, "1") == 1000 && count(p, "2") == 1000
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(dw.points_named("busy").len(), 2000);
+    let (_, monitor) =
+        crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&monitor).unwrap();
+    assert_eq!(
+        v["inputs"]["v1-write.logging"]["points"], 2000,
+        "{}",
+        v["inputs"]
+    );
+    assert_eq!(v["io"]["logging"]["queued"], 0, "{}", v["io"]);
+}
+
+/// Finding 8: the rate limit believed `X-Forwarded-For` from anyone, so a client rotating the
+/// header was never limited. The header is now believed only from `trusted_proxies`.
+#[test]
+fn a_forged_x_forwarded_for_escaped_the_rate_limit() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, a) = agent_to(
+        &dw,
+        "[http_api]\n  request_rate_limit = 5.0\n  request_rate_limit_burst = 10",
+    );
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let passed = (0..100)
+        .filter(|i| {
+            http.post(format!("{}/v1/write/metric", a.api()))
+                .header(
+                    "X-Forwarded-For",
+                    format!("10.9.{}.{}", i / 250, i % 250 + 1),
+                )
+                .send("xff v=1i\n")
+                .unwrap()
+                .status()
+                == 200
+        })
+        .count();
+    eprintln!("{passed}/100 requests with rotating X-Forwarded-For passed a 5/s limit");
+    assert!(passed <= 15, "{passed}");
+}
+
+/// Finding 8: 1 100 slow connections from one address filled the 1 024-connection table, and
+/// `/v1/ping` waited 8–10 s behind them. Past half the table one address is held to
+/// `max_connections_per_ip` (its further connections closed on arrival).
+#[test]
+fn slow_connections_from_one_address_filled_the_table() {
+    use std::io::Write;
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, a) = agent_to(&dw, "[http_api]\n  request_rate_limit = 0.0");
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..1100 {
+        match connect_from("127.0.0.2", &a.api()) {
+            Ok(mut s) => {
+                // Headers begun, never finished.
+                let _ = s.write_all(b"POST /v1/write/metric HTTP/1.1\r\nHost: x\r\n");
+                held.push(s);
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut times: Vec<Duration> = (0..20).map(|_| ping_time(&a.api())).collect();
+    let (ping_p90, ping_max) = p90_max(&mut times);
+    let (_, metrics) = crate::support::servers::http_get(&format!("{}/metrics", a.api())).unwrap();
+    let closed: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("datakit_http_connections_refused_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    eprintln!(
+        "1 100 slow connections from 127.0.0.2 ({refused} failed to connect, {closed} closed on arrival); /v1/ping p90 {ping_p90:?}, max {ping_max:?}",
+    );
+    assert!(closed >= 400.0, "{closed}");
+    assert!(ping_p90 < Duration::from_millis(100), "{times:?}");
+    assert!(a.log().contains("max_connections_per_ip"));
+    drop(held);
+}
+
+/// Finding 10: any web page could POST line protocol to `localhost:9529` (browsers send such
+/// requests without asking). A request carrying `Origin` may now write only from
+/// `allowed_cors_origins`; the RUM route takes browsers' writes while the list is empty.
+#[test]
+fn a_web_page_could_write_to_the_agent() {
+    let dw = FakeDataway::start(TOKEN);
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |api: &str, path: &str, origin: &str| {
+        let mut r = http
+            .post(format!("{api}{path}"))
+            .header("Origin", origin)
+            .header("Content-Type", "text/plain")
+            .send("page,app_id=a v=1i\n")
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    let (_w, a) = agent_to(&dw, "[http_api]\n  request_rate_limit = 0.0");
+    let (s, text) = post(&a.api(), "/v1/write/metric", "https://evil.example");
+    assert_eq!(s, 403, "{text}");
+    assert!(text.contains("allowed_cors_origins"), "{text}");
+    assert_eq!(post(&a.api(), "/write", "null").0, 403);
+    assert_eq!(
+        post(&a.api(), "/v1/write/rum", "https://shop.example").0,
+        200
+    );
+    // Without `Origin` (not a browser) nothing changes.
+    assert_eq!(
+        http_post(&format!("{}/v1/write/metric", a.api()), "page v=1i\n")
+            .unwrap()
+            .0,
+        200
+    );
+    drop(a);
+    let (_w, a) = agent_to(
+        &dw,
+        "[http_api]\n  request_rate_limit = 0.0\n  allowed_cors_origins = [\"https://app.example\"]",
+    );
+    assert_eq!(
+        post(&a.api(), "/v1/write/metric", "https://app.example").0,
+        200
+    );
+    assert_eq!(
+        post(&a.api(), "/v1/write/rum", "https://shop.example").0,
+        403
+    );
 }
