@@ -9,6 +9,7 @@ mod check_config;
 mod cli;
 mod clients;
 mod doc;
+mod faults;
 mod election;
 mod generated;
 mod host_inputs;
