@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: benches/http_ingest.sh [SECONDS]   (default 20; needs wrk and python3)
-#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary;
+#        JOURNAL=off runs without the write-ahead journal (default: on, as the agent ships).
 # HTTP ingest throughput: wrk posts 1 000-point line-protocol bodies to /v1/write/metric over 8
 # connections for SECONDS; the agent delivers to the DataWay stand-in
 # (benches/tools/dataway_stub.py), which counts the points. Reports points/s accepted (wrk) and
@@ -28,7 +29,7 @@ with open(sys.argv[1], "w") as f:
                     ["user","system","idle","iowait","irq","softirq","steal","guest","nice","total"]))
                 + f" {t + i}\n")
 PY
-"$bin" --workdir "$wd" run > "$wd/agent.out" 2>&1 & agent=$!
+env "$(journal_env)" "$bin" --workdir "$wd" run > "$wd/agent.out" 2>&1 & agent=$!
 wait_ready "http://127.0.0.1:$apiport/v1/ping"
 # utime + stime of the agent, in clock ticks.
 ticks() { python3 -c 'import sys; print(sum(map(int, open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")", 1)[1].split()[11:13])))' "$agent"; }

@@ -43,6 +43,17 @@ start_dataway() {
   dwport=$(cat "$dir/dataway.port")
 }
 
+# The environment setting of the write-ahead journal: JOURNAL=off measures the agent with
+# `[dataway.wal] journal = false` (points kept in memory until delivered), anything else with
+# the default (on). Usage: env "$(journal_env)" AGENT...
+journal_env() {
+  if [ "${JOURNAL:-on}" = off ]; then
+    echo ENV_DATAWAY_WAL_JOURNAL=false
+  else
+    echo ENV_DATAWAY_WAL_JOURNAL=true
+  fi
+}
+
 # Waits up to 10 s for URL to answer. Usage: wait_ready URL
 wait_ready() {
   local _

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: benches/log_throughput.sh [LINES]   (default 1000000)
 #        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary;
-#        FLUSH_INTERVAL=10s runs with another [io] flush_interval (default 1s).
+#        FLUSH_INTERVAL=10s runs with another [io] flush_interval (default 1s);
+#        JOURNAL=off runs without the write-ahead journal (default: on, as the agent ships).
 # Log tailing throughput: LINES nginx access-log lines (benches/tools/gen_nginx_log.py) copied
 # into a file the `logging` input tails (source nginx, the built-in nginx.p script), delivered
 # to the DataWay stand-in; benches/tools/log_throughput.py reports the time until 99 % and
@@ -41,7 +42,7 @@ echo "tailing $lines nginx lines ($(du -h "$log" | cut -f1)) with $bin (commit $
 # signal to this script reaches it through the trap. {dataway} is the stand-in's URL.
 python3 "$tools/log_throughput.py" --log "$log" --lines "$lines" --tail "$wd/tail/access.log" \
   --ready-url "http://127.0.0.1:$apiport/v1/ping" --agent-log "$wd/agent.out" \
-  -- env "ENV_DATAWAY={dataway}?token=tkn_bench" "$bin" --workdir "$wd" run &
+  -- env "ENV_DATAWAY={dataway}?token=tkn_bench" "$(journal_env)" "$bin" --workdir "$wd" run &
 driver=$!
 wait "$driver" ||
   { rc=$?; driver=; echo "the agent's last log lines:" >&2; tail -n 20 "$wd/agent.out" >&2; exit "$rc"; }

@@ -32,7 +32,8 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         log_level: g.log_level.clone(),
     };
     let loaded = flags.load(&g.workdir);
-    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = loaded.main_errors();
+    let input_errors = loaded.input_errors();
     let defaults = matches!(
         loaded.main_source,
         datakit::app::config::MainSource::Missing(_)
@@ -51,6 +52,11 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             "datakit: the configuration has {errors} error(s); fix them (see `datakit check-config`) and start again"
         );
         return Ok(ExitCode::from(EX_CONFIG));
+    }
+    if input_errors > 0 {
+        eprintln!(
+            "datakit: {input_errors} error(s) in input configs: the inputs they concern are skipped, the others start (see `datakit check-config`)"
+        );
     }
     agent::create_dirs(&g.workdir)?;
     if defaults {
@@ -133,13 +139,23 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             RunEvent::Stopping(signal) => {
                 say(format_args!("datakit: {signal}: stopping (inputs stop, batches are flushed)..."));
             }
-            RunEvent::Stopped { complete: true } => {
-                say(format_args!("datakit stopped: every batch delivered or queued on disk"));
-            }
-            RunEvent::Stopped { complete: false } => {
-                say(format_args!(
-                    "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
-                ));
+            RunEvent::Stopped {
+                complete,
+                journal_left,
+            } => {
+                if complete {
+                    say(format_args!("datakit stopped: every batch delivered or queued on disk"));
+                } else {
+                    say(format_args!(
+                        "datakit stopped at the shutdown timeout: batches still in flight were not delivered"
+                    ));
+                }
+                if journal_left > 0 {
+                    say(format_args!(
+                        "  {} of points wait in the journal (cache/queue/journal/) and are sent at the next start",
+                        datakit::app::monitor::bytes(journal_left)
+                    ));
+                }
             }
         },
     ));

@@ -62,6 +62,6 @@ pub mod service {
 
 /// `monitor`.
 pub mod monitor {
-    pub use crate::monitor::{MODULES, View, dur, parse_modules, render, select};
+    pub use crate::monitor::{MODULES, View, bytes, dur, parse_modules, render, select};
     pub use crate::net::local_api::{Endpoint, LocalApi, LocalApiError};
 }

@@ -173,8 +173,9 @@ pub enum RunEvent {
     Started(String),
     /// A signal came (`SIGINT`, `SIGTERM`): inputs stop, batches are flushed.
     Stopping(&'static str),
-    /// Stopped; `complete`: every batch was delivered or queued on disk.
-    Stopped { complete: bool },
+    /// Stopped; `complete`: every batch was delivered or queued on disk; `journal_left`: bytes
+    /// of points kept in the journal for the next start.
+    Stopped { complete: bool, journal_left: u64 },
 }
 
 /// Runs the agent until SIGINT or SIGTERM; SIGHUP reloads the input configs. `events` hears of
@@ -195,6 +196,12 @@ pub async fn run(
     let ip = crate::host::primary_ip();
     let stats = Arc::new(Stats::new());
     stats.set_hostname(&hostname);
+    // Input configs with errors are skipped (datakit.conf's own errors stop `run` earlier):
+    // said in the log and shown by `monitor` with the other errors.
+    for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+        tracing::error!("input config skipped: {d}");
+        stats.record_error("config", d.to_string());
+    }
     let handle = tokio::runtime::Handle::current();
     stats.set_task_counter(Box::new(move || handle.metrics().num_alive_tasks() as u64));
 
@@ -259,12 +266,15 @@ pub async fn run(
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); events(RunEvent::Stopping("SIGINT")); break; }
             _ = sighup.recv() => {
                 let l = flags.load(&workdir);
-                if l.has_errors() {
-                    for d in l.diagnostics.iter().filter(|d| d.is_error()) {
-                        tracing::error!("reload: {d}");
-                    }
-                    tracing::error!("SIGHUP: the configuration has errors; keeping the running one");
+                for d in l.diagnostics.iter().filter(|d| d.is_error()) {
+                    tracing::error!("reload: {d}");
+                }
+                if l.main_errors() > 0 {
+                    tracing::error!("SIGHUP: datakit.conf has errors; keeping the running configuration");
                     continue;
+                }
+                if l.input_errors() > 0 {
+                    tracing::error!(errors = l.input_errors(), "SIGHUP: the inputs whose configs have errors are skipped; the others are reloaded");
                 }
                 if l.main != main {
                     tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
@@ -298,6 +308,12 @@ pub async fn run(
         )
         .await;
     let report = io.shutdown(deadline).await;
+    if report.journal_left > 0 {
+        tracing::info!(
+            bytes = report.journal_left,
+            "points not yet delivered stay in the journal and are sent at the next start"
+        );
+    }
     if report.complete {
         tracing::info!("datakit stopped: every batch delivered or queued");
     } else {
@@ -306,6 +322,7 @@ pub async fn run(
         );
     }
     events(RunEvent::Stopped {
+        journal_left: report.journal_left,
         complete: report.complete,
     });
     Ok(())

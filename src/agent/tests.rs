@@ -41,6 +41,7 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
             retry_delay: Duration::from_millis(1),
             max_backoff: Duration::from_millis(1),
             expire_after: Duration::from_secs(60),
+            no_drop: Vec::new(),
         },
     );
     let io = Io::start(

@@ -249,13 +249,38 @@ fn walk(
             continue;
         }
         let path = entry.path();
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue; // dangling symlink
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                let dangling = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                let what = if dangling {
+                    match std::fs::read_link(&path) {
+                        Ok(to) => format!(
+                            "a symbolic link to {}, which does not exist: skipped",
+                            to.display()
+                        ),
+                        Err(_) => "a symbolic link that cannot be followed: skipped".to_string(),
+                    }
+                } else {
+                    format!("cannot be read ({e}): skipped")
+                };
+                diags.push(Diagnostic::warning(what).in_file(&path));
+                continue;
+            }
         };
         if meta.is_dir() {
             walk(&path, main_conf, files, diags, seen);
-        } else if meta.is_file() && name.ends_with(".conf") && path != main_conf {
-            files.push(path);
+        } else if name.ends_with(".conf") && path != main_conf {
+            if meta.is_file() {
+                files.push(path);
+            } else {
+                diags.push(
+                    Diagnostic::warning(
+                        "not a regular file (a FIFO, socket or device): skipped, input configs are read from files only",
+                    )
+                    .in_file(&path),
+                );
+            }
         }
     }
 }

@@ -177,9 +177,10 @@ config_struct! {
         "How often failed bodies are retried."
         env("ENV_DATAWAY_WAL_FAIL_CACHE_CLEAN_INTERVAL")
         pub fail_cache_clean_interval: Dur = Dur::from_secs(30),
-        "Categories (by alias, e.g. `L`, or name) whose inputs wait instead of dropping points \
-         when the journal is at its cap (the write API always answers 429 then, and log \
-         tailers always wait)."
+        "Categories (by alias, e.g. `L`, or name) that are never dropped for want of room: their \
+         bodies wait for room in a full disk queue instead of evicting the oldest, and their \
+         inputs wait at the journal's cap instead of dropping (the write API answers 429 then, \
+         and log tailers wait, whatever this says)."
         env("ENV_DATAWAY_WAL_NO_DROP_CATEGORIES")
         pub no_drop_categories: Vec<String> = Vec::new(),
         "Queue directory (empty: `<workdir>/cache/dw-wal`)."
@@ -194,6 +195,16 @@ config_struct! {
          what came in since (`0s`: every append, slower)."
         env("ENV_DATAWAY_WAL_FSYNC_INTERVAL")
         pub fsync_interval: Dur = Dur::from_secs(1),
+    }
+}
+
+impl DatawayWalConfig {
+    /// `no_drop_categories` as categories (validation refuses names that are not one).
+    pub fn no_drop(&self) -> Vec<crate::point::Category> {
+        self.no_drop_categories
+            .iter()
+            .filter_map(|s| crate::point::Category::parse(s))
+            .collect()
     }
 }
 

@@ -91,7 +91,22 @@ async fn influx_write(
             }
         }
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => influx_error(e.status, e.message, v2),
+        Err(e) => {
+            let retry_after = e.retry_after;
+            let too_many = e.status == StatusCode::TOO_MANY_REQUESTS;
+            let mut r = if v2 && too_many {
+                // InfluxDB 2.x's code for it; Telegraf and the clients wait `Retry-After`.
+                let body = serde_json::json!({"code": "too many requests", "message": e.message});
+                (e.status, axum::Json(body)).into_response()
+            } else {
+                influx_error(e.status, e.message, v2)
+            };
+            if let Some(secs) = retry_after {
+                r.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            r
+        }
     }
 }
 

@@ -304,7 +304,11 @@ async fn lasterror(
     } else {
         e.source
     };
-    st.stats.input(&e.input).record_error(e.err_content.clone());
+    // A running input's row gets the error; any other name is a bounded client name.
+    st.stats
+        .find_input(&e.input)
+        .unwrap_or_else(|| st.stats.client_input("lasterror", &e.input))
+        .record_error(e.err_content.clone());
     st.stats.record_error(&source, e.err_content);
     Ok(StatusCode::OK.into_response())
 }

@@ -167,7 +167,7 @@ pub async fn v1_write(
     )
     .await?;
     let input = q.get("input").map_or(cat.as_str(), String::as_str);
-    let origin = st.ingest.origin(&format!("v1-write.{input}"));
+    let origin = st.ingest.client_origin("v1-write", input);
     let echo_kind = q
         .get("echo")
         .map(String::as_str)

@@ -235,6 +235,12 @@ impl Ingest {
         }
     }
 
+    /// The origin for a producer named by a client under `prefix` (bounded: see
+    /// [`Stats::client_input`]).
+    pub fn client_origin(&self, prefix: &str, name: &str) -> Origin {
+        Origin::new(self.inner.stats.client_input(prefix, name))
+    }
+
     /// The origin for producer `name` (look it up once and keep it).
     pub fn origin(&self, name: &str) -> Origin {
         Origin::new(self.inner.stats.input(name))

@@ -67,6 +67,28 @@ impl Loaded {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Whether `d` is about an input config file (not datakit.conf or the environment).
+    fn in_input_file(&self, d: &Diagnostic) -> bool {
+        let main = self.files.first().map(|f| f.path.as_path());
+        d.file.as_deref().is_some_and(|f| Some(f) != main)
+    }
+
+    /// Errors the agent cannot start with: in datakit.conf or the `ENV_*` variables.
+    pub fn main_errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error() && !self.in_input_file(d))
+            .count()
+    }
+
+    /// Errors in input config files: the inputs they concern are skipped, the rest run.
+    pub fn input_errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error() && self.in_input_file(d))
+            .count()
+    }
 }
 
 /// Loads the main config and all input configs of `workdir`, decoding inputs with `registry`.

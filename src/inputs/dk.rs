@@ -327,6 +327,11 @@ const FIELDS: &[FieldSpec] = &[
         "count",
         "Points evicted from an output's full on-disk queue."
     ),
+    f!(
+        "datakit_client_names_folded_total",
+        "count",
+        "Writes whose client-chosen input name was counted under `<prefix>.other` (the 256-name cap)."
+    ),
 ];
 
 pub const MEASUREMENTS: &[MeasurementSpec] = &[MeasurementSpec {

@@ -194,6 +194,14 @@ impl DiskQueue {
         self.len() == 0
     }
 
+    /// Whether a record of `len` bytes can be pushed without evicting anything.
+    pub fn fits(&self, len: usize) -> bool {
+        let need = HEADER + len as u64;
+        let g = self.lock();
+        let total: u64 = g.segments.iter().map(|s| s.size).sum();
+        total + need <= self.opts.capacity_bytes
+    }
+
     /// Appends a record. When the queue would exceed its capacity, the oldest segments are
     /// evicted first; `evicted` is called with every unread record thrown away.
     pub fn push(&self, payload: &[u8], evicted: &mut dyn FnMut(&[u8])) -> Result<(), QueueError> {

@@ -74,6 +74,7 @@ pub struct Io {
     shutting_down: Arc<AtomicBool>,
     /// Journal readers (tasks) and the journal sync thread.
     spill_readers: Vec<tokio::task::JoinHandle<()>>,
+    spill_ctl: watch::Sender<SpillMode>,
     journal_sync: Option<std::thread::JoinHandle<()>>,
     journals: Vec<Arc<journal::Journal>>,
 }
@@ -83,6 +84,9 @@ pub struct Io {
 pub struct ShutdownReport {
     /// Everything fed was delivered, queued on disk or dropped and counted.
     pub complete: bool,
+    /// Bytes of journaled points left for the next start (not read back in time, or in
+    /// batches still in flight at the deadline).
+    pub journal_left: u64,
 }
 
 impl Io {
@@ -94,6 +98,7 @@ impl Io {
         stats: Arc<Stats>,
     ) -> Result<Io, IoError> {
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (spill_ctl, spill_rx) = watch::channel(SpillMode::Run);
         let (batch_tx, batch_rx) = mpsc::channel::<(Category, Batch)>(BATCH_QUEUE);
         let batch_rx = Arc::new(Mutex::new(batch_rx));
         let shutting_down = Arc::new(AtomicBool::new(false));
@@ -189,18 +194,23 @@ impl Io {
         let journals: Vec<Arc<journal::Journal>> = journals.into_iter().flatten().collect();
         let spill_readers = journals
             .iter()
-            .map(|j| tokio::spawn(spill_reader(j.clone(), queues.clone(), shutdown_rx.clone())))
+            .map(|j| tokio::spawn(spill_reader(j.clone(), queues.clone(), spill_rx.clone())))
             .collect();
         let journal_sync = match &settings.journal {
             Some(js) if !journals.is_empty() => {
                 let every = js.fsync_interval.max(std::time::Duration::from_millis(100));
                 let (js_list, stop) = (journals.clone(), stop_replay.clone());
+                let jstats = queues.stats().clone();
                 std::thread::Builder::new()
                     .name("dk-journal".into())
                     .spawn(move || {
                         while !stop.load(Relaxed) {
                             for j in &js_list {
                                 j.tick();
+                                jstats
+                                    .category(j.category())
+                                    .journal_bytes
+                                    .store(j.pending_bytes(), Relaxed);
                             }
                             let until = Instant::now() + every;
                             while Instant::now() < until && !stop.load(Relaxed) {
@@ -225,6 +235,7 @@ impl Io {
             stop_replay,
             shutting_down,
             spill_readers,
+            spill_ctl,
             journal_sync,
             journals,
         })
@@ -235,15 +246,30 @@ impl Io {
         self.queues.clone()
     }
 
-    /// Flushes every batch and delivers (or queues) it, then stops, within `deadline`. Records
-    /// still waiting in a journal stay there for the next start.
+    /// Reads back what waits in the journals, flushes every batch and delivers (or queues) it,
+    /// then stops, within `deadline`. Journal records not read back by two thirds of the time
+    /// left stay there for the next start.
     pub async fn shutdown(self, deadline: Instant) -> ShutdownReport {
         self.shutting_down.store(true, Relaxed);
-        let _ = self.shutdown.send(true);
-        for r in self.spill_readers {
+        let _ = self.spill_ctl.send(SpillMode::Drain);
+        let drain_until =
+            Instant::now() + deadline.saturating_duration_since(Instant::now()) * 2 / 3;
+        let mut readers = Vec::new();
+        for mut r in self.spill_readers {
+            let left = drain_until.saturating_duration_since(Instant::now());
+            if tokio::time::timeout(left, &mut r).await.is_err() {
+                readers.push(r);
+            }
+        }
+        let _ = self.spill_ctl.send(SpillMode::Stop);
+        for r in readers {
             let left = deadline.saturating_duration_since(Instant::now());
             let _ = tokio::time::timeout(left, r).await;
         }
+        for o in &self.outputs {
+            o.stop_waiting();
+        }
+        let _ = self.shutdown.send(true);
         let mut complete = true;
         for b in self.batchers {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -261,33 +287,53 @@ impl Io {
         }
         join_threads(self.replayers, deadline).await;
         join_threads(self.journal_sync.into_iter().collect(), deadline).await;
+        let mut journal_left = 0;
         for j in &self.journals {
             j.close();
+            journal_left += j.pending_bytes();
         }
-        ShutdownReport { complete }
+        ShutdownReport {
+            complete,
+            journal_left,
+        }
     }
 }
 
+/// What the spill readers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SpillMode {
+    /// Read back whenever records wait on disk.
+    Run,
+    /// IO is stopping: read back what waits, then end.
+    Drain,
+    /// End now (what is left stays in the journal for the next start).
+    Stop,
+}
+
 /// Reads back, in order, the records of `journal` that wait on disk (spilled when the queue was
-/// full, or left by a crash) and queues them, waiting for room; stops at shutdown (what is left
-/// stays in the journal).
+/// full, or left by a crash) and queues them, waiting for room; at shutdown drains them, or
+/// stops where it is (what is left stays in the journal).
 async fn spill_reader(
     journal: Arc<journal::Journal>,
     queues: Queues,
-    mut shutdown: watch::Receiver<bool>,
+    mut mode: watch::Receiver<SpillMode>,
 ) {
     let cat = journal.category();
     loop {
+        let now = *mode.borrow_and_update();
+        if now == SpillMode::Stop {
+            return;
+        }
         if !journal.has_spilled() {
+            if now == SpillMode::Drain {
+                return;
+            }
             tokio::select! {
                 _ = journal.spilled.notified() => {}
                 _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => return,
+                _ = mode.changed() => {}
             }
             continue;
-        }
-        if *shutdown.borrow() {
-            return;
         }
         let j = journal.clone();
         let read = match tokio::task::spawn_blocking(move || j.read_spilled()).await {
@@ -299,7 +345,10 @@ async fn spill_reader(
             Ok(None) => continue,
             Err(e) => {
                 tracing::error!(category = %cat, error = %e, "journal: cannot read back; retrying in 1 s");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    _ = mode.changed() => {}
+                }
                 continue;
             }
         };
@@ -311,10 +360,29 @@ async fn spill_reader(
             // Left by an earlier run: counted as it comes in now.
             queues.record(cat, feed.len());
         }
-        tokio::select! {
-            sent = queues.tx(cat).send(feed) => if sent.is_err() { return },
-            // The feed (and its mark) is dropped unfinished: read back at the next start.
-            _ = shutdown.changed() => return,
+        queues
+            .stats()
+            .category(cat)
+            .points_read_back
+            .fetch_add(feed.len() as u64, Relaxed);
+        let send = queues.tx(cat).send(feed);
+        tokio::pin!(send);
+        loop {
+            tokio::select! {
+                sent = &mut send => {
+                    if sent.is_err() {
+                        return;
+                    }
+                    break;
+                }
+                // Stopped: the feed (and its mark) is dropped unfinished, read back at the next
+                // start.
+                changed = mode.changed() => {
+                    if changed.is_err() || *mode.borrow() == SpillMode::Stop {
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum SendOutcome {
 /// gzipped bodies).
 const DEFAULT_GZIP_LEVEL: u32 = 6;
 
+/// How often a body of a `no_drop` category retries while the disk queue is full.
+const NO_DROP_RETRY: Duration = Duration::from_secs(1);
+
 /// The longest `Retry-After` honoured: a longer one is taken as this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
@@ -60,6 +63,10 @@ pub struct DeliveryPolicy {
     pub max_backoff: Duration,
     /// Queued bodies older than this are dropped instead of sent.
     pub expire_after: Duration,
+    /// Categories whose bodies wait for room in a full disk queue instead of evicting the
+    /// oldest (`[dataway.wal] no_drop_categories`): the worker keeps the body and tries to send
+    /// it again every second, so the journal fills and producers are pushed back.
+    pub no_drop: Vec<Category>,
 }
 
 /// A sink with its queue and counters.
@@ -75,6 +82,8 @@ pub struct Output {
     /// The sink said when to come back (`Retry-After`) to a send whose body then went to the
     /// disk queue: the replay loop sends nothing before then.
     retry_at: Mutex<Option<Instant>>,
+    /// Set when IO stops: bodies waiting for room in a full queue give up waiting.
+    stop_waiting: AtomicBool,
 }
 
 fn now_secs() -> u32 {
@@ -105,6 +114,7 @@ impl Output {
             healthy: AtomicBool::new(true),
             wake: (Mutex::new(false), Condvar::new()),
             retry_at: Mutex::new(None),
+            stop_waiting: AtomicBool::new(false),
         }
     }
 
@@ -261,6 +271,23 @@ impl Output {
 
     fn enqueue(&self, body: &Body) {
         let Some(q) = &self.queue else { return };
+        if self.policy.no_drop.contains(&body.category) {
+            let len = Body::disk_len(body);
+            let mut waited = false;
+            while !q.fits(len) && !self.stop_waiting.load(Relaxed) {
+                if !waited {
+                    waited = true;
+                    tracing::warn!(output = %self.name, category = %body.category, "the disk queue is full: this category is in no_drop_categories, so its bodies wait (producers are pushed back)");
+                }
+                self.stats.no_drop_waits.fetch_add(1, Relaxed);
+                std::thread::sleep(NO_DROP_RETRY);
+                // The output may be back: the body goes straight out.
+                if let SendOutcome::Sent = self.attempt(body, true) {
+                    self.record_sent(body);
+                    return;
+                }
+            }
+        }
         let io = &self.io_stats;
         let stats = &self.stats;
         let mut evicted = |rec: &[u8]| {
@@ -297,6 +324,12 @@ impl Output {
         let (m, cv) = &self.wake;
         *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
         cv.notify_one();
+    }
+
+    /// IO is stopping: bodies waiting for room in a full disk queue stop waiting (they then
+    /// evict the oldest, counted).
+    pub fn stop_waiting(&self) {
+        self.stop_waiting.store(true, Relaxed);
     }
 
     /// Wakes the replay loop (at shutdown).

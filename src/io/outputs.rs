@@ -41,6 +41,7 @@ pub fn build_outputs(
             .get()
             .max(Duration::from_secs(1)),
         expire_after: c.dataway.drop_expired_package_at.get(),
+        no_drop: c.dataway.wal.no_drop(),
     };
     let queue_opts = diskq::Options {
         capacity_bytes: (c.dataway.wal.max_capacity_gb * (1u64 << 30) as f64) as u64,

@@ -112,8 +112,16 @@ pub fn read_record(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
             "record too large",
         ));
     }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf)?;
+    // Read what is there rather than trust the length to size the buffer: a damaged header
+    // must not ask for memory the file does not hold.
+    let mut buf = Vec::with_capacity(len.min(1 << 20));
+    r.take(len as u64).read_to_end(&mut buf)?;
+    if buf.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "record cut short",
+        ));
+    }
     if crc32fast::hash(&buf) != crc {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,

@@ -54,14 +54,7 @@ impl IoSettings {
                 fsync_interval: c.dataway.wal.fsync_interval.get(),
                 fast_path: c.dataway.wal.mem_cap >= 0,
             }),
-            // Validation refused unknown names.
-            no_drop: c
-                .dataway
-                .wal
-                .no_drop_categories
-                .iter()
-                .filter_map(|s| crate::point::Category::parse(s))
-                .collect(),
+            no_drop: c.dataway.wal.no_drop(),
         }
     }
 }

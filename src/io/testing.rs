@@ -149,6 +149,7 @@ pub(crate) fn setup_with(t: TestIo) -> (Io, Arc<Recorder>, Arc<Stats>) {
             retry_delay: Duration::from_millis(10),
             max_backoff: Duration::from_millis(50),
             expire_after: t.expire_after,
+            no_drop: t.no_drop.clone(),
         },
     );
     let settings = IoSettings {

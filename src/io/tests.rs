@@ -85,6 +85,14 @@ async fn a_closed_io_refuses_feeds_and_uncounts_them() {
     );
 }
 
+/// Waits (up to `secs`) until every record of `journal` is finished.
+async fn wait_finished(journal: &journal::Journal, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while journal.pending_bytes() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A journal in `dir` with `capacity` bytes, the memory fast path on or off.
 fn journal_io(
     dir: &std::path::Path,
@@ -119,10 +127,7 @@ async fn durable_feeds_are_delivered_and_their_records_finished() {
         .unwrap();
     }
     let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_finished(&journal, 10).await;
     assert_eq!(
         journal.pending_bytes(),
         0,
@@ -157,10 +162,7 @@ async fn a_stalled_output_does_not_make_durable_feeds_wait() {
     );
     rec.hold.store(false, Relaxed);
     let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_finished(&journal, 20).await;
     drop((q, journal));
     io.shutdown(Instant::now() + Duration::from_secs(5)).await;
     assert_eq!(rec.seqs(), (0..4000).collect::<Vec<_>>());
@@ -176,6 +178,63 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
     let (io, rec, _) = journal_io(dir.path(), 1 << 30, false, vec![]);
     rec.hold.store(true, Relaxed);
     let q = io.queues();
+    for i in 0..400 {
+        q.send_durable(
+            Category::Metric,
+            Feed::owned(pts(10, i * 10), None),
+            WhenFull::Refuse,
+        )
+        .await
+        .unwrap();
+    }
+    drop(q);
+    // Stops while the output holds: too soon to read everything back.
+    io.shutdown(Instant::now() + Duration::from_millis(600))
+        .await;
+    rec.hold.store(false, Relaxed);
+    // The held send returns and its worker ends, letting go of the journal.
+    let t0 = Instant::now();
+    loop {
+        match journal::Journal::open(
+            dir.path().join("metric"),
+            Category::Metric,
+            journal::JournalOptions::default(),
+        ) {
+            Ok(_) => break,
+            Err(journal::JournalError::Locked(_)) if t0.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let first = rec.seqs();
+    assert!(first.len() < 4000, "some records wait for the next start");
+    let (io, rec2, stats) = journal_io(dir.path(), 1 << 30, false, vec![]);
+    let q = io.queues();
+    let journal = q.journal(Category::Metric).unwrap().clone();
+    wait_finished(&journal, 20).await;
+    drop((q, journal));
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    let mut all: Vec<i64> = first.iter().chain(rec2.seqs().iter()).copied().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all,
+        (0..4000).collect::<Vec<_>>(),
+        "nothing lost across the restart"
+    );
+    assert_eq!(
+        stats.snapshot().io["metric"].points_in as usize,
+        rec2.seqs().len(),
+        "replayed points are counted in by the run that sends them"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_delivers_what_waits_in_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, rec, _) = journal_io(dir.path(), 1 << 30, false, vec![]);
+    let q = io.queues();
     for i in 0..100 {
         q.send_durable(
             Category::Metric,
@@ -186,35 +245,9 @@ async fn records_left_in_the_journal_are_delivered_at_the_next_start() {
         .unwrap();
     }
     drop(q);
-    // Stops while the output holds: the batches in flight are delivered, the rest stays.
-    let stopping = tokio::spawn(io.shutdown(Instant::now() + Duration::from_secs(10)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    rec.hold.store(false, Relaxed);
-    stopping.await.unwrap();
-    let first = rec.seqs();
-    assert!(first.len() < 1000, "some records wait for the next start");
-    let (io, rec2, stats) = journal_io(dir.path(), 1 << 30, false, vec![]);
-    let q = io.queues();
-    let journal = q.journal(Category::Metric).unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while journal.pending_bytes() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    drop((q, journal));
-    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
-    let mut all: Vec<i64> = first.iter().chain(rec2.seqs().iter()).copied().collect();
-    all.sort();
-    all.dedup();
-    assert_eq!(
-        all,
-        (0..1000).collect::<Vec<_>>(),
-        "nothing lost across the restart"
-    );
-    assert_eq!(
-        stats.snapshot().io["metric"].points_in as usize,
-        rec2.seqs().len(),
-        "replayed points are counted in by the run that sends them"
-    );
+    let report = io.shutdown(Instant::now() + Duration::from_secs(10)).await;
+    assert!(report.complete);
+    assert_eq!(rec.seqs(), (0..1000).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -309,4 +342,60 @@ async fn one_point_too_large_for_the_output_is_dropped_and_counted() {
     let s = stats.snapshot();
     let err = s.outputs[0].last_error.clone().unwrap_or_default();
     assert!(err.contains("413: one point of"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_drop_category_waits_at_a_full_disk_queue_and_pushes_back() {
+    let qdir = tempfile::tempdir().unwrap();
+    let jdir = tempfile::tempdir().unwrap();
+    let (io, rec, stats) = super::testing::setup_with(super::testing::TestIo {
+        queue: Some((
+            qdir.path().to_path_buf(),
+            diskq::Options {
+                capacity_bytes: 8 << 10,
+                segment_bytes: 2 << 10,
+                ..diskq::Options::default()
+            },
+        )),
+        journal: Some(JournalSettings {
+            dir: jdir.path().to_path_buf(),
+            capacity_bytes: 32 << 10,
+            fsync_interval: Duration::from_secs(1),
+            fast_path: true,
+        }),
+        no_drop: vec![Category::Metric],
+        ..super::testing::TestIo::default()
+    });
+    rec.fail.store(true, Relaxed);
+    let q = io.queues();
+    // DataWay is down: bodies fill the disk queue, then wait; then the journal fills; then
+    // the writer is told to come back.
+    let t0 = Instant::now();
+    let mut sent = 0;
+    loop {
+        let f = Feed::owned(pts(20, sent), None);
+        match q.send_durable(Category::Metric, f, WhenFull::Refuse).await {
+            Ok(()) => sent += 20,
+            Err(DurableError::Full(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "never pushed back");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(
+        stats.dropped(Category::Metric, crate::stats::DropReason::QueueFull),
+        0,
+        "nothing evicted from the full disk queue"
+    );
+    assert!(stats.snapshot().outputs[0].no_drop_waits > 0);
+    rec.fail.store(false, Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rec.seqs().len() < sent && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(q);
+    io.shutdown(Instant::now() + Duration::from_secs(5)).await;
+    let mut got = rec.seqs();
+    got.dedup();
+    assert_eq!(got, (0..sent as i64).collect::<Vec<_>>());
 }

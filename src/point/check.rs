@@ -897,13 +897,22 @@ fn plain_text(b: &[u8], no_dot: bool) -> bool {
     i == n || !bad(word(n - 8))
 }
 
+/// Past this many keys, [`has_repeated_key`] uses a hash set.
+const MANY_KEYS: usize = 64;
+
 /// Whether two of `keys` are equal. Each key is first reduced to a word (its length and up to
 /// its first 7 bytes) and only keys with equal words are compared: for the dozen or so keys of
 /// a point that is a few dozen integer comparisons, where sorting the keys cost a sort and a
 /// `memcmp` per comparison.
 fn has_repeated_key<'a>(keys: impl Iterator<Item = &'a str>) -> bool {
     let mut seen: smallvec::SmallVec<[(u64, &str); 32]> = smallvec::SmallVec::new();
-    for k in keys {
+    let mut keys = keys;
+    for k in keys.by_ref() {
+        if seen.len() == MANY_KEYS {
+            // A point with very many keys: a set keeps the test linear.
+            let mut set: std::collections::HashSet<&str> = seen.iter().map(|(_, k)| *k).collect();
+            return !set.insert(k) || keys.any(|k| !set.insert(k));
+        }
         let b = k.as_bytes();
         let mut w = (b.len() as u64) << 56;
         for (i, c) in b.iter().take(7).enumerate() {

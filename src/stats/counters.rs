@@ -158,6 +158,10 @@ pub struct CategoryStats {
     pub points_queued_on_disk: AtomicU64,
     /// Timestamps moved to now by `auto_timestamp_correction`.
     pub time_adjusted: AtomicU64,
+    /// Bytes of journal records IO has not finished with (refreshed every `fsync_interval`).
+    pub journal_bytes: AtomicU64,
+    /// Points read back from the journal: an overflow of the memory queue, or left by a crash.
+    pub points_read_back: AtomicU64,
 }
 
 /// Counters of one output (a DataWay URL, an InfluxDB, the file sink).
@@ -172,6 +176,8 @@ pub struct OutputStats {
     pub requests_refused: AtomicU64,
     /// Answers that the body is too large (HTTP 413): the body was split and resent.
     pub requests_too_large: AtomicU64,
+    /// Seconds bodies of `no_drop_categories` waited for room in the full disk queue.
+    pub no_drop_waits: AtomicU64,
     pub latency_ns_sum: AtomicU64,
     pub latency_count: AtomicU64,
     pub last_latency_ns: AtomicU64,
@@ -201,6 +207,7 @@ impl OutputStats {
             requests_failed: AtomicU64::new(0),
             requests_refused: AtomicU64::new(0),
             requests_too_large: AtomicU64::new(0),
+            no_drop_waits: AtomicU64::new(0),
             latency_ns_sum: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             last_latency_ns: AtomicU64::new(0),

@@ -37,6 +37,8 @@ pub struct Stats {
     started_unix_ns: i64,
     hostname: RwLock<String>,
     inputs: RwLock<BTreeMap<String, Arc<InputStats>>>,
+    /// Client-supplied names folded into an `other` entry ([`Stats::client_input`]).
+    client_names_folded: AtomicU64,
     io: [CategoryStats; Category::ALL.len()],
     drops: drops::DropLedger,
     /// Producers that are not inputs and drop points (`output/<name>` are with the outputs).
@@ -79,6 +81,9 @@ fn avg_secs(sum_ns: u64, n: u64) -> f64 {
 }
 
 /// The entry of `name` in `map`, created on first use (a read lock on the common path).
+/// Producers named by clients, per prefix, before new names share one `other` entry.
+pub const MAX_CLIENT_NAMES: usize = 256;
+
 fn get_or_insert<T>(
     map: &RwLock<BTreeMap<String, Arc<T>>>,
     name: &str,
@@ -102,6 +107,7 @@ impl Stats {
             started_unix_ns: now_ns(),
             hostname: RwLock::new(String::new()),
             inputs: RwLock::new(BTreeMap::new()),
+            client_names_folded: AtomicU64::new(0),
             io: Default::default(),
             drops: drops::DropLedger::default(),
             origins: RwLock::new(Vec::new()),
@@ -145,6 +151,44 @@ impl Stats {
     /// once and keep the handle.
     pub fn input(&self, name: &str) -> Arc<InputStats> {
         get_or_insert(&self.inputs, name, || InputStats::new(name))
+    }
+
+    /// The stats of a producer named by a client (`?input=` of the write API, `/v1/lasterror`):
+    /// `<prefix>.<name>`, created on first use while fewer than [`MAX_CLIENT_NAMES`] exist
+    /// under `prefix`; beyond that every new name shares `<prefix>.other` (counted in
+    /// `client_names_folded`), so clients cannot grow the agent's memory without bound.
+    pub fn client_input(&self, prefix: &str, name: &str) -> Arc<InputStats> {
+        let full = format!("{prefix}.{name}");
+        if let Some(s) = self
+            .inputs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&full)
+        {
+            return s.clone();
+        }
+        let under = format!("{prefix}.");
+        let n = self
+            .inputs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .range(under.clone()..)
+            .take_while(|(k, _)| k.starts_with(&under))
+            .count();
+        if n >= MAX_CLIENT_NAMES {
+            self.client_names_folded.fetch_add(1, Relaxed);
+            return self.input(&format!("{prefix}.other"));
+        }
+        self.input(&full)
+    }
+
+    /// The stats of `name` if it exists (an input, or a producer that has been looked up).
+    pub fn find_input(&self, name: &str) -> Option<Arc<InputStats>> {
+        self.inputs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// A drop origin that is not an input (the ingest stage's own, a receiver's), kept for the
@@ -289,8 +333,11 @@ impl Stats {
                     points_dropped: dropped.values().sum(),
                     dropped,
                     time_adjusted: s.time_adjusted.load(Relaxed),
+                    journal_bytes: s.journal_bytes.load(Relaxed),
+                    points_read_back: s.points_read_back.load(Relaxed),
                 };
-                (snap.feeds > 0 || snap.points_dropped > 0).then(|| (c.as_str().to_string(), snap))
+                (snap.feeds > 0 || snap.points_dropped > 0 || snap.journal_bytes > 0)
+                    .then(|| (c.as_str().to_string(), snap))
             })
             .collect();
         let outputs: Vec<Arc<OutputStats>> = self
@@ -343,6 +390,7 @@ impl Stats {
                     requests_failed: o.requests_failed.load(Relaxed),
                     requests_refused: o.requests_refused.load(Relaxed),
                     requests_too_large: o.requests_too_large.load(Relaxed),
+                    no_drop_waits: o.no_drop_waits.load(Relaxed),
                     retries: o.retries.load(Relaxed),
                     avg_latency_secs: avg_secs(o.latency_ns_sum.load(Relaxed), n),
                     last_latency_secs: o.last_latency_ns.load(Relaxed) as f64 / 1e9,
@@ -392,6 +440,7 @@ impl Stats {
                 tasks: self.task_counter.get().map_or(0, |f| f()),
                 data_overuse: self.data_overuse.load(Relaxed),
                 errors_total: self.errors_total.load(Relaxed),
+                client_names_folded: self.client_names_folded.load(Relaxed),
                 process: self.process.sample(),
             },
             inputs,

@@ -68,6 +68,13 @@ impl Snapshot {
             "CPU use of the agent, in % of one core.",
         );
         p.sample(&[], a.process.cpu_percent);
+        p.family(
+            "datakit_client_names_folded_total",
+            "counter",
+            "Requests whose client-supplied producer name (`?input=`) was counted under `.other`: \
+             past the cap on distinct names.",
+        );
+        p.sample(&[], a.client_names_folded as f64);
         p.family("datakit_cpu_cores", "gauge", "CPU cores of the host.");
         p.sample(&[], a.process.cpu_cores as f64);
         p.family(
@@ -186,6 +193,22 @@ impl Snapshot {
         );
         for (cat, c) in &self.io {
             p.sample(&[("category", cat)], c.queued as f64);
+        }
+        p.family(
+            "datakit_io_journal_bytes",
+            "gauge",
+            "Bytes of journaled points not yet delivered or queued on disk, per category.",
+        );
+        for (cat, c) in &self.io {
+            p.sample(&[("category", cat)], c.journal_bytes as f64);
+        }
+        p.family(
+            "datakit_io_journal_read_back_point_total",
+            "counter",
+            "Points read back from the journal (a memory-queue overflow, or left by a crash).",
+        );
+        for (cat, c) in &self.io {
+            p.sample(&[("category", cat)], c.points_read_back as f64);
         }
         p.family(
             "datakit_io_dataway_point_total",

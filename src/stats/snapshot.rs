@@ -33,6 +33,8 @@ pub struct AgentSnapshot {
     pub tasks: u64,
     pub data_overuse: i64,
     pub errors_total: u64,
+    /// Client-supplied producer names (`?input=`) beyond the cap, counted under `.other`.
+    pub client_names_folded: u64,
     pub process: ProcessSnapshot,
 }
 
@@ -73,6 +75,10 @@ pub struct CategorySnapshot {
     /// Drops by reason (only reasons that happened).
     pub dropped: BTreeMap<&'static str, u64>,
     pub time_adjusted: u64,
+    /// Bytes in the category's journal not yet delivered (or queued on an output's disk).
+    pub journal_bytes: u64,
+    /// Points read back from the journal (overflow, or left by a crash).
+    pub points_read_back: u64,
 }
 
 /// One row of the drop table: points of a category an origin dropped for a reason.
@@ -97,6 +103,8 @@ pub struct OutputSnapshot {
     pub requests_refused: u64,
     /// Bodies the output said were too large (split in halves and resent).
     pub requests_too_large: u64,
+    /// Seconds bodies of `no_drop_categories` waited for room in the full disk queue.
+    pub no_drop_waits: u64,
     pub retries: u64,
     pub avg_latency_secs: f64,
     pub last_latency_secs: f64,

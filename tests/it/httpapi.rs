@@ -475,7 +475,7 @@ fn metrics_monitor_and_lasterror() {
             .iter()
             .any(|e| e["message"] == "disk on fire" && e["source"] == "ext-src")
     );
-    assert_eq!(v["inputs"]["ext"]["last_error"], "disk on fire");
+    assert_eq!(v["inputs"]["lasterror.ext"]["last_error"], "disk on fire");
     assert!(v["agent"]["process"]["rss_bytes"].as_u64().unwrap() > 0);
     assert_eq!(a.stop(), Some(0));
 }
@@ -812,4 +812,76 @@ fn host_points_go_through_the_default_pipeline_and_the_checker() {
             >= 1
     );
     assert_eq!(a.stop(), Some(0));
+}
+
+/// DataWay down for long enough to fill the disk queue of a `no_drop` category and then its
+/// journal: writers are told to come back (429 with `Retry-After`), in the write API's and in
+/// InfluxDB's form, and every write they were told succeeded arrives once DataWay is back.
+#[test]
+fn a_full_journal_answers_429_with_retry_after_and_loses_nothing() {
+    let dw = FakeDataway::start(TOKEN);
+    dw.set_status(503);
+    let (_w, a) = agent_with(
+        &dw,
+        "[dataway.wal]\n  max_capacity_gb = 0.00003\n  no_drop_categories = [\"M\"]\n  fail_cache_clean_interval = \"1s\"",
+    );
+    let body = |from: usize| -> Vec<u8> {
+        (from..from + 200)
+            .map(|i| format!("full,w=a seq={i}i,pad=\"{}\"\n", "x".repeat(40)))
+            .collect::<String>()
+            .into_bytes()
+    };
+    let url = format!("{}/v1/write/metric", a.api());
+    let t0 = Instant::now();
+    let mut acked = 0;
+    let refused = loop {
+        let (status, headers, text) = request("POST", &url, &[], body(acked));
+        match status {
+            200 => acked += 200,
+            429 => break (headers, text),
+            s => panic!("unexpected {s}: {text}"),
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "never pushed back");
+    };
+    let (headers, text) = refused;
+    assert!(acked > 0);
+    assert!(
+        headers.iter().any(|(k, v)| k == "retry-after" && v == "1"),
+        "{headers:?}"
+    );
+    assert!(
+        text.contains("datakit.journalFull") && text.contains("journal is full"),
+        "{text}"
+    );
+    let (status, headers, text) = request(
+        "POST",
+        &format!("{}/api/v2/write?bucket=b", a.api()),
+        &[],
+        String::from_utf8(body(0))
+            .unwrap()
+            .replace("w=a", "w=b")
+            .into_bytes(),
+    );
+    assert_eq!(status, 429, "{text}");
+    assert!(text.contains("too many requests"), "{text}");
+    assert!(headers.iter().any(|(k, _)| k == "retry-after"));
+    // DataWay is back: everything acknowledged arrives, nothing was dropped.
+    dw.set_status(200);
+    dw.wait_for(Duration::from_secs(60), "every acknowledged point", |pts| {
+        let mut seqs: Vec<i64> = pts
+            .iter()
+            .filter(|p| p.name == "full" && p.tags.get("w").map(String::as_str) == Some("a"))
+            .filter_map(|p| p.fields.get("seq").and_then(|v| v.as_i64()))
+            .collect();
+        seqs.sort();
+        seqs.dedup();
+        seqs.len() == acked
+    });
+    let (_, metrics) = http_get(&format!("{}/metrics", a.api())).unwrap();
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("datakit_io_dropped_point_total") && l.contains("metric")),
+        "no metric point dropped:\n{metrics}"
+    );
 }

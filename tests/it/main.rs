@@ -4,6 +4,7 @@
 
 mod support;
 
+mod abuse;
 mod architecture;
 mod check_config;
 mod cli;

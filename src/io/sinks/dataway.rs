@@ -78,7 +78,7 @@ impl Sink for Dataway {
             .header("Content-Type", body.encoding.content_type())
             .header("X-Points", body.points.to_string())
             .header("Referer", "DataKit")
-            .header("X-Pkg-Id", format!("dk_{:016x}", fastrand::u64(..)));
+            .header("X-Pkg-Id", body.package_id());
         if body.gzipped {
             req = req.header("Content-Encoding", "gzip");
         }

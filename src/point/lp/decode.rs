@@ -749,6 +749,65 @@ fn key_bit(k: &str) -> u64 {
     1u64 << ((b.len().wrapping_mul(7) ^ f.wrapping_mul(31) ^ l) & 63)
 }
 
+/// Past this many tags or fields in a line, repeated keys are found through a hash index
+/// instead of the 64-bit mask and a scan (which would make such a line quadratic).
+const INDEX_FROM: usize = 64;
+
+/// Where each key of a line's tags (or fields) sits, by a hash of the key: built only for lines
+/// with more than [`INDEX_FROM`] of them, so that finding a repeated key stays linear in the
+/// line however many keys it has.
+#[derive(Default)]
+struct KeyIndex {
+    slots: std::collections::HashMap<u64, smallvec::SmallVec<[u32; 1]>>,
+    /// Pairs `[..covered]` are in the index.
+    covered: usize,
+}
+
+impl KeyIndex {
+    fn hash(k: &str) -> u64 {
+        // FNV-1a: keys are short, and what matters is linear time, not the last nanosecond.
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for &c in k.as_bytes() {
+            h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    }
+
+    /// Indexes `pairs[..upto]` that are not yet in the index.
+    fn cover<V>(&mut self, pairs: &[(Cow<'_, str>, V)], upto: usize) {
+        while self.covered < upto {
+            let at = self.covered;
+            self.slots
+                .entry(Self::hash(&pairs[at].0))
+                .or_default()
+                .push(at as u32);
+            self.covered += 1;
+        }
+    }
+
+    /// Where `key` sits among the indexed `pairs`.
+    fn find<V>(&self, pairs: &[(Cow<'_, str>, V)], key: &str) -> Option<usize> {
+        self.slots
+            .get(&Self::hash(key))?
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| pairs.get(i).is_some_and(|(k, _)| k == key))
+    }
+
+    /// For the last of `pairs`: where its key appears earlier. Otherwise the last pair is
+    /// indexed too.
+    fn earlier_than_last<V>(&mut self, pairs: &[(Cow<'_, str>, V)]) -> Option<usize> {
+        let n = pairs.len();
+        let last = n.checked_sub(1)?;
+        self.cover(pairs, last);
+        let found = self.find(pairs, &pairs[last].0);
+        if found.is_none() {
+            self.cover(pairs, n);
+        }
+        found
+    }
+}
+
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -756,6 +815,9 @@ struct Parser<'a> {
     default_time: i64,
     /// Newlines inside string values of the current line.
     newlines: usize,
+    /// Repeated-key lookups of lines with many tags or fields.
+    tag_index: KeyIndex,
+    field_index: KeyIndex,
 }
 
 impl<'a> Parser<'a> {
@@ -766,6 +828,37 @@ impl<'a> Parser<'a> {
             precision,
             default_time,
             newlines: 0,
+            tag_index: KeyIndex::default(),
+            field_index: KeyIndex::default(),
+        }
+    }
+
+    /// [`settle_last_field`] for a line with many tags or fields, through the key indexes.
+    #[cold]
+    fn settle_last_field_indexed(&mut self, out: &mut PointRef<'a>) {
+        let Some((key, _)) = out.fields.last() else {
+            return;
+        };
+        let is_tag = if out.tags.len() > INDEX_FROM {
+            self.tag_index.cover(&out.tags, out.tags.len());
+            self.tag_index.find(&out.tags, key).is_some()
+        } else {
+            out.tags.iter().any(|(k, _)| k == key)
+        };
+        if is_tag {
+            out.fields.pop();
+            return;
+        }
+        let earlier = if out.fields.len() > INDEX_FROM {
+            self.field_index.earlier_than_last(&out.fields)
+        } else {
+            let n = out.fields.len();
+            out.fields[..n - 1].iter().position(|(k, _)| k == key)
+        };
+        if let Some(at) = earlier
+            && let Some((_, v)) = out.fields.pop()
+        {
+            out.fields[at].1 = v;
         }
     }
 
@@ -934,7 +1027,11 @@ impl<'a> Parser<'a> {
                 _ => key_bit(&st[ks..ke]),
             };
             // Keys are compared only where they sit in the vector (no copies on the hot path).
-            if *mask & bit != 0 && last_is_repeated(&out.tags) {
+            if out.tags.len() > INDEX_FROM {
+                if self.tag_index.earlier_than_last(&out.tags).is_some() {
+                    return err(ks, ParseErrorKind::DuplicateTags);
+                }
+            } else if *mask & bit != 0 && last_is_repeated(&out.tags) {
                 return err(ks, ParseErrorKind::DuplicateTags);
             }
             *mask |= bit;
@@ -1042,7 +1139,9 @@ impl<'a> Parser<'a> {
                 (true, Some((k, _))) => key_bit(k),
                 _ => key_bit(&st[ks..ke]),
             };
-            if (tag_mask | field_mask) & bit != 0 {
+            if out.fields.len() > INDEX_FROM || out.tags.len() > INDEX_FROM {
+                self.settle_last_field_indexed(out);
+            } else if (tag_mask | field_mask) & bit != 0 {
                 settle_last_field(out, tag_mask & bit != 0);
             }
             field_mask |= bit;

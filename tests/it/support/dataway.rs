@@ -145,6 +145,8 @@ struct Inner {
     points: Mutex<Vec<Received>>,
     violations: Mutex<Vec<String>>,
     requests: Mutex<Vec<(String, u16)>>,
+    /// The `X-Pkg-Id` of every write, in arrival order.
+    pkg_ids: Mutex<Vec<String>>,
     connections: std::sync::atomic::AtomicUsize,
 }
 
@@ -239,6 +241,13 @@ async fn write_answer(
         .lock()
         .unwrap()
         .push((category.clone(), status));
+    inner.pkg_ids.lock().unwrap().push(
+        headers
+            .get("x-pkg-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    );
     if !CATEGORIES.contains(&category.as_str()) {
         return bad(&inner, format!("unknown category {category}"));
     }
@@ -469,6 +478,7 @@ impl FakeDataway {
             points: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            pkg_ids: Mutex::new(Vec::new()),
             connections: std::sync::atomic::AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -562,6 +572,11 @@ impl FakeDataway {
 
     pub fn requests(&self) -> Vec<(String, u16)> {
         self.inner.requests.lock().unwrap().clone()
+    }
+
+    /// The `X-Pkg-Id` header of every write, in arrival order.
+    pub fn pkg_ids(&self) -> Vec<String> {
+        self.inner.pkg_ids.lock().unwrap().clone()
     }
 
     /// Waits until `cond` holds on the received points, or panics after `timeout`.
