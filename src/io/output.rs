@@ -497,6 +497,7 @@ mod tests {
                 retry_delay: Duration::from_millis(10),
                 max_backoff: Duration::from_millis(50),
                 expire_after: Duration::from_secs(3600),
+                no_drop: Vec::new(),
             },
         ));
         let stop = Arc::new(AtomicBool::new(false));
