@@ -8,7 +8,7 @@
 //!   unknown: it may have been journaled before the kill, so it may arrive, but it is neither
 //!   acknowledged nor lost. The next body gets new sequence numbers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,6 +37,8 @@ pub struct Spec {
 #[derive(Default)]
 struct Ledger {
     acked: HashSet<Key>,
+    /// Per writer, its acknowledged bodies in order: (first seq, end seq, when answered).
+    acks: HashMap<u32, Vec<(u64, u64, Instant)>>,
     unknown: HashSet<Key>,
     /// Time to answer, of every request the agent answered.
     latencies: Vec<Duration>,
@@ -63,6 +65,7 @@ pub struct Writers {
 #[derive(Debug, Default)]
 pub struct Report {
     pub acked: HashSet<Key>,
+    pub acks: HashMap<u32, Vec<(u64, u64, Instant)>>,
     pub unknown: HashSet<Key>,
     pub latencies: Vec<Duration>,
     pub refused: Vec<(u16, String)>,
@@ -72,6 +75,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// When the body of `k` was acknowledged.
+    pub fn acked_at(&self, k: &Key) -> Option<Instant> {
+        let bodies = self.acks.get(&k.0)?;
+        let i = bodies.partition_point(|(_, end, _)| *end <= k.1);
+        bodies
+            .get(i)
+            .filter(|(start, _, _)| *start <= k.1)
+            .map(|(_, _, at)| *at)
+    }
+
     /// p50, p99 and max of the answer times, in ms.
     pub fn latency_ms(&self) -> (f64, f64, f64) {
         let mut v: Vec<f64> = self
@@ -122,6 +135,11 @@ impl Writers {
         self.shared.ledger.lock().unwrap().acked.len()
     }
 
+    /// The points acknowledged so far.
+    pub fn acked_keys(&self) -> HashSet<Key> {
+        self.shared.ledger.lock().unwrap().acked.clone()
+    }
+
     /// Waits until `n` bodies are acknowledged, or panics with `context()`.
     pub fn wait_bodies(&self, n: u64, timeout: Duration, context: impl Fn() -> String) {
         let t0 = Instant::now();
@@ -149,6 +167,7 @@ impl Writers {
         let l = std::mem::take(&mut *self.shared.ledger.lock().unwrap());
         Report {
             acked: l.acked,
+            acks: l.acks,
             unknown: l.unknown,
             latencies: l.latencies,
             refused: l.refused,
@@ -204,6 +223,11 @@ fn write_loop(shared: &Shared, spec: &Spec, id: u32) {
                     match status {
                         200 => {
                             l.acked.extend(keys());
+                            l.acks.entry(id).or_default().push((
+                                seq,
+                                seq + n as u64,
+                                Instant::now(),
+                            ));
                             shared.bodies_acked.fetch_add(1, Relaxed);
                             break;
                         }

@@ -85,10 +85,19 @@ impl Agent {
                 cmd.env_remove(k);
             }
         }
-        let port = servers::free_port();
-        if !env.iter().any(|(k, _)| *k == "ENV_HTTP_LISTEN") {
-            cmd.env("ENV_HTTP_LISTEN", format!("127.0.0.1:{port}"));
-        }
+        let given = env.iter().find(|(k, _)| *k == "ENV_HTTP_LISTEN");
+        let port = match given {
+            Some((_, listen)) => listen
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0),
+            None => {
+                let port = servers::free_port();
+                cmd.env("ENV_HTTP_LISTEN", format!("127.0.0.1:{port}"));
+                port
+            }
+        };
         cmd.envs(env.iter().copied())
             .arg("--workdir")
             .arg(w.path())
