@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::standin::{Action, Key, Request, Standin};
 use super::writers::{Report, Spec, Writers};
 use super::{
-    TOKEN, assert_protocol, conf, context, dropped, dropped_metric, seed, tally, wait_arrived,
-    wait_until, workdir,
+    TOKEN, assert_not_stalled, assert_protocol, conf, context, dropped, dropped_metric, first_keys,
+    seed, tally, wait_arrived, wait_until, workdir,
 };
 use crate::support::Agent;
 use crate::support::servers::http_post;
@@ -124,15 +124,14 @@ fn statuses(test: &str, seed: u64, retries: u32) {
     assert_eq!(a.stop(), Some(0), "{}", context(&a));
 
     let t = tally(&r.acked, &r.unknown, &dw.counts());
-    let (p50, p99, max) = r.latency_ms();
     let reqs = by_arrival(&dw);
     eprintln!("{}", t.line(test));
     eprintln!(
-        "[{test}] {} bodies acked, {} requests ({} replayed from the disk queue), writer latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
-        r.bodies_acked,
+        "[{test}] {} requests ({} replayed from the disk queue)",
         reqs.len(),
         reqs.iter().filter(|q| q.replay).count()
     );
+    assert_not_stalled(test, &r);
     let gaps = retry_after_gaps(&reqs);
     for (action, _, gap) in &gaps {
         eprintln!("[{test}] {action}: sent again after {gap:?}");
@@ -147,13 +146,6 @@ fn statuses(test: &str, seed: u64, retries: u32) {
     assert!(t.lost.is_empty(), "lost: {:?}", first_keys(&t.lost));
     assert_eq!(t.duplicates, 0, "no kill, no duplicate");
     assert_protocol(&dw);
-}
-
-fn first_keys(s: &HashSet<Key>) -> Vec<Key> {
-    let mut v: Vec<Key> = s.iter().copied().collect();
-    v.sort();
-    v.truncate(10);
-    v
 }
 
 /// DataWay answers 413 to bodies of more than 100 points (or 64 KiB): the agent splits them
@@ -186,7 +178,11 @@ fn too_large_bodies_are_split_and_one_huge_point_is_dropped_and_counted() {
         http_post(&format!("{}/v1/write/logging", a.api()), &line).expect("the agent answers");
     assert_eq!(status, 200, "{text}");
     let r = writers.stop();
-    assert!(r.refused.is_empty() && r.conn_errors == 0, "{:?}", r.refused);
+    assert!(
+        r.refused.is_empty() && r.conn_errors == 0,
+        "{:?}",
+        r.refused
+    );
     wait_arrived(&dw, &r.acked, Duration::from_secs(90), &a);
     wait_until(
         Duration::from_secs(30),
@@ -196,9 +192,13 @@ fn too_large_bodies_are_split_and_one_huge_point_is_dropped_and_counted() {
     );
     assert_eq!(dropped_metric(&a, "logging", "too_large"), 1);
     assert_eq!(dropped(&a, "metric", "too_large"), 0);
+    // The drop's log line names the reason and DataWay's answer.
+    let log = a.log();
     assert!(
-        a.log().contains("too_large"),
-        "the drop is logged\n{}",
+        log.lines().any(|l| l.contains("too_large")
+            && l.contains("one point of")
+            && l.contains("at most 100 points")),
+        "the drop is logged with DataWay's message\n{}",
         context(&a)
     );
     assert_eq!(a.stop(), Some(0), "{}", context(&a));
@@ -209,11 +209,18 @@ fn too_large_bodies_are_split_and_one_huge_point_is_dropped_and_counted() {
     let reqs = dw.requests();
     let too_large = reqs.iter().filter(|q| q.status == Some(413)).count();
     eprintln!("{}", t.line(test));
+    let largest_raw = reqs
+        .iter()
+        .filter(|q| q.status == Some(200))
+        .map(|q| q.raw_bytes)
+        .max()
+        .unwrap_or(0);
     eprintln!(
-        "[{test}] {} requests, {too_large} answered 413; largest body accepted: {} points (limit {max_points})",
+        "[{test}] {} requests, {too_large} answered 413; largest body accepted: {} points, {largest_raw} bytes (limits {max_points} points, 64 KiB)",
         reqs.len(),
         dw.max_accepted_body()
     );
+    assert_not_stalled(test, &r);
     assert!(too_large > 0, "bodies were over the limit");
     assert!(dw.max_accepted_body() as usize <= max_points);
     assert_eq!(t.lost, HashSet::from([huge]), "only the huge point is lost");
@@ -246,7 +253,10 @@ fn a_body_refused_with_400_loses_exactly_its_points_counted_and_logged() {
         .flat_map(|q| q.refused.iter().copied())
         .collect();
     assert!(!refused.is_empty(), "a body was refused");
-    assert!(refused.is_subset(&r.acked), "refused points were acknowledged");
+    assert!(
+        refused.is_subset(&r.acked),
+        "refused points were acknowledged"
+    );
     let expected: HashSet<Key> = r.acked.difference(&refused).copied().collect();
     wait_arrived(&dw, &expected, Duration::from_secs(60), &a);
     let n = refused.len() as u64;
@@ -259,8 +269,12 @@ fn a_body_refused_with_400_loses_exactly_its_points_counted_and_logged() {
     assert_eq!(dropped_metric(&a, "metric", "refused_4xx"), n);
     wait_until(
         Duration::from_secs(10),
-        "DataWay's message in the log",
-        || a.log().contains(&message),
+        "the drop's log line, with DataWay's message",
+        || {
+            a.log()
+                .lines()
+                .any(|l| l.contains("refused_4xx") && l.contains(&message))
+        },
         || context(&a),
     );
     assert_eq!(a.stop(), Some(0), "{}", context(&a));
@@ -271,7 +285,10 @@ fn a_body_refused_with_400_loses_exactly_its_points_counted_and_logged() {
         "[{test}] refused body: {} points, counted refused_4xx {n}",
         refused.len()
     );
-    assert_eq!(t.lost, refused, "exactly the refused body's points are lost");
+    assert_eq!(
+        t.lost, refused,
+        "exactly the refused body's points are lost"
+    );
     assert_eq!(t.duplicates, 0);
     assert_protocol(&dw);
 }
@@ -317,19 +334,16 @@ fn hangs_resets_and_closed_connections_are_retried() {
     let t = tally(&r.acked, &r.unknown, &dw.counts());
     let reqs = by_arrival(&dw);
     let count = |what: &str| reqs.iter().filter(|q| q.action == what).count();
-    let (p50, p99, max) = r.latency_ms();
     eprintln!("{}", t.line(test));
     eprintln!(
-        "[{test}] {} requests: {} hung, {} reset, {} closed; writer latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
+        "[{test}] {} requests: {} hung, {} reset, {} closed",
         reqs.len(),
         count("hang"),
         count("reset"),
         count("close")
     );
-    assert_eq!(
-        (count("hang"), count("reset"), count("close")),
-        (3, 3, 2)
-    );
+    assert_not_stalled(test, &r);
+    assert_eq!((count("hang"), count("reset"), count("close")), (3, 3, 2));
     // A hung request is given up after timeout_v2 (1 s), and its body sent again.
     for (i, q) in reqs.iter().enumerate().filter(|(_, q)| q.action == "hang") {
         let again = reqs[i + 1..]
@@ -341,6 +355,10 @@ fn hangs_resets_and_closed_connections_are_retried() {
         assert!(gap >= Duration::from_millis(900), "{gap:?}");
     }
     assert!(t.lost.is_empty(), "lost: {:?}", first_keys(&t.lost));
+    assert_eq!(
+        t.duplicates, 0,
+        "nothing was accepted before a hang, reset or close"
+    );
     assert_protocol(&dw);
 }
 
@@ -353,12 +371,7 @@ fn a_slow_dataway_stalls_no_writer_and_loses_nothing() {
     let seed = seed(test);
     let dw = Standin::start(TOKEN);
     dw.set_default(Action::Slow(Duration::from_secs(2)));
-    let w = workdir(&conf(
-        &dw.url(),
-        "10s",
-        2,
-        "  max_cache_count = 10000\n",
-    ));
+    let w = workdir(&conf(&dw.url(), "10s", 2, "  max_cache_count = 10000\n"));
     let mut a = Agent::start(&w, &[]);
     a.wait_api();
     let spec = Spec {
@@ -371,30 +384,33 @@ fn a_slow_dataway_stalls_no_writer_and_loses_nothing() {
         seed,
     };
     let writers = Writers::start(&a.api(), &spec);
-    std::thread::sleep(Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(5));
     let backlog = writers.acked_now();
     let delivered_then = dw.counts().len();
     let r = writers.stop();
-    assert!(r.refused.is_empty() && r.conn_errors == 0, "{:?}", r.refused);
+    assert!(
+        r.refused.is_empty() && r.conn_errors == 0,
+        "{:?}",
+        r.refused
+    );
     wait_arrived(&dw, &r.acked, Duration::from_secs(120), &a);
     assert_eq!(a.stop(), Some(0), "{}", context(&a));
 
     let t = tally(&r.acked, &r.unknown, &dw.counts());
-    let (p50, p99, max) = r.latency_ms();
     eprintln!("{}", t.line(test));
     eprintln!(
-        "[{test}] {} bodies acked; writer latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; \
-         after 8 s of writing {delivered_then} of {backlog} acked points had reached DataWay; {} requests",
-        r.bodies_acked,
+        "[{test}] after 5 s of writing {delivered_then} of {backlog} acked points had reached DataWay; {} requests",
         dw.requests().len()
     );
     assert!(
         delivered_then < backlog,
         "the writers outran DataWay (else this proves nothing)"
     );
-    assert!(p99 < 300.0, "writers stalled: p99 {p99:.1} ms");
-    assert!(max < 1000.0, "a writer stalled: {max:.1} ms");
+    assert_not_stalled(test, &r);
     assert!(t.lost.is_empty(), "lost: {:?}", first_keys(&t.lost));
-    assert_eq!(t.duplicates, 0, "2 s answers within a 10 s timeout: no resend");
+    assert_eq!(
+        t.duplicates, 0,
+        "2 s answers within a 10 s timeout: no resend"
+    );
     assert_protocol(&dw);
 }
