@@ -10,13 +10,12 @@
 //!   400, a single point over its size limit): exactly those are lost, and they are counted
 //!   (`/v1/monitor`, `/metrics`) and logged with DataWay's message.
 //! - **Duplicates only inside the at-least-once window.** Only a kill makes the agent send a
-//!   point again, and only a point it had taken shortly before the kill (the journal saves its
-//!   commit position every 100 ms, the disk queue after each body): a duplicated point has no
-//!   more extra copies than kills between its acknowledgement and its last copy, and was
-//!   acknowledged at most [`kills::WINDOW`] before the first of them. Duplicates are counted
-//!   and printed, per kill.
-//! - **Writers do not wait for DataWay.** With DataWay answering in 2 s, writes are answered in
-//!   milliseconds (the journal takes the overflow).
+//!   point again: no duplicate without a kill between the point's taking and its last copy,
+//!   and with DataWay up (phase 2 of [`kills`]) only a point delivered at most
+//!   [`kills::WINDOW`] before the kill, once per kill (twice for a tailed line). Duplicates are
+//!   counted and printed, per kill.
+//! - **Writers do not wait for DataWay.** Whether DataWay refuses, hangs or answers in 2 s,
+//!   writes are answered in milliseconds (the journal takes the overflow).
 //! - The agent speaks DataWay's protocol in every request (token, path, content type, gzip,
 //!   `X-Points`): the stand-in records violations and each scenario asserts there are none.
 //!
@@ -24,7 +23,7 @@
 //! printed first as `fault seed: N`. To replay a failure:
 //!
 //! ```text
-//! FAULT_SEED=N cargo nextest run --test it faults::<scenario> --no-capture
+//! FAULT_SEED=N cargo nextest run --test it faults::<module>::<scenario> --no-capture
 //! ```
 //!
 //! The writers' points are `faultw,w=<writer>,pad=<…> seq=<n>i <time>` (metric; the padding is
