@@ -212,6 +212,19 @@ pub fn assert_not_stalled(test: &str, r: &writers::Report) {
     assert!(max < 1000.0, "a writer stalled: {max:.1} ms");
 }
 
+/// Every write was answered, 200 (or 429 and then 200): no other status, no connection error
+/// (the agent runs throughout).
+pub fn assert_all_answered(r: &writers::Report, a: &Agent) {
+    assert!(
+        r.refused.is_empty() && r.conn_errors == 0,
+        "the agent refused writes: {:?}; {} connection errors: {:?}\n{}",
+        &r.refused[..r.refused.len().min(5)],
+        r.conn_errors,
+        r.errors,
+        context(a)
+    );
+}
+
 /// The first few of `s`, in order (for a failure message).
 pub fn first_keys(s: &HashSet<Key>) -> Vec<Key> {
     let mut v: Vec<Key> = s.iter().copied().collect();

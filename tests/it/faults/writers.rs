@@ -44,6 +44,8 @@ struct Ledger {
     latencies: Vec<Duration>,
     /// Answers other than 200 and 429 (status, body).
     refused: Vec<(u16, String)>,
+    /// The first few connection errors.
+    errors: Vec<String>,
 }
 
 struct Shared {
@@ -69,6 +71,8 @@ pub struct Report {
     pub unknown: HashSet<Key>,
     pub latencies: Vec<Duration>,
     pub refused: Vec<(u16, String)>,
+    /// The first few connection errors.
+    pub errors: Vec<String>,
     pub bodies_acked: u64,
     pub answered_429: u64,
     pub conn_errors: u64,
@@ -171,6 +175,7 @@ impl Writers {
             unknown: l.unknown,
             latencies: l.latencies,
             refused: l.refused,
+            errors: l.errors,
             bodies_acked: self.shared.bodies_acked.load(Relaxed),
             answered_429: self.shared.answered_429.load(Relaxed),
             conn_errors: self.shared.conn_errors.load(Relaxed),
@@ -246,9 +251,14 @@ fn write_loop(shared: &Shared, spec: &Spec, id: u32) {
                         }
                     }
                 }
-                Err(_) => {
+                Err(e) => {
                     shared.conn_errors.fetch_add(1, Relaxed);
-                    shared.ledger.lock().unwrap().unknown.extend(keys());
+                    let mut l = shared.ledger.lock().unwrap();
+                    l.unknown.extend(keys());
+                    if l.errors.len() < 5 {
+                        l.errors.push(format!("writer {id}: {e}"));
+                    }
+                    drop(l);
                     std::thread::sleep(Duration::from_millis(25));
                     break;
                 }
