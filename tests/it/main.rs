@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod doc;
 mod election;
+mod faults;
 mod generated;
 mod host_inputs;
 mod httpapi;
