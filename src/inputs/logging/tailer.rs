@@ -351,7 +351,7 @@ impl Tailer {
             closed: Vec::new(),
             rotated: Vec::new(),
             early: Vec::new(),
-            scratch: vec![0u8; CHUNK],
+            scratch: Vec::new(),
             rr: 0,
             warned_max_open: false,
             counters: Counters::default(),
@@ -366,6 +366,20 @@ impl Tailer {
     /// Makes the next [`poll`](Tailer::poll) scan the globs.
     pub fn force_scan(&mut self) {
         self.next_scan = None;
+    }
+
+    /// Scans the globs every `every` from the next scan on.
+    pub fn set_scan_interval(&mut self, every: Duration) {
+        self.opts.scan_interval = every;
+        if let Some(t) = self.next_scan {
+            self.next_scan = Some(t.min(Instant::now() + every));
+        }
+    }
+
+    /// Exchanges the read buffer with `buf` (the tailing workers lend theirs to the instance
+    /// whose turn they take, so that idle instances hold none). Any length will do.
+    pub fn swap_scratch(&mut self, buf: &mut Vec<u8>) {
+        std::mem::swap(&mut self.scratch, buf);
     }
 
     /// Open files.
@@ -791,6 +805,9 @@ impl Tailer {
 
     /// Reads what `idx` has; true if there was new data.
     fn read_file(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, max: usize) -> bool {
+        if self.scratch.len() < CHUNK {
+            self.scratch.resize(CHUNK, 0);
+        }
         let mut any = false;
         // Lines the last call left in the buffer at the limit come first.
         if !self.tracked[idx].buf.is_empty() {
