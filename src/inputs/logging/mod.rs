@@ -219,9 +219,7 @@ impl InputConfig for LoggingConfig {
         let matcher = if patterns.is_empty() {
             None
         } else {
-            Some(Arc::new(
-                Matcher::new(&patterns).map_err(|e| InputError::Setup(e.to_string()))?,
-            ))
+            Some(Matcher::shared(&patterns).map_err(|e| InputError::Setup(e.to_string()))?)
         };
         let files = glob::FileSet::new(&self.logfiles, &self.ignore)
             .map_err(|e| InputError::Setup(e.to_string()))?;

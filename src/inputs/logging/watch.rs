@@ -487,6 +487,25 @@ mod tests {
     }
 
     #[test]
+    fn without_inotify_every_instance_polls() {
+        let w: &'static Watcher = Box::leak(Box::new(Watcher {
+            routes: Arc::default(),
+            watches: Mutex::new(Watches {
+                notify: None,
+                refs: HashMap::new(),
+                warned_limit: false,
+            }),
+        }));
+        assert!(!w.available());
+        let dir = tempfile::tempdir().unwrap();
+        let pool = TailPool::new(1);
+        let j = pool.add("p", None, Box::new(Counter(Arc::default())));
+        let s = w.subscribe(vec![(dir.path().to_path_buf(), false)], &pool, j);
+        assert!(!s.complete);
+        assert!(watched_dirs(w).is_empty());
+    }
+
+    #[test]
     fn a_missing_directory_makes_the_instance_poll() {
         let w: &'static Watcher = Box::leak(Box::new(Watcher::start()));
         let pool = TailPool::new(1);
