@@ -36,7 +36,6 @@ pub mod watch;
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -391,7 +390,6 @@ async fn tail_files(
 ) -> Result<(), InputError> {
     let path = ctx.workdir.cache().join("logging").join("positions.json");
     let store = positions::shared(&path);
-    let dirs = files.watch_dirs();
     let t = {
         let st = positions::lock(&store);
         tailer::Tailer::new(opts, files, &st)
@@ -415,7 +413,6 @@ async fn tail_files(
             ctx: job_ctx,
             lane,
             beat: job_beat,
-            dirs,
             id,
             sub: None,
             idle: IDLE_WAIT,
@@ -450,7 +447,6 @@ struct TailJob {
     ctx: InputCtx,
     lane: commit::Lane,
     beat: Arc<crate::stats::watchdog::Beat>,
-    dirs: Vec<(PathBuf, bool)>,
     id: pool::JobId,
     /// File-system events (taken at the first turn, on a worker).
     sub: Option<watch::Subscription>,
@@ -468,7 +464,7 @@ impl pool::Job for TailJob {
             return pool::Turn::Done;
         }
         let sub = self.sub.get_or_insert_with(|| {
-            let s = watch::global().subscribe(self.dirs.clone(), pool::global(), self.id);
+            let s = watch::global().subscribe(self.t.file_set(), pool::global(), self.id);
             if !s.complete {
                 self.t.set_scan_interval(SCAN_INTERVAL_POLLING);
                 self.idle = IDLE_WAIT_POLLING;

@@ -177,7 +177,7 @@ struct Pending {
 /// The tailer of one input instance.
 pub struct Tailer {
     opts: Options,
-    files: FileSet,
+    files: Arc<FileSet>,
     tracked: Vec<Tracked>,
     retired: Vec<Retired>,
     pending: HashMap<FileId, Pending>,
@@ -340,7 +340,7 @@ impl Tailer {
         }
         Tailer {
             opts,
-            files,
+            files: Arc::new(files),
             tracked: Vec::new(),
             retired,
             pending: HashMap::new(),
@@ -361,6 +361,11 @@ impl Tailer {
     /// The directories whose events should hasten a scan.
     pub fn watch_dirs(&self) -> Vec<(PathBuf, bool)> {
         self.files.watch_dirs()
+    }
+
+    /// The instance's globs.
+    pub fn file_set(&self) -> Arc<FileSet> {
+        self.files.clone()
     }
 
     /// Makes the next [`poll`](Tailer::poll) scan the globs.
@@ -844,6 +849,17 @@ impl Tailer {
             self.counters.bytes += n as u64;
             any = true;
             self.split(idx, now, out, false, max);
+        }
+        let t = &mut self.tracked[idx];
+        if out.len() >= max && !t.buf.is_empty() {
+            // At the limit, what was read past the last line taken is given back (read again
+            // at the next turn): an instance waiting for its turn holds no read-ahead.
+            t.read_off -= t.buf.len() as u64;
+            self.counters.bytes -= t.buf.len() as u64;
+            t.buf = Vec::new();
+        } else if t.buf.capacity() > 2 * t.buf.len().max(4096) {
+            // A partial line left from a large read keeps a small buffer, not the read's.
+            t.buf.shrink_to(t.buf.len().max(4096));
         }
         any
     }

@@ -1,10 +1,13 @@
 //! File-system events for every tailing instance of the agent: ONE inotify instance (one
 //! `notify` watcher and its thread), whatever the number of instances.
 //!
-//! An instance subscribes to the directories its globs start from ([`super::glob::FileSet::watch_dirs`]);
-//! an event under one of them wakes the instance at once (a new, removed or renamed file also
-//! makes it scan its globs). A directory several instances watch is watched once (counted),
-//! and a directory inside another one's recursive watch needs no watch of its own.
+//! An instance subscribes with its globs: the directories they start from are watched, and an
+//! event on a file its globs match (a plain path: that file; a pattern: a file of its
+//! directories that matches) wakes the instance at once; a new, removed or renamed file also
+//! makes it scan its globs. Events of readers (opening, reading, closing a file without
+//! writing: the tailers' own reads among them) wake nobody. A directory several instances
+//! watch is watched once (counted), and a directory inside another one's recursive watch
+//! needs no watch of its own.
 //!
 //! Events only hasten what the scans and the idle timers do anyway. Where inotify is not
 //! available (the agent cannot create an inotify instance, e.g. `fs.inotify.max_user_instances`
@@ -19,64 +22,87 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
+use super::glob::FileSet;
 use super::pool::{JobId, TailPool};
 
 /// Who is woken by events under a directory.
 struct Sub {
     pool: TailPool,
     id: JobId,
+    /// The instance's globs: an event under one of its directories concerns it if the file
+    /// matches them.
+    files: Arc<FileSet>,
     /// Set by an event that may mean new or removed files: the instance scans its globs.
     scan: Arc<AtomicBool>,
 }
 
+/// Where the subscribers of an event are found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// A plain path among the globs.
+    File,
+    /// Events in a directory (the files of a pattern).
+    Flat,
+    /// Events anywhere under a directory.
+    Recursive,
+}
+
 #[derive(Default)]
 struct Routes {
-    /// Events directly in (or of) these directories.
+    files: HashMap<PathBuf, Vec<Arc<Sub>>>,
     flat: HashMap<PathBuf, Vec<Arc<Sub>>>,
-    /// Events anywhere under these directories.
     recursive: HashMap<PathBuf, Vec<Arc<Sub>>>,
 }
 
 impl Routes {
-    fn add(&mut self, dir: &Path, recursive: bool, sub: &Arc<Sub>) {
-        let m = if recursive {
-            &mut self.recursive
-        } else {
-            &mut self.flat
-        };
-        m.entry(dir.to_path_buf()).or_default().push(sub.clone());
+    fn map(&mut self, route: Route) -> &mut HashMap<PathBuf, Vec<Arc<Sub>>> {
+        match route {
+            Route::File => &mut self.files,
+            Route::Flat => &mut self.flat,
+            Route::Recursive => &mut self.recursive,
+        }
     }
 
-    fn remove(&mut self, dir: &Path, recursive: bool, sub: &Arc<Sub>) {
-        let m = if recursive {
-            &mut self.recursive
-        } else {
-            &mut self.flat
-        };
-        if let Some(v) = m.get_mut(dir) {
+    fn add(&mut self, path: &Path, route: Route, sub: &Arc<Sub>) {
+        self.map(route)
+            .entry(path.to_path_buf())
+            .or_default()
+            .push(sub.clone());
+    }
+
+    fn remove(&mut self, path: &Path, route: Route, sub: &Arc<Sub>) {
+        let m = self.map(route);
+        if let Some(v) = m.get_mut(path) {
             v.retain(|s| !Arc::ptr_eq(s, sub));
             if v.is_empty() {
-                m.remove(dir);
+                m.remove(path);
             }
         }
     }
 
-    /// Every subscriber an event on `path` concerns.
-    fn find(&self, path: &Path, out: &mut Vec<Arc<Sub>>) {
-        let mut push = |v: Option<&Vec<Arc<Sub>>>| {
+    /// Every subscriber an event on `path` concerns (`folder`: the event is about a
+    /// directory, which may hold files of any pattern below it).
+    fn find(&self, path: &Path, folder: bool, out: &mut Vec<Arc<Sub>>) {
+        let mut push = |v: Option<&Vec<Arc<Sub>>>, filter: bool| {
             for s in v.into_iter().flatten() {
+                if filter && !folder && !s.files.matches(path) {
+                    continue;
+                }
                 if !out.iter().any(|o| Arc::ptr_eq(o, s)) {
                     out.push(s.clone());
                 }
             }
         };
-        push(self.flat.get(path));
+        push(self.files.get(path), false);
+        // The directory itself (removed, renamed).
+        push(self.flat.get(path), false);
         if let Some(parent) = path.parent() {
-            push(self.flat.get(parent));
+            push(self.flat.get(parent), true);
         }
         if !self.recursive.is_empty() {
-            for a in path.ancestors() {
-                push(self.recursive.get(a));
+            push(self.recursive.get(path), false);
+            for a in path.ancestors().skip(1) {
+                push(self.recursive.get(a), true);
             }
         }
     }
@@ -192,7 +218,7 @@ pub struct Watcher {
 pub struct Subscription {
     watcher: &'static Watcher,
     sub: Arc<Sub>,
-    dirs: Vec<(PathBuf, bool)>,
+    routes: Vec<(PathBuf, Route)>,
     /// The directories actually watched (counted).
     watched: Vec<(PathBuf, bool)>,
     /// Whether every directory is watched: if not, the instance polls.
@@ -210,6 +236,12 @@ fn lock_watches(m: &Mutex<Watches>) -> std::sync::MutexGuard<'_, Watches> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An event of a reader: opening, reading, or closing without writing.
+fn is_read(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    matches!(kind, EventKind::Access(a) if !matches!(a, AccessKind::Close(AccessMode::Write)))
+}
+
 fn is_limit(e: &notify::Error) -> bool {
     matches!(e.kind, notify::ErrorKind::MaxFilesWatch)
         || matches!(&e.kind, notify::ErrorKind::Io(io) if io.raw_os_error() == Some(28))
@@ -222,6 +254,8 @@ impl Watcher {
         let warned = Arc::new(AtomicBool::new(false));
         let handler = move |ev: notify::Result<notify::Event>| {
             let ev = match ev {
+                // What readers do (the tailers' own reads among them) changes nothing.
+                Ok(ev) if is_read(&ev.kind) => return,
                 Ok(ev) => ev,
                 Err(e) => {
                     if is_limit(&e) && !warned.swap(true, Relaxed) {
@@ -238,13 +272,19 @@ impl Watcher {
                     | EventKind::Remove(_)
                     | EventKind::Modify(notify::event::ModifyKind::Name(_))
             ) || ev.need_rescan();
+            let folder = matches!(
+                ev.kind,
+                EventKind::Create(notify::event::CreateKind::Folder)
+                    | EventKind::Remove(notify::event::RemoveKind::Folder)
+                    | EventKind::Modify(notify::event::ModifyKind::Name(_))
+            );
             let routes = r2.read().unwrap_or_else(|e| e.into_inner());
             let subs = if ev.paths.is_empty() || ev.need_rescan() {
                 routes.all()
             } else {
                 let mut v = Vec::new();
                 for p in &ev.paths {
-                    routes.find(p, &mut v);
+                    routes.find(p, folder, &mut v);
                 }
                 v
             };
@@ -278,22 +318,32 @@ impl Watcher {
         lock_watches(&self.watches).notify.is_some()
     }
 
-    /// Subscribes job `id` of `pool` to events under `dirs` (`true`: recursively).
+    /// Subscribes job `id` of `pool` to the events of the files `files` matches.
     pub fn subscribe(
         &'static self,
-        dirs: Vec<(PathBuf, bool)>,
+        files: Arc<FileSet>,
         pool: &TailPool,
         id: JobId,
     ) -> Subscription {
+        let dirs = files.watch_dirs();
+        let (plain, patterns) = files.interests();
+        let mut routes: Vec<(PathBuf, Route)> =
+            plain.into_iter().map(|p| (p, Route::File)).collect();
+        routes.extend(
+            patterns
+                .into_iter()
+                .map(|(d, rec)| (d, if rec { Route::Recursive } else { Route::Flat })),
+        );
         let sub = Arc::new(Sub {
             pool: pool.clone(),
             id,
+            files,
             scan: Arc::new(AtomicBool::new(false)),
         });
         {
             let mut r = self.routes.write().unwrap_or_else(|e| e.into_inner());
-            for (d, rec) in &dirs {
-                r.add(d, *rec, &sub);
+            for (p, route) in &routes {
+                r.add(p, *route, &sub);
             }
         }
         let mut watched = Vec::new();
@@ -341,7 +391,7 @@ impl Watcher {
         Subscription {
             watcher: self,
             sub,
-            dirs,
+            routes,
             watched,
             complete,
         }
@@ -356,8 +406,8 @@ impl Drop for Subscription {
                 .routes
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
-            for (d, rec) in &self.dirs {
-                r.remove(d, *rec, &self.sub);
+            for (p, route) in &self.routes {
+                r.remove(p, *route, &self.sub);
             }
         }
         let mut w = lock_watches(&self.watcher.watches);
@@ -398,6 +448,10 @@ mod tests {
     use crate::inputs::logging::pool::{Job, Turn};
     use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
     use std::time::{Duration, Instant};
+
+    fn set(globs: &[String]) -> Arc<FileSet> {
+        Arc::new(FileSet::new(globs, &[]).unwrap())
+    }
 
     struct Counter(Arc<AtomicU64>);
     impl Job for Counter {
@@ -440,9 +494,13 @@ mod tests {
         wait_until("first turns", || {
             na.load(SeqCst) == 1 && nb.load(SeqCst) == 1 && nr.load(SeqCst) == 1
         });
-        let sa = w.subscribe(vec![(a.clone(), false)], &pool, ja);
-        let sb = w.subscribe(vec![(a.clone(), false)], &pool, jb);
-        let sr = w.subscribe(vec![(dir.path().join("r"), true)], &pool, jr);
+        let sa = w.subscribe(set(&[format!("{}/*.log", a.display())]), &pool, ja);
+        let sb = w.subscribe(set(&[format!("{}/new.log", a.display())]), &pool, jb);
+        let sr = w.subscribe(
+            set(&[format!("{}/r/**/*.log", dir.path().display())]),
+            &pool,
+            jr,
+        );
         assert!(sa.complete && sb.complete && sr.complete);
         assert_eq!(
             watched_dirs(w).iter().find(|(p, _)| *p == a).unwrap().1,
@@ -459,6 +517,17 @@ mod tests {
             sa.take_scan() && sb.take_scan(),
             "a new file asks for a scan"
         );
+        // A file neither matches wakes nobody, and reading a file neither.
+        std::thread::sleep(Duration::from_millis(200));
+        let before = (na.load(SeqCst), nb.load(SeqCst));
+        std::fs::write(a.join("other.txt"), "x\n").unwrap();
+        let _ = std::fs::read(a.join("new.log")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!((na.load(SeqCst), nb.load(SeqCst)), before);
+        std::fs::write(a.join("new.log"), "y\n").unwrap();
+        wait_until("the pattern and the plain path woken by new.log", || {
+            na.load(SeqCst) > before.0 && nb.load(SeqCst) > before.1
+        });
         std::fs::write(deep.join("deep.log"), "x\n").unwrap();
         wait_until("the recursive instance woken", || nr.load(SeqCst) >= 2);
         drop(sb);
@@ -477,7 +546,7 @@ mod tests {
             (n, j)
         };
         wait_until("first turn", || nd.load(SeqCst) == 1);
-        let sd = w.subscribe(vec![(deep.clone(), false)], &pool, jd);
+        let sd = w.subscribe(set(&[format!("{}/*.log", deep.display())]), &pool, jd);
         drop(sr);
         std::fs::write(deep.join("after.log"), "x\n").unwrap();
         wait_until("the flat instance inside woken", || nd.load(SeqCst) >= 2);
@@ -500,7 +569,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = TailPool::new(1);
         let j = pool.add("p", None, Box::new(Counter(Arc::default())));
-        let s = w.subscribe(vec![(dir.path().to_path_buf(), false)], &pool, j);
+        let s = w.subscribe(set(&[format!("{}/x.log", dir.path().display())]), &pool, j);
         assert!(!s.complete);
         assert!(watched_dirs(w).is_empty());
     }
@@ -511,7 +580,7 @@ mod tests {
         let pool = TailPool::new(1);
         let n = Arc::new(AtomicU64::new(0));
         let j = pool.add("m", None, Box::new(Counter(n)));
-        let s = w.subscribe(vec![(PathBuf::from("/nonexistent/dir/x"), false)], &pool, j);
+        let s = w.subscribe(set(&["/nonexistent/dir/x".to_string()]), &pool, j);
         assert!(!s.complete);
         drop(s);
         assert!(watched_dirs(w).is_empty());
