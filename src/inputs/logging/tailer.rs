@@ -36,8 +36,11 @@ use super::positions::{Entry, FileId, Fingerprint, Rotated, Store};
 pub const FP_BYTES: usize = 256;
 /// A line longer than this is cut: the part read so far becomes a record of its own.
 pub const MAX_LINE_BYTES: usize = 512 * 1024;
-/// Bytes read from a file per system call.
+/// Bytes read from a file per system call when checking or comparing contents.
 const CHUNK: usize = 128 * 1024;
+/// Bytes read from a file per system call when tailing it: about a feed's worth of typical
+/// lines in two or three reads, so that little is read past a feed's limit (and read again).
+const READ: usize = 32 * 1024;
 /// Files found at start-up without a saved position are read from the start when smaller
 /// than this, else from their end (the original's rule).
 pub const FROM_START_BELOW: u64 = 20 << 20;
@@ -810,8 +813,8 @@ impl Tailer {
 
     /// Reads what `idx` has; true if there was new data.
     fn read_file(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, max: usize) -> bool {
-        if self.scratch.len() < CHUNK {
-            self.scratch.resize(CHUNK, 0);
+        if self.scratch.len() != READ {
+            self.scratch.resize(READ, 0);
         }
         let mut any = false;
         // Lines the last call left in the buffer at the limit come first.
