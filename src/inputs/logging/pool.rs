@@ -1,24 +1,26 @@
 //! The tailing workers: a fixed number of threads (`[log_tailing] workers`, by default one
-//! per core and at least two) that take turns at every file-tailing instance of the agent.
+//! per core, at least two) that take turns at every file-tailing instance of the agent.
 //!
 //! - **Turns.** An instance is a [`Job`]; a turn reads at most one feed's worth of records
 //!   (250) from its files, feeds them and hands its positions to the committer. An instance
 //!   with more to read goes to the back of the ready queue; one with nothing sleeps until a
-//!   file-system event for one of its directories wakes it, or its idle timer does. The ready
-//!   queue is first-in first-out, so every ready instance gets a turn before any gets a
-//!   second one: no instance can starve the others, whatever it has to read.
+//!   file-system event for one of its files wakes it, or its idle timer does. The ready queue
+//!   is first-in first-out, so every ready instance gets a turn before any gets a second one:
+//!   no instance can starve the others, whatever it has to read. A turn belongs to one
+//!   instance: two workers never read one instance's files at once.
 //! - **Stuck turns.** A turn is work on one instance only, but a read can block (a hung
-//!   network file system) and a slow script takes a while. A worker whose turn has lasted
-//!   [`STUCK_AFTER`] is set aside and another thread takes its place, so the other
-//!   instances keep their full number of workers; the stuck instance (all its files) waits
-//!   for its read alone. When the stuck turn ends, the surplus thread leaves. At most
-//!   `workers` threads are set aside at once (then the pool stops replacing, and a further
-//!   stuck read takes a worker from the others until one returns).
-//! - **Stalls.** An instance whose read (or whose turn, once ready) has waited
-//!   [`STALL_AFTER`] is reported by the watchdog (`stalled`, logged, counted), until the read
-//!   is done.
+//!   network file system), a script can be slow, and feeding waits while the journal is
+//!   full. A worker whose turn has lasted [`STUCK_AFTER`] is set aside and a new thread takes
+//!   its place, so the other instances keep their full number of workers; the stuck instance
+//!   (all its files) waits for its own turn to end. When it ends, the thread beyond the
+//!   number wanted leaves. At most `workers` threads are set aside at once: past that, a
+//!   further stuck turn takes a worker from the others until one comes back (set-asides are
+//!   logged at most once a minute).
+//! - **Stalls.** An instance whose read, or whose wait for a turn, lasts [`STALL_AFTER`] is
+//!   reported by the watchdog (`stalled`, logged, counted) until the read is done; feeding
+//!   (the script, a full journal) is not watched: tailing waits for the journal by design.
 //!
-//! One timer thread wakes sleeping instances and watches for stuck turns.
+//! One timer thread wakes sleeping instances and looks for stuck turns.
 
 use std::any::Any;
 use std::cmp::Reverse;
@@ -35,6 +37,8 @@ pub const STUCK_AFTER: Duration = Duration::from_secs(2);
 pub const STALL_AFTER: Duration = Duration::from_secs(10);
 /// How often the timer thread looks for stuck turns.
 const CHECK_EVERY: Duration = Duration::from_millis(250);
+/// Set-asides are logged at most this often (with the number not logged since).
+const ASIDE_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// What a turn asks for next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +105,9 @@ struct Sched {
     /// Worker threads set aside.
     stuck: usize,
     timer_started: bool,
+    /// When a set-aside was last logged, and how many were not logged since.
+    aside_logged: Option<Instant>,
+    asides_unlogged: u64,
 }
 
 struct Inner {
@@ -201,6 +208,8 @@ impl TailPool {
                     live: 0,
                     stuck: 0,
                     timer_started: false,
+                    aside_logged: None,
+                    asides_unlogged: 0,
                 }),
                 work: Condvar::new(),
                 timer: Condvar::new(),
@@ -519,18 +528,27 @@ fn set_aside_stuck(pool: &TailPool, s: &mut Sched, now: Instant) {
     for (id, since) in newly {
         s.live -= 1;
         s.stuck += 1;
+        // Logged at most every ASIDE_LOG_EVERY: a full journal makes every turn wait.
+        if s.aside_logged
+            .is_some_and(|t| now.saturating_duration_since(t) < ASIDE_LOG_EVERY)
+        {
+            s.asides_unlogged += 1;
+            continue;
+        }
         let label = s.slots[id.index as usize].label.clone();
-        let replace = s.stuck <= inner.target;
         tracing::info!(
             instance = %label,
             busy_for = ?now.saturating_duration_since(since),
-            "log tailing: a turn is taking long (a slow read or script); {}",
-            if replace {
-                "another worker takes over the other instances meanwhile"
+            others = s.asides_unlogged,
+            "log tailing: a turn is taking long (a slow read or script, or a full journal); {}",
+            if s.stuck <= inner.target {
+                "another worker serves the other instances meanwhile"
             } else {
                 "too many turns are stuck to replace this one: the other instances share fewer workers"
             }
         );
+        s.aside_logged = Some(now);
+        s.asides_unlogged = 0;
     }
     // Keep `target` workers for the others, up to `target` set aside.
     while s.live < inner.target && s.stuck <= inner.target {
