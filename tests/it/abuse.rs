@@ -283,8 +283,9 @@ fn thread_names(pid: i32) -> Vec<String> {
 }
 
 /// A workdir whose conf.d holds `n` `logging` instances, each tailing its own file of `lines`
-/// lines (`<workdir>/logs/f<i>.log`, source `app<i>`), and cpu and mem every second.
-fn thousand_tailers(dw: &FakeDataway, n: usize, lines: usize) -> Workdir {
+/// lines (`<workdir>/logs/f<i>.log`; source `app<i>`, or the default one for all with
+/// `one_source`), and cpu and mem every second.
+fn thousand_tailers(dw: &FakeDataway, n: usize, lines: usize, one_source: bool) -> Workdir {
     let w = Workdir::new();
     w.write(
         "conf.d/datakit.conf",
@@ -298,9 +299,12 @@ fn thousand_tailers(dw: &FakeDataway, n: usize, lines: usize) -> Workdir {
         let text: String = (0..lines).map(|k| format!("file {i} line {k}\n")).collect();
         let path = w.write(&format!("logs/f{i}.log"), &text);
         conf.push_str(&format!(
-            "[[inputs.logging]]\n  logfiles = [\"{}\"]\n  source = \"app{i}\"\n",
+            "[[inputs.logging]]\n  logfiles = [\"{}\"]\n",
             path.display()
         ));
+        if !one_source {
+            conf.push_str(&format!("  source = \"app{i}\"\n"));
+        }
     }
     w.write("conf.d/logs.conf", &conf);
     w.write(
@@ -320,17 +324,24 @@ fn arrivals(dw: &FakeDataway, name: &str) -> Vec<std::time::Instant> {
 /// Finding 1: each file-tailing `logging` instance held two of the runtime's 64 blocking
 /// threads for its whole life, so from 32 instances on the periodic inputs (cpu, mem, ...)
 /// never collected again, only ~32 instances ever read their files, and `/v1/monitor` still
-/// said "running". Tailing now runs on a fixed pool of workers and collections on threads of
-/// their own: with 1 000 instances every file is read, cpu and mem collect every second, and
-/// threads and memory stay bounded.
+/// said "running" (1 000 instances: 200 threads, 634 MB). Tailing now runs on a fixed pool of
+/// workers and collections on threads of their own: with 1 000 instances (of one source, the
+/// default) every file is read, cpu and mem collect every second, and threads and memory stay
+/// bounded, also after a restart (each instance takes only its own files' positions).
 #[test]
 fn thirty_two_logging_inputs_froze_the_host_inputs() {
     let dw = FakeDataway::start(TOKEN);
     let n = 1000;
-    let w = thousand_tailers(&dw, n, 5);
+    let w = thousand_tailers(&dw, n, 5, true);
     let t0 = std::time::Instant::now();
-    let a = Agent::start(&w, &[]);
+    let mut a = Agent::start(&w, &[]);
     a.wait_api();
+    let logging = |dw: &FakeDataway| -> Vec<crate::support::dataway::Received> {
+        dw.points()
+            .into_iter()
+            .filter(|p| p.category == "logging")
+            .collect()
+    };
     dw.wait_for(Duration::from_secs(20), "every line of every file", |p| {
         p.iter().filter(|p| p.category == "logging").count() >= n * 5
     });
@@ -349,17 +360,19 @@ fn thirty_two_logging_inputs_froze_the_host_inputs() {
             >= later
     });
     // Collections go on every second for a while longer.
-    std::thread::sleep(Duration::from_secs(6));
-    let logging: Vec<_> = dw
-        .points()
-        .into_iter()
-        .filter(|p| p.category == "logging")
+    std::thread::sleep(Duration::from_secs(5));
+    let got = logging(&dw);
+    let mut files: Vec<String> = got
+        .iter()
+        .filter_map(|p| match p.fields.get("filepath") {
+            Some(Val::S(f)) => Some(f.clone()),
+            _ => None,
+        })
         .collect();
-    let mut sources: Vec<&str> = logging.iter().map(|p| p.name.as_str()).collect();
-    sources.sort();
-    sources.dedup();
-    assert_eq!(sources.len(), n, "every instance read its file");
-    assert_eq!(logging.len(), n * 5 + later, "no line lost or repeated");
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), n, "every instance read its file");
+    assert_eq!(got.len(), n * 5 + later, "no line lost or repeated");
     for name in ["cpu", "mem"] {
         let at = arrivals(&dw, name);
         let span = at.last().unwrap().duration_since(at[0]);
@@ -386,7 +399,7 @@ fn thirty_two_logging_inputs_froze_the_host_inputs() {
     );
     assert!(th <= 40, "{th} threads: {:?}", thread_names(a.pid()));
     assert_eq!(ino, 1);
-    assert!(rss < 200 * 1024, "RSS {rss} KiB");
+    assert!(rss < 160 * 1024, "RSS {rss} KiB");
     let (_, monitor) =
         crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
     let m: serde_json::Value = serde_json::from_str(&monitor).unwrap();
@@ -395,6 +408,26 @@ fn thirty_two_logging_inputs_froze_the_host_inputs() {
         assert_eq!(m["inputs"][name]["stalls"], 0, "{name}");
     }
     assert_eq!(m["inputs"]["logging"]["instances"], n);
+    // After a restart every instance resumes at its position: nothing is read again, and
+    // none holds the positions of the 999 others.
+    assert_eq!(a.stop(), Some(0));
+    let cpu_before = dw.points_named("cpu").len();
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    dw.wait_for(Duration::from_secs(10), "cpu after the restart", |p| {
+        p.iter().filter(|p| p.name == "cpu").count() >= cpu_before + 3
+    });
+    let rss = rss_kib(a.pid());
+    eprintln!(
+        "after the restart: RSS {rss} KiB, {} threads",
+        threads(a.pid())
+    );
+    assert!(rss < 160 * 1024, "RSS {rss} KiB after the restart");
+    assert_eq!(
+        logging(&dw).len(),
+        n * 5 + later,
+        "lines read again after the restart"
+    );
 }
 
 /// Finding 2: every file-tailing instance created its own inotify instance (and a `notify`
@@ -404,7 +437,7 @@ fn thirty_two_logging_inputs_froze_the_host_inputs() {
 fn each_logging_input_took_an_inotify_instance() {
     let dw = FakeDataway::start(TOKEN);
     let n = 300;
-    let w = thousand_tailers(&dw, n, 1);
+    let w = thousand_tailers(&dw, n, 1, false);
     let a = Agent::start(&w, &[]);
     a.wait_api();
     dw.wait_for(Duration::from_secs(20), "a line of every file", |p| {

@@ -50,6 +50,8 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 pub const RELEASE_IDLE: Duration = Duration::from_secs(5);
 /// How long the state of a truncated or released file is kept to recognise its copy.
 const RETIRED_KEEP: Duration = Duration::from_secs(120);
+/// Most states of truncated or released files kept.
+const MAX_RETIRED: usize = 256;
 /// A new file that looks like a copy still being written waits this long for its size to
 /// settle.
 const COPY_SETTLE: Duration = Duration::from_secs(2);
@@ -305,12 +307,16 @@ fn same_prefix(a: &File, b: &File, len: u64) -> bool {
 }
 
 impl Tailer {
-    /// A tailer over `files`, resuming from the positions of `opts.source` in `store`.
+    /// A tailer over `files`, resuming from the positions of `opts.source` in `store`: those of
+    /// the files its globs match (other instances of the same source keep theirs: a thousand
+    /// instances of one source would otherwise each hold the positions of all).
     pub fn new(opts: Options, files: FileSet, store: &Store) -> Tailer {
         let now = Instant::now();
         let mut restored = HashMap::new();
         let mut retired = Vec::new();
-        for r in store.rotated_of(&opts.source) {
+        let rotated = store.rotated_of(&opts.source);
+        // The most recent ones (as many as are kept while running).
+        for r in rotated.iter().rev().take(MAX_RETIRED).rev() {
             retired.push(Retired {
                 id: None,
                 generation: 0,
@@ -323,7 +329,11 @@ impl Tailer {
                 at: now,
             });
         }
-        for e in store.of_source(&opts.source) {
+        for e in store.entries_of(&opts.source) {
+            if !files.matches(Path::new(&e.path)) {
+                continue;
+            }
+            let e = e.clone();
             // What the previous run had read of each file can be a copy's start now.
             retired.push(Retired {
                 id: None,
@@ -1002,8 +1012,8 @@ impl Tailer {
     fn maintain(&mut self, now: Instant, out: &mut Vec<Out>) {
         self.retired
             .retain(|r| now.saturating_duration_since(r.at) < RETIRED_KEEP);
-        if self.retired.len() > 256 {
-            let extra = self.retired.len() - 256;
+        if self.retired.len() > MAX_RETIRED {
+            let extra = self.retired.len() - MAX_RETIRED;
             self.retired.drain(..extra);
         }
         let mut i = 0;
