@@ -261,6 +261,16 @@ const FIELDS: &[FieldSpec] = &[
         "Crashes of an input."
     ),
     f!(
+        "datakit_inputs_stall_total",
+        "count",
+        "Stalls of an input: an instance overdue for a collection or a log read (once per episode)."
+    ),
+    f!(
+        "datakit_inputs_stalled",
+        "count",
+        "Instances of an input stalled now."
+    ),
+    f!(
         "datakit_input_dropped_point_total",
         "count",
         "Points dropped, by origin, category and reason."

@@ -20,6 +20,7 @@ use crate::diag::{Diagnostic, Severity};
 
 pub mod confd;
 pub mod dk;
+pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod prom;
@@ -237,7 +238,7 @@ pub struct InputCtx {
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
-/// blocking thread, so a slow `/proc` read never stalls other inputs.
+/// collection thread ([`exec`]), so a slow `/proc` read never stalls other inputs.
 pub trait Collect: Send + 'static {
     fn collect(&mut self, ctx: &CollectCtx) -> Result<Vec<Point>, String>;
 }
@@ -251,25 +252,48 @@ pub struct CollectCtx {
     pub hostname: Arc<str>,
 }
 
-/// The loop of an input that works every `interval` on a blocking thread (so slow reads never
-/// stall other inputs): [`Periodic::next`] waits for the tick, runs the work on a blocking
-/// thread with the input's state, and records the time it took.
+/// The loop of an input that works every `interval` on a collection thread of its
+/// [`exec::Lane`] (so slow reads never stall other inputs, and neither log tailing nor the
+/// async runtime's blocking pool can hold them up): [`Periodic::next`] waits for the tick,
+/// runs the work there with the input's state, and records the time it took. The watchdog
+/// holds the instance `stalled` while no collection has completed for
+/// [`collection_allowance`](crate::stats::watchdog::collection_allowance) (three intervals, at
+/// least 5 s).
 pub struct Periodic<S> {
     tick: tokio::time::Interval,
     state: Option<S>,
+    lane: exec::Lane,
+    beat: crate::stats::watchdog::Beat,
+    allowance: Duration,
 }
 
 impl<S: Send + 'static> Periodic<S> {
+    /// Work on the [`exec::Lane::Host`] threads.
     pub fn new(interval: Duration, state: S, ctx: &InputCtx) -> Self {
+        Periodic::on(exec::Lane::Host, interval, state, ctx)
+    }
+
+    /// Work on the threads of `lane`.
+    pub fn on(lane: exec::Lane, interval: Duration, state: S, ctx: &InputCtx) -> Self {
         ctx.stats.interval_ns.store(
             u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let beat = ctx.agent_stats.watchdog().beat(
+            ctx.stats.clone(),
+            ctx.name,
+            crate::stats::watchdog::Watched::Collection { interval },
+        );
+        let allowance = crate::stats::watchdog::collection_allowance(interval);
+        beat.expect(Instant::now(), allowance);
         Periodic {
             tick,
             state: Some(state),
+            lane,
+            beat,
+            allowance,
         }
     }
 
@@ -287,22 +311,17 @@ impl<S: Send + 'static> Periodic<S> {
         }
         let mut state = self.state.take()?;
         let started = Instant::now();
-        let job = tokio::task::spawn_blocking(move || {
+        let job = exec::run(self.lane, move || {
             let r = work(&mut state);
-            crate::idle::thread_idle();
             (state, r)
         });
-        let joined = tokio::select! {
+        let (state, r) = tokio::select! {
             j = job => j,
             _ = ctx.shutdown.wait() => return None,
         };
-        let (state, r) = match joined {
-            Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => return None,
-        };
         self.state = Some(state);
         ctx.stats.record_collect(started.elapsed());
+        self.beat.progress(Instant::now(), Some(self.allowance));
         Some(r)
     }
 }
