@@ -20,7 +20,9 @@ use crate::clock::now_ns;
 use crate::point::Category;
 use counters::{HttpCounter, lock};
 
-pub use counters::{CategoryStats, InputState, InputStats, OutputStats, PipelineStats};
+pub use counters::{
+    CategoryStats, InputState, InputStats, OutputStats, PipelineStats, ReceiverCounters,
+};
 pub use drops::{DropCounts, DropOrigin, DropReason, NamedOrigin, PointsDropped};
 pub use prometheus::Family;
 pub use snapshot::{
@@ -316,6 +318,7 @@ impl Stats {
                         last_error_ns: last.map_or(0, |l| l.0),
                         crashes: s.crashes.load(Relaxed),
                         dropped: s.drops.total(),
+                        receiver: s.receiver_values(),
                     },
                 )
             })
