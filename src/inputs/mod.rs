@@ -567,6 +567,7 @@ static ENTRIES: &[InputEntry] = &[
     host::hostobject::ENTRY,
     prom::ENTRY,
     logging::ENTRY,
+    statsd::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]
