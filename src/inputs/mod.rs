@@ -23,6 +23,7 @@ pub mod dk;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod socket;
 pub mod statsd;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
@@ -568,6 +569,7 @@ static ENTRIES: &[InputEntry] = &[
     prom::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
+    socket::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]
