@@ -282,6 +282,8 @@ host_processes\t'input (host)'
 hostobject\t'input (host)'
 prom\t'input (prom)'
 logging\t'input (log)'
+statsd\t'input (statsd)'
+socket\t'input (socket)'
 pipeline\t'Pipeline functions'
 config\t'datakit.conf keys'"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -a "bash\t''

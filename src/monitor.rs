@@ -429,6 +429,47 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
     };
     section(out, v, &title, fit(style(v), &cols, rows, true));
     producers(out, map, v);
+    receivers(out, map, v);
+}
+
+/// Inputs that receive on their own sockets (statsd): their counters, one row each.
+fn receivers(out: &mut String, map: &Map<String, Value>, v: &View) {
+    let cols = [
+        Col::keep("Receiver"),
+        Col::keep("Counter"),
+        Col::keep("Value"),
+    ];
+    let selected = |name: &str| v.inputs.is_empty() || v.inputs.iter().any(|w| w == name);
+    let mut rows = Vec::new();
+    for (name, i) in map.iter().filter(|(n, _)| selected(n)) {
+        let Some(list) = i["receiver"].as_array() else {
+            continue;
+        };
+        for pair in list {
+            let counter = s(&pair[0]);
+            let n = u(&pair[1]);
+            let text = if counter.ends_with("bytes") {
+                bytes(n)
+            } else {
+                si(n)
+            };
+            let bad = n > 0 && (counter.contains("drop") || counter.contains("refused"));
+            rows.push(vec![
+                cell(name, None, v),
+                cell(&counter, None, v),
+                cell(text, bad.then_some(Color::Red), v),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    section(
+        out,
+        v,
+        "Receivers: their own sockets (what the kernel dropped never reached the input)",
+        fit(style(v), &cols, rows, true),
+    );
 }
 
 /// What fed points without being a supervised input: the write API (`v1-write.<input>`,
@@ -850,6 +891,37 @@ mod tests {
         let old =
             serde_json::json!({"inputs": {"influxdb-v1": {"state": "starting", "instances": 0}}});
         assert!(render(&old, &v).contains("Producers (1)"));
+    }
+
+    #[test]
+    fn receiver_counters_have_their_own_section() {
+        let stats = crate::stats::Stats::new();
+        let i = stats.input("statsd");
+        i.instances.store(1, std::sync::atomic::Ordering::Relaxed);
+        i.set_state(crate::stats::InputState::Running);
+        let r = i.receiver(&["datagrams", "kernel_drops", "rcvbuf_bytes"]);
+        r.add(0, 1500);
+        r.set(1, 3);
+        r.set(2, 8 << 20);
+        let snap = serde_json::to_value(stats.snapshot()).unwrap();
+        assert_eq!(
+            snap["inputs"]["statsd"]["receiver"][1],
+            serde_json::json!(["kernel_drops", 3])
+        );
+        assert!(snap["inputs"]["cpu"].is_null());
+        let v = View {
+            modules: vec!["inputs"],
+            inputs: vec![],
+            verbose: false,
+            width: 80,
+            color: false,
+            now_ns: crate::clock::now_ns(),
+        };
+        let text = render(&snap, &v);
+        let (_, rec) = text.split_once("Receivers").unwrap();
+        for want in ["datagrams", "1.5k", "kernel_drops", "8MiB"] {
+            assert!(rec.contains(want), "{want}: {text}");
+        }
     }
 
     #[test]

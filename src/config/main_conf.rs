@@ -514,8 +514,8 @@ config_struct! {
     }
 }
 
-/// The inputs `default_enabled_inputs` names by default: the host inputs and the agent's own
-/// metrics, as the original enables them on a host install.
+/// The inputs `default_enabled_inputs` names by default: the host inputs, the agent's own
+/// metrics and the statsd receiver, as the original enables them on a host install.
 pub const DEFAULT_ENABLED_INPUTS: &[&str] = &[
     "cpu",
     "disk",
@@ -525,6 +525,7 @@ pub const DEFAULT_ENABLED_INPUTS: &[&str] = &[
     "hostobject",
     "mem",
     "net",
+    "statsd",
     "swap",
     "system",
 ];

@@ -254,7 +254,7 @@ pub fn input_markdown(name: &str) -> Result<String, DocError> {
         sample: sample.trim_end().to_string(),
         options: input_options(e),
         measurements: measurements(e),
-        notes: Vec::new(),
+        notes: e.notes.iter().map(|n| n.to_string()).collect(),
     };
     page.render().map_err(|source| DocError::Render {
         what: format!("the page of {name}"),

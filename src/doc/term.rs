@@ -199,6 +199,17 @@ pub fn input(name: &str, st: Style) -> Result<String, DocError> {
         out.push_str(&t.to_string());
         out.push_str("\n\n");
     }
+    if !e.notes.is_empty() {
+        subheading(&mut out, st, "Notes");
+        let width = usize::from(st.width).saturating_sub(4).max(20);
+        for n in e.notes {
+            for (i, l) in crate::table::wrap(&plain(n), width).iter().enumerate() {
+                out.push_str(if i == 0 { "  - " } else { "    " });
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
     Ok(out)
 }
 

@@ -440,6 +440,17 @@ async fn provoke(reason: DropReason) -> (String, Arc<crate::stats::Stats>) {
             st.ingest.empty(&origin, Category::Logging, 2);
             "in"
         }
+        DropReason::Unsupported => {
+            // A receiver that reads records it does not collect reports them itself.
+            st.stats.points_dropped(crate::stats::PointsDropped {
+                category: Category::Metric,
+                reason,
+                count: 1,
+                origin: origin.stats().as_ref(),
+                detail: Some("a DogStatsD event"),
+            });
+            "in"
+        }
         DropReason::Invalid => {
             let req = WriteRequest {
                 loose: true,

@@ -342,10 +342,12 @@ fn load_file(
                     .find(|(k, _)| k == "interval")
                     .map(|(_, s)| s.clone());
                 let header_span = value.span();
+                let under = format!("{}.", decode::path_string(&path));
+                let compat = |full: &str| full.strip_prefix(&under).and_then(entry.compat);
                 let site = DecodeSite {
                     file,
                     path: path.clone(),
-                    compat: &|_| None,
+                    compat: &compat,
                 };
                 let Some(mut config) = (entry.decode)(value, &site, diags) else {
                     continue;

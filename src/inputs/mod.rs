@@ -24,6 +24,8 @@ pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod socket;
+pub mod statsd;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
@@ -297,6 +299,18 @@ impl<S: Send + 'static> Periodic<S> {
         }
     }
 
+    /// The first tick after a whole interval instead of at once (a receiver reports what it
+    /// received over an interval; at start it has nothing).
+    pub fn after_first_interval(mut self) -> Self {
+        self.tick.reset();
+        self
+    }
+
+    /// The state, unless a `work` was cut short by the stop (it keeps the state).
+    pub fn into_state(self) -> Option<S> {
+        self.state
+    }
+
     /// Waits for the next tick and runs `work` on the state; `None` once the input is told to
     /// stop (also while `work` runs: a job stuck until its timeout does not hold up shutdown).
     /// A panic in `work` resumes here, in the input's task, where the supervisor catches it.
@@ -445,6 +459,31 @@ pub struct InputEntry {
     pub decode: DecodeFn,
     /// The default options as a TOML table (the body of the sample config).
     pub default_toml: fn() -> Result<toml::Table, toml::ser::Error>,
+    /// Keys of the original's input this one reads without acting on them (a key relative
+    /// to the instance, `udp_packet_size`), with why: reported as "has no effect", not as
+    /// unknown.
+    pub compat: fn(&str) -> Option<&'static str>,
+    /// What the input's page says besides its options and measurements (a naming rule, the
+    /// differences from the original).
+    pub notes: &'static [&'static str],
+}
+
+impl InputEntry {
+    /// This entry with keys it reads without acting on them.
+    pub const fn with_compat(mut self, compat: fn(&str) -> Option<&'static str>) -> Self {
+        self.compat = compat;
+        self
+    }
+
+    /// This entry with notes for its page.
+    pub const fn with_notes(mut self, notes: &'static [&'static str]) -> Self {
+        self.notes = notes;
+        self
+    }
+}
+
+fn no_compat(_: &str) -> Option<&'static str> {
+    None
 }
 
 impl std::fmt::Debug for InputEntry {
@@ -466,6 +505,8 @@ where
         default_config: default_boxed::<T>,
         decode: decode_input::<T>,
         default_toml: default_toml::<T>,
+        compat: no_compat,
+        notes: &[],
     }
 }
 
@@ -546,6 +587,8 @@ static ENTRIES: &[InputEntry] = &[
     host::hostobject::ENTRY,
     prom::ENTRY,
     logging::ENTRY,
+    statsd::ENTRY,
+    socket::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

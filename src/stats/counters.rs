@@ -81,6 +81,48 @@ pub struct InputStats {
     pub drops: DropCounts,
     state: AtomicU8,
     last_error: Mutex<Option<(i64, String)>>,
+    /// A receiver's counters of its own socket work (see [`ReceiverCounters`]).
+    receiver: std::sync::OnceLock<std::sync::Arc<ReceiverCounters>>,
+}
+
+/// Counters a receiver keeps about its sockets (datagrams, bytes, lines, the kernel's drops
+/// for its socket, its receive buffer), by name, in the order named; `monitor` shows them
+/// next to the input. Relaxed atomics: written on the receive path.
+#[derive(Debug)]
+pub struct ReceiverCounters {
+    names: &'static [&'static str],
+    values: Box<[AtomicU64]>,
+}
+
+impl ReceiverCounters {
+    fn new(names: &'static [&'static str]) -> ReceiverCounters {
+        ReceiverCounters {
+            names,
+            values: names.iter().map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+    /// The counter at index `i` of the names (out of range: none).
+    pub fn get(&self, i: usize) -> Option<&AtomicU64> {
+        self.values.get(i)
+    }
+    pub fn add(&self, i: usize, n: u64) {
+        if let Some(c) = self.values.get(i) {
+            c.fetch_add(n, Relaxed);
+        }
+    }
+    pub fn set(&self, i: usize, n: u64) {
+        if let Some(c) = self.values.get(i) {
+            c.store(n, Relaxed);
+        }
+    }
+    /// (name, value) of every counter.
+    pub fn values(&self) -> Vec<(&'static str, u64)> {
+        self.names
+            .iter()
+            .zip(self.values.iter())
+            .map(|(n, v)| (*n, v.load(Relaxed)))
+            .collect()
+    }
 }
 
 impl InputStats {
@@ -102,7 +144,19 @@ impl InputStats {
             drops: DropCounts::default(),
             state: AtomicU8::new(0),
             last_error: Mutex::new(None),
+            receiver: std::sync::OnceLock::new(),
         }
+    }
+    /// The receiver counters of this input, named `names` on first use (every instance of the
+    /// input shares them).
+    pub fn receiver(&self, names: &'static [&'static str]) -> std::sync::Arc<ReceiverCounters> {
+        self.receiver
+            .get_or_init(|| std::sync::Arc::new(ReceiverCounters::new(names)))
+            .clone()
+    }
+    /// The receiver counters, when the input has any.
+    pub fn receiver_values(&self) -> Vec<(&'static str, u64)> {
+        self.receiver.get().map_or_else(Vec::new, |r| r.values())
     }
     pub fn name(&self) -> &str {
         &self.name

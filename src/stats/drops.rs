@@ -42,12 +42,16 @@ pub enum DropReason {
     SendFailed,
     /// Older than `[dataway] drop_expired_package_at` when replayed from the disk queue.
     Expired,
-    /// Evicted from a full disk queue, or the disk queue could not take the body.
+    /// Evicted from a full disk queue, or the disk queue could not take the body; or, at a
+    /// receiver, records its bounded queue had no room for.
     QueueFull,
+    /// Read by a receiver that does not collect it, as in the original: DogStatsD events and
+    /// service checks, distributions with `datadog_distributions` off.
+    Unsupported,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 13] = [
         DropReason::Election,
         DropReason::Pipeline,
         DropReason::StatusIgnored,
@@ -60,6 +64,7 @@ impl DropReason {
         DropReason::SendFailed,
         DropReason::Expired,
         DropReason::QueueFull,
+        DropReason::Unsupported,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -78,6 +83,7 @@ impl DropReason {
             DropReason::SendFailed => "send_failed",
             DropReason::Expired => "expired",
             DropReason::QueueFull => "queue_full",
+            DropReason::Unsupported => "unsupported",
         }
     }
 

@@ -21,7 +21,9 @@ use crate::clock::now_ns;
 use crate::point::Category;
 use counters::{HttpCounter, lock};
 
-pub use counters::{CategoryStats, InputState, InputStats, OutputStats, PipelineStats};
+pub use counters::{
+    CategoryStats, InputState, InputStats, OutputStats, PipelineStats, ReceiverCounters,
+};
 pub use drops::{DropCounts, DropOrigin, DropReason, NamedOrigin, PointsDropped};
 pub use prometheus::Family;
 pub use snapshot::{
@@ -326,6 +328,7 @@ impl Stats {
                         stalled: s.stalled.load(Relaxed),
                         stalls: s.stalls.load(Relaxed),
                         dropped: s.drops.total(),
+                        receiver: s.receiver_values(),
                     },
                 )
             })

@@ -66,6 +66,10 @@ pub struct InputSnapshot {
     pub stalls: u64,
     /// Points this input's feeds lost, every category and reason together (see `drops`).
     pub dropped: u64,
+    /// A receiver's counters of its own sockets (datagrams, lines, the kernel's drops, ...),
+    /// in its order; absent for other inputs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub receiver: Vec<(&'static str, u64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]

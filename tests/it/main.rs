@@ -25,3 +25,5 @@ mod run;
 mod self_contained;
 mod service;
 mod sinks;
+mod socket;
+mod statsd;

@@ -50,9 +50,11 @@ fn fresh_workdir_writes_dk_metrics_to_files_and_says_so() {
         o.contains("data goes to files in")
     });
     let out = a.stdout();
-    // Every default-enabled input starts: dk and the host inputs.
+    // Every default-enabled input starts: dk, the host inputs and statsd.
     assert!(
-        out.contains("[cpu, disk, diskio, dk, host_processes, hostobject, mem, net, swap, system]"),
+        out.contains(
+            "[cpu, disk, diskio, dk, host_processes, hostobject, mem, net, statsd, swap, system]"
+        ),
         "{out}"
     );
     assert!(out.contains("no DataWay is configured"), "{out}");
