@@ -225,11 +225,13 @@ pub async fn run(
         stats.clone(),
     ));
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
+    let routes = crate::inputs::routes::Routes::new();
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
         ingest.clone(),
         stats.clone(),
         hostname.as_str().into(),
+        routes.clone(),
     )
     .await?;
     let mut sup = Supervisor::new(Base {
@@ -238,6 +240,7 @@ pub async fn run(
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
         election: Some(election.gate.clone()),
+        routes,
     });
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(

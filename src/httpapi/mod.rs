@@ -10,6 +10,7 @@
 //! | `POST /v1/lasterror` | an external input reports an error |
 //! | `GET /metrics` | Prometheus text of the self-metrics |
 //! | `GET /v1/monitor` | the JSON `datakit monitor` renders |
+//! | routes of inputs | receivers (ddtrace, Zipkin, ...) register theirs while they run ([`crate::inputs::routes`]) |
 //!
 //! Protection: a body size limit (413), per-client token-bucket rate limits (429), the
 //! `public_apis` allow-list for non-loopback clients (403), time limits on reading headers
@@ -38,6 +39,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::config::main_conf::HttpApiConfig;
 use crate::ingest::{Ingest, Origin};
+use crate::inputs::routes::{Lookup, RouteRequest, Routes};
 use crate::stats::Stats;
 use limit::{RateLimiter, client_ip, is_local};
 
@@ -138,6 +140,8 @@ pub struct AppState {
     limiter: Arc<RateLimiter>,
     public: Arc<Vec<String>>,
     disable_404page: bool,
+    /// Routes inputs serve (receivers); public, and answered after the API's own routes.
+    pub routes: Routes,
 }
 
 /// The paths non-loopback clients may use when `public_apis` is empty: ping, ntp and the
@@ -157,9 +161,9 @@ pub fn default_public_apis() -> Vec<String> {
     v
 }
 
-/// The route label for stats and rate limits: the path of a known route, else `__unknown`
-/// (so random paths cannot grow the stats without bound).
-fn route_label(path: &str) -> &str {
+/// The route label for stats and rate limits: the path of a known route (the API's own, or one
+/// an input serves), else `__unknown` (so random paths cannot grow the stats without bound).
+fn route_label<'a>(path: &'a str, routes: &Routes) -> &'a str {
     const KNOWN: &[&str] = &[
         "/v1/ping",
         "/v1/ntp",
@@ -172,7 +176,10 @@ fn route_label(path: &str) -> &str {
         "/ping",
         "/health",
     ];
-    if KNOWN.contains(&path) || write::WRITE_CATEGORIES.iter().any(|c| c.url_path() == path) {
+    if KNOWN.contains(&path)
+        || write::WRITE_CATEGORIES.iter().any(|c| c.url_path() == path)
+        || routes.contains(path)
+    {
         path
     } else {
         "__unknown"
@@ -199,7 +206,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .get::<ConnectInfo<Peer>>()
         .and_then(|c| c.0.ip());
     let path = req.uri().path().to_string();
-    let route = route_label(&path).to_string();
+    let route = route_label(&path, &st.routes).to_string();
     let method = method_label(req.method());
     let body_len = req
         .headers()
@@ -207,7 +214,8 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
-    let mut resp = if !is_local(req.headers(), peer) && !st.public.contains(&path) {
+    let public = st.public.contains(&path) || st.routes.contains(&path);
+    let mut resp = if !is_local(req.headers(), peer) && !public {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "datakit.publicAccessDisabled",
@@ -332,6 +340,61 @@ async fn influx_health() -> Response {
     .into_response()
 }
 
+/// Requests no route of the API matched: an input's route, else 404 (405 for a served path
+/// asked with another method).
+async fn dispatch(State(st): State<AppState>, req: Request) -> Response {
+    let peer: Option<IpAddr> = req
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .and_then(|c| c.0.ip());
+    let found = match st.routes.lookup(req.method(), req.uri().path()) {
+        Lookup::Found(f) => f,
+        Lookup::WrongMethod(methods) => {
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            let mut r = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "datakit.methodNotAllowed",
+                format!("{} takes {}", req.uri().path(), allow.join(", ")),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
+        }
+        Lookup::Missing => return not_found(State(st)).await,
+    };
+    let (parts, body) = req.into_parts();
+    let body = if found.max_body == 0 {
+        axum::body::Bytes::new()
+    } else {
+        match body::read_body(body, &parts.headers, None, found.max_body, st.timeout).await {
+            Ok(b) => b,
+            Err(e) => {
+                found.owner.record_error(format!(
+                    "{} {}: {}",
+                    parts.method,
+                    parts.uri.path(),
+                    e.message
+                ));
+                if let Some(f) = &found.on_refused {
+                    f(&parts.headers, &e.message);
+                }
+                return e.into_response();
+            }
+        }
+    };
+    let client_ip = client_ip(&parts.headers, peer);
+    (found.handler)(RouteRequest {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+        client_ip,
+    })
+    .await
+}
+
 async fn not_found(State(st): State<AppState>) -> Response {
     if st.disable_404page {
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
@@ -363,7 +426,7 @@ pub fn router(st: AppState) -> Router {
         .route("/v1/lasterror", post(lasterror))
         .route("/metrics", get(metrics))
         .route("/v1/monitor", get(monitor))
-        .fallback(not_found)
+        .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(st.clone(), guard))
         .with_state(st)
 }
@@ -437,6 +500,7 @@ impl HttpApi {
         ingest: Ingest,
         stats: Arc<Stats>,
         hostname: Arc<str>,
+        routes: Routes,
     ) -> Result<HttpApi, HttpError> {
         let public = if cfg.public_apis.is_empty() {
             default_public_apis()
@@ -459,6 +523,7 @@ impl HttpApi {
             )),
             public: Arc::new(public),
             disable_404page: cfg.disable_404page,
+            routes,
         };
         let tls = if !cfg.tls.cert.is_empty() && !cfg.tls.privkey.is_empty() {
             Some(load_tls(&cfg.tls.cert, &cfg.tls.privkey)?)

@@ -342,10 +342,13 @@ fn load_file(
                     .find(|(k, _)| k == "interval")
                     .map(|(_, s)| s.clone());
                 let header_span = value.span();
+                let prefix = format!("{}.", decode::path_string(&path));
+                let compat = entry.compat;
+                let input_compat = move |full: &str| full.strip_prefix(&prefix).and_then(compat);
                 let site = DecodeSite {
                     file,
                     path: path.clone(),
-                    compat: &|_| None,
+                    compat: &input_compat,
                 };
                 let Some(mut config) = (entry.decode)(value, &site, diags) else {
                     continue;
@@ -523,4 +526,39 @@ pub fn fuzz_one(text: &str) -> usize {
         let _ = d.render(false);
     }
     diags.len() + instances.len()
+}
+
+/// Decodes `text` as a conf.d file holding `[[inputs.NAME]]`: the first instance of `name`,
+/// and every diagnostic rendered. For the inputs' tests.
+#[cfg(test)]
+pub fn decode_for_test(name: &str, text: &str) -> (Option<Box<dyn InputConfig>>, Vec<String>) {
+    let mut diags = Vec::new();
+    let no_env = |_: &str| None;
+    let main = MainConfig::default();
+    let file = SourceFile {
+        path: PathBuf::from("conf.d/test.conf"),
+        text: text.to_string(),
+    };
+    let mut instances = Vec::new();
+    let mut report = FileReport::default();
+    if let Some(table) = file.parse(&mut diags) {
+        load_file(
+            &file,
+            table,
+            &Context {
+                main: &main,
+                env: &no_env,
+                disabled: &[],
+                registry: super::registry(),
+            },
+            &mut instances,
+            &mut report,
+            &mut diags,
+        );
+    }
+    let found = instances
+        .into_iter()
+        .find(|i| i.name() == name)
+        .map(|i| i.config);
+    (found, diags.iter().map(|d| d.render(false)).collect())
 }

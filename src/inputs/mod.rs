@@ -23,6 +23,7 @@ pub mod dk;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod routes;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 
@@ -234,6 +235,9 @@ pub struct InputCtx {
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// The HTTP API's routes that inputs serve: receivers register theirs here (see
+    /// [`routes`]).
+    pub routes: routes::Routes,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
@@ -426,6 +430,9 @@ pub struct InputEntry {
     pub decode: DecodeFn,
     /// The default options as a TOML table (the body of the sample config).
     pub default_toml: fn() -> Result<toml::Table, toml::ser::Error>,
+    /// Keys of the original's input read without effect (relative to the instance), with why:
+    /// reported as warnings, not as unknown keys.
+    pub compat: fn(&str) -> Option<&'static str>,
 }
 
 impl std::fmt::Debug for InputEntry {
@@ -447,7 +454,26 @@ where
         default_config: default_boxed::<T>,
         decode: decode_input::<T>,
         default_toml: default_toml::<T>,
+        compat: no_compat,
     }
+}
+
+/// A registry entry for options type `T` whose input reads the original's keys in `compat`
+/// without effect.
+pub const fn entry_with_compat<T>(
+    spec: InputSpec,
+    compat: fn(&str) -> Option<&'static str>,
+) -> InputEntry
+where
+    T: InputConfig + ConfType + DeserializeOwned + Serialize + Default,
+{
+    let mut e = entry::<T>(spec);
+    e.compat = compat;
+    e
+}
+
+fn no_compat(_: &str) -> Option<&'static str> {
+    None
 }
 
 fn default_boxed<T: InputConfig + Default>() -> Box<dyn InputConfig> {
