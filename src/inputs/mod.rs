@@ -19,6 +19,7 @@ use crate::config::schema::{ConfType, SectionDoc};
 use crate::diag::{Diagnostic, Severity};
 
 pub mod confd;
+pub mod ddtrace;
 pub mod dk;
 pub mod host;
 pub mod logging;
@@ -26,6 +27,7 @@ pub mod prom;
 pub mod routes;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
+pub mod trace;
 
 use crate::ingest::{FeedOptions, Ingest, Origin};
 use crate::point::{Category, Point};
@@ -553,6 +555,7 @@ static ENTRIES: &[InputEntry] = &[
     host::hostobject::ENTRY,
     prom::ENTRY,
     logging::ENTRY,
+    ddtrace::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

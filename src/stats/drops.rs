@@ -42,12 +42,17 @@ pub enum DropReason {
     SendFailed,
     /// Older than `[dataway] drop_expired_package_at` when replayed from the disk queue.
     Expired,
-    /// Evicted from a full disk queue, or the disk queue could not take the body.
+    /// Evicted from a full disk queue, or the disk queue could not take the body; or a
+    /// receiver's request queue (`threads`) was full.
     QueueFull,
+    /// A trace the sampler dropped, or the tracer marked to drop (its sampling priority).
+    Sampled,
+    /// A trace a receiver's filter dropped (`close_resource`, `omit_err_status`).
+    Filtered,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 14] = [
         DropReason::Election,
         DropReason::Pipeline,
         DropReason::StatusIgnored,
@@ -60,6 +65,8 @@ impl DropReason {
         DropReason::SendFailed,
         DropReason::Expired,
         DropReason::QueueFull,
+        DropReason::Sampled,
+        DropReason::Filtered,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -78,6 +85,8 @@ impl DropReason {
             DropReason::SendFailed => "send_failed",
             DropReason::Expired => "expired",
             DropReason::QueueFull => "queue_full",
+            DropReason::Sampled => "sampled",
+            DropReason::Filtered => "filtered",
         }
     }
 

@@ -24,3 +24,4 @@ mod run;
 mod self_contained;
 mod service;
 mod sinks;
+mod tracing;
