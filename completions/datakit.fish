@@ -283,6 +283,7 @@ hostobject\t'input (host)'
 prom\t'input (prom)'
 logging\t'input (log)'
 ddtrace\t'input (tracing)'
+zipkin\t'input (tracing)'
 pipeline\t'Pipeline functions'
 config\t'datakit.conf keys'"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -a "bash\t''

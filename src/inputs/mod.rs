@@ -28,6 +28,7 @@ pub mod routes;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
 pub mod trace;
+pub mod zipkin;
 
 use crate::ingest::{FeedOptions, Ingest, Origin};
 use crate::point::{Category, Point};
@@ -556,6 +557,7 @@ static ENTRIES: &[InputEntry] = &[
     prom::ENTRY,
     logging::ENTRY,
     ddtrace::ENTRY,
+    zipkin::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

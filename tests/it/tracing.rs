@@ -449,3 +449,191 @@ fn bad_bodies_get_a_clear_4xx_and_are_counted() {
     );
     assert_eq!(a.stop(), Some(0));
 }
+
+/// A program instrumented with py_zipkin: one trace per encoding (v2 JSON, v1 JSON, v2
+/// protobuf), each a root span with a child and a failing child, posted to the agent with the
+/// content type Zipkin's API takes. Prints the trace ids by encoding.
+const ZIPKIN_APP: &str = r#"
+import json, os, urllib.request
+from py_zipkin.zipkin import zipkin_span
+from py_zipkin.encoding import Encoding
+from py_zipkin.transport import BaseTransportHandler
+
+api = os.environ["AGENT"]
+class Post(BaseTransportHandler):
+    def __init__(self, path, ctype):
+        self.path, self.ctype = path, ctype
+    def get_max_payload_bytes(self):
+        return None
+    def send(self, payload):
+        data = payload.encode() if isinstance(payload, str) else payload
+        req = urllib.request.Request(api + self.path, data=data, headers={"Content-Type": self.ctype})
+        with urllib.request.urlopen(req) as r:
+            assert r.status == 200, r.status
+
+out = {}
+for enc, path, ctype in [(Encoding.V2_JSON, "/api/v2/spans", "application/json"),
+                         (Encoding.V1_JSON, "/api/v1/spans", "application/json"),
+                         (Encoding.V2_PROTO3, "/api/v2/spans", "application/x-protobuf")]:
+    name = enc.name.lower()
+    with zipkin_span(service_name="front-" + name, span_name="GET /users", transport_handler=Post(path, ctype),
+                     sample_rate=100.0, encoding=enc) as root:
+        root.update_binary_annotations({"http.method": "GET", "project": "shop"})
+        with zipkin_span(service_name="front-" + name, span_name="db.query") as child:
+            child.update_binary_annotations({"db.type": "mysql"})
+        try:
+            with zipkin_span(service_name="front-" + name, span_name="charge"):
+                raise ValueError("declined")
+        except ValueError:
+            pass
+        out[name] = root.zipkin_attrs.trace_id
+print(json.dumps(out))
+"#;
+
+#[test]
+fn py_zipkin_spans_arrive_by_v1_and_v2_json_and_protobuf() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n",
+            dw.url()
+        ),
+    );
+    w.write(
+        "conf.d/zipkin.conf",
+        "[[inputs.zipkin]]\n  ignore_tags = [\"^db_\"]\n  [inputs.zipkin.tags]\n    cluster = \"c1\"\n",
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    let t0 = std::time::Instant::now();
+    while request(
+        "POST",
+        &format!("{}/api/v2/spans", a.api()),
+        &[("content-type", "application/json")],
+        b"[]".to_vec(),
+    )
+    .0 != 200
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "zipkin routes not served"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = python(ZIPKIN_APP, &[("AGENT", a.api())]);
+    let ids: BTreeMap<String, String> =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    dw.wait_for(Duration::from_secs(20), "the spans", |p| {
+        p.iter().filter(|p| p.name == "zipkin").count() >= 9
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pts = dw.points_named("zipkin");
+    assert_eq!(pts.len(), 9, "3 spans by each encoding, once");
+    for (enc, trace) in &ids {
+        let spans: Vec<&Received> = pts
+            .iter()
+            .filter(|p| field_str(p, "trace_id") == Some(trace.as_str()))
+            .collect();
+        assert_eq!(spans.len(), 3, "{enc}");
+        let by = |op: &str| {
+            *spans
+                .iter()
+                .find(|p| field_str(p, "resource") == Some(op))
+                .unwrap_or_else(|| panic!("{enc}: no {op}"))
+        };
+        let (root, db, charge) = (by("GET /users"), by("db.query"), by("charge"));
+        let service = format!("front-{enc}");
+        for p in [root, db, charge] {
+            assert_eq!(p.category, "tracing");
+            assert_eq!(tag(p, "service"), Some(service.as_str()), "{enc}");
+            assert_eq!(tag(p, "source"), Some("zipkin"));
+            assert_eq!(tag(p, "source_type"), Some("custom"));
+            assert_eq!(tag(p, "cluster"), Some("c1"));
+            assert!(
+                field_str(p, "span_id").is_some_and(|s| s.len() == 16),
+                "{enc}"
+            );
+            assert!(
+                p.fields
+                    .get("start")
+                    .and_then(Val::as_i64)
+                    .is_some_and(|s| s > 1_600_000_000_000_000),
+                "{enc}"
+            );
+            assert!(
+                p.fields.get("duration").and_then(Val::as_i64).is_some(),
+                "{enc}"
+            );
+            let m: serde_json::Value =
+                serde_json::from_str(field_str(p, "message").unwrap()).unwrap();
+            assert_eq!(m["traceId"], trace.as_str(), "{enc}");
+        }
+        assert_eq!(field_str(root, "parent_id"), Some("0"), "{enc}");
+        assert_eq!(
+            field_str(db, "parent_id"),
+            field_str(root, "span_id"),
+            "{enc}"
+        );
+        assert_eq!(
+            field_str(charge, "parent_id"),
+            field_str(root, "span_id"),
+            "{enc}"
+        );
+        assert_eq!(tag(root, "span_type"), Some("entry"));
+        assert_eq!(tag(db, "span_type"), Some("exit"));
+        assert_eq!(tag(root, "http_method"), Some("GET"), "{enc}");
+        assert_eq!(tag(root, "project"), Some("shop"), "{enc}");
+        assert!(tag(db, "db_type").is_none(), "ignore_tags: {enc}");
+        assert_eq!(tag(root, "status"), Some("ok"), "{enc}");
+        assert_eq!(tag(charge, "status"), Some("error"), "{enc}");
+    }
+    // Bad bodies: a clear 400 that says where, counted.
+    let v2 = format!("{}/api/v2/spans", a.api());
+    let (s, _, body) = request(
+        "POST",
+        &v2,
+        &[("content-type", "application/x-protobuf")],
+        vec![0x0a, 0x05, 0x0a],
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("protobuf at byte 2: truncated: 5 bytes announced, 1 left"),
+        "{body}"
+    );
+    let (s, _, body) = request(
+        "POST",
+        &v2,
+        &[("content-type", "text/plain")],
+        b"[]".to_vec(),
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("unsupported Content-Type `text/plain`"),
+        "{body}"
+    );
+    let (s, _, body) = request(
+        "POST",
+        &format!("{}/api/v1/spans", a.api()),
+        &[("content-type", "application/x-thrift")],
+        vec![12, 0, 0, 0, 9],
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("thrift at byte 1: size 9 is negative or larger than the 0 bytes left"),
+        "{body}"
+    );
+    let (_, _, mon) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
+    let v: serde_json::Value = serde_json::from_str(&mon).unwrap();
+    let invalid: u64 = v["drops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["origin"] == "zipkin" && d["reason"] == "invalid")
+        .map(|d| d["points"].as_u64().unwrap())
+        .sum();
+    assert_eq!(invalid, 3);
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    assert_eq!(a.stop(), Some(0));
+}
