@@ -3,8 +3,8 @@
 #        SAMPLE=0.01 runs the ddtrace sampler at that rate (default: no sampler);
 #        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary;
 #        JOURNAL=off runs without the write-ahead journal (default: on, as the agent ships).
-# ddtrace receiver throughput end to end: wrk posts a /v0.4/traces msgpack body of 50 realistic
-# traces (500 spans; benches/tools/gen_ddtrace.py) over 8 connections for SECONDS; the agent
+# ddtrace receiver throughput end to end: wrk posts a /v0.4/traces msgpack body of 100 realistic
+# traces of 5 spans (500 spans; benches/tools/gen_ddtrace.py) over 8 connections for SECONDS; the agent
 # decodes, runs the span pipeline and delivers `tracing` points to the DataWay stand-in
 # (benches/tools/dataway_stub.py), which counts them. Reports spans/s accepted (wrk) and
 # delivered (stand-in), the agent's CPU per accepted span and its peak RSS.
@@ -27,7 +27,7 @@ agent_conf "$wd" "$apiport" "$dwport"
   fi
 } > "$wd/conf.d/ddtrace.conf"
 spans_per_body=500
-python3 benches/tools/gen_ddtrace.py "$wd/body.msgpack" 50 10
+python3 benches/tools/gen_ddtrace.py "$wd/body.msgpack" 100 5
 env "$(journal_env)" "$bin" --workdir "$wd" run > "$wd/agent.out" 2>&1 & agent=$!
 wait_ready "http://127.0.0.1:$apiport/v1/ping"
 for _ in $(seq 100); do

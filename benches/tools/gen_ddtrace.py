@@ -5,7 +5,11 @@ Usage: gen_ddtrace.py OUT [TRACES] [SPANS]   (default 50 traces of 10 spans)
 
 Each trace is a web request: a root HTTP span, cache, HTTP client and SQL children with 10-20
 meta tags, and a 1-5 KB SQL statement on every fourth span (as src/inputs/ddtrace/encode.rs
-makes them for the criterion benchmark). Trace ids spread over the sampler's hash space.
+makes them for the criterion benchmark). Trace ids are chosen so that their sampler hashes
+(the original's: the 128-bit id's last 8 hex digits as bytes, modulo 10 000) spread evenly:
+trace t hashes inside the t-th of TRACES equal slices of 0..10000 (not on its edges), so a
+sampling rate r keeps r of the traces (at 1 % of 100 traces, exactly one), as random ids would
+on average.
 """
 import struct
 import sys
@@ -100,6 +104,20 @@ def span(out, tid, n, k, start):
     s(out, ty)
 
 
+def sampler_hash(low):
+    """The sampler's number of the trace id "6565a1b200000000" + 16 hex digits of `low`."""
+    tail = ("%016x" % low)[-8:].encode()
+    return int.from_bytes(tail, "big") % 10000
+
+
+def spread_id(t, traces):
+    lo, hi = t * 10000 // traces + 1, (t + 1) * 10000 // traces - 1
+    low = 0x123456789ABC0000 + t * 0x100000000
+    while not lo <= sampler_hash(low) <= hi:
+        low += 1
+    return low
+
+
 def main():
     path = sys.argv[1]
     traces = int(sys.argv[2]) if len(sys.argv) > 2 else 50
@@ -108,7 +126,7 @@ def main():
     out = bytearray()
     head(out, traces, 0x90, 0xDC, 0xDD)
     for t in range(traces):
-        tid = (0x123456789ABC0000 + t * 7919) % 2**64
+        tid = spread_id(t, traces)
         head(out, spans, 0x90, 0xDC, 0xDD)
         for k in range(spans):
             span(out, tid, spans, k, start)

@@ -251,6 +251,6 @@ pub fn v1_times(z: &mut ZSpan) {
     if z.duration == 0
         && let (Some(a), Some(b)) = (min, max)
     {
-        z.duration = b - a;
+        z.duration = b.saturating_sub(a);
     }
 }

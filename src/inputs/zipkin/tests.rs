@@ -89,3 +89,14 @@ fn options_are_checked() {
     let (cfg, diags) = crate::inputs::confd::decode_for_test("zipkin", "[[inputs.zipkin]]\n");
     assert!(cfg.is_some() && diags.is_empty(), "{diags:?}");
 }
+
+/// Found by the zipkin_thrift fuzz target: annotation times far apart overflowed the duration.
+#[test]
+fn extreme_annotation_times_do_not_overflow() {
+    let mut z = ZSpan {
+        annotations: vec![(i64::MIN + 1, "a".into()), (i64::MAX, "b".into())],
+        ..ZSpan::default()
+    };
+    model::v1_times(&mut z);
+    assert_eq!((z.timestamp, z.duration), (i64::MIN + 1, i64::MAX));
+}
