@@ -19,12 +19,12 @@ pub mod msgpack;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::routes::{Route, RouteRequest};
+use super::trace::bound::RequestBound;
 use super::trace::options::{self as topts, ThreadsConfig};
 use super::trace::spec::MEASUREMENT_FIELDS;
 use super::trace::{CloseResource, PipelineOptions, SamplerConfig, SpanPipeline};
@@ -205,8 +205,7 @@ struct Receiver {
     pipeline: SpanPipeline,
     ctx: InputCtx,
     /// The `threads` bound: permits, and how many may wait for one.
-    workers: Option<(tokio::sync::Semaphore, u64)>,
-    waiting: AtomicU64,
+    workers: Option<RequestBound>,
 }
 
 impl Input for Ddtrace {
@@ -232,18 +231,12 @@ impl Input for Ddtrace {
                 del_message: cfg.del_message,
                 hostname: ctx.hostname.to_string(),
             };
-            let workers = (cfg.threads.threads > 0 && cfg.threads.buffer > 0).then(|| {
-                (
-                    tokio::sync::Semaphore::new(cfg.threads.threads as usize),
-                    cfg.threads.buffer,
-                )
-            });
+            let workers = RequestBound::new(&cfg.threads);
             let rx = Arc::new(Receiver {
                 converter,
                 pipeline: SpanPipeline::new(opts),
                 ctx: ctx.clone(),
                 workers,
-                waiting: AtomicU64::new(0),
             });
             let max_body = cfg.max_body();
             let mut routes = Vec::new();
@@ -372,26 +365,18 @@ impl Receiver {
         }
         let _permit = match &self.workers {
             None => None,
-            Some((sem, buffer)) => {
-                match sem.try_acquire() {
-                    Ok(p) => Some(p),
-                    Err(_) => {
-                        if self.waiting.fetch_add(1, Relaxed) >= *buffer {
-                            self.waiting.fetch_sub(1, Relaxed);
-                            return self.refuse(
-                            StatusCode::BAD_REQUEST,
-                            path,
-                            announced(&req.headers),
-                            DropReason::QueueFull,
-                            format!("busy: {buffer} requests already wait for a worker (threads.buffer)"),
-                        );
-                        }
-                        let p = sem.acquire().await;
-                        self.waiting.fetch_sub(1, Relaxed);
-                        p.ok()
-                    }
+            Some(bound) => match bound.enter().await {
+                Ok(p) => Some(p),
+                Err(busy) => {
+                    return self.refuse(
+                        StatusCode::BAD_REQUEST,
+                        path,
+                        announced(&req.headers),
+                        DropReason::QueueFull,
+                        busy.to_string(),
+                    );
                 }
-            }
+            },
         };
         let media = decode::media_type(
             req.headers

@@ -17,6 +17,7 @@
 //!
 //! The receiver then feeds the points through `ctx.ingest` (category `tracing`).
 
+pub mod bound;
 pub mod ids;
 pub mod options;
 mod pipeline;

@@ -13,13 +13,13 @@ pub mod model;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
 
 use super::routes::{Refused, Route, RouteRequest};
+use super::trace::bound::RequestBound;
 use super::trace::options::{self as topts, ThreadsConfig};
 use super::trace::spec::MEASUREMENT_FIELDS;
 use super::trace::{CloseResource, PipelineOptions, SamplerConfig, SpanPipeline};
@@ -139,8 +139,7 @@ struct Receiver {
     ignore: Vec<Regex>,
     pipeline: SpanPipeline,
     ctx: InputCtx,
-    workers: Option<(tokio::sync::Semaphore, u64)>,
-    waiting: AtomicU64,
+    workers: Option<RequestBound>,
 }
 
 impl Input for Zipkin {
@@ -165,18 +164,12 @@ impl Input for Zipkin {
                 del_message: cfg.del_message,
                 hostname: ctx.hostname.to_string(),
             };
-            let workers = (cfg.threads.threads > 0 && cfg.threads.buffer > 0).then(|| {
-                (
-                    tokio::sync::Semaphore::new(cfg.threads.threads as usize),
-                    cfg.threads.buffer,
-                )
-            });
+            let workers = RequestBound::new(&cfg.threads);
             let rx = Arc::new(Receiver {
                 ignore,
                 pipeline: SpanPipeline::new(opts),
                 ctx: ctx.clone(),
                 workers,
-                waiting: AtomicU64::new(0),
             });
             let mut routes = Vec::new();
             for (path, v2) in [(cfg.pathV1.clone(), false), (cfg.pathV2.clone(), true)] {
@@ -241,20 +234,14 @@ impl Receiver {
     async fn spans(self: Arc<Self>, path: Arc<str>, v2: bool, req: RouteRequest) -> Response {
         let _permit = match &self.workers {
             None => None,
-            Some((sem, buffer)) => match sem.try_acquire() {
+            Some(bound) => match bound.enter().await {
                 Ok(p) => Some(p),
-                Err(_) => {
-                    if self.waiting.fetch_add(1, Relaxed) >= *buffer {
-                        self.waiting.fetch_sub(1, Relaxed);
-                        return self.refuse(
-                            StatusCode::BAD_REQUEST,
-                            DropReason::QueueFull,
-                            format!("zipkin {path}: busy: {buffer} requests already wait for a worker (threads.buffer)"),
-                        );
-                    }
-                    let p = sem.acquire().await;
-                    self.waiting.fetch_sub(1, Relaxed);
-                    p.ok()
+                Err(busy) => {
+                    return self.refuse(
+                        StatusCode::BAD_REQUEST,
+                        DropReason::QueueFull,
+                        format!("zipkin {path}: {busy}"),
+                    );
                 }
             },
         };
