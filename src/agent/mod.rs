@@ -253,11 +253,13 @@ pub async fn run(
     )?;
     let scripts = ingest::Scripts::new(load_scripts(&workdir, &main.pipeline, &stats));
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
+    let routes = crate::inputs::routes::Routes::new();
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
         ingest.clone(),
         stats.clone(),
         hostname.as_str().into(),
+        routes.clone(),
     )
     .await?;
     let mut sup = Supervisor::new(Base {
@@ -266,6 +268,7 @@ pub async fn run(
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
         election: Some(election.gate.clone()),
+        routes,
     });
     crate::inputs::logging::pool::configure(
         usize::try_from(main.log_tailing.workers).unwrap_or(usize::MAX),

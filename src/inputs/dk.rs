@@ -170,7 +170,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "reason",
-        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`.",
+        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`, `sampled`, `filtered`.",
     },
     TagSpec {
         name: "output",

@@ -19,15 +19,19 @@ use crate::config::schema::{ConfType, SectionDoc};
 use crate::diag::{Diagnostic, Severity};
 
 pub mod confd;
+pub mod ddtrace;
 pub mod dk;
 pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod routes;
 pub mod socket;
 pub mod statsd;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
+pub mod trace;
+pub mod zipkin;
 
 use crate::ingest::{FeedOptions, Ingest, Origin};
 use crate::point::{Category, Point};
@@ -237,6 +241,9 @@ pub struct InputCtx {
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// The HTTP API's routes that inputs serve: receivers register theirs here (see
+    /// [`routes`]).
+    pub routes: routes::Routes,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
@@ -510,6 +517,20 @@ where
     }
 }
 
+/// A registry entry for options type `T` whose input reads the original's keys in `compat`
+/// without effect.
+pub const fn entry_with_compat<T>(
+    spec: InputSpec,
+    compat: fn(&str) -> Option<&'static str>,
+) -> InputEntry
+where
+    T: InputConfig + ConfType + DeserializeOwned + Serialize + Default,
+{
+    let mut e = entry::<T>(spec);
+    e.compat = compat;
+    e
+}
+
 fn default_boxed<T: InputConfig + Default>() -> Box<dyn InputConfig> {
     Box::new(T::default())
 }
@@ -589,6 +610,8 @@ static ENTRIES: &[InputEntry] = &[
     logging::ENTRY,
     statsd::ENTRY,
     socket::ENTRY,
+    ddtrace::ENTRY,
+    zipkin::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -27,3 +27,4 @@ mod service;
 mod sinks;
 mod socket;
 mod statsd;
+mod tracing;
