@@ -5,9 +5,9 @@
 #        lines after S seconds (default 300).
 # Many `logging` instances (issue 22, findings 1 and 2): INSTANCES instances, each tailing its
 # own file (source nginx, so the built-in nginx.p runs on every line, as in
-# benches/log_throughput.sh), cpu and mem every 10 s, [io] flush_interval 1 s. Once the agent
+# benches/log_throughput.sh), cpu and mem every second, [io] flush_interval 1 s. Once the agent
 # has started every instance, benches/tools/many_tailers.py reports its threads, RSS, inotify
-# instances and idle CPU; then it spreads LINES nginx lines (benches/tools/gen_nginx_log.py)
+# instances, idle CPU and how often cpu and mem collected; then it spreads LINES nginx lines (benches/tools/gen_nginx_log.py)
 # over the files and reports the time until 99 % and 100 % had arrived at the DataWay
 # stand-in, lines/s, CPU per line and peak RSS. INSTANCES=1 is the single-file throughput.
 set -euo pipefail
@@ -37,7 +37,7 @@ with open(f"{wd}/conf.d/logs.conf", "w") as f:
         open(path, "w").close()
         f.write(f'[[inputs.logging]]\n  logfiles = ["{path}"]\n  source = "nginx"\n')
 with open(f"{wd}/conf.d/host.conf", "w") as f:
-    f.write('[[inputs.cpu]]\n[[inputs.mem]]\n')
+    f.write('[[inputs.cpu]]\n  interval = "1s"\n[[inputs.mem]]\n  interval = "1s"\n')
 PY
 log="$wd/access.log"
 python3 "$tools/gen_nginx_log.py" "$lines" > "$log"

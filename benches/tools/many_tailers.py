@@ -9,13 +9,15 @@
    stand-in's URL), waits until --ready-url answers and --settle seconds more (every
    instance has started and read its empty file).
 3. At rest: the agent's threads, RSS, inotify instances (its `anon_inode:inotify`
-   descriptors) and CPU over --idle seconds (% of one core).
+   descriptors), CPU over --idle seconds (% of one core), and how many collections its cpu
+   and mem inputs completed meanwhile (from /v1/monitor, next to --ready-url).
 4. Spreads the first N lines of --log over the --files (the first N/len(files) to the first
    file, and so on), appending them file after file as fast as it can, and waits until the
    stand-in has counted N `logging` points, or --timeout seconds.
 5. Prints the seconds from the first append until 99 % and 100 % of the lines had arrived
    and the lines/s of each, the agent's CPU per line (its CPU during step 4), its peak RSS
-   (VmHWM) and its threads at the end; then stops the agent and the stand-in.
+   (VmHWM), its threads at the end and the cpu and mem collections during step 4; then stops
+   the agent and the stand-in.
 
 Exits 1 on a timeout or if the agent dies.
 """
@@ -71,6 +73,15 @@ def inotify_instances(pid):
         except OSError:
             pass
     return n
+
+
+def collects(monitor_url):
+    """Completed collections of the cpu and mem inputs."""
+    try:
+        inputs = get_json(monitor_url).get("inputs", {})
+    except OSError:
+        return (0, 0)
+    return tuple(inputs.get(n, {}).get("collects", 0) for n in ("cpu", "mem"))
 
 
 def stop(proc, grace):
@@ -141,15 +152,20 @@ def main():
         ready = time.monotonic() - started
         time.sleep(a.settle)
         pid = agent.pid
+        monitor_url = a.ready_url.rsplit("/v1/", 1)[0] + "/v1/monitor"
+        k0 = collects(monitor_url)
         c0, w0 = cpu_seconds(pid), time.monotonic()
         time.sleep(a.idle)
         c1, w1 = cpu_seconds(pid), time.monotonic()
+        k1 = collects(monitor_url)
         print(f"files={len(a.files)} ready_s={ready:.1f} threads={status(pid, 'Threads')}"
               f" rss_mb={status(pid, 'VmRSS') / 1024:.0f}"
               f" inotify_instances={inotify_instances(pid)}"
-              f" idle_cpu_pct={(c1 - c0) * 100 / (w1 - w0):.1f}")
+              f" idle_cpu_pct={(c1 - c0) * 100 / (w1 - w0):.1f}"
+              f" collections_cpu_mem={k1[0] - k0[0]},{k1[1] - k0[1]}_in_{w1 - w0:.0f}s")
 
         c0 = cpu_seconds(pid)
+        k0 = collects(monitor_url)
         t0 = time.time()
         for path, chunk in zip(a.files, chunks):
             with open(path, "ab") as f:
@@ -170,6 +186,8 @@ def main():
                 timed_out = True
                 break
         cpu = cpu_seconds(pid) - c0
+        k1 = collects(monitor_url)
+        busy = time.time() - t0
         timeline = get_json(stats_url + "?timeline=1").get("logging", {}).get("timeline", [])
         s99 = reached(timeline, -(-a.lines * 99 // 100), t0)
         s100 = reached(timeline, a.lines, t0)
@@ -183,7 +201,8 @@ def main():
         if s100 is not None:
             print(f"100%: seconds={s100:.2f} lines_per_s={rate(a.lines, s100)}")
         print(f"agent: cpu_us_per_line={cpu * 1e6 / max(n, 1):.2f}"
-              f" peak_rss_mb={status(pid, 'VmHWM') / 1024:.0f} threads={status(pid, 'Threads')}")
+              f" peak_rss_mb={status(pid, 'VmHWM') / 1024:.0f} threads={status(pid, 'Threads')}"
+              f" collections_cpu_mem={k1[0] - k0[0]},{k1[1] - k0[1]}_in_{busy:.0f}s")
         if timed_out:
             print(f"timeout after {a.timeout:.0f} s with {n} of {a.lines} points", file=sys.stderr)
             return 1
