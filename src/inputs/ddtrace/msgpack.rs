@@ -156,7 +156,13 @@ impl<'a> Reader<'a> {
 
     /// A string; invalid UTF-8 is repaired with U+FFFD, as the original does.
     pub fn str(&mut self) -> Result<Cow<'a, str>, MsgpackError> {
-        Ok(String::from_utf8_lossy(self.str_bytes()?))
+        let b = self.str_bytes()?;
+        // The validating conversion is much faster than the lossy one, which is for the rare
+        // invalid string.
+        Ok(match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        })
     }
 
     /// A string, owned.

@@ -63,7 +63,7 @@ impl SpanPipeline {
             points: Vec::with_capacity(traces.iter().map(Vec::len).sum()),
             ..Processed::default()
         };
-        let mut msg = Vec::new();
+        let mut msg_hint = 256usize;
         for trace in traces {
             if trace.is_empty() {
                 continue;
@@ -83,7 +83,7 @@ impl SpanPipeline {
             }
             let rate = self.opts.sampling_rate;
             for (i, (span, ty)) in trace.into_iter().zip(types).enumerate() {
-                let mut p = self.point(span, ty, &mut msg);
+                let mut p = self.point(span, ty, &mut msg_hint);
                 if i == 0
                     && let Some(r) = rate
                 {
@@ -177,7 +177,7 @@ impl SpanPipeline {
         &self,
         s: Span<M>,
         span_type: &'static str,
-        msg: &mut Vec<u8>,
+        msg_hint: &mut usize,
     ) -> Point {
         let o = &self.opts;
         let mut p = Point::new(Category::Tracing, o.source);
@@ -225,13 +225,14 @@ impl SpanPipeline {
             if s.error { STATUS_ERROR } else { STATUS_OK }.into(),
         );
         if !o.del_message {
-            msg.clear();
-            s.message.write_json(msg);
-            if !msg.is_empty() && !p.contains("message") {
-                p.fields.push((
-                    "message".into(),
-                    Value::Str(String::from_utf8_lossy(msg).into_owned()),
-                ));
+            // Written straight into the field's buffer, sized like the last message.
+            let mut buf = Vec::with_capacity(*msg_hint);
+            s.message.write_json(&mut buf);
+            *msg_hint = buf.len().max(64);
+            if !buf.is_empty() && !p.contains("message") {
+                let text = String::from_utf8(buf)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                p.fields.push(("message".into(), Value::Str(text)));
             }
         }
         add_tag(&mut p, "dk_fingerprint", o.hostname.clone());
