@@ -4,8 +4,9 @@
 //! Datagrams are read as soon as the socket is readable, until it is empty, into chunks of
 //! whole lines (a datagram's end ends its last line) of up to [`CHUNK_BYTES`]; each chunk goes
 //! to the parser through the bounded queue (`allowed_pending_messages` chunks). Under light
-//! load a chunk is one datagram, as in the original; under load it holds many, so the queue
-//! holds more lines than datagrams. A full queue drops the chunk, counted by its lines
+//! load a chunk is one datagram, as in the original; under load it holds many, and while the
+//! parser is behind a chunk grows to 64 KiB before it is queued ([`HOLD_RETRY`]), so the
+//! queue holds far more lines than datagrams. A full queue drops the chunk, counted by its lines
 //! (`queue_full`). A datagram longer than [`MAX_DATAGRAM`] (only a Unix datagram can be) is
 //! dropped whole (`too_large`). TCP connections are read only as fast as the parser takes
 //! their lines (the queue pushes back through TCP flow control).
@@ -44,6 +45,11 @@ use crate::stats::{DropReason, InputStats, PointsDropped, ReceiverCounters, Stat
 pub const MAX_DATAGRAM: usize = 64 * 1024;
 /// A chunk is sent once it holds this much (or the socket is empty).
 pub const CHUNK_BYTES: usize = 64 * 1024;
+/// While the parser is behind (less than half the queue free), the datagram reader holds its
+/// chunk and lets it grow to [`CHUNK_BYTES`] before queuing it, so that the queue then holds
+/// up to `allowed_pending_messages` × 64 KiB instead as many small chunks; a held chunk is
+/// offered again after this long without new datagrams.
+const HOLD_RETRY: Duration = Duration::from_millis(5);
 /// The longest TCP line.
 pub const MAX_TCP_LINE: usize = 64 * 1024;
 const RETRY_FIRST: Duration = Duration::from_secs(5);
@@ -218,6 +224,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Whether at least half the queue is free (the parser keeps up).
+    pub(crate) fn has_room(&self) -> bool {
+        self.queue.capacity() * 2 >= self.allowed_pending
+    }
+
     /// Hands a chunk to the parser, or drops it (counted by its lines) when the queue is
     /// full. False once the parser is gone.
     pub(crate) fn offer(&self, chunk: Chunk) -> bool {
@@ -548,6 +559,7 @@ async fn datagrams<R, RF, V>(
         },
     };
     loop {
+        let holding = !data.is_empty();
         tokio::select! {
             r = ready() => if let Err(e) = r {
                 shared.report.error(format!("waiting for datagrams: {e}"));
@@ -556,7 +568,13 @@ async fn datagrams<R, RF, V>(
                 }
                 continue;
             },
-            _ = shutdown.wait() => return,
+            _ = tokio::time::sleep(HOLD_RETRY), if holding => {}
+            _ = shutdown.wait() => {
+                if holding {
+                    shared.offer(take(&mut data, &mut ends));
+                }
+                return;
+            }
         }
         let (mut n, mut bytes) = (0u64, 0u64);
         loop {
@@ -595,7 +613,11 @@ async fn datagrams<R, RF, V>(
         }
         shared.report.counters.add(C_DATAGRAMS, n);
         shared.report.counters.add(C_BYTES, bytes);
-        if !data.is_empty() && !shared.offer(take(&mut data, &mut ends)) {
+        // While the parser is behind, the chunk is held and grows (see `HOLD_RETRY`).
+        if !data.is_empty()
+            && (shared.has_room() || data.len() >= CHUNK_BYTES)
+            && !shared.offer(take(&mut data, &mut ends))
+        {
             return;
         }
     }

@@ -311,7 +311,12 @@ fn a_full_queue_drops_the_chunk_counted_by_its_lines() {
             ends: vec![(data.len(), None)],
         },
     };
+    assert!(shared.has_room());
     assert!(shared.offer(chunk(b"a:1|c\n")));
+    assert!(
+        !shared.has_room(),
+        "the reader holds its chunk while the parser is behind"
+    );
     assert!(shared.offer(chunk(b"a:1|c\nb:2|c\n\nc:3|c\n")));
     assert_eq!(istats.drops.get(Category::Metric, DropReason::QueueFull), 3);
 }
