@@ -336,9 +336,16 @@ impl<S: Send + 'static> Periodic<S> {
             let r = work(&mut state);
             (state, r)
         });
+        tokio::pin!(job);
         let (state, r) = tokio::select! {
-            j = job => j,
-            _ = ctx.shutdown.wait() => return None,
+            j = &mut job => j,
+            _ = ctx.shutdown.wait() => {
+                // A collection under way usually ends in moments: it is given that long, so
+                // its points are fed before IO stops (not left in the journal for the next
+                // start); a stuck one does not hold up the shutdown.
+                let _ = tokio::time::timeout(STOP_GRACE, job).await;
+                return None;
+            }
         };
         self.state = Some(state);
         ctx.stats.record_collect(started.elapsed());
@@ -346,6 +353,9 @@ impl<S: Send + 'static> Periodic<S> {
         Some(r)
     }
 }
+
+/// How long a collection under way at shutdown may still take.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category)
 /// through the ingest stage on the collection's thread.
