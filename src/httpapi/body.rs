@@ -46,11 +46,6 @@ impl BodyBudget {
         (self.units * UNIT) as u64
     }
 
-    /// Bytes of bodies held now.
-    pub fn held(&self) -> u64 {
-        ((self.units - self.sem.available_permits().min(self.units)) * UNIT) as u64
-    }
-
     /// Grows `held` to cover at least `bytes`, waiting until `deadline` for room.
     async fn cover(
         &self,

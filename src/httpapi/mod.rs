@@ -199,18 +199,19 @@ impl AppState {
 /// The paths non-loopback clients may use when `public_apis` is empty: ping, ntp and the
 /// write APIs.
 pub fn default_public_apis() -> Vec<String> {
-    let mut v: Vec<String> = vec![
-        "/v1/ping".into(),
-        "/v1/ntp".into(),
-        "/write".into(),
-        "/api/v2/write".into(),
-    ];
-    v.extend(
-        write::WRITE_CATEGORIES
-            .iter()
-            .map(|c| c.url_path().to_string()),
-    );
-    v
+    ["/v1/ping", "/v1/ntp"]
+        .into_iter()
+        .chain(write_routes())
+        .map(String::from)
+        .collect()
+}
+
+/// The API's own routes that write points: the InfluxDB write APIs and
+/// `/v1/write/<category>`.
+fn write_routes() -> impl Iterator<Item = &'static str> {
+    ["/write", "/api/v2/write"]
+        .into_iter()
+        .chain(write::WRITE_CATEGORIES.iter().map(|c| c.url_path()))
 }
 
 /// The route label for stats and rate limits: the path of a known route (the API's own, or one
@@ -222,16 +223,11 @@ fn route_label<'a>(path: &'a str, routes: &Routes) -> &'a str {
         "/v1/lasterror",
         "/metrics",
         "/v1/monitor",
-        "/write",
-        "/api/v2/write",
         "/query",
         "/ping",
         "/health",
     ];
-    if KNOWN.contains(&path)
-        || write::WRITE_CATEGORIES.iter().any(|c| c.url_path() == path)
-        || routes.contains(path)
-    {
+    if KNOWN.contains(&path) || is_write_route(path) || routes.contains(path) {
         path
     } else {
         "__unknown"
@@ -241,11 +237,7 @@ fn route_label<'a>(path: &'a str, routes: &Routes) -> &'a str {
 /// Whether `route` writes points: such requests are not cut short by the request time limit
 /// once their body is read (see the module docs).
 fn is_write_route(route: &str) -> bool {
-    route == "/write"
-        || route == "/api/v2/write"
-        || write::WRITE_CATEGORIES
-            .iter()
-            .any(|c| c.url_path() == route)
+    write_routes().any(|r| r == route)
 }
 
 /// Routes browsers may write to from pages of any origin while `allowed_cors_origins` is empty

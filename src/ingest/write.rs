@@ -464,21 +464,13 @@ fn line_count(body: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', body).count() + usize::from(body.last().is_some_and(|&b| b != b'\n'))
 }
 
-/// The least time between two log lines about writes that lost data.
-const LOG_PARTIAL_EVERY_NS: i64 = 10_000_000_000;
-
 /// Logs a partial write, at most once every 10 s (with the writes since the last line).
 fn log_partial(origin: &str, acc: &Accepted) {
-    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    static LOGGED: crate::clock::Throttle = crate::clock::Throttle::new();
     static SINCE: AtomicU64 = AtomicU64::new(0);
     let writes = SINCE.fetch_add(1, Relaxed) + 1;
-    let now = crate::clock::now_ns();
-    let last = LAST.load(Relaxed);
-    if last != i64::MIN && now.saturating_sub(last) < LOG_PARTIAL_EVERY_NS {
-        return;
-    }
-    if LAST.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
+    if LOGGED.ready(10) {
         SINCE.store(0, Relaxed);
         tracing::warn!(
             origin,
