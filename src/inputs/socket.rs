@@ -5,8 +5,7 @@
 //! - TCP: the host is looked up (unless it is an address), then connected to its first
 //!   address; `response_time` is the connect time in µs, `response_time_with_dns` adds the
 //!   lookup. A failure still reports a point, with `success = -1` (and 0 for the times that
-//!   did not happen). A server that accepts and resets at once has answered: success (its
-//!   reset can beat the connect's completion to the agent).
+//!   did not happen).
 //! - UDP: a probe datagram (`X`, as `nc -uz` sends) goes to the port from a connected socket;
 //!   the port is down when the host answers "port unreachable" (ICMP) within
 //!   [`UDP_ANSWER_WAIT`] (or `udp_timeout` if shorter), and up otherwise: an answer, or
@@ -252,11 +251,6 @@ async fn check_tcp(t: &Target, timeout: Duration) -> Outcome {
         Ok(Ok(conn)) => {
             out.connect = Some(t0.elapsed());
             drop(conn);
-        }
-        // The handshake was done and the server reset the connection before the connect was
-        // seen to finish (a server that accepts and closes at once): the port answered.
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-            out.connect = Some(t0.elapsed());
         }
         Ok(Err(e)) => out.error = Some(format!("connect to {addr}: {e}")),
         Err(_) => {
