@@ -88,8 +88,8 @@ pub fn exec(_args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores.clamp(1, 2))
         .max_blocking_threads(64)
-        // Collections run on blocking threads; kept past the longest usual interval so a
-        // collection does not start (and fault in) a new thread each time.
+        // Occasional blocking jobs (election backends, reading the journal back); collections
+        // and log tailing have threads of their own (see ARCHITECTURE.md, "Threads").
         .thread_keep_alive(std::time::Duration::from_secs(600))
         .thread_name("dk-worker")
         .on_thread_park(|| {

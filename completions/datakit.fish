@@ -284,6 +284,8 @@ prom\t'input (prom)'
 logging\t'input (log)'
 statsd\t'input (statsd)'
 socket\t'input (socket)'
+ddtrace\t'input (tracing)'
+zipkin\t'input (tracing)'
 pipeline\t'Pipeline functions'
 config\t'datakit.conf keys'"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -a "bash\t''

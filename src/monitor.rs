@@ -384,7 +384,7 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
         let crashes = u(&i["crashes"]);
         let state = s(&i["state"]);
         let per = u(&i["points"]).checked_div(feeds).unwrap_or(0);
-        let row_color = if state == "stopped" || crashes > 0 {
+        let row_color = if state == "stopped" || state == "stalled" || crashes > 0 {
             Some(Color::Red)
         } else if stale {
             Some(Color::Yellow)
@@ -394,7 +394,15 @@ fn inputs(out: &mut String, snap: &Value, v: &View) {
         rows.push(vec![
             cell(name, row_color, v),
             cell(category_alias(&i["category"]), None, v),
-            cell(&state, (state != "running").then_some(Color::Yellow), v),
+            cell(
+                &state,
+                match state.as_str() {
+                    "running" => None,
+                    "stalled" => Some(Color::Red),
+                    _ => Some(Color::Yellow),
+                },
+                v,
+            ),
             cell(si(u(&i["instances"])), None, v),
             cell(
                 if interval > 0.0 {

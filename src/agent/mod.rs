@@ -253,11 +253,13 @@ pub async fn run(
     )?;
     let scripts = ingest::Scripts::new(load_scripts(&workdir, &main.pipeline, &stats));
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
+    let routes = crate::inputs::routes::Routes::new();
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
         ingest.clone(),
         stats.clone(),
         hostname.as_str().into(),
+        routes.clone(),
     )
     .await?;
     let mut sup = Supervisor::new(Base {
@@ -266,7 +268,11 @@ pub async fn run(
         workdir: workdir.clone(),
         hostname: hostname.as_str().into(),
         election: Some(election.gate.clone()),
+        routes,
     });
+    crate::inputs::logging::pool::configure(
+        usize::try_from(main.log_tailing.workers).unwrap_or(usize::MAX),
+    );
     let names: Vec<&str> = loaded.instances.iter().map(|i| i.name()).collect();
     let summary = format!(
         "{} input instance(s) [{}]; data goes to {}\n  HTTP API on {}",
@@ -336,6 +342,18 @@ pub async fn run(
         )
         .await;
     let report = io.shutdown(deadline).await;
+    // IO has acknowledged (or given up on) every batch: the log positions they reach are
+    // saved before the process exits.
+    let positions_deadline = deadline.max(Instant::now() + Duration::from_secs(1));
+    let flushed = tokio::task::spawn_blocking(move || {
+        crate::inputs::logging::flush_positions(positions_deadline)
+    })
+    .await;
+    if !matches!(flushed, Ok(true)) {
+        tracing::warn!(
+            "log read positions not all saved in time: the last lines read are read again at the next start"
+        );
+    }
     if report.journal_left > 0 {
         tracing::info!(
             bytes = report.journal_left,

@@ -34,6 +34,8 @@ pub struct Base {
     /// Leader election: election-aware inputs run only while this agent leads (when the gate
     /// is active) and feed with the election tags. `None`: no election at all.
     pub election: Option<Arc<Gate>>,
+    /// The HTTP API's routes inputs serve.
+    pub routes: crate::inputs::routes::Routes,
 }
 
 struct Running {
@@ -125,6 +127,7 @@ impl Supervisor {
             shutdown,
             workdir: self.base.workdir.clone(),
             hostname: self.base.hostname.clone(),
+            routes: self.base.routes.clone(),
         };
         let config: Arc<dyn InputConfig> = Arc::from(inst.config);
         let task = match &gate {

@@ -78,6 +78,7 @@ fn setup() -> (Io, Supervisor, Arc<Stats>, Arc<Mem>, tempfile::TempDir) {
         workdir,
         hostname: "h".into(),
         election: None,
+        routes: crate::inputs::routes::Routes::new(),
     })
     .with_first_backoff(Duration::from_millis(10));
     (io, sup, stats, mem, dir)

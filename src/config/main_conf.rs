@@ -416,6 +416,15 @@ config_struct! {
 }
 
 config_struct! {
+    "How the `logging` inputs tail files: every file-tailing instance runs on one small set of threads."
+    pub struct LogTailingConfig {
+        "Threads that take turns at reading the files of every `logging` instance (0: one per CPU core, at least 2). A turn reads at most 250 records of one instance; a turn stuck for 2s (a hung read, a slow script) is set aside and another thread serves the other instances meanwhile."
+        env("ENV_LOG_TAILING_WORKERS")
+        pub workers: u64 = 0,
+    }
+}
+
+config_struct! {
     "CPU and memory limits applied to the agent itself (cgroup, when running as root)."
     pub struct ResourceLimitConfig {
         "Apply the limits."
@@ -486,6 +495,8 @@ config_struct! {
         pub http_api: HttpApiConfig = HttpApiConfig::default(),
         "Batching."
         pub io: IoConfig = IoConfig::default(),
+        "Log file tailing (the `logging` inputs)."
+        pub log_tailing: LogTailingConfig = LogTailingConfig::default(),
         "DataWay."
         pub dataway: DatawayConfig = DatawayConfig::default(),
         "Other outputs."

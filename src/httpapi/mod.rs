@@ -10,6 +10,7 @@
 //! | `POST /v1/lasterror` | an external input reports an error |
 //! | `GET /metrics` | Prometheus text of the self-metrics |
 //! | `GET /v1/monitor` | the JSON `datakit monitor` renders |
+//! | routes of inputs | receivers (ddtrace, Zipkin, ...) register theirs while they run ([`crate::inputs::routes`]) |
 //!
 //! Protection: a body size limit (413) and one memory budget for all bodies (503 with
 //! `Retry-After`), per-client token-bucket rate limits (429; proxy headers believed only from
@@ -47,6 +48,7 @@ use tokio::sync::watch;
 use crate::config::main_conf::HttpApiConfig;
 use crate::config::validate::Net;
 use crate::ingest::{Ingest, Origin};
+use crate::inputs::routes::{Lookup, RouteRequest, Routes};
 use crate::stats::Stats;
 use limit::{RateLimiter, client_ip, is_local};
 /// Time a client has to send its request headers.
@@ -156,6 +158,8 @@ pub struct AppState {
     trusted: Arc<Vec<Net>>,
     /// Writes running on the workers.
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// Routes inputs serve (receivers); public, and answered after the API's own routes.
+    pub routes: Routes,
 }
 
 /// Counts a write on the workers while it lives.
@@ -209,9 +213,9 @@ pub fn default_public_apis() -> Vec<String> {
     v
 }
 
-/// The route label for stats and rate limits: the path of a known route, else `__unknown`
-/// (so random paths cannot grow the stats without bound).
-fn route_label(path: &str) -> &str {
+/// The route label for stats and rate limits: the path of a known route (the API's own, or one
+/// an input serves), else `__unknown` (so random paths cannot grow the stats without bound).
+fn route_label<'a>(path: &'a str, routes: &Routes) -> &'a str {
     const KNOWN: &[&str] = &[
         "/v1/ping",
         "/v1/ntp",
@@ -224,7 +228,10 @@ fn route_label(path: &str) -> &str {
         "/ping",
         "/health",
     ];
-    if KNOWN.contains(&path) || write::WRITE_CATEGORIES.iter().any(|c| c.url_path() == path) {
+    if KNOWN.contains(&path)
+        || write::WRITE_CATEGORIES.iter().any(|c| c.url_path() == path)
+        || routes.contains(path)
+    {
         path
     } else {
         "__unknown"
@@ -293,7 +300,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .get::<ConnectInfo<Peer>>()
         .and_then(|c| c.0.ip());
     let path = req.uri().path().to_string();
-    let route = route_label(&path).to_string();
+    let route = route_label(&path, &st.routes).to_string();
     let method = method_label(req.method());
     let body_len = req
         .headers()
@@ -301,6 +308,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
+    let public = st.public.contains(&path) || st.routes.contains(&path);
     let mut resp = if let Some(origin) = origin_refused(&st, req.method(), &path, req.headers()) {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -310,7 +318,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
             ),
         )
         .into_response()
-    } else if !is_local(req.headers(), peer) && !st.public.contains(&path) {
+    } else if !is_local(req.headers(), peer) && !public {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "datakit.publicAccessDisabled",
@@ -327,7 +335,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
             "",
         )
         .into_response()
-    } else if is_write_route(&route) {
+    } else if is_write_route(&route) || st.routes.contains(&path) {
         // The handler limits the time to read the body; past that the write runs to its end.
         next.run(req).await
     } else {
@@ -441,6 +449,98 @@ async fn influx_health() -> Response {
     .into_response()
 }
 
+/// Requests no route of the API matched: an input's route, else 404 (405 for a served path
+/// asked with another method).
+async fn dispatch(State(st): State<AppState>, req: Request) -> Response {
+    let peer: Option<IpAddr> = req
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .and_then(|c| c.0.ip());
+    let found = match st.routes.lookup(req.method(), req.uri().path()) {
+        Lookup::Found(f) => f,
+        Lookup::WrongMethod(methods) => {
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            let mut r = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "datakit.methodNotAllowed",
+                format!("{} takes {}", req.uri().path(), allow.join(", ")),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
+        }
+        Lookup::Missing => return not_found(State(st)).await,
+    };
+    let (parts, body) = req.into_parts();
+    let refused =
+        |found: &crate::inputs::routes::Found, parts: &axum::http::request::Parts, e: &ApiError| {
+            found.owner.record_error(format!(
+                "{} {}: {}",
+                parts.method,
+                parts.uri.path(),
+                e.message
+            ));
+            if let Some(f) = &found.on_refused {
+                f(&parts.headers, &e.message);
+            }
+        };
+    let raw = if found.max_body == 0 {
+        None
+    } else {
+        match body::read_body(
+            body,
+            &parts.headers,
+            None,
+            found.max_body,
+            st.timeout,
+            &st.budget,
+        )
+        .await
+        {
+            Ok(b) => Some(b),
+            Err(e) => {
+                refused(&found, &parts, &e);
+                return e.into_response();
+            }
+        }
+    };
+    let client_ip = client_ip(&parts.headers, peer, &st.trusted);
+    let job_st = st.clone();
+    // Decompressing and decoding run on the write workers, and run to their end (see the
+    // module docs).
+    let done = st
+        .on_workers(async move {
+            let held = match raw {
+                None => None,
+                Some(raw) => match raw.inflate(found.max_body, &job_st.budget).await {
+                    Ok(b) => Some(b),
+                    Err(e) => {
+                        refused(&found, &parts, &e);
+                        return Err(e);
+                    }
+                },
+            };
+            let body = held.as_ref().map(|h| h.bytes.clone()).unwrap_or_default();
+            let r = (found.handler)(RouteRequest {
+                method: parts.method,
+                uri: parts.uri,
+                headers: parts.headers,
+                body,
+                client_ip,
+            })
+            .await;
+            drop(held);
+            Ok(r)
+        })
+        .await;
+    match done {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn not_found(State(st): State<AppState>) -> Response {
     if st.disable_404page {
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
@@ -472,7 +572,7 @@ pub fn router(st: AppState) -> Router {
         .route("/v1/lasterror", post(lasterror))
         .route("/metrics", get(metrics))
         .route("/v1/monitor", get(monitor))
-        .fallback(not_found)
+        .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(st.clone(), guard))
         .with_state(st)
 }
@@ -549,6 +649,7 @@ impl HttpApi {
         ingest: Ingest,
         stats: Arc<Stats>,
         hostname: Arc<str>,
+        routes: Routes,
     ) -> Result<HttpApi, HttpError> {
         let public = if cfg.public_apis.is_empty() {
             default_public_apis()
@@ -598,6 +699,7 @@ impl HttpApi {
                     .filter_map(|p| Net::parse(p).ok())
                     .collect(),
             ),
+            routes,
         };
         let table = conns::ConnTable::new(
             usize::try_from(cfg.max_connections_per_ip).unwrap_or(usize::MAX),

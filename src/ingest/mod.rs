@@ -643,6 +643,19 @@ impl Ingest {
     pub fn empty(&self, origin: &Origin, cat: Category, n: usize) {
         self.dropped(origin.stats.as_ref(), cat, DropReason::Empty, n, None);
     }
+
+    /// Counts `n` points of `cat` a producer gave up on before feeding them (a receiver's
+    /// sampler or filters, a body it could not decode), with what decided it.
+    pub fn discard(
+        &self,
+        origin: &Origin,
+        cat: Category,
+        reason: DropReason,
+        n: usize,
+        detail: Option<&str>,
+    ) {
+        self.dropped(origin.stats.as_ref(), cat, reason, n, detail);
+    }
 }
 
 /// Adds the `tags` a point lacks (existing keys win).

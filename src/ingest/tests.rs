@@ -451,6 +451,13 @@ async fn provoke(reason: DropReason) -> (String, Arc<crate::stats::Stats>) {
             });
             "in"
         }
+        // A receiver's sampler and filters decide before feeding, and count through the stage
+        // (the span pipeline's tests prove what they drop).
+        DropReason::Sampled | DropReason::Filtered => {
+            st.ingest
+                .discard(&origin, Category::Tracing, reason, 3, Some("trace"));
+            "in"
+        }
         DropReason::Invalid => {
             let req = WriteRequest {
                 loose: true,

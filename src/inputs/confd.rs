@@ -526,3 +526,38 @@ pub fn fuzz_one(text: &str) -> usize {
     }
     diags.len() + instances.len()
 }
+
+/// Decodes `text` as a conf.d file holding `[[inputs.NAME]]`: the first instance of `name`,
+/// and every diagnostic rendered. For the inputs' tests.
+#[cfg(test)]
+pub fn decode_for_test(name: &str, text: &str) -> (Option<Box<dyn InputConfig>>, Vec<String>) {
+    let mut diags = Vec::new();
+    let no_env = |_: &str| None;
+    let main = MainConfig::default();
+    let file = SourceFile {
+        path: PathBuf::from("conf.d/test.conf"),
+        text: text.to_string(),
+    };
+    let mut instances = Vec::new();
+    let mut report = FileReport::default();
+    if let Some(table) = file.parse(&mut diags) {
+        load_file(
+            &file,
+            table,
+            &Context {
+                main: &main,
+                env: &no_env,
+                disabled: &[],
+                registry: super::registry(),
+            },
+            &mut instances,
+            &mut report,
+            &mut diags,
+        );
+    }
+    let found = instances
+        .into_iter()
+        .find(|i| i.name() == name)
+        .map(|i| i.config);
+    (found, diags.iter().map(|d| d.render(false)).collect())
+}

@@ -170,7 +170,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "reason",
-        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`.",
+        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`, `sampled`, `filtered`.",
     },
     TagSpec {
         name: "output",
@@ -259,6 +259,16 @@ const FIELDS: &[FieldSpec] = &[
         "datakit_inputs_crash_total",
         "count",
         "Crashes of an input."
+    ),
+    f!(
+        "datakit_inputs_stall_total",
+        "count",
+        "Stalls of an input: an instance overdue for a collection or a log read (once per episode)."
+    ),
+    f!(
+        "datakit_inputs_stalled",
+        "count",
+        "Instances of an input stalled now."
     ),
     f!(
         "datakit_input_dropped_point_total",

@@ -19,14 +19,19 @@ use crate::config::schema::{ConfType, SectionDoc};
 use crate::diag::{Diagnostic, Severity};
 
 pub mod confd;
+pub mod ddtrace;
 pub mod dk;
+pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod routes;
 pub mod socket;
 pub mod statsd;
 #[cfg(feature = "test-inputs")]
 pub mod testing;
+pub mod trace;
+pub mod zipkin;
 
 use crate::ingest::{FeedOptions, Ingest, Origin};
 use crate::point::{Category, Point};
@@ -236,10 +241,13 @@ pub struct InputCtx {
     pub shutdown: Shutdown,
     pub workdir: Workdir,
     pub hostname: Arc<str>,
+    /// The HTTP API's routes that inputs serve: receivers register theirs here (see
+    /// [`routes`]).
+    pub routes: routes::Routes,
 }
 
 /// A collector that takes a snapshot every interval (host metrics, `dk`). `collect` runs on a
-/// blocking thread, so a slow `/proc` read never stalls other inputs.
+/// collection thread ([`exec`]), so a slow `/proc` read never stalls other inputs.
 pub trait Collect: Send + 'static {
     fn collect(&mut self, ctx: &CollectCtx) -> Result<Vec<Point>, String>;
 }
@@ -253,25 +261,48 @@ pub struct CollectCtx {
     pub hostname: Arc<str>,
 }
 
-/// The loop of an input that works every `interval` on a blocking thread (so slow reads never
-/// stall other inputs): [`Periodic::next`] waits for the tick, runs the work on a blocking
-/// thread with the input's state, and records the time it took.
+/// The loop of an input that works every `interval` on a collection thread of its
+/// [`exec::Lane`] (so slow reads never stall other inputs, and neither log tailing nor the
+/// async runtime's blocking pool can hold them up): [`Periodic::next`] waits for the tick,
+/// runs the work there with the input's state, and records the time it took. The watchdog
+/// holds the instance `stalled` while no collection has completed for
+/// [`collection_allowance`](crate::stats::watchdog::collection_allowance) (three intervals, at
+/// least 5 s).
 pub struct Periodic<S> {
     tick: tokio::time::Interval,
     state: Option<S>,
+    lane: exec::Lane,
+    beat: crate::stats::watchdog::Beat,
+    allowance: Duration,
 }
 
 impl<S: Send + 'static> Periodic<S> {
+    /// Work on the [`exec::Lane::Host`] threads.
     pub fn new(interval: Duration, state: S, ctx: &InputCtx) -> Self {
+        Periodic::on(exec::Lane::Host, interval, state, ctx)
+    }
+
+    /// Work on the threads of `lane`.
+    pub fn on(lane: exec::Lane, interval: Duration, state: S, ctx: &InputCtx) -> Self {
         ctx.stats.interval_ns.store(
             u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let beat = ctx.agent_stats.watchdog().beat(
+            ctx.stats.clone(),
+            ctx.name,
+            crate::stats::watchdog::Watched::Collection { interval },
+        );
+        let allowance = crate::stats::watchdog::collection_allowance(interval);
+        beat.expect(Instant::now(), allowance);
         Periodic {
             tick,
             state: Some(state),
+            lane,
+            beat,
+            allowance,
         }
     }
 
@@ -301,25 +332,30 @@ impl<S: Send + 'static> Periodic<S> {
         }
         let mut state = self.state.take()?;
         let started = Instant::now();
-        let job = tokio::task::spawn_blocking(move || {
+        let job = exec::run(self.lane, move || {
             let r = work(&mut state);
-            crate::idle::thread_idle();
             (state, r)
         });
-        let joined = tokio::select! {
-            j = job => j,
-            _ = ctx.shutdown.wait() => return None,
-        };
-        let (state, r) = match joined {
-            Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => return None,
+        tokio::pin!(job);
+        let (state, r) = tokio::select! {
+            j = &mut job => j,
+            _ = ctx.shutdown.wait() => {
+                // A collection under way usually ends in moments: it is given that long, so
+                // its points are fed before IO stops (not left in the journal for the next
+                // start); a stuck one does not hold up the shutdown.
+                let _ = tokio::time::timeout(STOP_GRACE, job).await;
+                return None;
+            }
         };
         self.state = Some(state);
         ctx.stats.record_collect(started.elapsed());
+        self.beat.progress(Instant::now(), Some(self.allowance));
         Some(r)
     }
 }
+
+/// How long a collection under way at shutdown may still take.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `c` every `interval` until shutdown, feeding what it returns (grouped by category)
 /// through the ingest stage on the collection's thread.
@@ -491,6 +527,20 @@ where
     }
 }
 
+/// A registry entry for options type `T` whose input reads the original's keys in `compat`
+/// without effect.
+pub const fn entry_with_compat<T>(
+    spec: InputSpec,
+    compat: fn(&str) -> Option<&'static str>,
+) -> InputEntry
+where
+    T: InputConfig + ConfType + DeserializeOwned + Serialize + Default,
+{
+    let mut e = entry::<T>(spec);
+    e.compat = compat;
+    e
+}
+
 fn default_boxed<T: InputConfig + Default>() -> Box<dyn InputConfig> {
     Box::new(T::default())
 }
@@ -570,6 +620,8 @@ static ENTRIES: &[InputEntry] = &[
     logging::ENTRY,
     statsd::ENTRY,
     socket::ENTRY,
+    ddtrace::ENTRY,
+    zipkin::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -49,6 +49,8 @@ config_struct! {
         pub error_after: u32 = 0,
         "Block the collecting thread forever."
         pub block: bool = false,
+        "Take this long over each collection."
+        pub collect_delay: Dur = Dur::from_secs(0),
         "Durable sequence mode: resume from the last acknowledged number kept in this file."
         pub state_file: String = String::new(),
         "Election-aware: only the elected agent runs it."
@@ -128,6 +130,7 @@ impl Collect for TestCollector {
         if self.cfg.block {
             std::thread::sleep(Duration::from_secs(24 * 3600));
         }
+        std::thread::sleep(self.cfg.collect_delay.get());
         // One nanosecond apart: points of one series with equal timestamps overwrite each other
         // in time-series stores.
         let pts = (0..self.cfg.points_per_tick)

@@ -106,7 +106,7 @@ impl Body {
             return Err(SplitError::OnePoint);
         }
         let raw = if self.gzipped {
-            let mut out = Vec::with_capacity(self.raw_len as usize);
+            let mut out = Vec::with_capacity(gunzip_capacity(self.raw_len, self.payload.len()));
             std::io::Read::read_to_end(
                 &mut flate2::read::GzDecoder::new(&self.payload[..])
                     .take(u64::from(self.raw_len) + 1),
@@ -192,6 +192,13 @@ impl Body {
         }
         u32::from_le_bytes([b[4], b[5], b[6], b[7]])
     }
+}
+
+/// Room to reserve for gunzipping a stored body: its recorded raw length, which comes from the
+/// disk, so no more than a generous ratio of the gzipped bytes actually there (the buffer grows
+/// if the data really inflates more).
+fn gunzip_capacity(raw_len: u32, gzipped_len: usize) -> usize {
+    (raw_len as usize).min(gzipped_len.saturating_mul(16))
 }
 
 /// Gzips `raw` at `level` (1..=9).
@@ -658,6 +665,32 @@ mod tests {
         assert!(one.package_id().starts_with("dk_") && one.package_id().len() == 19);
         let other = b.build(&[point(2)]).bodies.remove(0);
         assert_ne!(one.package_id(), other.package_id());
+    }
+
+    /// Found by the journal fuzz target: a stored body's raw length (4 bytes from the disk)
+    /// sized the buffer its gzipped payload is inflated into when a 413 splits it, so a
+    /// damaged length asked for 4 GiB. The split of such a body still works.
+    #[test]
+    fn a_damaged_raw_len_sized_the_413_split_buffer() {
+        assert_eq!(gunzip_capacity(u32::MAX, 17), 17 * 16);
+        assert_eq!(gunzip_capacity(1000, 200), 1000);
+        let lp = b"m,k=a v=1i 1\nm,k=b v=2i 2\nm,k=c v=3i 3\n";
+        let mut stored = Body {
+            category: Category::Metric,
+            encoding: Encoding::LineProtocol,
+            gzipped: true,
+            payload: gzip(lp, 6),
+            points: 3,
+            raw_len: lp.len() as u32,
+            created: 0,
+        }
+        .to_disk();
+        stored[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let b = Body::from_disk(&stored).unwrap();
+        assert_eq!(b.raw_len, u32::MAX);
+        let (x, y) = b.halves(6).unwrap();
+        assert_eq!((x.points, y.points), (1, 2));
+        assert_eq!(x.raw_len + y.raw_len, lp.len() as u32);
     }
 
     /// Found by the journal fuzz target: a record's point count was trusted to size a

@@ -14,9 +14,10 @@
 //! ```
 //!
 //! - Records are finished out of order (several workers); the commit position moves over the
-//!   contiguous prefix of finished records and is saved at most every [`SAVE_EVERY`]. After a
-//!   crash, records from the saved commit on are replayed: the few finished in the last
-//!   [`SAVE_EVERY`] are sent again (at-least-once).
+//!   contiguous prefix of finished records and is saved at most every [`SAVE_EVERY`] (by a
+//!   finish, or by [`Journal::save_commit`] when none comes). After a crash, records from the
+//!   saved commit on are replayed: the few finished in the last [`SAVE_EVERY`] are sent again
+//!   (at-least-once).
 //! - A process crash loses nothing appended (the data is in the kernel's page cache); an OS
 //!   crash or power loss may lose what was appended since the last fsync (`fsync_interval`).
 //! - The journal holds at most `capacity_bytes` of unfinished records: beyond that, appends are
@@ -418,6 +419,14 @@ impl Journal {
         }
     }
 
+    /// Saves the commit position if it moved since the last save. Called every
+    /// [`SAVE_EVERY`]: a finish saves it only when the last save is that old, so without this
+    /// the last records of a burst would wait for the next [`Journal::tick`].
+    pub fn save_commit(&self) {
+        let mut g = self.lock();
+        self.save(&mut g);
+    }
+
     /// The periodic work: syncs what was appended since the last call, saves the commit
     /// position. Called every `fsync_interval` and when IO stops.
     pub fn tick(&self) {
@@ -508,6 +517,12 @@ impl Journal {
                 }
             }
         }
+    }
+
+    /// Where the next record goes.
+    #[cfg(test)]
+    pub(crate) fn end(&self) -> Pos {
+        self.lock().end
     }
 
     /// Saves the commit position and syncs: called when IO stops.

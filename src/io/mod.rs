@@ -198,23 +198,34 @@ impl Io {
             .collect();
         let journal_sync = match &settings.journal {
             Some(js) if !journals.is_empty() => {
-                let every = js.fsync_interval.max(std::time::Duration::from_millis(100));
+                // Syncs every fsync_interval; saves commit positions every SAVE_EVERY, so that a
+                // record finished just after a save (by a finish) is not left for the sync.
+                let sync_every = js.fsync_interval.max(journal::SAVE_EVERY);
                 let (js_list, stop) = (journals.clone(), stop_replay.clone());
                 let jstats = queues.stats().clone();
                 std::thread::Builder::new()
                     .name("dk-journal".into())
                     .spawn(move || {
+                        let mut next_sync = Instant::now();
                         while !stop.load(Relaxed) {
+                            let sync = Instant::now() >= next_sync;
+                            if sync {
+                                next_sync = Instant::now() + sync_every;
+                            }
                             for j in &js_list {
-                                j.tick();
+                                if sync {
+                                    j.tick();
+                                } else {
+                                    j.save_commit();
+                                }
                                 jstats
                                     .category(j.category())
                                     .journal_bytes
                                     .store(j.pending_bytes(), Relaxed);
                             }
-                            let until = Instant::now() + every;
+                            let until = Instant::now() + journal::SAVE_EVERY;
                             while Instant::now() < until && !stop.load(Relaxed) {
-                                std::thread::sleep(std::time::Duration::from_millis(50));
+                                std::thread::sleep(std::time::Duration::from_millis(25));
                             }
                         }
                     })

@@ -79,6 +79,9 @@ pub struct Output {
     policy: DeliveryPolicy,
     healthy: AtomicBool,
     wake: (Mutex<bool>, Condvar),
+    /// The sink said when to come back (`Retry-After`) to a send whose body then went to the
+    /// disk queue: the replay loop sends nothing before then.
+    retry_at: Mutex<Option<Instant>>,
     /// Set when IO stops: bodies waiting for room in a full queue give up waiting.
     stop_waiting: AtomicBool,
 }
@@ -110,6 +113,7 @@ impl Output {
             policy,
             healthy: AtomicBool::new(true),
             wake: (Mutex::new(false), Condvar::new()),
+            retry_at: Mutex::new(None),
             stop_waiting: AtomicBool::new(false),
         }
     }
@@ -221,6 +225,12 @@ impl Output {
                         std::thread::sleep(delay);
                     } else {
                         tracing::warn!(output = %self.name, category = %body.category, %status, %reason, "send failed");
+                        if let Some(d) = retry_after {
+                            // The replay of the queued body waits as it was told.
+                            let at = Instant::now() + d.min(MAX_RETRY_AFTER);
+                            let mut r = self.retry_at.lock().unwrap_or_else(|e| e.into_inner());
+                            *r = Some(r.map_or(at, |prev| prev.max(at)));
+                        }
                         break;
                     }
                 }
@@ -371,6 +381,15 @@ impl Output {
                 commit(self);
                 continue;
             };
+            let told = self
+                .retry_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(until) = told.filter(|t| *t > Instant::now()) {
+                sleep_until(until, stop);
+                continue;
+            }
             let age = now_secs().saturating_sub(body.created);
             if Duration::from_secs(u64::from(age)) > self.policy.expire_after {
                 self.drop_points(
@@ -412,13 +431,106 @@ impl Output {
                     }
                     tracing::debug!(output = %self.name, %status, %reason, wait = %crate::config::duration::format_duration(backoff), "replay failed");
                     // New bodies must not cut the backoff short; only a stop does.
-                    let until = Instant::now() + backoff;
-                    while Instant::now() < until && !stop.load(Relaxed) {
-                        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
-                    }
+                    sleep_until(Instant::now() + backoff, stop);
                     backoff = (backoff * 2).min(self.policy.max_backoff);
                 }
             }
         }
+    }
+}
+
+/// Sleeps until `until`, or until `stop` is set.
+fn sleep_until(until: Instant, stop: &AtomicBool) {
+    loop {
+        let now = Instant::now();
+        if now >= until || stop.load(Relaxed) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50).min(until - now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers its first send "failed, come back in 300 ms", then accepts; records when it
+    /// was called.
+    struct ComeBackLater(Arc<Mutex<Vec<Instant>>>);
+
+    impl Sink for ComeBackLater {
+        fn encoding(&self) -> Encoding {
+            Encoding::LineProtocol
+        }
+        fn gzip(&self) -> Option<u32> {
+            None
+        }
+        fn send(&self, _body: &Body, _replay: bool) -> SendOutcome {
+            let mut calls = self.0.lock().unwrap();
+            calls.push(Instant::now());
+            if calls.len() == 1 {
+                return SendOutcome::Failed {
+                    status: "429".into(),
+                    reason: "slow down".into(),
+                    retry_after: Some(Duration::from_millis(300)),
+                };
+            }
+            SendOutcome::Sent
+        }
+    }
+
+    /// The regression: with one attempt per send (the default `max_retry_count`), a 429 with
+    /// `Retry-After` put the body in the disk queue, and the replay loop sent it again at once.
+    #[test]
+    fn retry_after_on_the_last_attempt_holds_the_replay_of_the_queued_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(Stats::new());
+        let out = Arc::new(Output::new(
+            "cbl",
+            Box::new(ComeBackLater(calls.clone())),
+            Arc::new(OutputStats::new("cbl", "test", "mem")),
+            stats,
+            Some(DiskQueue::open(dir.path(), Default::default()).unwrap()),
+            DeliveryPolicy {
+                attempts: 1,
+                retry_delay: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(50),
+                expire_after: Duration::from_secs(3600),
+                no_drop: Vec::new(),
+            },
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let replay = {
+            let (out, stop) = (out.clone(), stop.clone());
+            std::thread::spawn(move || out.replay_loop(&stop))
+        };
+        let payload = b"m seq=1i 1\n".to_vec();
+        out.deliver(
+            Body {
+                category: Category::Metric,
+                encoding: Encoding::LineProtocol,
+                gzipped: false,
+                raw_len: payload.len() as u32,
+                payload,
+                points: 1,
+                created: now_secs(),
+            },
+            &AtomicBool::new(false),
+        );
+        let t0 = Instant::now();
+        while calls.lock().unwrap().len() < 2 && t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, Relaxed);
+        out.wake();
+        replay.join().unwrap();
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 2, "the queued body was sent again");
+        let gap = calls[1] - calls[0];
+        assert!(
+            gap >= Duration::from_millis(300),
+            "sent again after {gap:?}"
+        );
     }
 }

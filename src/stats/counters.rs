@@ -37,6 +37,9 @@ pub enum InputState {
     Paused,
     /// Finished on its own (or shut down).
     Exited,
+    /// Running, but overdue: an instance has not completed a collection (or a log read) in
+    /// time (see [`super::watchdog`]). Never stored: [`InputStats::shown_state`] derives it.
+    Stalled,
 }
 
 impl InputState {
@@ -48,6 +51,7 @@ impl InputState {
             4 => InputState::Stopped,
             5 => InputState::Paused,
             6 => InputState::Exited,
+            7 => InputState::Stalled,
             _ => InputState::Producer,
         }
     }
@@ -69,6 +73,10 @@ pub struct InputStats {
     pub collect_cost_ns: AtomicU64,
     pub errors: AtomicU64,
     pub crashes: AtomicU64,
+    /// Instances the watchdog holds stalled now.
+    pub stalled: AtomicU64,
+    /// Stalls (episodes) since the start.
+    pub stalls: AtomicU64,
     /// Points this producer's feeds lost, by category and reason (see [`super::PointsDropped`]).
     pub drops: DropCounts,
     state: AtomicU8,
@@ -131,6 +139,8 @@ impl InputStats {
             collect_cost_ns: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
+            stalled: AtomicU64::new(0),
+            stalls: AtomicU64::new(0),
             drops: DropCounts::default(),
             state: AtomicU8::new(0),
             last_error: Mutex::new(None),
@@ -156,6 +166,13 @@ impl InputStats {
     }
     pub fn state(&self) -> InputState {
         InputState::from_u8(self.state.load(Relaxed))
+    }
+    /// The state to show: `stalled` while the input runs with a stalled instance.
+    pub fn shown_state(&self) -> InputState {
+        match self.state() {
+            InputState::Running if self.stalled.load(Relaxed) > 0 => InputState::Stalled,
+            s => s,
+        }
     }
     /// One feed of `points` points of category `cat`, at `now_ns`.
     pub fn record_feed(&self, cat: Category, points: usize, now_ns: i64) {

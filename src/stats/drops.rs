@@ -48,10 +48,14 @@ pub enum DropReason {
     /// Read by a receiver that does not collect it, as in the original: DogStatsD events and
     /// service checks, distributions with `datadog_distributions` off.
     Unsupported,
+    /// A trace the sampler dropped, or the tracer marked to drop (its sampling priority).
+    Sampled,
+    /// A trace a receiver's filter dropped (`close_resource`, `omit_err_status`).
+    Filtered,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 15] = [
         DropReason::Election,
         DropReason::Pipeline,
         DropReason::StatusIgnored,
@@ -65,6 +69,8 @@ impl DropReason {
         DropReason::Expired,
         DropReason::QueueFull,
         DropReason::Unsupported,
+        DropReason::Sampled,
+        DropReason::Filtered,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -84,6 +90,8 @@ impl DropReason {
             DropReason::Expired => "expired",
             DropReason::QueueFull => "queue_full",
             DropReason::Unsupported => "unsupported",
+            DropReason::Sampled => "sampled",
+            DropReason::Filtered => "filtered",
         }
     }
 

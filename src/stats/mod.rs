@@ -10,6 +10,7 @@ pub mod drops;
 mod process;
 pub mod prometheus;
 pub mod snapshot;
+pub mod watchdog;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -59,6 +60,7 @@ pub struct Stats {
     /// Set when DataWay reports the workspace is over its quota (unix seconds), else 0.
     pub data_overuse: AtomicI64,
     election: Mutex<ElectionSnapshot>,
+    watchdog: watchdog::Watchdog,
 }
 
 impl std::fmt::Debug for Stats {
@@ -126,7 +128,13 @@ impl Stats {
             task_counter: std::sync::OnceLock::new(),
             data_overuse: AtomicI64::new(0),
             election: Mutex::new(ElectionSnapshot::default()),
+            watchdog: watchdog::Watchdog::default(),
         }
+    }
+
+    /// The watchdog of overdue work (periodic collections, log reads).
+    pub fn watchdog(&self) -> &watchdog::Watchdog {
+        &self.watchdog
     }
 
     /// Replaces the election state.
@@ -304,7 +312,7 @@ impl Stats {
                 (
                     s.name().to_string(),
                     InputSnapshot {
-                        state: s.state(),
+                        state: s.shown_state(),
                         category: s.category().map(|c| c.as_str()),
                         instances: s.instances.load(Relaxed),
                         interval_secs: s.interval_ns.load(Relaxed) as f64 / 1e9,
@@ -317,6 +325,8 @@ impl Stats {
                         last_error: last.as_ref().map(|l| l.1.clone()),
                         last_error_ns: last.map_or(0, |l| l.0),
                         crashes: s.crashes.load(Relaxed),
+                        stalled: s.stalled.load(Relaxed),
+                        stalls: s.stalls.load(Relaxed),
                         dropped: s.drops.total(),
                         receiver: s.receiver_values(),
                     },

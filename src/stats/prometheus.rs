@@ -130,6 +130,23 @@ impl Snapshot {
             p.sample(&[("input", name)], i.crashes as f64);
         }
         p.family(
+            "datakit_inputs_stall_total",
+            "counter",
+            "Stalls of an input: an instance overdue for a collection (or a log read), \
+             counted once per episode.",
+        );
+        for (name, i) in &self.inputs {
+            p.sample(&[("input", name)], i.stalls as f64);
+        }
+        p.family(
+            "datakit_inputs_stalled",
+            "gauge",
+            "Instances of an input stalled now.",
+        );
+        for (name, i) in &self.inputs {
+            p.sample(&[("input", name)], i.stalled as f64);
+        }
+        p.family(
             "datakit_input_dropped_point_total",
             "counter",
             "Dropped points per origin (input, write API, output), category and reason.",

@@ -59,6 +59,11 @@ pub struct InputSnapshot {
     pub last_error: Option<String>,
     pub last_error_ns: i64,
     pub crashes: u64,
+    /// Instances stalled now: overdue for a collection (or a log read); the state is then
+    /// `stalled`.
+    pub stalled: u64,
+    /// Stalls since the start.
+    pub stalls: u64,
     /// Points this input's feeds lost, every category and reason together (see `drops`).
     pub dropped: u64,
     /// A receiver's counters of its own sockets (datagrams, lines, the kernel's drops, ...),

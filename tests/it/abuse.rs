@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::dataway::FakeDataway;
+use crate::support::dataway::{FakeDataway, Val};
 use crate::support::servers::http_post;
 use crate::support::{Agent, Workdir};
 
@@ -620,5 +620,311 @@ fn a_web_page_could_write_to_the_agent() {
     assert_eq!(
         post(&a.api(), "/v1/write/rum", "https://shop.example").0,
         403
+    );
+}
+
+/// Threads of a process.
+fn threads(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The inotify instances a process holds (its `anon_inode:inotify` descriptors).
+fn inotify_instances(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|t| t.to_string_lossy() == "anon_inode:inotify")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Names of a process's threads (`comm`, at most 15 bytes).
+fn thread_names(pid: i32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                .map(|s| s.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A workdir whose conf.d holds `n` `logging` instances, each tailing its own file of `lines`
+/// lines (`<workdir>/logs/f<i>.log`; source `app<i>`, or the default one for all with
+/// `one_source`), and cpu and mem every second.
+fn thousand_tailers(dw: &FakeDataway, n: usize, lines: usize, one_source: bool) -> Workdir {
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"200ms\"\n",
+            dw.url()
+        ),
+    );
+    let mut conf = String::new();
+    for i in 0..n {
+        let text: String = (0..lines).map(|k| format!("file {i} line {k}\n")).collect();
+        let path = w.write(&format!("logs/f{i}.log"), &text);
+        conf.push_str(&format!(
+            "[[inputs.logging]]\n  logfiles = [\"{}\"]\n",
+            path.display()
+        ));
+        if !one_source {
+            conf.push_str(&format!("  source = \"app{i}\"\n"));
+        }
+    }
+    w.write("conf.d/logs.conf", &conf);
+    w.write(
+        "conf.d/host.conf",
+        "[[inputs.cpu]]\n  interval = \"1s\"\n[[inputs.mem]]\n  interval = \"1s\"\n",
+    );
+    w
+}
+
+/// Arrival times of the points named `name`, in order.
+fn arrivals(dw: &FakeDataway, name: &str) -> Vec<std::time::Instant> {
+    let mut v: Vec<_> = dw.points_named(name).iter().map(|p| p.at).collect();
+    v.sort();
+    v
+}
+
+/// Finding 1: each file-tailing `logging` instance held two of the runtime's 64 blocking
+/// threads for its whole life, so from 32 instances on the periodic inputs (cpu, mem, ...)
+/// never collected again, only ~32 instances ever read their files, and `/v1/monitor` still
+/// said "running" (1 000 instances: 200 threads, 634 MB). Tailing now runs on a fixed pool of
+/// workers and collections on threads of their own: with 1 000 instances (of one source, the
+/// default) every file is read, cpu and mem collect every second, and threads and memory stay
+/// bounded, also after a restart (each instance takes only its own files' positions).
+#[test]
+fn thirty_two_logging_inputs_froze_the_host_inputs() {
+    let dw = FakeDataway::start(TOKEN);
+    let n = 1000;
+    let w = thousand_tailers(&dw, n, 5, true);
+    let t0 = std::time::Instant::now();
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    let logging = |dw: &FakeDataway| -> Vec<crate::support::dataway::Received> {
+        dw.points()
+            .into_iter()
+            .filter(|p| p.category == "logging")
+            .collect()
+    };
+    dw.wait_for(Duration::from_secs(20), "every line of every file", |p| {
+        p.iter().filter(|p| p.category == "logging").count() >= n * 5
+    });
+    let read_all = t0.elapsed();
+    // Lines written now are read too (woken by the one watcher).
+    for i in (0..n).step_by(97) {
+        let path = w.path().join(format!("logs/f{i}.log"));
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        std::io::Write::write_all(&mut f, format!("file {i} later\n").as_bytes()).unwrap();
+    }
+    let later = (0..n).step_by(97).count();
+    dw.wait_for(Duration::from_secs(10), "the lines written later", |p| {
+        p.iter()
+            .filter(|p| matches!(p.fields.get("message"), Some(Val::S(m)) if m.contains("later")))
+            .count()
+            >= later
+    });
+    // Collections go on every second for a while longer.
+    std::thread::sleep(Duration::from_secs(5));
+    let got = logging(&dw);
+    let mut files: Vec<String> = got
+        .iter()
+        .filter_map(|p| match p.fields.get("filepath") {
+            Some(Val::S(f)) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), n, "every instance read its file");
+    assert_eq!(got.len(), n * 5 + later, "no line lost or repeated");
+    for name in ["cpu", "mem"] {
+        let at = arrivals(&dw, name);
+        let span = at.last().unwrap().duration_since(at[0]);
+        let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+        let worst = gaps.iter().max().copied().unwrap_or_default();
+        eprintln!(
+            "{name}: {} collections over {span:?}, longest gap {worst:?}",
+            at.len()
+        );
+        assert!(at.len() >= 10, "{name}: {} collections", at.len());
+        assert!(
+            worst < Duration::from_millis(2600),
+            "{name}: a gap of {worst:?}"
+        );
+    }
+    let (th, ino, rss) = (
+        threads(a.pid()),
+        inotify_instances(a.pid()),
+        rss_kib(a.pid()),
+    );
+    eprintln!(
+        "1 000 instances: all {} lines read in {read_all:?}; {th} threads, {ino} inotify instance(s), RSS {rss} KiB",
+        n * 5
+    );
+    assert!(th <= 40, "{th} threads: {:?}", thread_names(a.pid()));
+    assert_eq!(ino, 1);
+    assert!(rss < 160 * 1024, "RSS {rss} KiB");
+    let (_, monitor) =
+        crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&monitor).unwrap();
+    for name in ["cpu", "mem", "logging"] {
+        assert_eq!(m["inputs"][name]["state"], "running", "{name}: {monitor}");
+        assert_eq!(m["inputs"][name]["stalls"], 0, "{name}");
+    }
+    assert_eq!(m["inputs"]["logging"]["instances"], n);
+    // After a restart every instance resumes at its position: nothing is read again, and
+    // none holds the positions of the 999 others.
+    assert_eq!(a.stop(), Some(0));
+    let cpu_before = dw.points_named("cpu").len();
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    dw.wait_for(Duration::from_secs(10), "cpu after the restart", |p| {
+        p.iter().filter(|p| p.name == "cpu").count() >= cpu_before + 3
+    });
+    let rss = rss_kib(a.pid());
+    eprintln!(
+        "after the restart: RSS {rss} KiB, {} threads",
+        threads(a.pid())
+    );
+    assert!(rss < 160 * 1024, "RSS {rss} KiB after the restart");
+    assert_eq!(
+        logging(&dw).len(),
+        n * 5 + later,
+        "lines read again after the restart"
+    );
+}
+
+/// Finding 2: every file-tailing instance created its own inotify instance (and a `notify`
+/// thread): 1 000 instances took 128, the host's `fs.inotify.max_user_instances`, and every
+/// other process of the user got EMFILE from `inotify_init1()`. The agent now has one.
+#[test]
+fn each_logging_input_took_an_inotify_instance() {
+    let dw = FakeDataway::start(TOKEN);
+    let n = 300;
+    let w = thousand_tailers(&dw, n, 1, false);
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    dw.wait_for(Duration::from_secs(20), "a line of every file", |p| {
+        p.iter().filter(|p| p.category == "logging").count() >= n
+    });
+    assert_eq!(inotify_instances(a.pid()), 1);
+    let notify_threads = thread_names(a.pid())
+        .iter()
+        .filter(|t| t.starts_with("notify"))
+        .count();
+    assert_eq!(notify_threads, 1, "{:?}", thread_names(a.pid()));
+    // Others can still have theirs.
+    let mine: Vec<_> = (0..8)
+        .map(|_| rustix::fs::inotify::init(rustix::fs::inotify::CreateFlags::CLOEXEC))
+        .collect();
+    assert!(mine.iter().all(|r| r.is_ok()), "{mine:?}");
+    // Instances watching one directory share its watch: events still reach each of them.
+    for i in [0, n / 2, n - 1] {
+        let path = w.path().join(format!("logs/f{i}.log"));
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        std::io::Write::write_all(&mut f, format!("file {i} again\n").as_bytes()).unwrap();
+    }
+    dw.wait_for(Duration::from_secs(5), "the appended lines", |p| {
+        p.iter()
+            .filter(|p| matches!(p.fields.get("message"), Some(Val::S(m)) if m.contains("again")))
+            .count()
+            >= 3
+    });
+}
+
+/// The watchdog (findings 1 and 2 went unnoticed: a starved input still showed "running" and
+/// nothing was logged): an input whose collection does not complete within three intervals
+/// (at least 5 s) shows `stalled` in `/v1/monitor` and `datakit monitor`, is logged once per
+/// stall, and counted in `/metrics`, while the other inputs go on.
+#[test]
+fn a_starved_input_still_showed_running() {
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"200ms\"\n",
+            dw.url()
+        ),
+    );
+    w.write(
+        "conf.d/t.conf",
+        "[[inputs.testinput]]\n  name = \"stuck\"\n  interval = \"1s\"\n  block = true\n[[inputs.mem]]\n  interval = \"1s\"\n",
+    );
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    let monitor = || -> serde_json::Value {
+        let (_, m) = crate::support::servers::http_get(&format!("{}/v1/monitor", a.api())).unwrap();
+        serde_json::from_str(&m).unwrap()
+    };
+    let t0 = std::time::Instant::now();
+    loop {
+        let m = monitor();
+        if m["inputs"]["testinput"]["state"] == "stalled" {
+            assert_eq!(m["inputs"]["testinput"]["stalled"], 1);
+            assert_eq!(m["inputs"]["testinput"]["stalls"], 1);
+            assert_eq!(m["inputs"]["mem"]["state"], "running");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "not reported stalled: {}",
+            m["inputs"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stalled_after = t0.elapsed();
+    // Still stalled a while later: one episode, logged once.
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, metrics) = crate::support::servers::http_get(&format!("{}/metrics", a.api())).unwrap();
+    assert!(
+        metrics.contains("datakit_inputs_stall_total{input=\"testinput\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("datakit_inputs_stalled{input=\"testinput\"} 1\n"));
+    assert!(metrics.contains("datakit_inputs_stall_total{input=\"mem\"} 0\n"));
+    let log = a.log();
+    assert_eq!(
+        log.matches("input stalled").count(),
+        1,
+        "logged once per stall: {log}"
+    );
+    assert!(log.contains("testinput"), "{log}");
+    let out = crate::support::datakit()
+        .args([
+            "--color",
+            "never",
+            "monitor",
+            "--once",
+            "--to",
+            &format!("127.0.0.1:{}", a.port),
+        ])
+        .output()
+        .unwrap();
+    let text = crate::support::stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.contains(" testinput "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("stalled"), "{text}");
+    // The other input kept its pace meanwhile.
+    let mem = arrivals(&dw, "mem");
+    assert!(mem.len() >= 6, "{} mem collections", mem.len());
+    eprintln!(
+        "reported stalled after {stalled_after:?}; mem collected {} times",
+        mem.len()
     );
 }

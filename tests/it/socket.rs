@@ -50,6 +50,9 @@ fn real_listeners_closed_ports_resets_and_bad_names() {
         for c in reset.incoming().flatten() {
             let s = socket2::SockRef::from(&c);
             let _ = s.set_linger(Some(Duration::ZERO));
+            // Reset once the probe has seen its connection made: a reset that beats the
+            // connecting side's check of the handshake is a failed connect (as in the original).
+            std::thread::sleep(Duration::from_millis(300));
             drop(c);
         }
     });

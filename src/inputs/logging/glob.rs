@@ -158,6 +158,25 @@ impl FileSet {
         v
     }
 
+    /// What file-system events concern this set: the plain paths among the globs, and the
+    /// directories (with whether recursively) under which the other globs match.
+    pub fn interests(&self) -> (Vec<PathBuf>, Vec<(PathBuf, bool)>) {
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for r in &self.roots {
+            if r.literal {
+                files.push(PathBuf::from(r.matcher.glob().glob()));
+            } else {
+                dirs.push((r.base.clone(), r.depth != Some(1)));
+            }
+        }
+        files.sort();
+        files.dedup();
+        dirs.sort();
+        dirs.dedup();
+        (files, dirs)
+    }
+
     fn ignored(&self, path: &Path) -> bool {
         self.ignore_full.is_match(path)
             || path

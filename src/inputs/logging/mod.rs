@@ -8,24 +8,35 @@
 //! again: at-least-once, with the batches IO had not yet acknowledged as the window of
 //! repeats. Feeding waits while IO is full, and so does reading (backpressure).
 //!
+//! Every file-tailing instance of the agent runs on the same few threads: the tailing
+//! workers take turns at the instances ([`pool`]), one inotify instance wakes them
+//! ([`watch`]), one thread saves the positions ([`commit`]). However many instances there
+//! are, the agent has those threads and no more.
+//!
 //! - [`tailer`]: discovery, reading, rotation, truncation, copies;
+//! - [`pool`]: the tailing workers, turns, stuck reads;
+//! - [`watch`]: the agent's one file-system watcher;
+//! - [`commit`]: acknowledged positions to the store;
 //! - [`positions`]: the saved positions;
 //! - [`multiline`]: joining lines into records;
 //! - [`decode`]: character encodings, ANSI escape codes;
 //! - [`glob`]: `logfiles` and `ignore` patterns;
 //! - [`socket`]: lines from TCP connections and UDP datagrams.
 
+pub mod commit;
 pub mod decode;
 pub mod glob;
 pub mod multiline;
+pub mod pool;
 pub mod positions;
 pub mod socket;
 pub mod tailer;
+pub mod watch;
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
@@ -39,7 +50,6 @@ use crate::pipeline::RunOptions;
 use crate::point::{Category, Point, Value};
 use decode::Charset;
 use multiline::Matcher;
-use positions::{Entry, FileId, Store};
 
 /// Records read per round before they are fed. A feed is one slot of IO's queue (16 per
 /// category), so this bounds what a stalled IO holds of ours: 16 x 250 points, about 10 MB
@@ -52,8 +62,6 @@ const IDLE_WAIT_POLLING: Duration = Duration::from_millis(250);
 /// Glob scans: with file-system events (which hasten them), and without.
 const SCAN_INTERVAL: Duration = Duration::from_secs(10);
 const SCAN_INTERVAL_POLLING: Duration = Duration::from_secs(2);
-/// Positions are written at most this often (and when the input stops).
-const SAVE_EVERY: Duration = Duration::from_millis(100);
 
 config_struct! {
     "Log files and sockets to collect."
@@ -210,9 +218,7 @@ impl InputConfig for LoggingConfig {
         let matcher = if patterns.is_empty() {
             None
         } else {
-            Some(Arc::new(
-                Matcher::new(&patterns).map_err(|e| InputError::Setup(e.to_string()))?,
-            ))
+            Some(Matcher::shared(&patterns).map_err(|e| InputError::Setup(e.to_string()))?)
         };
         let files = glob::FileSet::new(&self.logfiles, &self.ignore)
             .map_err(|e| InputError::Setup(e.to_string()))?;
@@ -342,20 +348,12 @@ struct Logging {
     sockets: Vec<socket::Listen>,
 }
 
-/// Positions to save once `ack` fires.
-struct Commit {
-    ack: Option<crate::io::Ack>,
-    updates: Vec<Entry>,
-    released: Vec<FileId>,
-    rotated: Vec<positions::Rotated>,
-}
-
 impl Input for Logging {
     fn run(self: Box<Self>, ctx: InputCtx) -> super::BoxFuture<Result<(), InputError>> {
         Box::pin(async move {
             let Logging {
                 shared,
-                mut opts,
+                opts,
                 files,
                 sockets,
             } = *self;
@@ -366,44 +364,14 @@ impl Input for Logging {
                     async move { socket::serve(s, shared, ctx).await },
                 ));
             }
-            let mut result = Ok(());
-            if let Some(files) = files {
-                let path = ctx.workdir.cache().join("logging").join("positions.json");
-                let store = positions::shared(&path);
-                let (wake, watcher) = Wake::start(&files);
-                if watcher.is_none() {
-                    opts.scan_interval = SCAN_INTERVAL_POLLING;
+            let result = match files {
+                Some(files) => tail_files(shared, opts, files, &ctx).await,
+                None => {
+                    let mut sd = ctx.shutdown.clone();
+                    sd.wait().await;
+                    Ok(())
                 }
-                let t = {
-                    let st = positions::lock(&store);
-                    tailer::Tailer::new(opts, files, &st)
-                };
-                let (tx, rx) = std::sync::mpsc::channel::<Commit>();
-                let committer = {
-                    let store = store.clone();
-                    let stats = ctx.stats.clone();
-                    let source = shared.source.clone();
-                    tokio::task::spawn_blocking(move || commit_loop(&store, rx, &stats, &source))
-                };
-                let (shared2, ctx2) = (shared.clone(), ctx.clone());
-                let joined = tokio::task::spawn_blocking(move || {
-                    let r = tail_loop(t, &shared2, &ctx2, &tx, &wake);
-                    drop(watcher);
-                    r
-                })
-                .await;
-                result = match joined {
-                    Ok(r) => r,
-                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(_) => Ok(()),
-                };
-                // The committer ends once IO has acknowledged (or given up on) every batch;
-                // it is detached: acknowledgements arrive while IO shuts down.
-                drop(committer);
-            } else {
-                let mut sd = ctx.shutdown.clone();
-                sd.wait().await;
-            }
+            };
             for t in tasks {
                 t.abort();
             }
@@ -412,103 +380,118 @@ impl Input for Logging {
     }
 }
 
-/// Wake-ups from the file system: a new file makes the tailer scan at once, new data makes
-/// it read at once.
-struct Wake {
-    rx: std::sync::mpsc::Receiver<()>,
-    scan: Arc<AtomicBool>,
-    polling: bool,
-}
-
-impl Wake {
-    fn start(files: &glob::FileSet) -> (Wake, Option<notify::RecommendedWatcher>) {
-        use notify::{EventKind, RecursiveMode, Watcher};
-        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-        let scan = Arc::new(AtomicBool::new(false));
-        let scan2 = scan.clone();
-        let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-            if let Ok(ev) = ev {
-                if matches!(
-                    ev.kind,
-                    EventKind::Create(_)
-                        | EventKind::Remove(_)
-                        | EventKind::Modify(notify::event::ModifyKind::Name(_))
-                ) {
-                    scan2.store(true, Relaxed);
-                }
-                let _ = tx.try_send(());
-            }
-        });
-        let mut watcher = match watcher {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!(error = %e, "file-system events unavailable; scanning for log files every {SCAN_INTERVAL_POLLING:?}");
-                return (
-                    Wake {
-                        rx,
-                        scan,
-                        polling: true,
-                    },
-                    None,
-                );
-            }
-        };
-        let mut all = true;
-        for (dir, recursive) in files.watch_dirs() {
-            let mode = if recursive {
-                RecursiveMode::Recursive
-            } else {
-                RecursiveMode::NonRecursive
-            };
-            if let Err(e) = watcher.watch(&dir, mode) {
-                all = false;
-                tracing::debug!(dir = %dir.display(), error = %e, "cannot watch a log directory; scanning it instead");
-            }
-        }
-        (
-            Wake {
-                rx,
-                scan,
-                polling: !all,
-            },
-            if all { Some(watcher) } else { None },
-        )
-    }
-
-    /// Waits for an event or `max`; true when a scan is wanted.
-    fn wait(&self, max: Duration) -> bool {
-        let _ = self.rx.recv_timeout(max);
-        self.scan.swap(false, Relaxed)
-    }
-}
-
-/// The tailer's thread: read, build points, feed them through the ingest stage (which runs
-/// the script on this thread), hand positions to the committer. Returns when the input is
-/// told to stop or IO closes.
-fn tail_loop(
-    mut t: tailer::Tailer,
-    shared: &Shared,
+/// Tails the files of one instance on the agent's tailing workers until the input is told
+/// to stop (or IO closes). A panic of a turn resumes here, where the supervisor sees it.
+async fn tail_files(
+    shared: Arc<Shared>,
+    opts: tailer::Options,
+    files: glob::FileSet,
     ctx: &InputCtx,
-    commits: &std::sync::mpsc::Sender<Commit>,
-    wake: &Wake,
 ) -> Result<(), InputError> {
-    // At the journal's cap the tailer waits: the file keeps the lines meanwhile.
-    let opts = FeedOptions {
-        durable: Some(crate::ingest::WhenFull::Wait),
-        ..shared.feed_options()
+    let path = ctx.workdir.cache().join("logging").join("positions.json");
+    let store = positions::shared(&path);
+    let t = {
+        let st = positions::lock(&store);
+        tailer::Tailer::new(opts, files, &st)
     };
-    let mut out: Vec<tailer::Out> = Vec::with_capacity(BATCH);
-    let mut last_counters = t.counters;
-    let idle = if wake.polling {
-        IDLE_WAIT_POLLING
-    } else {
-        IDLE_WAIT
+    let lane = commit::global().open(store, &shared.source, ctx.stats.clone());
+    let label = format!("logging (source {})", shared.source);
+    let beat = Arc::new(ctx.agent_stats.watchdog().beat(
+        ctx.stats.clone(),
+        label.clone(),
+        crate::stats::watchdog::Watched::Tailing,
+    ));
+    let (done_tx, mut done) = tokio::sync::oneshot::channel();
+    let pool = pool::global();
+    let job_ctx = ctx.clone();
+    let job_beat = beat.clone();
+    let id = pool.add_with(&label, Some(beat), move |id| {
+        Box::new(TailJob {
+            t,
+            last_counters: tailer::Counters::default(),
+            shared,
+            ctx: job_ctx,
+            lane,
+            beat: job_beat,
+            id,
+            sub: None,
+            idle: IDLE_WAIT,
+            done: Some(done_tx),
+        })
+    });
+    let mut sd = ctx.shutdown.clone();
+    let ended = tokio::select! {
+        r = &mut done => r,
+        _ = sd.wait() => {
+            // The job sees the signal at its next turn: give it one now.
+            pool.wake(id);
+            done.await
+        }
     };
-    while !ctx.shutdown.is_set() {
-        let any = t.poll(Instant::now(), &mut out, BATCH);
+    match ended {
+        Ok(None) | Err(_) => Ok(()),
+        Ok(Some(panic)) => std::panic::resume_unwind(panic),
+    }
+}
+
+thread_local! {
+    /// The read buffer of a tailing worker, lent to the instance whose turn it takes.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One file-tailing instance, as the tailing workers see it.
+struct TailJob {
+    t: tailer::Tailer,
+    last_counters: tailer::Counters,
+    shared: Arc<Shared>,
+    ctx: InputCtx,
+    lane: commit::Lane,
+    beat: Arc<crate::stats::watchdog::Beat>,
+    id: pool::JobId,
+    /// File-system events (taken at the first turn, on a worker).
+    sub: Option<watch::Subscription>,
+    /// How long to sleep with nothing to read.
+    idle: Duration,
+    /// Told when the job ends (with the panic of its last turn, if any).
+    done: Option<tokio::sync::oneshot::Sender<Option<Box<dyn Any + Send>>>>,
+}
+
+impl pool::Job for TailJob {
+    /// Reads up to one feed of records, feeds them through the ingest stage (which runs the
+    /// script on this thread), hands the positions to the committer.
+    fn turn(&mut self) -> pool::Turn {
+        if self.ctx.shutdown.is_set() {
+            return pool::Turn::Done;
+        }
+        let sub = self.sub.get_or_insert_with(|| {
+            let s = watch::global().subscribe(self.t.file_set(), pool::global(), self.id);
+            if !s.complete {
+                self.t.set_scan_interval(SCAN_INTERVAL_POLLING);
+                self.idle = IDLE_WAIT_POLLING;
+            }
+            s
+        });
+        if sub.take_scan() {
+            self.t.force_scan();
+        }
+        let mut out: Vec<tailer::Out> = Vec::new();
+        let any = SCRATCH.with_borrow_mut(|buf| {
+            self.t.swap_scratch(buf);
+            let any = self.t.poll(Instant::now(), &mut out, BATCH);
+            self.t.swap_scratch(buf);
+            any
+        });
+        // The read is done; feeding (the script, a full journal) is not watched as a read.
+        self.beat.progress(Instant::now(), None);
+        let shared = &self.shared;
         let ack = if out.is_empty() {
             None
         } else {
+            // At the journal's cap the tailer waits: the file keeps the lines meanwhile.
+            let opts = FeedOptions {
+                durable: Some(crate::ingest::WhenFull::Wait),
+                ..shared.feed_options()
+            };
             let n = out.len() as i64;
             let base = crate::clock::now_ns() - n * 1000;
             let points: Vec<Point> = out
@@ -516,40 +499,59 @@ fn tail_loop(
                 .enumerate()
                 .map(|(i, o)| shared.point(o.text, Some(&o.path), o.line, base + i as i64 * 1000))
                 .collect();
-            match ctx
-                .ingest
-                .feed_blocking(&ctx.origin, Category::Logging, points, &opts, true)
-            {
+            match self.ctx.ingest.feed_blocking(
+                &self.ctx.origin,
+                Category::Logging,
+                points,
+                &opts,
+                true,
+            ) {
                 Ok(a) => a,
-                Err(_) => return Ok(()),
+                Err(_) => return pool::Turn::Done,
             }
         };
+        let t = &mut self.t;
         let updates = t.take_updates();
         let released = t.take_released();
         let rotated = t.take_rotated();
         if ack.is_some() || !updates.is_empty() || !released.is_empty() || !rotated.is_empty() {
-            let _ = commits.send(Commit {
+            self.lane.send(commit::Commit {
                 ack,
                 updates,
                 released,
                 rotated,
             });
         }
-        if t.counters != last_counters {
-            log_counters(&shared.source, &last_counters, &t.counters);
-            if t.counters.read_errors > last_counters.read_errors {
-                ctx.stats.record_error(format!(
+        if t.counters != self.last_counters {
+            log_counters(&shared.source, &self.last_counters, &t.counters);
+            if t.counters.read_errors > self.last_counters.read_errors {
+                self.ctx.stats.record_error(format!(
                     "{} log file read errors (see the log)",
                     t.counters.read_errors
                 ));
             }
-            last_counters = t.counters;
+            self.last_counters = t.counters;
         }
-        if !any && wake.wait(idle) {
-            t.force_scan();
+        if any {
+            pool::Turn::More
+        } else {
+            pool::Turn::Sleep(self.idle)
         }
     }
-    Ok(())
+
+    fn end(mut self: Box<Self>, panic: Option<Box<dyn Any + Send>>) {
+        // The subscription and the committer's lane end with the job (the lane's last
+        // positions are saved once IO has acknowledged them).
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(panic);
+        }
+    }
+}
+
+/// Waits (until `deadline`) for the positions of every tailing instance that has ended to be
+/// saved: the agent's last step before it exits.
+pub fn flush_positions(deadline: Instant) -> bool {
+    commit::started().is_none_or(|c| c.flush(deadline))
 }
 
 fn log_counters(source: &str, old: &tailer::Counters, new: &tailer::Counters) {
@@ -575,91 +577,6 @@ fn log_counters(source: &str, old: &tailer::Counters, new: &tailer::Counters) {
             "rotated copies recognised"
         );
     }
-}
-
-/// Saves positions in the order they were handed over, each once IO has acknowledged its
-/// batch, at most every [`SAVE_EVERY`] (a save rewrites the file; with a feed every few
-/// milliseconds that was a tenth of the input's CPU). Stops at the first batch IO gave up on
-/// (the agent is stopping): positions after it are not saved, so those lines are read again
-/// next time.
-fn commit_loop(
-    store: &Mutex<Store>,
-    rx: std::sync::mpsc::Receiver<Commit>,
-    stats: &crate::stats::InputStats,
-    source: &str,
-) {
-    use std::sync::mpsc::RecvTimeoutError;
-    use tokio::sync::oneshot::error::TryRecvError;
-    let save = |stats: &crate::stats::InputStats| {
-        if let Err(e) = positions::lock(store).save() {
-            tracing::warn!(error = %e, "read positions not saved");
-            stats.record_error(e.to_string());
-        }
-    };
-    let mut last_save: Option<Instant> = None;
-    let mut unsaved = false;
-    let mut save_due = |stats: &crate::stats::InputStats, force: bool| {
-        if force || last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
-            save(stats);
-            last_save = Some(Instant::now());
-            false
-        } else {
-            true
-        }
-    };
-    let mut next: Option<Commit> = None;
-    loop {
-        let c = match next.take() {
-            Some(c) => c,
-            // Something applied is not saved yet: save it when nothing comes for a while.
-            None if unsaved => match rx.recv_timeout(SAVE_EVERY) {
-                Ok(c) => c,
-                Err(RecvTimeoutError::Timeout) => {
-                    unsaved = save_due(stats, true);
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            },
-            None => match rx.recv() {
-                Ok(c) => c,
-                Err(_) => break,
-            },
-        };
-        if let Some(mut ack) = c.ack {
-            match ack.try_recv() {
-                Ok(()) => {}
-                Err(TryRecvError::Empty) => {
-                    // Save what is applied while waiting (it is set again below).
-                    if unsaved {
-                        save_due(stats, false);
-                    }
-                    if ack.blocking_recv().is_err() {
-                        break;
-                    }
-                }
-                Err(TryRecvError::Closed) => break,
-            }
-        }
-        {
-            let mut st = positions::lock(store);
-            for e in c.updates {
-                st.set(e);
-            }
-            for id in c.released {
-                st.remove(source, id);
-            }
-            for r in c.rotated {
-                st.add_rotated(r);
-            }
-        }
-        unsaved = true;
-        match rx.try_recv() {
-            Ok(c) => next = Some(c),
-            Err(std::sync::mpsc::TryRecvError::Empty) => unsaved = save_due(stats, false),
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
-        }
-    }
-    save(stats);
 }
 
 const TAGS: &[TagSpec] = &[

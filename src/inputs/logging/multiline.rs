@@ -79,6 +79,24 @@ impl Matcher {
         })
     }
 
+    /// The matcher of `patterns`, shared by every instance with the same patterns (most use
+    /// the built-in ones): a compiled set costs hundreds of KiB, a thousand instances would
+    /// hold a thousand copies.
+    pub fn shared(patterns: &[String]) -> Result<std::sync::Arc<Matcher>, regex::Error> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock, Weak};
+        static CACHE: OnceLock<Mutex<HashMap<Vec<String>, Weak<Matcher>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut m = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = m.get(patterns).and_then(Weak::upgrade) {
+            return Ok(found);
+        }
+        let made = Arc::new(Matcher::new(patterns)?);
+        m.retain(|_, w| w.strong_count() > 0);
+        m.insert(patterns.to_vec(), Arc::downgrade(&made));
+        Ok(made)
+    }
+
     fn matches(&self, line: &str) -> bool {
         self.set.as_ref().is_some_and(|s| s.is_match(line))
     }

@@ -189,6 +189,14 @@ impl Store {
             .collect()
     }
 
+    /// The entries of `source`, without copying them.
+    pub fn entries_of<'a>(&'a self, source: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries
+            .range((source.to_string(), FileId { dev: 0, inode: 0 })..)
+            .take_while(move |((s, _), _)| s == source)
+            .map(|(_, e)| e)
+    }
+
     /// The entries of `source`.
     pub fn of_source(&self, source: &str) -> Vec<Entry> {
         self.entries

@@ -36,8 +36,11 @@ use super::positions::{Entry, FileId, Fingerprint, Rotated, Store};
 pub const FP_BYTES: usize = 256;
 /// A line longer than this is cut: the part read so far becomes a record of its own.
 pub const MAX_LINE_BYTES: usize = 512 * 1024;
-/// Bytes read from a file per system call.
+/// Bytes read from a file per system call when checking or comparing contents.
 const CHUNK: usize = 128 * 1024;
+/// Bytes read from a file per system call when tailing it: about a feed's worth of typical
+/// lines in two or three reads, so that little is read past a feed's limit (and read again).
+const READ: usize = 32 * 1024;
 /// Files found at start-up without a saved position are read from the start when smaller
 /// than this, else from their end (the original's rule).
 pub const FROM_START_BELOW: u64 = 20 << 20;
@@ -47,6 +50,8 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 pub const RELEASE_IDLE: Duration = Duration::from_secs(5);
 /// How long the state of a truncated or released file is kept to recognise its copy.
 const RETIRED_KEEP: Duration = Duration::from_secs(120);
+/// Most states of truncated or released files kept.
+const MAX_RETIRED: usize = 256;
 /// A new file that looks like a copy still being written waits this long for its size to
 /// settle.
 const COPY_SETTLE: Duration = Duration::from_secs(2);
@@ -177,7 +182,7 @@ struct Pending {
 /// The tailer of one input instance.
 pub struct Tailer {
     opts: Options,
-    files: FileSet,
+    files: Arc<FileSet>,
     tracked: Vec<Tracked>,
     retired: Vec<Retired>,
     pending: HashMap<FileId, Pending>,
@@ -302,12 +307,16 @@ fn same_prefix(a: &File, b: &File, len: u64) -> bool {
 }
 
 impl Tailer {
-    /// A tailer over `files`, resuming from the positions of `opts.source` in `store`.
+    /// A tailer over `files`, resuming from the positions of `opts.source` in `store`: those of
+    /// the files its globs match (other instances of the same source keep theirs: a thousand
+    /// instances of one source would otherwise each hold the positions of all).
     pub fn new(opts: Options, files: FileSet, store: &Store) -> Tailer {
         let now = Instant::now();
         let mut restored = HashMap::new();
         let mut retired = Vec::new();
-        for r in store.rotated_of(&opts.source) {
+        let rotated = store.rotated_of(&opts.source);
+        // The most recent ones (as many as are kept while running).
+        for r in rotated.iter().rev().take(MAX_RETIRED).rev() {
             retired.push(Retired {
                 id: None,
                 generation: 0,
@@ -320,7 +329,11 @@ impl Tailer {
                 at: now,
             });
         }
-        for e in store.of_source(&opts.source) {
+        for e in store.entries_of(&opts.source) {
+            if !files.matches(Path::new(&e.path)) {
+                continue;
+            }
+            let e = e.clone();
             // What the previous run had read of each file can be a copy's start now.
             retired.push(Retired {
                 id: None,
@@ -340,7 +353,7 @@ impl Tailer {
         }
         Tailer {
             opts,
-            files,
+            files: Arc::new(files),
             tracked: Vec::new(),
             retired,
             pending: HashMap::new(),
@@ -351,7 +364,7 @@ impl Tailer {
             closed: Vec::new(),
             rotated: Vec::new(),
             early: Vec::new(),
-            scratch: vec![0u8; CHUNK],
+            scratch: Vec::new(),
             rr: 0,
             warned_max_open: false,
             counters: Counters::default(),
@@ -363,9 +376,28 @@ impl Tailer {
         self.files.watch_dirs()
     }
 
+    /// The instance's globs.
+    pub fn file_set(&self) -> Arc<FileSet> {
+        self.files.clone()
+    }
+
     /// Makes the next [`poll`](Tailer::poll) scan the globs.
     pub fn force_scan(&mut self) {
         self.next_scan = None;
+    }
+
+    /// Scans the globs every `every` from the next scan on.
+    pub fn set_scan_interval(&mut self, every: Duration) {
+        self.opts.scan_interval = every;
+        if let Some(t) = self.next_scan {
+            self.next_scan = Some(t.min(Instant::now() + every));
+        }
+    }
+
+    /// Exchanges the read buffer with `buf` (the tailing workers lend theirs to the instance
+    /// whose turn they take, so that idle instances hold none). Any length will do.
+    pub fn swap_scratch(&mut self, buf: &mut Vec<u8>) {
+        std::mem::swap(&mut self.scratch, buf);
     }
 
     /// Open files.
@@ -791,6 +823,9 @@ impl Tailer {
 
     /// Reads what `idx` has; true if there was new data.
     fn read_file(&mut self, idx: usize, now: Instant, out: &mut Vec<Out>, max: usize) -> bool {
+        if self.scratch.len() != READ {
+            self.scratch.resize(READ, 0);
+        }
         let mut any = false;
         // Lines the last call left in the buffer at the limit come first.
         if !self.tracked[idx].buf.is_empty() {
@@ -827,6 +862,17 @@ impl Tailer {
             self.counters.bytes += n as u64;
             any = true;
             self.split(idx, now, out, false, max);
+        }
+        let t = &mut self.tracked[idx];
+        if out.len() >= max && !t.buf.is_empty() {
+            // At the limit, what was read past the last line taken is given back (read again
+            // at the next turn): an instance waiting for its turn holds no read-ahead.
+            t.read_off -= t.buf.len() as u64;
+            self.counters.bytes -= t.buf.len() as u64;
+            t.buf = Vec::new();
+        } else if t.buf.capacity() > 2 * t.buf.len().max(4096) {
+            // A partial line left from a large read keeps a small buffer, not the read's.
+            t.buf.shrink_to(t.buf.len().max(4096));
         }
         any
     }
@@ -966,8 +1012,8 @@ impl Tailer {
     fn maintain(&mut self, now: Instant, out: &mut Vec<Out>) {
         self.retired
             .retain(|r| now.saturating_duration_since(r.at) < RETIRED_KEEP);
-        if self.retired.len() > 256 {
-            let extra = self.retired.len() - 256;
+        if self.retired.len() > MAX_RETIRED {
+            let extra = self.retired.len() - MAX_RETIRED;
             self.retired.drain(..extra);
         }
         let mut i = 0;

@@ -634,7 +634,7 @@ async fn run(p: Prom, mut ctx: InputCtx) -> Result<(), InputError> {
         ignore_req_err,
         scraper,
     } = p;
-    let mut periodic = super::Periodic::new(interval, scraper, &ctx);
+    let mut periodic = super::Periodic::on(super::exec::Lane::Scrape, interval, scraper, &ctx);
     loop {
         let (ingest, origin) = (ctx.ingest.clone(), ctx.origin.clone());
         // Scrape and feed on the collection's thread; the rest here.

@@ -133,6 +133,7 @@ async fn run_with(
         shutdown,
         workdir: w,
         hostname: "h1".into(),
+        routes: crate::inputs::routes::Routes::new(),
     };
     let task = tokio::spawn(input.run(ctx));
     // Until the listeners are up (the receive buffer is set once a socket is bound).

@@ -125,3 +125,39 @@ fn an_empty_workdir_got_no_sample_config() {
     assert!(!text.contains("source tree"), "{text}");
     assert!(text.contains("datakit.conf.sample"), "{text}");
 }
+
+/// Found by CI after the periodic inputs moved to their own threads: a collection under way
+/// when the agent was told to stop fed its points after IO had stopped, so a clean stop left
+/// them in the journal ("… wait in the journal and are sent at the next start"). A collection
+/// under way now gets a moment to finish and its points go out with the rest.
+#[test]
+fn a_collection_under_way_at_stop_was_left_in_the_journal() {
+    let w = Workdir::new();
+    w.write("conf.d/datakit.conf", "default_enabled_inputs = []\n");
+    w.write(
+        "conf.d/slow.conf",
+        "[[inputs.testinput]]\n  name = \"slow\"\n  interval = \"1h\"\n  collect_delay = \"700ms\"\n  points_per_tick = 500\n",
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    a.signal(rustix::process::Signal::INT);
+    assert_eq!(a.wait(Duration::from_secs(30)), Some(0));
+    let out = a.stdout();
+    assert!(!out.contains("journal"), "{out}");
+    let delivered = std::fs::read_dir(w.path().join("data/out"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    std::fs::read_to_string(e.path())
+                        .unwrap_or_default()
+                        .matches("slow")
+                        .count()
+                })
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    assert!(
+        delivered >= 500,
+        "{delivered} points of the collection delivered: {out}"
+    );
+}

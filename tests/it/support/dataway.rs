@@ -160,7 +160,7 @@ pub struct FakeDataway {
 /// A decoded point: name, tags, fields, time.
 type Decoded = (String, BTreeMap<String, String>, BTreeMap<String, Val>, i64);
 
-fn decode_lp(body: &str) -> Result<Vec<Decoded>, String> {
+pub fn decode_lp(body: &str) -> Result<Vec<Decoded>, String> {
     // Enough of line protocol for what the agent emits (no escapes inside keys in tests).
     let mut out = Vec::new();
     for line in body.lines().filter(|l| !l.trim().is_empty()) {

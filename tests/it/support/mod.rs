@@ -85,10 +85,19 @@ impl Agent {
                 cmd.env_remove(k);
             }
         }
-        let port = servers::free_port();
-        if !env.iter().any(|(k, _)| *k == "ENV_HTTP_LISTEN") {
-            cmd.env("ENV_HTTP_LISTEN", format!("127.0.0.1:{port}"));
-        }
+        let given = env.iter().find(|(k, _)| *k == "ENV_HTTP_LISTEN");
+        let port = match given {
+            Some((_, listen)) => listen
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0),
+            None => {
+                let port = servers::free_port();
+                cmd.env("ENV_HTTP_LISTEN", format!("127.0.0.1:{port}"));
+                port
+            }
+        };
         cmd.envs(env.iter().copied())
             .arg("--workdir")
             .arg(w.path())
@@ -108,16 +117,48 @@ impl Agent {
         }
     }
 
+    /// Starts the agent with its HTTP API on a port the kernel picks when it binds (no race with
+    /// other processes for a port chosen beforehand), and waits until the API is up; `port` is
+    /// the one it says it listens on.
+    pub fn start_bound(w: &Workdir, env: &[(&str, &str)]) -> Agent {
+        let mut env = env.to_vec();
+        env.retain(|(k, _)| *k != "ENV_HTTP_LISTEN");
+        env.push(("ENV_HTTP_LISTEN", "127.0.0.1:0"));
+        let mut a = Agent::start(w, &env);
+        let t0 = Instant::now();
+        a.port = loop {
+            let out = a.stdout();
+            if let Some(port) = out
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("HTTP API on 127.0.0.1:"))
+                .and_then(|p| p.split([',', ' ']).next())
+                .and_then(|p| p.parse().ok())
+            {
+                break port;
+            }
+            if t0.elapsed() > Duration::from_secs(20) || a.stderr().contains("cannot run") {
+                panic!("the HTTP API did not come up:\n{out}\n{}", a.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        a.wait_api();
+        a
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn api(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Waits until the HTTP API answers `/v1/ping`.
+    /// Waits until the HTTP API answers `/v1/ping` and this agent said it listens: a port
+    /// another process took between its choice and the agent's start is not mistaken for it
+    /// (the agent then stops, saying so, and this panics with what it said).
     pub fn wait_api(&self) {
         let t0 = Instant::now();
-        while servers::http_get(&format!("{}/v1/ping", self.api())).is_none_or(|(s, _)| s != 200) {
-            if t0.elapsed() > Duration::from_secs(20) {
+        while !self.stdout().contains("HTTP API on ")
+            || servers::http_get(&format!("{}/v1/ping", self.api())).is_none_or(|(s, _)| s != 200)
+        {
+            if t0.elapsed() > Duration::from_secs(20) || self.stderr().contains("cannot run") {
                 panic!(
                     "the HTTP API did not come up:\n{}\n{}",
                     self.stdout(),

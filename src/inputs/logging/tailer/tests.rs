@@ -512,3 +512,29 @@ fn a_copy_seen_while_still_empty_is_recognised_once_written() {
     w.settle();
     w.check("copy seen empty");
 }
+
+#[test]
+fn instances_of_one_source_take_only_the_positions_of_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::load(&dir.path().join("positions.json"));
+    for (inode, path) in [(1, "/x/a.log"), (2, "/y/b.log"), (3, "/x/c.log")] {
+        store.set(Entry {
+            source: "t".into(),
+            dev: 1,
+            inode,
+            offset: 10,
+            fp_crc: 0,
+            fp_len: 0,
+            crc: None,
+            path: path.into(),
+        });
+    }
+    let files = FileSet::new(&["/x/*.log".to_string()], &[]).unwrap();
+    let t = Tailer::new(opts(None), files, &store);
+    let mut mine: Vec<u64> = t.restored.keys().map(|id| id.inode).collect();
+    mine.sort();
+    assert_eq!(mine, vec![1, 3]);
+    assert_eq!(t.retired.len(), 2);
+    assert_eq!(store.entries_of("t").count(), 3);
+    assert_eq!(store.entries_of("u").count(), 0);
+}

@@ -1,0 +1,277 @@
+//! Spans → filters → `tracing` points.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::options::PipelineOptions;
+use super::{
+    SAMPLER_DROP, SOURCE_WEB, SPAN_TYPE_ENTRY, SPAN_TYPE_EXIT, SPAN_TYPE_LOCAL, STATUS_ERROR,
+    STATUS_OK, Span, SpanMessage, Trace, USER_DROP, USER_KEEP, http_status_class, ids,
+};
+use crate::point::{Category, Point, Value};
+
+/// How long a resource stays "seen" for `keep_rare_resource` (the original's hour).
+const RARE_WINDOW: Duration = Duration::from_secs(3600);
+/// Most resources remembered for `keep_rare_resource`; past it the oldest half is forgotten.
+const RARE_MAX: usize = 100_000;
+
+/// What one call of [`SpanPipeline::process`] made.
+#[derive(Debug, Default)]
+pub struct Processed {
+    pub points: Vec<Point>,
+    /// Spans of traces the sampler dropped.
+    pub sampled: usize,
+    /// Spans of traces `close_resource` or `omit_err_status` dropped, and why (the first).
+    pub filtered: usize,
+    pub filtered_why: Option<String>,
+}
+
+/// The span pipeline of one receiver instance.
+#[derive(Debug)]
+pub struct SpanPipeline {
+    opts: PipelineOptions,
+    threshold: Option<u64>,
+    /// `keep_rare_resource`: when each service+resource+source type was last seen.
+    rare: Mutex<HashMap<String, Instant>>,
+}
+
+/// What the filters decided for a trace.
+enum Verdict {
+    Keep,
+    Sampled,
+    Filtered(String),
+}
+
+impl SpanPipeline {
+    pub fn new(opts: PipelineOptions) -> SpanPipeline {
+        let threshold = opts.sampler_threshold();
+        SpanPipeline {
+            opts,
+            threshold,
+            rare: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn options(&self) -> &PipelineOptions {
+        &self.opts
+    }
+
+    /// Runs the filters over `traces` and builds the points of the spans kept.
+    pub fn process<M: SpanMessage>(&self, traces: Vec<Trace<M>>) -> Processed {
+        let mut out = Processed {
+            points: Vec::with_capacity(traces.iter().map(Vec::len).sum()),
+            ..Processed::default()
+        };
+        let mut msg_hint = 256usize;
+        for trace in traces {
+            if trace.is_empty() {
+                continue;
+            }
+            let types = span_types(&trace);
+            match self.verdict(&trace, &types) {
+                Verdict::Keep => {}
+                Verdict::Sampled => {
+                    out.sampled += trace.len();
+                    continue;
+                }
+                Verdict::Filtered(why) => {
+                    out.filtered += trace.len();
+                    out.filtered_why.get_or_insert(why);
+                    continue;
+                }
+            }
+            let rate = self.opts.sampling_rate;
+            for (i, (span, ty)) in trace.into_iter().zip(types).enumerate() {
+                let mut p = self.point(span, ty, &mut msg_hint);
+                if i == 0
+                    && let Some(r) = rate
+                {
+                    p.fields.push(("dk_sampling_rate".into(), Value::Float(r)));
+                }
+                out.points.push(p);
+            }
+        }
+        out
+    }
+
+    /// The original's filters, in its order; a filter that "skips" ends the run with the trace
+    /// kept.
+    fn verdict<M>(&self, trace: &Trace<M>, types: &[&'static str]) -> Verdict {
+        let o = &self.opts;
+        // close_resource
+        if !o.close_resource.rules.is_empty() {
+            for s in trace {
+                if o.close_resource.closes(&s.service, &s.resource) {
+                    return Verdict::Filtered(format!(
+                        "close_resource: service `{}` resource `{}`",
+                        s.service, s.resource
+                    ));
+                }
+            }
+        }
+        // Traces with an error go through untouched.
+        if trace.iter().any(|s| s.error) {
+            return Verdict::Keep;
+        }
+        // omit_err_status
+        if !o.omit_err_status.is_empty() {
+            for s in trace.iter().filter(|s| s.source_type == SOURCE_WEB) {
+                if let Some(code) = s.tag("http_status_code")
+                    && o.omit_err_status.iter().any(|c| c == code)
+                {
+                    return Verdict::Filtered(format!("omit_err_status: {code}"));
+                }
+            }
+        }
+        // keep_rare_resource: only with a sampler that drops something.
+        if o.keep_rare_resource
+            && self.threshold.is_some()
+            && let Some((s, _)) = trace
+                .iter()
+                .zip(types)
+                .find(|(_, t)| **t == SPAN_TYPE_ENTRY)
+        {
+            let key = format!("{}{}{}", s.service, s.resource, s.source_type);
+            if !key.is_empty() && self.rare_seen_first(key) {
+                return Verdict::Keep;
+            }
+        }
+        // RUM traces go through.
+        if trace.iter().any(|s| s.rum) {
+            return Verdict::Keep;
+        }
+        // sampler
+        if let Some(threshold) = self.threshold {
+            match trace[0].sampling {
+                Some(USER_DROP) | Some(SAMPLER_DROP) => return Verdict::Sampled,
+                Some(USER_KEEP) => return Verdict::Keep,
+                _ => {}
+            }
+            if !ids::sampler_keeps(&trace[0].trace_id, threshold) {
+                return Verdict::Sampled;
+            }
+        }
+        Verdict::Keep
+    }
+
+    /// Whether `key` was not seen within the window (then it is a rare resource); notes it.
+    fn rare_seen_first(&self, key: String) -> bool {
+        let now = Instant::now();
+        let mut map = self.rare.lock().unwrap_or_else(|e| e.into_inner());
+        let rare = map
+            .get(&key)
+            .is_none_or(|t| now.duration_since(*t) >= RARE_WINDOW);
+        if map.len() >= RARE_MAX && !map.contains_key(&key) {
+            let mut times: Vec<Instant> = map.values().copied().collect();
+            times.sort();
+            let cut = times[times.len() / 2];
+            map.retain(|_, t| *t > cut);
+        }
+        map.insert(key, now);
+        rare
+    }
+
+    /// The point of one kept span.
+    fn point<M: SpanMessage>(
+        &self,
+        s: Span<M>,
+        span_type: &'static str,
+        msg_hint: &mut usize,
+    ) -> Point {
+        let o = &self.opts;
+        let mut p = Point::new(Category::Tracing, o.source);
+        p.time = s.start_ns;
+        let n_tags = s.head_tags.len() + s.tags.len() + o.tags.len() + 10;
+        p.tags.reserve(n_tags);
+        p.fields.reserve(s.fields.len() + 8);
+        // Keys are added first-wins, as the original builds its points: a span's own tag
+        // never replaces `service`, nor a config tag a span's.
+        p.tags.extend(s.head_tags);
+        p.fields.push(("trace_id".into(), Value::Str(s.trace_id)));
+        p.fields
+            .push(("parent_id".into(), Value::Str(s.parent_id_text)));
+        p.fields
+            .push(("span_id".into(), Value::Str(s.span_id_text)));
+        p.tags.push(("service".into(), s.service));
+        p.fields.push(("resource".into(), Value::Str(s.resource)));
+        p.tags.push(("operation".into(), s.operation));
+        p.tags.push(("source".into(), o.source.into()));
+        p.tags.push(("span_type".into(), span_type.into()));
+        p.tags.push(("source_type".into(), s.source_type.into()));
+        p.fields
+            .push(("start".into(), Value::Int(s.start_ns / 1000)));
+        p.fields
+            .push(("duration".into(), Value::Int(s.duration_ns / 1000)));
+        for (k, v) in &o.tags {
+            add_tag(&mut p, k, v.clone());
+        }
+        for (k, v) in s.tags {
+            if !p.contains(&k) {
+                p.tags.push((k, v));
+            }
+        }
+        for (k, v) in s.fields {
+            if !p.contains(&k) {
+                p.fields.push((k, v));
+            }
+        }
+        if let Some(class) = p.get_tag("http_status_code").and_then(http_status_class) {
+            add_tag(&mut p, "http_status_class", class.into());
+        }
+        add_tag(
+            &mut p,
+            "status",
+            if s.error { STATUS_ERROR } else { STATUS_OK }.into(),
+        );
+        if !o.del_message {
+            // Written straight into the field's buffer, sized like the last message.
+            let mut buf = Vec::with_capacity(*msg_hint);
+            s.message.write_json(&mut buf);
+            *msg_hint = buf.len().max(64);
+            if !buf.is_empty() && !p.contains("message") {
+                let text = String::from_utf8(buf)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                p.fields.push(("message".into(), Value::Str(text)));
+            }
+        }
+        add_tag(&mut p, "dk_fingerprint", o.hostname.clone());
+        p
+    }
+}
+
+fn add_tag(p: &mut Point, k: &str, v: String) {
+    if !p.contains(k) {
+        p.tags.push((k.to_string(), v));
+    }
+}
+
+/// The `span_type` of each span of a trace (the original's rule over several services): a
+/// span whose parent is in the trace is `entry` when the parent is of another service, else
+/// `local` when it has children itself, else `exit`; a span whose parent is not in the trace
+/// is `entry`.
+pub fn span_types<M>(trace: &Trace<M>) -> Vec<&'static str> {
+    let mut services: HashMap<u64, &str> = HashMap::with_capacity(trace.len());
+    let mut parents: HashSet<u64> = HashSet::with_capacity(trace.len());
+    for s in trace {
+        services.insert(s.span_id, &s.service);
+        parents.insert(s.parent_id);
+    }
+    trace
+        .iter()
+        .map(|s| {
+            if s.parent_id == 0 {
+                return SPAN_TYPE_ENTRY;
+            }
+            match services.get(&s.parent_id) {
+                Some(ps) if *ps != s.service => SPAN_TYPE_ENTRY,
+                Some(_) if parents.contains(&s.span_id) => SPAN_TYPE_LOCAL,
+                Some(_) => SPAN_TYPE_EXIT,
+                None => SPAN_TYPE_ENTRY,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
