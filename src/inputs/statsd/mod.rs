@@ -45,7 +45,7 @@ use tokio::sync::mpsc;
 
 use super::{
     FieldSpec, FieldType, Input, InputConfig, InputCtx, InputEntry, InputError, InputSpec,
-    IntervalLimits, MeasurementSpec, TagSpec, Validation, entry,
+    IntervalLimits, MeasurementSpec, TagSpec, Validation, entry_with_compat,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
@@ -674,7 +674,8 @@ pub const NOTES: &[&str] = &[
     "Stricter than the original: values must be finite decimal numbers (no `NaN`, `Inf` or hex), a sample rate must be more than 0, and valueless DogStatsD tags each become `tag=true`.",
 ];
 
-pub const ENTRY: InputEntry = entry::<StatsdConfig>(InputSpec {
+pub const ENTRY: InputEntry = entry_with_compat::<StatsdConfig>(
+    InputSpec {
     name: "statsd",
     catalog: "statsd",
     description: "Receives statsd and DogStatsD metrics and reports them aggregated every interval.",
@@ -684,8 +685,9 @@ pub const ENTRY: InputEntry = entry::<StatsdConfig>(InputSpec {
         max: Duration::from_secs(60),
     }),
     measurements: MEASUREMENTS,
-})
-.with_compat(compat)
+},
+    compat,
+)
 .with_notes(NOTES);
 
 #[cfg(test)]
