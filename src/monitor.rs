@@ -903,6 +903,11 @@ mod tests {
         r.add(0, 1500);
         r.set(1, 3);
         r.set(2, 8 << 20);
+        let text = stats.snapshot().to_prometheus();
+        assert!(
+            text.contains("datakit_input_receiver{input=\"statsd\",counter=\"kernel_drops\"} 3"),
+            "{text}"
+        );
         let snap = serde_json::to_value(stats.snapshot()).unwrap();
         assert_eq!(
             snap["inputs"]["statsd"]["receiver"][1],

@@ -153,6 +153,10 @@ const TAGS: &[TagSpec] = &[
         description: "Input name (feed families).",
     },
     TagSpec {
+        name: "counter",
+        description: "A receiver's counter (`datakit_input_receiver`): `datagrams`, `kernel_drops`, ...",
+    },
+    TagSpec {
         name: "source",
         description: "Input name (`datakit_error_total`).",
     },
@@ -170,7 +174,7 @@ const TAGS: &[TagSpec] = &[
     },
     TagSpec {
         name: "reason",
-        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`, `sampled`, `filtered`.",
+        description: "Why points were dropped: `election`, `pipeline`, `ignore_status`, `empty`, `invalid`, `no_field`, `shutdown`, `too_large`, `refused_4xx`, `send_failed`, `expired`, `queue_full`, `sampled`, `filtered`, `unsupported`.",
     },
     TagSpec {
         name: "output",
@@ -269,6 +273,11 @@ const FIELDS: &[FieldSpec] = &[
         "datakit_inputs_stalled",
         "count",
         "Instances of an input stalled now."
+    ),
+    f!(
+        "datakit_input_receiver",
+        "count",
+        "A receiver's counter of its own sockets, by input and `counter` (statsd: datagrams, tcp_connections, bytes, lines, series, kernel_drops, rcvbuf_bytes)."
     ),
     f!(
         "datakit_input_dropped_point_total",

@@ -486,12 +486,6 @@ pub struct InputEntry {
 }
 
 impl InputEntry {
-    /// This entry with keys it reads without acting on them.
-    pub const fn with_compat(mut self, compat: fn(&str) -> Option<&'static str>) -> Self {
-        self.compat = compat;
-        self
-    }
-
     /// This entry with notes for its page.
     pub const fn with_notes(mut self, notes: &'static [&'static str]) -> Self {
         self.notes = notes;

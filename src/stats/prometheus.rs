@@ -147,6 +147,16 @@ impl Snapshot {
             p.sample(&[("input", name)], i.stalled as f64);
         }
         p.family(
+            "datakit_input_receiver",
+            "gauge",
+            "Counters a receiver keeps of its own sockets (statsd: datagrams, tcp_connections, bytes, lines, series, kernel_drops, rcvbuf_bytes).",
+        );
+        for (name, i) in &self.inputs {
+            for (counter, v) in &i.receiver {
+                p.sample(&[("input", name), ("counter", counter)], *v as f64);
+            }
+        }
+        p.family(
             "datakit_input_dropped_point_total",
             "counter",
             "Dropped points per origin (input, write API, output), category and reason.",

@@ -45,7 +45,7 @@ use tokio::sync::mpsc;
 
 use super::{
     FieldSpec, FieldType, Input, InputConfig, InputCtx, InputEntry, InputError, InputSpec,
-    IntervalLimits, MeasurementSpec, TagSpec, Validation, entry,
+    IntervalLimits, MeasurementSpec, TagSpec, Validation, entry_with_compat,
 };
 use crate::config::duration::Dur;
 use crate::config_struct;
@@ -667,14 +667,15 @@ pub const MEASUREMENTS: &[MeasurementSpec] = &[MeasurementSpec {
 /// The page's notes: the naming rule and what differs from the original.
 pub const NOTES: &[&str] = &[
     "Naming: the dotted parts of a name are joined with `metric_separator` (`jvm.heap.used` → `jvm_heap_used`, or as `templates` say), then split at its first `metric_separator`: the head is the measurement, the rest the field (`jvm`, `heap_used`); a name without it is both. With `metric_mapping`, a name starting with a prefix gets that measurement and the rest as its field (the longest prefix wins), and names matching none are not split. A name that leaves no measurement or no field (`a_`) is dropped and counted (`invalid`). A template that names a field gives it directly.",
-    "Timings, histograms and distributions are reported as statistics, one field each: `<field>_count`, `_sum`, `_mean`, `_stddev`, `_lower`, `_upper` and `_p<percentile>` (`latency.p90` is never a name: `api.latency:12|ms` gives `api` fields `latency_mean`, `latency_p90`, ...). The original computed them and then dropped them (its accumulator refused points of more than one field); it sent each distribution value as a point of its own, all with the time of the report.",
+    "Timings, histograms and distributions are reported as statistics, one field each: `<field>_count`, `_sum`, `_mean`, `_stddev`, `_lower`, `_upper` and `_p<percentile>` (`api.latency:12|ms` gives measurement `api`, fields `latency_mean`, `latency_p90`, ...). The original computed them and then dropped them (its accumulator refused points of more than one field); it sent each distribution value as a point of its own, all with the time of the report.",
     "Points carry the time of the report. The original's `source` (feed name) is read and has no effect: points are counted under `statsd`; `statsd_source_key`/`statsd_host_key` only remove those tags, as in the original.",
     "What makes no metric is counted as dropped, by reason, and shown in `datakit monitor`: malformed lines (`invalid`; the message names the sender, the line and the byte), DogStatsD events and service checks (`unsupported`, never delivered by the original either), chunks the full queue had no room for (`queue_full`, counted by lines), datagrams and TCP lines over 64 KiB (`too_large`). The monitor's Receivers table adds datagrams, TCP connections, bytes, lines, series, the receive buffer granted and the kernel's own drops at the socket.",
     "Beyond the original: TCP (`protocol = \"tcp\"`, with `max_tcp_connections` and `tcp_keep_alive`; the original refused it), `templates`, container ids (`|c:`) and packed values (`a:1:2:3|h`) of DogStatsD, a default receive buffer (`read_buffer_size`), ports retried until free, the Unix socket with any protocol, and a last report when the input stops.",
     "Stricter than the original: values must be finite decimal numbers (no `NaN`, `Inf` or hex), a sample rate must be more than 0, and valueless DogStatsD tags each become `tag=true`.",
 ];
 
-pub const ENTRY: InputEntry = entry::<StatsdConfig>(InputSpec {
+pub const ENTRY: InputEntry = entry_with_compat::<StatsdConfig>(
+    InputSpec {
     name: "statsd",
     catalog: "statsd",
     description: "Receives statsd and DogStatsD metrics and reports them aggregated every interval.",
@@ -684,8 +685,9 @@ pub const ENTRY: InputEntry = entry::<StatsdConfig>(InputSpec {
         max: Duration::from_secs(60),
     }),
     measurements: MEASUREMENTS,
-})
-.with_compat(compat)
+},
+    compat,
+)
 .with_notes(NOTES);
 
 #[cfg(test)]
