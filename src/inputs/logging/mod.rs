@@ -389,11 +389,29 @@ async fn tail_files(
     ctx: &InputCtx,
 ) -> Result<(), InputError> {
     let path = ctx.workdir.cache().join("logging").join("positions.json");
-    let store = positions::shared(&path);
-    let t = {
-        let st = positions::lock(&store);
-        tailer::Tailer::new(opts, files, &st)
+    // Loading the positions and matching them against this instance's globs is file and
+    // CPU work (a thousand instances of one source each look through the source's
+    // entries): it runs on a blocking thread, so the runtime's workers keep ticking the
+    // periodic inputs meanwhile — two instances at a time, so a thousand starting at once
+    // do not start a thousand threads.
+    static SETUP: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let permit = SETUP.acquire().await;
+    let (store, t) = match tokio::task::spawn_blocking(move || {
+        let store = positions::shared(&path);
+        let t = {
+            let st = positions::lock(&store);
+            tailer::Tailer::new(opts, files, &st)
+        };
+        (store, t)
+    })
+    .await
+    {
+        Ok(v) => v,
+        // A panic resumes in the input's task, where the supervisor catches it.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(InputError::Failed(format!("setting up the tailer: {e}"))),
     };
+    drop(permit);
     let lane = commit::global().open(store, &shared.source, ctx.stats.clone());
     let label = format!("logging (source {})", shared.source);
     let beat = Arc::new(ctx.agent_stats.watchdog().beat(
