@@ -93,9 +93,7 @@ pub fn parse_response(raw: &[u8]) -> Result<Response, HttpError> {
     if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
         return Err(bad_status());
     }
-    let status = code
-        .iter()
-        .fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+    let status = code.iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
     let mut chunked = false;
     let mut length: Option<usize> = None;
     let mut offset = first.len() + 1;
@@ -272,7 +270,9 @@ impl Client {
     /// for a second reading, so `precpu_stats` is empty; the caller keeps the previous one).
     pub fn stats(&self, id: &str) -> Result<Stats, DockerError> {
         check_id(id)?;
-        self.get_json(&format!("/containers/{id}/stats?stream=false&one-shot=true"))
+        self.get_json(&format!(
+            "/containers/{id}/stats?stream=false&one-shot=true"
+        ))
     }
 }
 
@@ -480,7 +480,13 @@ mod tests {
     #[test]
     fn content_length_and_close_delimited_bodies() {
         let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra").unwrap();
-        assert_eq!(r, Response { status: 200, body: b"{}".to_vec() });
+        assert_eq!(
+            r,
+            Response {
+                status: 200,
+                body: b"{}".to_vec()
+            }
+        );
         let r = parse_response(b"HTTP/1.0 404 Not Found\r\nServer: x\r\n\r\nnope").unwrap();
         assert_eq!(r.status, 404);
         assert_eq!(r.body, b"nope");

@@ -82,8 +82,7 @@ impl ContainerConfig {
 /// Keys of the original this input reads without acting on them.
 fn compat(key: &str) -> Option<&'static str> {
     const K8S: &str = "Kubernetes is not supported by this agent yet";
-    const LOGS: &str =
-        "container logs are not collected by this agent yet: tail the json-file logs with a `logging` input";
+    const LOGS: &str = "container logs are not collected by this agent yet: tail the json-file logs with a `logging` input";
     const DEPRECATED: &str = "deprecated in the original, which ignores it too";
     Some(match key {
         "containerd_address" => {
@@ -382,12 +381,7 @@ fn collect_endpoint(
             }
         };
         let top = match ep.client.stats(&c.id) {
-            Ok(s) => Some(Top::of(
-                &s,
-                &inspect,
-                host,
-                ep.prev_cpu.get(&c.id).copied(),
-            )),
+            Ok(s) => Some(Top::of(&s, &inspect, host, ep.prev_cpu.get(&c.id).copied())),
             Err(e) => {
                 tracing::debug!(id = %c.id, error = %e, "container stats failed");
                 None
@@ -646,12 +640,7 @@ pub fn parse_net_dev(text: &str) -> (u64, u64) {
 }
 
 /// The object of one container (the original's `buildObjectPoint`).
-fn object_point(
-    c: &Summary,
-    info: Vec<(String, String)>,
-    top: Option<&Top>,
-    now_ns: i64,
-) -> Point {
+fn object_point(c: &Summary, info: Vec<(String, String)>, top: Option<&Top>, now_ns: i64) -> Point {
     let mut p = Point::new(Category::Object, MEASUREMENT);
     p.tags = info;
     let mut labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
@@ -734,21 +723,96 @@ macro_rules! info_tags {
 }
 
 const TOP_FIELDS: [FieldSpec; 15] = [
-    field("cpu_usage", FieldType::Float, "percent,percent", "CPU usage between two collections, in percent of one CPU (100 per busy CPU); not in a container's first collection."),
-    field("cpu_usage_millicores", FieldType::Int, "millicores", "The same CPU usage in millicores."),
-    field("cpu_usage_base100", FieldType::Float, "percent,percent", "`cpu_usage` divided by the number of CPUs (at most 100)."),
-    field("cpu_usage_base_limit", FieldType::Float, "percent,percent", "CPU usage in percent of the container's CPU limit (only with a limit)."),
-    field("cpu_numbers", FieldType::Int, "count", "CPUs online on the host."),
-    field("cpu_limit_millicores", FieldType::Int, "millicores", "The container's CPU limit (`--cpus`, or quota / period; only with a limit)."),
-    field("mem_usage", FieldType::Int, "digital,B", "Memory used without the inactive file cache (as `docker stats`)."),
-    field("mem_capacity", FieldType::Int, "digital,B", "The host's memory."),
-    field("mem_used_percent", FieldType::Float, "percent,percent", "`mem_usage` in percent of the host's memory."),
-    field("mem_limit", FieldType::Int, "digital,B", "The container's memory limit (only with a limit)."),
-    field("mem_used_percent_base_limit", FieldType::Float, "percent,percent", "`mem_usage` in percent of the memory limit (only with a limit)."),
-    field("network_bytes_rcvd", FieldType::Int, "digital,B", "Bytes received on the container's interfaces but `lo`."),
-    field("network_bytes_sent", FieldType::Int, "digital,B", "Bytes sent on the container's interfaces but `lo`."),
-    field("block_read_byte", FieldType::Int, "digital,B", "Bytes read from block devices (only when not 0)."),
-    field("block_write_byte", FieldType::Int, "digital,B", "Bytes written to block devices (only when not 0)."),
+    field(
+        "cpu_usage",
+        FieldType::Float,
+        "percent,percent",
+        "CPU usage between two collections, in percent of one CPU (100 per busy CPU); not in a container's first collection.",
+    ),
+    field(
+        "cpu_usage_millicores",
+        FieldType::Int,
+        "millicores",
+        "The same CPU usage in millicores.",
+    ),
+    field(
+        "cpu_usage_base100",
+        FieldType::Float,
+        "percent,percent",
+        "`cpu_usage` divided by the number of CPUs (at most 100).",
+    ),
+    field(
+        "cpu_usage_base_limit",
+        FieldType::Float,
+        "percent,percent",
+        "CPU usage in percent of the container's CPU limit (only with a limit).",
+    ),
+    field(
+        "cpu_numbers",
+        FieldType::Int,
+        "count",
+        "CPUs online on the host.",
+    ),
+    field(
+        "cpu_limit_millicores",
+        FieldType::Int,
+        "millicores",
+        "The container's CPU limit (`--cpus`, or quota / period; only with a limit).",
+    ),
+    field(
+        "mem_usage",
+        FieldType::Int,
+        "digital,B",
+        "Memory used without the inactive file cache (as `docker stats`).",
+    ),
+    field(
+        "mem_capacity",
+        FieldType::Int,
+        "digital,B",
+        "The host's memory.",
+    ),
+    field(
+        "mem_used_percent",
+        FieldType::Float,
+        "percent,percent",
+        "`mem_usage` in percent of the host's memory.",
+    ),
+    field(
+        "mem_limit",
+        FieldType::Int,
+        "digital,B",
+        "The container's memory limit (only with a limit).",
+    ),
+    field(
+        "mem_used_percent_base_limit",
+        FieldType::Float,
+        "percent,percent",
+        "`mem_usage` in percent of the memory limit (only with a limit).",
+    ),
+    field(
+        "network_bytes_rcvd",
+        FieldType::Int,
+        "digital,B",
+        "Bytes received on the container's interfaces but `lo`.",
+    ),
+    field(
+        "network_bytes_sent",
+        FieldType::Int,
+        "digital,B",
+        "Bytes sent on the container's interfaces but `lo`.",
+    ),
+    field(
+        "block_read_byte",
+        FieldType::Int,
+        "digital,B",
+        "Bytes read from block devices (only when not 0).",
+    ),
+    field(
+        "block_write_byte",
+        FieldType::Int,
+        "digital,B",
+        "Bytes written to block devices (only when not 0).",
+    ),
 ];
 
 const OBJECT_FIELDS: [FieldSpec; 20] = {
@@ -758,11 +822,31 @@ const OBJECT_FIELDS: [FieldSpec; 20] = {
         a[i] = TOP_FIELDS[i];
         i += 1;
     }
-    a[15] = field("age", FieldType::Int, "time,s", "Seconds since the container was created.");
-    a[16] = field("df_label", FieldType::String, "-", "The container's labels as a JSON list of `key:value`.");
-    a[17] = field("df_label_permission", FieldType::String, "-", "`read_only`.");
+    a[15] = field(
+        "age",
+        FieldType::Int,
+        "time,s",
+        "Seconds since the container was created.",
+    );
+    a[16] = field(
+        "df_label",
+        FieldType::String,
+        "-",
+        "The container's labels as a JSON list of `key:value`.",
+    );
+    a[17] = field(
+        "df_label_permission",
+        FieldType::String,
+        "-",
+        "`read_only`.",
+    );
     a[18] = field("df_label_source", FieldType::String, "-", "`datakit`.");
-    a[19] = field("message", FieldType::String, "-", "Every tag and field of the object as JSON (at most 256 KiB).");
+    a[19] = field(
+        "message",
+        FieldType::String,
+        "-",
+        "Every tag and field of the object as JSON (at most 256 KiB).",
+    );
     a
 };
 
@@ -790,7 +874,12 @@ pub const MEASUREMENTS: &[MeasurementSpec] = &[
             tag("namespace", "The namespace."),
             tag("node_name", "This host's name."),
         ],
-        fields: &[field("container", FieldType::Int, "count", "Running containers of the namespace on this host.")],
+        fields: &[field(
+            "container",
+            FieldType::Int,
+            "count",
+            "Running containers of the namespace on this host.",
+        )],
     },
 ];
 

@@ -22,16 +22,21 @@ fn inspect(json: &str) -> Inspect {
 
 #[test]
 fn figures_follow_the_originals_formulas() {
-    let host = HostInfo {
-        mem_total: 1 << 30,
-    };
-    let i = inspect(r#"{"HostConfig": {"Memory": 20971520, "NanoCpus": 500000000}, "State": {"Pid": 0}}"#);
+    let host = HostInfo { mem_total: 1 << 30 };
+    let i = inspect(
+        r#"{"HostConfig": {"Memory": 20971520, "NanoCpus": 500000000}, "State": {"Pid": 0}}"#,
+    );
     // No previous reading: no CPU usage.
     let t = Top::of(&stats(STATS), &i, &host, None);
     assert_eq!(t.cpu, None);
     assert_eq!(t.cpu_reading, (3_000_000_000, 20_000_000_000));
     // The previous collection: 1 s of CPU over 10 s of system time (both CPUs): 20 %.
-    let t = Top::of(&stats(STATS), &i, &host, Some((2_000_000_000, 10_000_000_000)));
+    let t = Top::of(
+        &stats(STATS),
+        &i,
+        &host,
+        Some((2_000_000_000, 10_000_000_000)),
+    );
     let (pct, milli) = t.cpu.unwrap();
     assert!((pct - 20.0).abs() < 1e-9, "{pct}");
     assert_eq!(milli, 200);
@@ -43,7 +48,10 @@ fn figures_follow_the_originals_formulas() {
     let mut p = Point::new(Category::Metric, MEASUREMENT);
     t.put(&mut p);
     assert_eq!(p.get_field("cpu_usage_base100"), Some(&Value::Float(10.0)));
-    assert_eq!(p.get_field("cpu_usage_base_limit"), Some(&Value::Float(40.0)));
+    assert_eq!(
+        p.get_field("cpu_usage_base_limit"),
+        Some(&Value::Float(40.0))
+    );
     assert_eq!(p.get_field("cpu_numbers"), Some(&Value::Int(2)));
     assert_eq!(
         p.get_field("mem_used_percent_base_limit"),
@@ -69,7 +77,13 @@ fn cgroup_v2_memory_and_quota_limits() {
     let mut p = Point::new(Category::Metric, MEASUREMENT);
     t.put(&mut p);
     // No host memory, no limit, no block IO: those fields are left out, as the original.
-    for absent in ["mem_capacity", "mem_limit", "block_read_byte", "block_write_byte", "cpu_usage"] {
+    for absent in [
+        "mem_capacity",
+        "mem_limit",
+        "block_read_byte",
+        "block_write_byte",
+        "cpu_usage",
+    ] {
         assert!(p.get_field(absent).is_none(), "{absent}");
     }
 }
@@ -98,9 +112,8 @@ fn summary(labels: &[(&str, &str)]) -> Summary {
 #[test]
 fn tags_from_kubernetes_and_ecs_labels() {
     let plain = info_tags(&summary(&[]), "20.10.24");
-    let get = |t: &[(String, String)], k: &str| {
-        t.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone())
-    };
+    let get =
+        |t: &[(String, String)], k: &str| t.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
     assert_eq!(get(&plain, "container_name").as_deref(), Some("web"));
     assert_eq!(get(&plain, "container_type").as_deref(), Some("docker"));
     assert_eq!(get(&plain, "pod_name"), None);
