@@ -245,8 +245,7 @@ fn check_config_names_the_originals_unsupported_keys() {
 [inputs.container]
   endpoints = ["unix:///var/run/docker.sock", "unix:///var/run/containerd/containerd.sock"]
   enable_pod_metric = true
-  container_include_log = []
-  logging_extra_source_map = { a = "b" }
+  logging_max_open_files = 10
   containerd_address = "/run/containerd/containerd.sock"
   metric_collect_interval = "60s"
 "#,
@@ -259,8 +258,7 @@ fn check_config_names_the_originals_unsupported_keys() {
     );
     for key in [
         "enable_pod_metric",
-        "container_include_log",
-        "logging_extra_source_map",
+        "logging_max_open_files",
         "containerd_address",
     ] {
         assert!(

@@ -13,12 +13,17 @@
 //!   (the original sends 0 there: its sums were lost to a shadowed variable); containers
 //!   without networks in the engine's statistics are read from `/proc/<pid>/net/dev`, as the
 //!   original does;
-//! - containerd and CRI-O endpoints, Kubernetes (pods, workloads, events, label extraction)
-//!   and container logs are not supported yet: their keys are reported by `check-config` as
-//!   having no effect, and an endpoint that is not a Docker engine is an error of the input.
+//! - containerd and CRI-O endpoints and Kubernetes (pods, workloads, events, label
+//!   extraction, pod annotations) are not supported yet: their keys are reported by
+//!   `check-config` as having no effect, and an endpoint that is not a Docker engine is an
+//!   error of the input.
+//!
+//! Logs ([`logs`]): each running container's json-file log, read by the `logging` input's
+//! tailer (positions, rotation, multiline, Pipeline by source).
 
 pub mod docker;
 pub mod filter;
+pub mod logs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -57,6 +62,32 @@ config_struct! {
         pub object_collect_interval: Dur = Dur::from_secs(300),
         "Send the `docker_containers` metrics (the objects are always sent)."
         pub enable_container_metric: bool = true,
+        "How often running containers are looked for to read their logs (10s to 5m); a \
+         container gone is released at the next look, once its log is read to its end."
+        pub logging_search_interval: Dur = Dur::from_secs(60),
+        "Containers whose logs are read: rules `image:<glob>`, `image_name:<glob>`, \
+         `image_short_name:<glob>`, `namespace:<glob>` (empty: all)."
+        pub container_include_log: Vec<String> = Vec::new(),
+        "Containers whose logs are not read (same rules; they win over the includes)."
+        pub container_exclude_log: Vec<String> =
+            vec!["image:*logfwd*".into(), "image:*datakit*".into()],
+        "Join the lines of multiline records (with the patterns below)."
+        pub logging_enable_multiline: bool = true,
+        "Detect multiline records with the built-in timestamp patterns."
+        pub logging_auto_multiline_detection: bool = true,
+        "More first-line patterns for the automatic detection, tried before the built-in ones."
+        pub logging_auto_multiline_extra_patterns: Vec<String> = Vec::new(),
+        "Regular expression matched against a log's source → the source to use instead."
+        pub logging_extra_source_map: BTreeMap<String, String> = BTreeMap::new(),
+        "Source → the first-line pattern of its multiline records (wins over detection)."
+        pub logging_source_multiline_map: BTreeMap<String, String> = BTreeMap::new(),
+        "Remove ANSI escape codes (colours) from log lines."
+        pub logging_remove_ansi_escape_codes: bool = false,
+        "Read log files found at start without a saved position from their start even when \
+         larger than 20 MB."
+        pub logging_file_from_beginning: bool = false,
+        "Keep only these keys of each log point (`message` is always kept); empty keeps all."
+        pub logging_field_white_list: Vec<String> = Vec::new(),
         "Extra tags for every point."
         pub tags: BTreeMap<String, String> = BTreeMap::new(),
     }
@@ -82,7 +113,6 @@ impl ContainerConfig {
 /// Keys of the original this input reads without acting on them.
 fn compat(key: &str) -> Option<&'static str> {
     const K8S: &str = "Kubernetes is not supported by this agent yet";
-    const LOGS: &str = "container logs are not collected by this agent yet: tail the json-file logs with a `logging` input";
     const DEPRECATED: &str = "deprecated in the original, which ignores it too";
     Some(match key {
         "containerd_address" => {
@@ -98,19 +128,12 @@ fn compat(key: &str) -> Option<&'static str> {
         | "extract_k8s_label_as_tags_v2_for_metric"
         | "pod_include_metric"
         | "pod_exclude_metric" => K8S,
-        "logging_search_interval"
-        | "container_include_log"
-        | "container_exclude_log"
-        | "logging_enable_multiline"
-        | "logging_extra_source_map"
-        | "logging_source_multiline_map"
-        | "logging_auto_multiline_detection"
-        | "logging_auto_multiline_extra_patterns"
-        | "logging_file_from_beginning"
-        | "logging_file_from_beginning_threshold_size"
-        | "logging_remove_ansi_escape_codes"
-        | "logging_field_white_list"
-        | "logging_max_open_files" => LOGS,
+        "logging_file_from_beginning_threshold_size" => {
+            "the threshold is the `logging` input's, 20 MB: smaller files without a saved position are read from their start"
+        }
+        "logging_max_open_files" => {
+            "each container's log is one open file, released when the container is gone"
+        }
         "container_max_concurrent" => {
             "statistics are read at once (the engine's one-shot), one container after another; there is nothing to run concurrently"
         }
@@ -146,6 +169,11 @@ impl InputConfig for ContainerConfig {
                 &mut self.object_collect_interval,
                 LIMITS,
             ),
+            (
+                "logging_search_interval",
+                &mut self.logging_search_interval,
+                LIMITS,
+            ),
         ]
     }
 
@@ -156,12 +184,11 @@ impl InputConfig for ContainerConfig {
         if !self.docker_endpoint.is_empty() {
             check_endpoint(v, "docker_endpoint", &self.docker_endpoint);
         }
-        for key in ["metric_collect_interval", "object_collect_interval"] {
-            let d = if key == "metric_collect_interval" {
-                self.metric_collect_interval
-            } else {
-                self.object_collect_interval
-            };
+        for (key, d) in [
+            ("metric_collect_interval", self.metric_collect_interval),
+            ("object_collect_interval", self.object_collect_interval),
+            ("logging_search_interval", self.logging_search_interval),
+        ] {
             if d.get().is_zero() {
                 v.error(key, "must be longer than 0 (e.g. \"60s\")");
             }
@@ -171,6 +198,36 @@ impl InputConfig for ContainerConfig {
                 v.error("tags", "a tag key must not be empty");
             }
         }
+        for (key, rules) in [
+            ("container_include_log", &self.container_include_log),
+            ("container_exclude_log", &self.container_exclude_log),
+        ] {
+            for (i, r) in rules.iter().enumerate() {
+                if let Err(e) = filter::Filter::new(std::slice::from_ref(r), &[]) {
+                    v.error(&format!("{key}[{i}]"), e.to_string());
+                }
+            }
+        }
+        let regexes = self
+            .logging_auto_multiline_extra_patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("logging_auto_multiline_extra_patterns[{i}]"), p))
+            .chain(
+                self.logging_extra_source_map
+                    .keys()
+                    .map(|k| (format!("logging_extra_source_map.{k}"), k)),
+            )
+            .chain(
+                self.logging_source_multiline_map
+                    .iter()
+                    .map(|(k, p)| (format!("logging_source_multiline_map.{k}"), p)),
+            );
+        for (key, p) in regexes {
+            if let Err(e) = crate::config::validate::check_regex(p) {
+                v.error(&key, format!("invalid regular expression: {e}"));
+            }
+        }
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -178,9 +235,78 @@ impl InputConfig for ContainerConfig {
     }
 
     fn build(&self) -> Result<Box<dyn crate::inputs::Input>, InputError> {
-        let c = ContainerCollector::new(self)?;
-        let tick = c.tick();
-        crate::inputs::periodic(Dur(tick), c)
+        let collector = ContainerCollector::new(self)?;
+        let tick = collector.tick();
+        let clients = self
+            .all_endpoints()
+            .iter()
+            .map(|e| Client::new(e, REQUEST_TIMEOUT).map_err(|e| InputError::Setup(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(ContainerInput {
+            collector,
+            tick,
+            logs: Some((clients, self.log_options()?)),
+        }))
+    }
+}
+
+impl ContainerConfig {
+    fn log_options(&self) -> Result<logs::LogOptions, InputError> {
+        let setup = |e: String| InputError::Setup(e);
+        let extra_source_map = self
+            .logging_extra_source_map
+            .iter()
+            .map(|(re, src)| {
+                regex::Regex::new(re)
+                    .map(|r| (r, src.clone()))
+                    .map_err(|e| setup(format!("logging_extra_source_map `{re}`: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(logs::LogOptions {
+            search_every: self
+                .logging_search_interval
+                .get()
+                .max(Duration::from_secs(1)),
+            filter: filter::Filter::new(&self.container_include_log, &self.container_exclude_log)
+                .map_err(|e| setup(e.to_string()))?,
+            multiline: self.logging_enable_multiline,
+            auto_multiline: self.logging_auto_multiline_detection,
+            extra_patterns: self.logging_auto_multiline_extra_patterns.clone(),
+            source_multiline: self.logging_source_multiline_map.clone(),
+            extra_source_map,
+            from_beginning: self.logging_file_from_beginning,
+            remove_ansi: self.logging_remove_ansi_escape_codes,
+            white_list: self.logging_field_white_list.clone(),
+            tags: self.tags.clone(),
+        })
+    }
+}
+
+/// The running input: the metrics and objects every tick, the container logs beside them.
+struct ContainerInput {
+    collector: ContainerCollector,
+    tick: Duration,
+    logs: Option<(Vec<Client>, logs::LogOptions)>,
+}
+
+impl crate::inputs::Input for ContainerInput {
+    fn run(
+        self: Box<Self>,
+        ctx: crate::inputs::InputCtx,
+    ) -> crate::inputs::BoxFuture<Result<(), InputError>> {
+        Box::pin(async move {
+            let ContainerInput {
+                collector,
+                tick,
+                logs,
+            } = *self;
+            let logs = logs.map(|(c, o)| tokio::spawn(logs::run(c, o, ctx.clone())));
+            let r = crate::inputs::run_periodic(Box::new(collector), tick, ctx).await;
+            if let Some(h) = logs {
+                let _ = h.await;
+            }
+            r
+        })
     }
 }
 
@@ -263,10 +389,16 @@ impl ContainerCollector {
         t.max(Duration::from_secs(1))
     }
 
-    /// Sends metrics and objects at the next collection whatever the intervals say (tests).
+    /// Sends metrics and objects at the next collection whatever the intervals say (tests,
+    /// benchmarks).
     pub fn force_next(&mut self) {
         self.last_metric = None;
         self.last_object = None;
+    }
+
+    /// Leaves the objects out of the next collection (benchmarks: metrics alone).
+    pub fn objects_not_due(&mut self) {
+        self.last_object = Some(Instant::now());
     }
 }
 
@@ -852,6 +984,53 @@ const OBJECT_FIELDS: [FieldSpec; 20] = {
 
 pub const MEASUREMENTS: &[MeasurementSpec] = &[
     MeasurementSpec {
+        name: "container_name",
+        category: Category::Logging,
+        description: "One log record of a container; the measurement is named after the source (the container's name by default).",
+        tags: &[
+            tag("host", "Hostname (added by the agent's global host tags)."),
+            tag(
+                "service",
+                "The service: `DATAKIT_LOGS_CONFIG`'s `service`, else the source.",
+            ),
+            tag(
+                "status",
+                "Log level: `info` unless the Pipeline script sets it.",
+            ),
+            tag("container_id", "Container ID."),
+            tag(
+                "container_name",
+                "Container name from Kubernetes (label `io.kubernetes.container.name`), else as `docker ps` shows it.",
+            ),
+            tag("image", "The container's image."),
+            tag(
+                "pod_name",
+                "The pod (label `io.kubernetes.pod.name`), for containers of a pod.",
+            ),
+            tag("namespace", "The pod's namespace, for containers of a pod."),
+        ],
+        fields: &[
+            field(
+                "message",
+                FieldType::String,
+                "-",
+                "The line, or the lines of a multiline record joined by `\\n` (pieces of a long line joined).",
+            ),
+            field(
+                "filepath",
+                FieldType::String,
+                "-",
+                "The container's json-file log on the host.",
+            ),
+            field(
+                "log_read_lines",
+                FieldType::Int,
+                "count",
+                "Records read from this file since it was opened.",
+            ),
+        ],
+    },
+    MeasurementSpec {
         name: MEASUREMENT,
         category: Category::Metric,
         description: "One running container's resource usage.",
@@ -884,7 +1063,8 @@ pub const MEASUREMENTS: &[MeasurementSpec] = &[
 ];
 
 const NOTES: &[&str] = &[
-    "Only Docker Engine endpoints are supported: containerd and CRI-O endpoints, Kubernetes (pods, workloads, events, label extraction) and container logs are not yet. Their keys are accepted and reported by `check-config` as having no effect; tail the json-file logs under `/var/lib/docker/containers/` with a `logging` input meanwhile.",
+    "Only Docker Engine endpoints are supported: containerd and CRI-O endpoints and Kubernetes (pods, workloads, events, label extraction, pod annotations) are not yet. Their keys are accepted and reported by `check-config` as having no effect.",
+    "Logs: each running container's json-file log (the engine's `LogPath`; other log drivers have none) is read with the `logging` input's tailer: saved positions (a restarted agent or container goes on where it stopped), rotation, multiline records, and the Pipeline script of its source. The source is the container's name (`io.kubernetes.container.name` if set), changed by `logging_extra_source_map`; the container's `DATAKIT_LOGS_CONFIG` environment variable (a JSON list, the original's keys `disable`, `source`, `service`, `pipeline`, `multiline_match`, `remove_ansi_escape_codes`, `from_beginning`, `tags`) overrides them for its stdout; entries for files inside the container are refused (reported as the input's error). A container no longer running has its log read to the end of what it wrote, then released. `filepath` and `log_read_lines` are fields, as in the `logging` input.",
     "Statistics are read with the engine's `one-shot`: CPU usage is measured between two collections (over the interval) rather than over the engine's last second, and a container's first collection has no `cpu_usage*` fields.",
     "`network_bytes_rcvd` and `network_bytes_sent` are the sums of the container's interfaces but `lo` (the original sends 0 for containers with networks in the engine's statistics).",
 ];

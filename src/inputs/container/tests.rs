@@ -165,14 +165,19 @@ fn the_originals_dead_keys_are_named() {
     for k in [
         "containerd_address",
         "enable_pod_metric",
-        "container_include_log",
-        "logging_extra_source_map",
+        "logging_max_open_files",
         "container_max_concurrent",
         "exclude_pause_container",
     ] {
         assert!(compat(k).is_some(), "{k}");
     }
-    assert!(compat("endpoints").is_none());
+    for real in [
+        "endpoints",
+        "container_include_log",
+        "logging_extra_source_map",
+    ] {
+        assert!(compat(real).is_none(), "{real}");
+    }
 }
 
 #[test]
@@ -210,4 +215,81 @@ fn a_missing_socket_is_skipped_quietly() {
         hostname: "h".into(),
     };
     assert_eq!(c.collect(&ctx).unwrap(), Vec::new());
+}
+
+fn log_options() -> logs::LogOptions {
+    ContainerConfig {
+        logging_extra_source_map: [("^web.*".to_string(), "nginx".to_string())].into(),
+        logging_source_multiline_map: [("java".to_string(), "^\\d{4}".to_string())].into(),
+        tags: [("env".to_string(), "prod".to_string())].into(),
+        ..ContainerConfig::default()
+    }
+    .log_options()
+    .unwrap()
+}
+
+#[test]
+fn a_containers_log_plan_follows_the_original() {
+    let o = log_options();
+    let c = summary(&[]);
+    let i = inspect(r#"{"LogPath": "/var/lib/docker/containers/abc123/abc123-json.log"}"#);
+    let f = logs::plan(&o, &c, &i, None).unwrap();
+    // `web` → `nginx` by the extra source map; service follows the source.
+    assert_eq!(f.source, "nginx");
+    assert_eq!(f.service, "nginx");
+    assert_eq!(
+        f.log_path,
+        "/var/lib/docker/containers/abc123/abc123-json.log"
+    );
+    let tag = |k: &str| f.tags.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+    assert_eq!(tag("container_name"), Some("web"));
+    assert_eq!(tag("container_id"), Some("abc123"));
+    assert_eq!(tag("image"), Some("nginx:1.21"));
+    assert_eq!(tag("env"), Some("prod"));
+    assert_eq!(tag("pod_name"), None);
+    // Detection is on by default: the built-in patterns.
+    assert!(f.patterns.len() > 3);
+
+    // DATAKIT_LOGS_CONFIG overrides source, service, pipeline, multiline and adds tags; the
+    // source multiline map wins over the container's own pattern.
+    let env = inspect(
+        r#"{"LogPath": "/l", "Config": {"Env": ["A=1", "DATAKIT_LOGS_CONFIG=[{\"source\":\"java\",\"service\":\"svc\",\"pipeline\":\"j.p\",\"multiline_match\":\"^x\",\"tags\":{\"a.b\":\"1\"}}]"]}}"#,
+    );
+    let cfg = logs::env_config(&env).unwrap().unwrap();
+    let f = logs::plan(&o, &c, &env, Some(&cfg)).unwrap();
+    assert_eq!(
+        (f.source.as_str(), f.service.as_str(), f.pipeline.as_str()),
+        ("java", "svc", "j.p")
+    );
+    assert_eq!(f.patterns, ["^\\d{4}"]);
+    assert!(f.tags.contains(&("a_b".to_string(), "1".to_string())));
+
+    // Disabled, excluded by image, or without a log file: not read.
+    let off = logs::LogConfig {
+        disable: true,
+        ..logs::LogConfig::default()
+    };
+    assert!(logs::plan(&o, &c, &i, Some(&off)).is_none());
+    let dk = Summary {
+        image: "pubrepo.guance.com/datakit/datakit:1.5".into(),
+        ..summary(&[])
+    };
+    assert!(logs::plan(&o, &dk, &i, None).is_none());
+    assert!(logs::plan(&o, &c, &inspect("{}"), None).is_none());
+}
+
+#[test]
+fn files_inside_a_container_are_refused_by_name() {
+    let env = inspect(
+        r#"{"Config": {"Env": ["DATAKIT_LOGS_CONFIG=[{\"type\":\"file\",\"path\":\"/app/a.log\"}]"]}}"#,
+    );
+    let e = logs::env_config(&env).unwrap_err();
+    assert!(e.contains("`file`") && e.contains("not supported"), "{e}");
+    let bad = inspect(r#"{"Config": {"Env": ["DATAKIT_LOGS_CONFIG=[{"]}}"#);
+    assert!(
+        logs::env_config(&bad)
+            .unwrap_err()
+            .starts_with("DATAKIT_LOGS_CONFIG:")
+    );
+    assert_eq!(logs::env_config(&inspect("{}")).unwrap(), None);
 }
