@@ -268,3 +268,184 @@ fn check_config_names_the_originals_unsupported_keys() {
     }
     assert!(text.contains("containerd or CRI-O"), "{text}");
 }
+
+/// datakit.conf sending to `dw` with fast batching; protect mode off so the container search
+/// can run every second.
+fn main_conf(dw: &crate::support::dataway::FakeDataway) -> String {
+    format!(
+        "default_enabled_inputs = []\nprotect_mode = false\n\
+         [dataway]\n  urls = [\"{}\"]\n  retry_delay = \"100ms\"\n\
+         [io]\n  flush_interval = \"100ms\"\n  max_cache_count = 500\n",
+        dw.url()
+    )
+}
+
+fn message(p: &crate::support::dataway::Received) -> String {
+    match p.fields.get("message") {
+        Some(crate::support::dataway::Val::S(s)) => s.clone(),
+        other => panic!("message is {other:?}"),
+    }
+}
+
+/// The numbers of the `<prefix>-<n>` messages of measurement `name`, sorted (repeats kept).
+fn numbers(dw: &crate::support::dataway::FakeDataway, name: &str, prefix: &str) -> Vec<u64> {
+    let mut v: Vec<u64> = dw
+        .points_named(name)
+        .iter()
+        .filter_map(|p| message(p).strip_prefix(prefix)?.parse().ok())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Every number of 1..=n exactly once (at most `repeats` repeated).
+fn complete(got: &[u64], n: u64, repeats: usize, what: &str) {
+    let mut uniq = got.to_vec();
+    uniq.dedup();
+    let missing: Vec<u64> = (1..=n).filter(|i| uniq.binary_search(i).is_err()).collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: {} missing of {n}, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert!(
+        got.len() - uniq.len() <= repeats,
+        "{what}: {} repeats (at most {repeats})",
+        got.len() - uniq.len()
+    );
+}
+
+#[test]
+fn container_logs_arrive_complete_across_rotation_restart_and_removal() {
+    use crate::support::dataway::FakeDataway;
+    use crate::support::{Agent, Workdir};
+    let d = Dockerd::start();
+    let dw = FakeDataway::start("tkn_x");
+    let w = Workdir::new();
+    w.write("conf.d/datakit.conf", &main_conf(&dw));
+    w.write(
+        "conf.d/container.conf",
+        &format!(
+            "[[inputs.container]]\n  endpoints = [\"{}\"]\n  logging_search_interval = \"1s\"\n  \
+             object_collect_interval = \"5m\"\n  enable_container_metric = false\n  \
+             [inputs.container.tags]\n    env = \"test\"\n",
+            d.endpoint()
+        ),
+    );
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+
+    // Numbered lines through several json-file rotations; a stack trace; a 40 000-byte line
+    // (the engine cuts it in 16 KiB pieces); a slow writer for the restart.
+    let rot = d.start_container(
+        "rot",
+        &["--log-opt", "max-size=40k", "--log-opt", "max-file=20"],
+        "sleep 1; for i in $(seq 1 3000); do echo rot-$i; done; sleep 100000",
+    );
+    d.start_container(
+        "ml",
+        &[],
+        "printf '2024-05-01 10:00:01,002 ERROR boom\\njava.lang.IllegalStateException: x\\n\\tat a.B(B.java:1)\\n2024-05-01 10:00:02,000 INFO done\\n'; sleep 100000",
+    );
+    d.start_container("long", &[], "printf '%040000d\\n' 7; sleep 100000");
+    d.start_container(
+        "slow",
+        &[],
+        "i=0; while :; do i=$((i+1)); echo slow-$i; sleep 0.02; done",
+    );
+    dw.wait_for(Duration::from_secs(60), "3000 rot lines", |p| {
+        p.iter().filter(|p| p.name == "rot").count() >= 3000
+    });
+    let r = &dw.points_named("rot")[0];
+    assert_eq!(r.tags.get("container_id"), Some(&rot));
+    assert_eq!(
+        r.tags.get("container_name").map(String::as_str),
+        Some("rot")
+    );
+    assert_eq!(r.tags.get("image").map(String::as_str), Some(IMAGE));
+    assert_eq!(r.tags.get("service").map(String::as_str), Some("rot"));
+    assert_eq!(r.tags.get("env").map(String::as_str), Some("test"));
+    let rotated = std::fs::read_dir(d.log_dir(&rot))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().contains("-json.log."))
+        })
+        .count();
+    assert!(rotated >= 2, "the engine rotated the log {rotated} times");
+    complete(&numbers(&dw, "rot", "rot-"), 3000, 0, "rotated log");
+
+    dw.wait_for(
+        Duration::from_secs(30),
+        "ml records and the long line",
+        |p| p.iter().filter(|p| p.name == "ml").count() >= 2 && p.iter().any(|p| p.name == "long"),
+    );
+    let ml: Vec<String> = dw.points_named("ml").iter().map(message).collect();
+    assert_eq!(ml.len(), 2, "{ml:#?}");
+    assert_eq!(ml[0].lines().count(), 3, "{:?}", ml[0]);
+    assert_eq!(ml[1], "2024-05-01 10:00:02,000 INFO done");
+    let long: Vec<String> = dw.points_named("long").iter().map(message).collect();
+    assert_eq!(long.len(), 1);
+    assert_eq!(long[0].len(), 40_000);
+
+    // The agent stops and starts again: the slow writer's lines continue where they stopped.
+    dw.wait_for(Duration::from_secs(30), "slow lines", |p| {
+        p.iter().filter(|p| p.name == "slow").count() >= 50
+    });
+    assert_eq!(a.stop(), Some(0));
+    std::thread::sleep(Duration::from_secs(2));
+    let mut a = Agent::start(&w, &[]);
+    a.wait_api();
+    std::thread::sleep(Duration::from_secs(2));
+    d.run(&["kill", "slow"]);
+    let last = d.run(&["logs", "slow"]);
+    let n: u64 = last
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("slow-"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    dw.wait_for(Duration::from_secs(30), "every slow line", |_| {
+        numbers(&dw, "slow", "slow-")
+            .last()
+            .is_some_and(|&l| l >= n)
+    });
+    // A clean stop saves the acknowledged positions: nothing lost, nothing repeated.
+    complete(
+        &numbers(&dw, "slow", "slow-"),
+        n,
+        0,
+        "across an agent restart",
+    );
+
+    // A container removed while its log is being read: what it wrote still arrives. The
+    // agent is paused (SIGSTOP) while the container writes and is removed.
+    d.start_container(
+        "gone",
+        &[],
+        "echo gone-0; sleep 2; for i in $(seq 1 2000); do echo gone-$i; done; sleep 100000",
+    );
+    dw.wait_for(Duration::from_secs(30), "gone-0", |p| {
+        p.iter().any(|p| p.name == "gone")
+    });
+    a.signal(rustix::process::Signal::STOP);
+    let t0 = std::time::Instant::now();
+    while d.run(&["logs", "gone"]).lines().count() < 2001 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the container did not write"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.run(&["rm", "-f", "gone"]);
+    a.signal(rustix::process::Signal::CONT);
+    dw.wait_for(Duration::from_secs(30), "every gone line", |p| {
+        p.iter().filter(|p| p.name == "gone").count() >= 2001
+    });
+    let mut got = numbers(&dw, "gone", "gone-");
+    got.retain(|&n| n > 0);
+    complete(&got, 2000, 0, "a removed container");
+    assert_eq!(a.stop(), Some(0));
+}

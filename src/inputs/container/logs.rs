@@ -2,7 +2,8 @@
 //! the include/exclude rules keep gets a tailing instance of the `logging` input's tailer on
 //! its json-file log (`LogPath`), with the original's tags, source and multiline rules; a
 //! container no longer running has its instance retired (it reads on to the end of what the
-//! container wrote, then ends). Positions are the `logging` input's, so a restarted agent or
+//! container wrote, then ends). The engine's rotated files (`<log>.1`, …) are read too, so
+//! lines of a file rotated away before a scan saw it are not lost. Positions are the `logging` input's, so a restarted agent or
 //! container goes on where it stopped.
 
 use std::collections::{BTreeMap, HashMap};
@@ -305,8 +306,13 @@ fn start(f: &Found, o: &LogOptions, ctx: &InputCtx) -> Result<Running, InputErro
     } else {
         Some(Matcher::shared(&f.patterns).map_err(|e| InputError::Setup(e.to_string()))?)
     };
-    let files = glob::FileSet::new(std::slice::from_ref(&f.log_path), &[])
-        .map_err(|e| InputError::Setup(e.to_string()))?;
+    // The log and its rotated files (`-json.log.1`, … : renamed by the engine, possibly
+    // before a scan saw them under the first name); compressed ones are left out.
+    let files = glob::FileSet::new(
+        &[f.log_path.clone(), format!("{}.[0-9]*", f.log_path)],
+        &["*.gz".to_string()],
+    )
+    .map_err(|e| InputError::Setup(e.to_string()))?;
     let retire = Arc::new(AtomicBool::new(false));
     let params = TailParams {
         source: f.source.clone(),

@@ -93,6 +93,11 @@ impl Dockerd {
         format!("unix://{}", self.socket().display())
     }
 
+    /// The directory of a container's json-file logs.
+    pub fn log_dir(&self, id: &str) -> PathBuf {
+        self.dir.path().join("root/containers").join(id)
+    }
+
     /// The `docker` command aimed at this engine.
     pub fn cli(&self, args: &[&str]) -> Command {
         let mut c = Command::new("docker");
