@@ -140,8 +140,13 @@ impl Drop for Engine {
 }
 
 fn thread_cpu() -> Duration {
-    let u = rustix::process::getrusage(rustix::process::RUsageWho::Thread);
-    let tv = |t: rustix::process::Timeval| {
+    // SAFETY: getrusage fills the struct it is given.
+    let u = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut u);
+        u
+    };
+    let tv = |t: libc::timeval| {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
     tv(u.ru_utime) + tv(u.ru_stime)
