@@ -242,7 +242,8 @@ pub async fn run(clients: Vec<Client>, o: LogOptions, mut ctx: InputCtx) {
     let clients = Arc::new(clients);
     let mut known: HashMap<String, Option<Found>> = HashMap::new();
     let mut running: HashMap<String, Running> = HashMap::new();
-    let mut retiring: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    // Instances reading a gone container's log to its end, by container.
+    let mut retiring: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
     let mut tick = tokio::time::interval(o.search_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -270,13 +271,15 @@ pub async fn run(clients: Vec<Client>, o: LogOptions, mut ctx: InputCtx) {
         for id in gone {
             if let Some(r) = running.remove(&id) {
                 tracing::info!(container = %id, "container gone: its log is read to its end and released");
-                retiring.push(r.task);
+                retiring.insert(id, r.task);
             }
         }
-        retiring.retain(|t| !t.is_finished());
+        retiring.retain(|_, t| !t.is_finished());
         for (id, f) in &now {
             let Some(f) = f else { continue };
-            if running.contains_key(id) {
+            // A container back before its old instance ended is taken at a later look (two
+            // instances on one file would read it twice).
+            if running.contains_key(id) || retiring.contains_key(id) {
                 continue;
             }
             match start(f, &o, &ctx) {
@@ -295,7 +298,7 @@ pub async fn run(clients: Vec<Client>, o: LogOptions, mut ctx: InputCtx) {
     for (_, r) in running {
         let _ = r.task.await;
     }
-    for t in retiring {
+    for (_, t) in retiring {
         let _ = t.await;
     }
 }
