@@ -19,6 +19,7 @@ use crate::config::schema::{ConfType, SectionDoc};
 use crate::diag::{Diagnostic, Severity};
 
 pub mod confd;
+pub mod container;
 pub mod ddtrace;
 pub mod dk;
 pub mod exec;
@@ -613,6 +614,7 @@ static ENTRIES: &[InputEntry] = &[
     prom::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
+    container::ENTRY,
     socket::ENTRY,
     ddtrace::ENTRY,
     zipkin::ENTRY,

@@ -9,6 +9,7 @@ mod architecture;
 mod check_config;
 mod cli;
 mod clients;
+mod container;
 mod doc;
 mod election;
 mod faults;

@@ -205,6 +205,36 @@ pub fn trim_end(s: &mut String) {
     s.truncate(n);
 }
 
+/// One line of Docker's json-file log driver, `{"log":"…\n","stream":"stdout","time":"…"}`:
+/// the `log` text without its final newline, and whether it is a piece of a longer line (the
+/// engine cuts lines at 16 KiB; every piece but the last lacks the newline). `None` when the
+/// line is not such a record (not JSON, no known `stream`).
+pub fn docker_json_line(line: &[u8]) -> Option<(String, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Rec<'a> {
+        #[serde(default, borrow)]
+        log: std::borrow::Cow<'a, str>,
+        #[serde(default, borrow)]
+        stream: std::borrow::Cow<'a, str>,
+    }
+    let r: Rec<'_> = serde_json::from_slice(line).ok()?;
+    if r.stream != "stdout" && r.stream != "stderr" {
+        return None;
+    }
+    let mut log = r.log.into_owned();
+    if log.ends_with('\n') {
+        log.pop();
+        if log.ends_with('\r') {
+            log.pop();
+        }
+        Some((log, false))
+    } else if log.is_empty() {
+        Some((log, false))
+    } else {
+        Some((log, true))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{
@@ -271,6 +272,7 @@ impl InputConfig for LoggingConfig {
                 max_open_files: usize::try_from(self.max_open_files).ok(),
                 scan_interval: SCAN_INTERVAL,
                 multiline_wait: self.multiline_max_wait.get(),
+                docker_json: false,
             },
             files: Some(files).filter(|_| !self.logfiles.is_empty()),
             sockets,
@@ -365,7 +367,7 @@ impl Input for Logging {
                 ));
             }
             let result = match files {
-                Some(files) => tail_files(shared, opts, files, &ctx).await,
+                Some(files) => tail_files(shared, opts, files, &ctx, None).await,
                 None => {
                     let mut sd = ctx.shutdown.clone();
                     sd.wait().await;
@@ -387,6 +389,7 @@ async fn tail_files(
     opts: tailer::Options,
     files: glob::FileSet,
     ctx: &InputCtx,
+    retire: Option<Arc<AtomicBool>>,
 ) -> Result<(), InputError> {
     let path = ctx.workdir.cache().join("logging").join("positions.json");
     // Loading the positions and matching them against this instance's globs is file and
@@ -396,6 +399,7 @@ async fn tail_files(
     // do not start a thousand threads.
     static SETUP: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let permit = SETUP.acquire().await;
+    let wait = opts.multiline_wait;
     let (store, t) = match tokio::task::spawn_blocking(move || {
         let store = positions::shared(&path);
         let t = {
@@ -413,7 +417,10 @@ async fn tail_files(
     };
     drop(permit);
     let lane = commit::global().open(store, &shared.source, ctx.stats.clone());
-    let label = format!("logging (source {})", shared.source);
+    let label = match &retire {
+        Some(_) => format!("container logs (source {})", shared.source),
+        None => format!("logging (source {})", shared.source),
+    };
     let beat = Arc::new(ctx.agent_stats.watchdog().beat(
         ctx.stats.clone(),
         label.clone(),
@@ -435,6 +442,11 @@ async fn tail_files(
             sub: None,
             idle: IDLE_WAIT,
             done: Some(done_tx),
+            retire: retire.map(|flag| Retire {
+                flag,
+                since: None,
+                wait,
+            }),
         })
     });
     let mut sd = ctx.shutdown.clone();
@@ -450,6 +462,35 @@ async fn tail_files(
         Ok(None) | Err(_) => Ok(()),
         Ok(Some(panic)) => std::panic::resume_unwind(panic),
     }
+}
+
+/// A tailing instance another input starts (the `container` input, one per container log).
+pub(crate) struct TailParams {
+    pub source: String,
+    pub service: String,
+    /// The script's file name (empty: `<source>.p`).
+    pub pipeline: String,
+    pub tags: Vec<(String, String)>,
+    pub white_list: Vec<String>,
+    pub opts: tailer::Options,
+    pub files: glob::FileSet,
+    /// Once set, the instance ends when it has read everything ([`Retire`]).
+    pub retire: Arc<AtomicBool>,
+}
+
+/// Runs a [`TailParams`] instance on the tailing workers until it retires or the input stops.
+pub(crate) async fn tail(p: TailParams, ctx: &InputCtx) -> Result<(), InputError> {
+    let shared = Arc::new(Shared {
+        source: p.source,
+        service: p.service,
+        pipeline: p.pipeline,
+        tags: p.tags,
+        run_opts: RunOptions::default(),
+        white_list: p.white_list,
+        charset: p.opts.charset,
+        remove_ansi: p.opts.remove_ansi,
+    });
+    tail_files(shared, p.opts, p.files, ctx, Some(p.retire)).await
 }
 
 thread_local! {
@@ -472,6 +513,18 @@ struct TailJob {
     idle: Duration,
     /// Told when the job ends (with the panic of its last turn, if any).
     done: Option<tokio::sync::oneshot::Sender<Option<Box<dyn Any + Send>>>>,
+    /// For an instance that ends on its own (a container's log once the container is gone).
+    retire: Option<Retire>,
+}
+
+/// When an instance started by another input ends: once told to, it reads on until its files
+/// have nothing more and an open multiline record has had time to close (or the files are
+/// released), so nothing written before is lost.
+struct Retire {
+    flag: Arc<AtomicBool>,
+    since: Option<Instant>,
+    /// The multiline wait of the instance.
+    wait: Duration,
 }
 
 impl pool::Job for TailJob {
@@ -549,6 +602,18 @@ impl pool::Job for TailJob {
                 ));
             }
             self.last_counters = t.counters;
+        }
+        if let Some(r) = &mut self.retire
+            && r.flag.load(Ordering::Relaxed)
+        {
+            let now = Instant::now();
+            let since = *r.since.get_or_insert(now);
+            if !any && (t.open_files() == 0 || now.duration_since(since) >= r.wait + IDLE_WAIT) {
+                return pool::Turn::Done;
+            }
+            if !any {
+                return pool::Turn::Sleep(IDLE_WAIT);
+            }
         }
         if any {
             pool::Turn::More

@@ -79,6 +79,10 @@ pub struct Options {
     pub scan_interval: Duration,
     /// How long an open multi-line record waits for more lines.
     pub multiline_wait: Duration,
+    /// Lines are Docker's json-file records (`{"log":"…","stream":"…","time":"…"}`): the
+    /// `log` text is the line, pieces of a long line (no final `\n`) are joined, and a line
+    /// that is not such a record is taken as it is.
+    pub docker_json: bool,
 }
 
 /// One record ready to become a point.
@@ -101,6 +105,8 @@ pub struct Counters {
     pub read_errors: u64,
     pub skipped_max_open: u64,
     pub bytes: u64,
+    /// Docker json-file lines that were not json-file records (taken as they are).
+    pub docker_json_malformed: u64,
 }
 
 struct Tracked {
@@ -133,14 +139,23 @@ struct Tracked {
     at_eof: bool,
     /// The position last handed out by [`Tailer::take_updates`].
     reported: Option<Entry>,
+    /// Docker json-file: the pieces of a long line read so far (where the first starts, the
+    /// CRC before it, the text).
+    partial: Option<(u64, Option<crc32fast::Hasher>, String)>,
 }
 
 impl Tracked {
     fn safe_offset(&self) -> u64 {
-        self.ml.pending_start().unwrap_or(self.lines_end)
+        let ml = self.ml.pending_start().unwrap_or(self.lines_end);
+        self.partial.as_ref().map_or(ml, |p| p.0.min(ml))
     }
     /// CRC of the bytes before [`safe_offset`](Tracked::safe_offset), when known.
     fn safe_crc(&self) -> Option<u32> {
+        if let Some((start, crc, _)) = &self.partial
+            && self.ml.pending_start().is_none_or(|m| *start <= m)
+        {
+            return crc.as_ref().map(|c| c.clone().finalize());
+        }
         match self.ml.pending_start() {
             Some(_) => self.crc_pending.as_ref().map(|c| c.clone().finalize()),
             None => self.crc.as_ref().map(|c| c.clone().finalize()),
@@ -571,6 +586,7 @@ impl Tailer {
             link,
             at_eof: false,
             reported: None,
+            partial: None,
         });
     }
 
@@ -914,7 +930,7 @@ impl Tailer {
                 None => break,
             };
             let line = &t.buf[pos..pos + len];
-            let before = if opts.matcher.is_some() {
+            let before = if opts.matcher.is_some() || opts.docker_json {
                 t.crc.clone()
             } else {
                 None
@@ -923,12 +939,41 @@ impl Tailer {
                 c.update(line);
             }
             let body = &line[..len - decode::newline_len(line, wide)];
-            let mut text = decode::decode(body, t.charset);
+            let mut start = t.lines_end;
+            let mut before = before;
+            let mut text = if opts.docker_json {
+                match decode::docker_json_line(body) {
+                    Some((piece, true)) => {
+                        // A piece of a long line: kept until its last piece.
+                        match &mut t.partial {
+                            Some((_, _, text)) => text.push_str(&piece),
+                            None => t.partial = Some((start, before.clone(), piece)),
+                        }
+                        t.lines_end += len as u64;
+                        pos += len;
+                        continue;
+                    }
+                    Some((last, false)) => match t.partial.take() {
+                        Some((s, crc, mut text)) => {
+                            text.push_str(&last);
+                            start = s;
+                            before = crc;
+                            text
+                        }
+                        None => last,
+                    },
+                    None => {
+                        self.counters.docker_json_malformed += 1;
+                        decode::decode(body, t.charset)
+                    }
+                }
+            } else {
+                decode::decode(body, t.charset)
+            };
             if opts.remove_ansi {
                 decode::strip_ansi(&mut text);
             }
             decode::trim_end(&mut text);
-            let start = t.lines_end;
             t.lines_end += len as u64;
             pos += len;
             let rec = t.ml.push(text, start, t.lines_end, now);
@@ -1005,6 +1050,7 @@ impl Tailer {
         t.fp = Fingerprint::of(&head);
         t.charset = self.opts.charset.for_head(&head);
         t.ml.reset();
+        t.partial = None;
         t.last_data = now;
     }
 

@@ -57,6 +57,7 @@ pub fn stdout(out: &std::process::Output) -> String {
 }
 
 pub mod dataway;
+pub mod docker;
 pub mod etcd;
 pub mod releases;
 

@@ -23,6 +23,7 @@ fn opts(matcher: Option<Arc<Matcher>>) -> Options {
         max_open_files: None,
         scan_interval: Duration::from_secs(10),
         multiline_wait: super::DEFAULT_WAIT,
+        docker_json: false,
     }
 }
 
@@ -537,4 +538,52 @@ fn instances_of_one_source_take_only_the_positions_of_their_files() {
     assert_eq!(t.retired.len(), 2);
     assert_eq!(store.entries_of("t").count(), 3);
     assert_eq!(store.entries_of("u").count(), 0);
+}
+
+#[test]
+fn docker_json_lines_are_unwrapped_and_their_pieces_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("c-json.log");
+    let rec = |log: &str, stream: &str| {
+        format!(
+            "{}\n",
+            serde_json::json!({"log": log, "stream": stream, "time": "2026-01-01T00:00:00.1Z"})
+        )
+    };
+    let mut text = String::new();
+    text.push_str(&rec("first\n", "stdout"));
+    text.push_str(&rec("\n", "stdout")); // an empty line, as in a plain file
+    text.push_str(&rec("long-a ", "stderr")); // pieces of one long line
+    text.push_str(&rec("long-b ", "stderr"));
+    text.push_str("not json\n"); // taken as it is, counted
+    std::fs::write(&log, &text).unwrap();
+    let store = Store::load(&dir.path().join("p.json"));
+    let mut o = opts(None);
+    o.docker_json = true;
+    let mut t = Tailer::new(
+        o.clone(),
+        FileSet::new(&[log.display().to_string()], &[]).unwrap(),
+        &store,
+    );
+    let now = Instant::now();
+    let mut out = Vec::new();
+    t.poll(now, &mut out, 100);
+    let texts: Vec<&str> = out.iter().map(|o| o.text.as_str()).collect();
+    assert_eq!(texts, ["first", "", "not json"]);
+    assert_eq!(t.counters.docker_json_malformed, 1);
+    // The open pieces hold the saved position at their start.
+    let pieces_at = rec("first\n", "stdout").len() + rec("\n", "stdout").len();
+    let u = t.take_updates();
+    assert_eq!(u[0].offset, pieces_at as u64);
+    // The last piece ends the line.
+    let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(rec("long-c\n", "stderr").as_bytes()).unwrap();
+    out.clear();
+    t.poll(now + Duration::from_secs(1), &mut out, 100);
+    let texts: Vec<&str> = out.iter().map(|o| o.text.as_str()).collect();
+    assert_eq!(texts, ["long-a long-b long-c"]);
+    assert_eq!(
+        t.take_updates()[0].offset,
+        std::fs::metadata(&log).unwrap().len()
+    );
 }
