@@ -25,6 +25,7 @@ pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod prom;
+pub mod redis;
 pub mod routes;
 pub mod socket;
 pub mod statsd;
@@ -611,6 +612,7 @@ static ENTRIES: &[InputEntry] = &[
     host::processes::ENTRY,
     host::hostobject::ENTRY,
     prom::ENTRY,
+    redis::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
     socket::ENTRY,
