@@ -20,6 +20,7 @@ mod logging;
 mod monitor;
 mod pipeline;
 mod prom;
+mod redis;
 mod regression;
 mod run;
 mod self_contained;

@@ -62,6 +62,84 @@ const REDIS_TAGS: &[TagSpec] = &[
 ];
 
 const REDIS_FIELDS: &[FieldSpec] = &[
+    field!(
+        "aof_rewrites_consecutive_failures",
+        Float,
+        "count",
+        "`INFO` Persistence: `aof_rewrites_consecutive_failures`."
+    ),
+    field!(
+        "number_of_cached_scripts",
+        Float,
+        "count",
+        "`INFO` Memory: `number_of_cached_scripts`."
+    ),
+    field!(
+        "number_of_functions",
+        Float,
+        "count",
+        "`INFO` Memory: `number_of_functions`."
+    ),
+    field!(
+        "number_of_libraries",
+        Float,
+        "count",
+        "`INFO` Memory: `number_of_libraries`."
+    ),
+    field!(
+        "used_memory_functions",
+        Float,
+        "digital,B",
+        "`INFO` Memory: `used_memory_functions`."
+    ),
+    field!(
+        "used_memory_scripts_eval",
+        Float,
+        "digital,B",
+        "`INFO` Memory: `used_memory_scripts_eval`."
+    ),
+    field!(
+        "used_memory_vm_eval",
+        Float,
+        "digital,B",
+        "`INFO` Memory: `used_memory_vm_eval`."
+    ),
+    field!(
+        "used_memory_vm_functions",
+        Float,
+        "digital,B",
+        "`INFO` Memory: `used_memory_vm_functions`."
+    ),
+    field!(
+        "used_memory_vm_total",
+        Float,
+        "digital,B",
+        "`INFO` Memory: `used_memory_vm_total`."
+    ),
+    field!(
+        "reply_buffer_expands",
+        Float,
+        "count",
+        "`INFO` Stats: `reply_buffer_expands`."
+    ),
+    field!(
+        "reply_buffer_shrinks",
+        Float,
+        "count",
+        "`INFO` Stats: `reply_buffer_shrinks`."
+    ),
+    field!(
+        "redis_git_sha1",
+        Float,
+        "-",
+        "`INFO` Server: `redis_git_sha1`, sent because it reads as a number (0 for builds without git)."
+    ),
+    field!(
+        "redis_git_dirty",
+        Float,
+        "-",
+        "`INFO` Server: `redis_git_dirty`."
+    ),
     field!("arch_bits", Float, "-", "`INFO` Server: `arch_bits`."),
     field!(
         "server_time_usec",
@@ -1479,6 +1557,12 @@ const CONFIG_TAGS: &[TagSpec] = &[
 /// Every `CONFIG GET *` key is a field of its own; these are the ones the input sets itself.
 const CONFIG_FIELDS: &[FieldSpec] = &[
     field!(
+        "status",
+        String,
+        "-",
+        "`info`, which the agent gives every logging point without a status."
+    ),
+    field!(
         "client_output_buffer_limit_bytes",
         Float,
         "digital,B",
@@ -1622,6 +1706,12 @@ const SLOWLOG_FIELDS: &[FieldSpec] = &[
 ];
 
 const LATENCY_FIELDS: &[FieldSpec] = &[
+    field!(
+        "status",
+        String,
+        "-",
+        "`info`, which the agent gives every logging point without a status."
+    ),
     field!(
         "event_name",
         String,

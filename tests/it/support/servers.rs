@@ -251,3 +251,79 @@ fn spawn_node_exporter(args: impl FnOnce(&std::path::Path) -> Vec<String>) -> Se
         _dir: dir,
     }
 }
+
+/// Waits until `ready` answers true, the server exits (a panic with its log) or 30 s pass.
+fn wait_until(what: &str, ready: impl Fn() -> bool, child: &mut Child, log: &Path) {
+    let t0 = Instant::now();
+    loop {
+        if ready() {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "{what} exited ({st}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{what} not ready: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private `redis-server` (Debian `redis-server`) on a free port, its data in a temporary
+/// directory, with `args` added to its command line (`--requirepass`, `--user`, ...).
+pub fn redis(args: &[&str]) -> Server {
+    require("redis-server", "redis-server");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("redis.log");
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("--logfile")
+        .arg(&log)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    wait_until(
+        "redis-server",
+        || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && log_has(&log, "Ready to accept connections")
+        },
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+fn log_has(log: &Path, text: &str) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|l| l.contains(text))
+}
+
+impl Server {
+    /// Stops the server now (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
