@@ -49,7 +49,7 @@ for input in "${inputs[@]}"; do
   interval = \"1s\""
       ;;
     memcached)
-      memcached -l 127.0.0.1 -p "$port" -U 0 & srv=$!
+      memcached -l 127.0.0.1 -p "$port" -U 0 $([ "$(id -u)" = 0 ] && echo -u root) & srv=$!
       conf="[[inputs.memcached]]
   servers = [\"127.0.0.1:$port\"]
   interval = \"1s\"

@@ -24,6 +24,7 @@ pub mod dk;
 pub mod exec;
 pub mod host;
 pub mod logging;
+pub mod memcached;
 pub mod prom;
 pub mod redis;
 pub mod routes;
@@ -613,6 +614,7 @@ static ENTRIES: &[InputEntry] = &[
     host::hostobject::ENTRY,
     prom::ENTRY,
     redis::ENTRY,
+    memcached::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
     socket::ENTRY,

@@ -17,6 +17,7 @@ mod host_inputs;
 mod httpapi;
 mod line_protocol;
 mod logging;
+mod memcached;
 mod monitor;
 mod pipeline;
 mod prom;

@@ -327,3 +327,43 @@ impl Server {
         let _ = self.child.wait();
     }
 }
+
+/// A private `memcached` (Debian `memcached`) on a free loopback port, UDP off.
+pub fn memcached() -> Server {
+    require("memcached", "memcached");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("memcached.log");
+    let mut cmd = Command::new("memcached");
+    // memcached refuses to run as root unless told which user to be.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.args(["-u", "root"]);
+    }
+    let mut child = cmd
+        .args([
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "0",
+            "-m",
+            "64",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start memcached");
+    wait_until(
+        "memcached",
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
