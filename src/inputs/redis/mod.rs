@@ -347,23 +347,17 @@ impl Collector {
     /// One collection at `now_ns`.
     pub fn collect(&mut self, now_ns: i64) -> Outcome {
         let mut out = Outcome::default();
-        let result = self.collect_points(&mut out);
-        if let Err(e) = &result {
-            if e.breaks_connection() {
-                self.conn = None;
-            }
-        }
-        let up = match result {
+        let up = match self.collect_points(&mut out) {
             Ok(()) => 1,
             Err(e) => {
-                // INFO (or the connection) failed: nothing of this collection is sent.
-                if out.error.is_none() {
-                    out.points.clear();
-                    out.error = Some(e.to_string());
-                    0
-                } else {
-                    0
+                if e.breaks_connection() {
+                    self.conn = None;
                 }
+                // Connecting, AUTH or INFO failed, or the connection broke: nothing of this
+                // collection is sent but the up-metric.
+                out.points.clear();
+                out.error = Some(e.to_string());
+                0
             }
         };
         let mut p = Point::new(Category::Metric, "collector");

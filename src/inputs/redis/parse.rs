@@ -681,7 +681,7 @@ fn stats(v: &[i64]) -> (f64, i64, f64, f64) {
         return (0.0, 0, 0.0, 0.0);
     }
     let mean = s.iter().map(|x| *x as f64).sum::<f64>() / n as f64;
-    let median = if n % 2 == 0 {
+    let median = if n.is_multiple_of(2) {
         (s[n / 2 - 1] as f64 + s[n / 2] as f64) / 2.0
     } else {
         s[n / 2] as f64
