@@ -25,6 +25,7 @@ pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod memcached;
+pub mod nginx;
 pub mod prom;
 pub mod redis;
 pub mod routes;
@@ -615,6 +616,7 @@ static ENTRIES: &[InputEntry] = &[
     prom::ENTRY,
     redis::ENTRY,
     memcached::ENTRY,
+    nginx::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
     socket::ENTRY,

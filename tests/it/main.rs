@@ -19,6 +19,7 @@ mod line_protocol;
 mod logging;
 mod memcached;
 mod monitor;
+mod nginx;
 mod pipeline;
 mod prom;
 mod redis;

@@ -367,3 +367,73 @@ pub fn memcached() -> Server {
         _dir: dir,
     }
 }
+
+/// A private nginx (Debian `nginx`, under /usr/sbin) on a free loopback port, one process
+/// (no master: a kill stops it whole), with `/basic_status` (stub_status), `/` serving
+/// `index.html`, and its access (combined format) and error logs under `logs/` of its
+/// directory ([`Server::dir`]).
+pub fn nginx() -> Server {
+    let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .map(String::from)
+        .unwrap_or_else(|| {
+            require("nginx", "nginx");
+            "nginx".into()
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let d = dir.path().display().to_string();
+    for sub in ["logs", "tmp", "html"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(dir.path().join("html/index.html"), "hello\n").unwrap();
+    // Read by a worker running as `nobody` when the tests run as root.
+    use std::os::unix::fs::PermissionsExt;
+    for p in ["", "html", "html/index.html"] {
+        let mode = if p.ends_with(".html") { 0o644 } else { 0o755 };
+        std::fs::set_permissions(dir.path().join(p), std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    }
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log error;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log {d}/logs/access.log combined;\n\
+           client_body_temp_path {d}/tmp/body; proxy_temp_path {d}/tmp/proxy;\n\
+           fastcgi_temp_path {d}/tmp/fastcgi; uwsgi_temp_path {d}/tmp/uwsgi; scgi_temp_path {d}/tmp/scgi;\n\
+           server {{\n    listen 127.0.0.1:{port};\n    root {d}/html;\n\
+             location = /basic_status {{ stub_status; access_log off; }}\n  }}\n}}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let log = dir.path().join("nginx.stderr");
+    let mut child = Command::new(bin)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-e")
+        .arg(dir.path().join("logs/error.log"))
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start nginx");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/basic_status"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// The server's temporary directory.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}
