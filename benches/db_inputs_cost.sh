@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached)
+# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx)
 #        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
 # Cost of one collection of a database input against an idle private server (Debian's
-# redis-server, memcached), and the memory the input adds: the release agent (or DATAKIT_BIN)
+# redis-server, memcached, nginx), and the memory the input adds: the release agent (or DATAKIT_BIN)
 # with no input is measured first, then with one instance of each input collecting every
 # second (protect mode off), each run warmed up for 10 s, then measured over SECONDS with
 # benches/tools/idle_probe.py (CPU of the agent process only; the server's own CPU is not
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 shift || true
 inputs=("$@")
-[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached)
+[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx)
 bin=$(datakit_bin)
 wd=$(mktemp -d)
 agent= dw_pid= srv=
@@ -54,6 +54,26 @@ for input in "${inputs[@]}"; do
   servers = [\"127.0.0.1:$port\"]
   interval = \"1s\"
   extra_stats = [\"slabs\", \"items\"]"
+      ;;
+    nginx)
+      mkdir -p "$wd/nginx/logs" "$wd/nginx/tmp"
+      cat > "$wd/nginx/nginx.conf" <<NGX
+daemon off;
+master_process off;
+pid $wd/nginx/nginx.pid;
+error_log $wd/nginx/logs/error.log error;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $wd/nginx/tmp/body; proxy_temp_path $wd/nginx/tmp/proxy;
+  fastcgi_temp_path $wd/nginx/tmp/fastcgi; uwsgi_temp_path $wd/nginx/tmp/uwsgi; scgi_temp_path $wd/nginx/tmp/scgi;
+  server { listen 127.0.0.1:$port; location = /basic_status { stub_status; } }
+}
+NGX
+      /usr/sbin/nginx -p "$wd/nginx" -e "$wd/nginx/logs/error.log" -c "$wd/nginx/nginx.conf" & srv=$!
+      conf="[[inputs.nginx]]
+  url = \"http://127.0.0.1:$port/basic_status\"
+  interval = \"1s\""
       ;;
     *) echo "unknown input $input" >&2; exit 2 ;;
   esac

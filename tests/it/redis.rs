@@ -291,7 +291,9 @@ fn redis_points_match_what_the_server_reports() {
 
 #[test]
 fn redis_failures_are_clear_counted_and_leave_other_instances_alone() {
-    let good = servers::redis(&[]);
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock = sock_dir.path().join("redis.sock");
+    let good = servers::redis(&["--unixsocket", sock.to_str().unwrap()]);
     let locked = servers::redis(&["--requirepass", "rightpw"]);
     let mut doomed = servers::redis(&["--enable-debug-command", "yes"]);
     let closed = free_port();
@@ -307,6 +309,11 @@ fn redis_failures_are_clear_counted_and_leave_other_instances_alone() {
         "conf.d/redis.conf",
         &[
             instance(good.port, "", "good"),
+            instance(
+                1,
+                &format!("  unix_socket_path = \"{}\"\n", sock.display()),
+                "socket",
+            ),
             instance(locked.port, "  password = \"wrongpw\"\n", "locked"),
             instance(closed, "", "closed"),
             instance(doomed.port, "", "doomed"),
@@ -324,6 +331,7 @@ fn redis_failures_are_clear_counted_and_leave_other_instances_alone() {
     };
     dw.wait_for(Duration::from_secs(60), "first collections", |p| {
         up_of(p, "good", 1)
+            && up_of(p, "socket", 1)
             && up_of(p, "locked", 0)
             && up_of(p, "closed", 0)
             && up_of(p, "doomed", 1)
@@ -404,6 +412,13 @@ fn redis_failures_are_clear_counted_and_leave_other_instances_alone() {
         .filter(|t| **t > hang_started && **t < killed_at)
         .count();
     assert!(during >= 2, "good collections during the hang: {during}");
+    // Over the unix socket: the same points, `server` the socket's path.
+    assert!(points.iter().any(|p| {
+        p.name == "redis"
+            && p.tags.get("which").map(String::as_str) == Some("socket")
+            && p.tags.get("server").map(String::as_str) == sock.to_str()
+            && p.fields.contains_key("used_memory")
+    }));
     // A failed collection sends nothing but its up-metric.
     assert!(!points.iter().any(|p| {
         p.name == "redis" && p.tags.get("which").map(String::as_str) == Some("locked")
