@@ -25,7 +25,10 @@ pub mod dk;
 pub mod exec;
 pub mod host;
 pub mod logging;
+pub mod memcached;
+pub mod nginx;
 pub mod prom;
+pub mod redis;
 pub mod routes;
 pub mod socket;
 pub mod statsd;
@@ -612,6 +615,9 @@ static ENTRIES: &[InputEntry] = &[
     host::processes::ENTRY,
     host::hostobject::ENTRY,
     prom::ENTRY,
+    redis::ENTRY,
+    memcached::ENTRY,
+    nginx::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
     container::ENTRY,

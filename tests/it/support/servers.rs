@@ -251,3 +251,189 @@ fn spawn_node_exporter(args: impl FnOnce(&std::path::Path) -> Vec<String>) -> Se
         _dir: dir,
     }
 }
+
+/// Waits until `ready` answers true, the server exits (a panic with its log) or 30 s pass.
+fn wait_until(what: &str, ready: impl Fn() -> bool, child: &mut Child, log: &Path) {
+    let t0 = Instant::now();
+    loop {
+        if ready() {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "{what} exited ({st}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{what} not ready: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private `redis-server` (Debian `redis-server`) on a free port, its data in a temporary
+/// directory, with `args` added to its command line (`--requirepass`, `--user`, ...).
+pub fn redis(args: &[&str]) -> Server {
+    require("redis-server", "redis-server");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("redis.log");
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("--logfile")
+        .arg(&log)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    wait_until(
+        "redis-server",
+        || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && log_has(&log, "Ready to accept connections")
+        },
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+fn log_has(log: &Path, text: &str) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|l| l.contains(text))
+}
+
+impl Server {
+    /// Stops the server now (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private `memcached` (Debian `memcached`) on a free loopback port, UDP off.
+pub fn memcached() -> Server {
+    require("memcached", "memcached");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("memcached.log");
+    let mut cmd = Command::new("memcached");
+    // memcached refuses to run as root unless told which user to be.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.args(["-u", "root"]);
+    }
+    let mut child = cmd
+        .args([
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "0",
+            "-m",
+            "64",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start memcached");
+    wait_until(
+        "memcached",
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+/// A private nginx (Debian `nginx`, under /usr/sbin) on a free loopback port, one process
+/// (no master: a kill stops it whole), with `/basic_status` (stub_status), `/` serving
+/// `index.html`, and its access (combined format) and error logs under `logs/` of its
+/// directory ([`Server::dir`]).
+pub fn nginx() -> Server {
+    let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .map(String::from)
+        .unwrap_or_else(|| {
+            require("nginx", "nginx");
+            "nginx".into()
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let d = dir.path().display().to_string();
+    for sub in ["logs", "tmp", "html"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(dir.path().join("html/index.html"), "hello\n").unwrap();
+    // Read by a worker running as `nobody` when the tests run as root.
+    use std::os::unix::fs::PermissionsExt;
+    for p in ["", "html", "html/index.html"] {
+        let mode = if p.ends_with(".html") { 0o644 } else { 0o755 };
+        std::fs::set_permissions(dir.path().join(p), std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    }
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log error;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log {d}/logs/access.log combined;\n\
+           client_body_temp_path {d}/tmp/body; proxy_temp_path {d}/tmp/proxy;\n\
+           fastcgi_temp_path {d}/tmp/fastcgi; uwsgi_temp_path {d}/tmp/uwsgi; scgi_temp_path {d}/tmp/scgi;\n\
+           server {{\n    listen 127.0.0.1:{port};\n    root {d}/html;\n\
+             location = /basic_status {{ stub_status; access_log off; }}\n  }}\n}}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let log = dir.path().join("nginx.stderr");
+    let mut child = Command::new(bin)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-e")
+        .arg(dir.path().join("logs/error.log"))
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start nginx");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/basic_status"),
+        |s| s == 200,
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// The server's temporary directory.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx)
+#        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
+# Cost of one collection of a database input against an idle private server (Debian's
+# redis-server, memcached, nginx), and the memory the input adds: the release agent (or DATAKIT_BIN)
+# with no input is measured first, then with one instance of each input collecting every
+# second (protect mode off), each run warmed up for 10 s, then measured over SECONDS with
+# benches/tools/idle_probe.py (CPU of the agent process only; the server's own CPU is not
+# counted). CPU per collection = (CPU with the input − CPU without) / collections; RSS added =
+# RSS with the input − RSS without.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benches/lib.sh
+secs=${1:-120}
+shift || true
+inputs=("$@")
+[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx)
+bin=$(datakit_bin)
+wd=$(mktemp -d)
+agent= dw_pid= srv=
+cleanup() { stop_pids "$agent" "$dw_pid" "$srv"; rm -rf "$wd"; }
+trap cleanup EXIT
+start_dataway "$wd"
+apiport=$(free_port)
+agent_conf "$wd" "$apiport" "$dwport"
+printf 'protect_mode = false\n%s' "$(cat "$wd/conf.d/datakit.conf")" > "$wd/conf.d/datakit.conf"
+
+measure() {
+  "$bin" --workdir "$wd" run >/dev/null 2>&1 & agent=$!
+  sleep 10
+  python3 "$tools/idle_probe.py" "$agent" "$secs"
+  stop_pids "$agent"; agent=
+}
+
+field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$2"; }
+
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+base=$(measure)
+echo "no input, ${secs}s: $base"
+for input in "${inputs[@]}"; do
+  port=$(free_port)
+  case $input in
+    redis)
+      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$wd" \
+        --logfile "$wd/redis.log" & srv=$!
+      conf="[[inputs.redis]]
+  host = \"127.0.0.1\"
+  port = $port
+  interval = \"1s\""
+      ;;
+    memcached)
+      memcached -l 127.0.0.1 -p "$port" -U 0 $([ "$(id -u)" = 0 ] && echo -u root) & srv=$!
+      conf="[[inputs.memcached]]
+  servers = [\"127.0.0.1:$port\"]
+  interval = \"1s\"
+  extra_stats = [\"slabs\", \"items\"]"
+      ;;
+    nginx)
+      mkdir -p "$wd/nginx/logs" "$wd/nginx/tmp"
+      cat > "$wd/nginx/nginx.conf" <<NGX
+daemon off;
+master_process off;
+pid $wd/nginx/nginx.pid;
+error_log $wd/nginx/logs/error.log error;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $wd/nginx/tmp/body; proxy_temp_path $wd/nginx/tmp/proxy;
+  fastcgi_temp_path $wd/nginx/tmp/fastcgi; uwsgi_temp_path $wd/nginx/tmp/uwsgi; scgi_temp_path $wd/nginx/tmp/scgi;
+  server { listen 127.0.0.1:$port; location = /basic_status { stub_status; } }
+}
+NGX
+      /usr/sbin/nginx -p "$wd/nginx" -e "$wd/nginx/logs/error.log" -c "$wd/nginx/nginx.conf" & srv=$!
+      conf="[[inputs.nginx]]
+  url = \"http://127.0.0.1:$port/basic_status\"
+  interval = \"1s\""
+      ;;
+    *) echo "unknown input $input" >&2; exit 2 ;;
+  esac
+  sleep 1
+  printf '%s\n' "$conf" > "$wd/conf.d/$input.conf"
+  got=$(measure)
+  rm -f "$wd/conf.d/$input.conf"
+  stop_pids "$srv"; srv=
+  python3 - "$input" "$base" "$got" <<'PY'
+import sys
+def kv(s): return {k: float(v) for k, v in (x.split("=") for x in s.split())}
+name, b, g = sys.argv[1], kv(sys.argv[2]), kv(sys.argv[3])
+per = (g["cpu_s"] - b["cpu_s"]) / g["secs"] * 1000
+print(f"{name} every 1 s: {sys.argv[3]}")
+print(f"{name}: {per:.2f} ms agent CPU per collection; RSS added {(g['rss_kb'] - b['rss_kb']) / 1024:.2f} MB")
+PY
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
