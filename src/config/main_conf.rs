@@ -98,6 +98,9 @@ config_struct! {
         "Gzip level of request bodies (1 fastest .. 9 smallest)."
         env("ENV_IO_GZIP_LEVEL")
         pub gzip_level: u32 = 1,
+        "Filters: rules per category (`logging = [\"{ source = 'nginx' and status = 'debug' }\"]`); a point matching a rule of its category is dropped (counted as `filtered`). When any rule is set here, DataWay's filters are not pulled. The environment takes a JSON object of lists."
+        env("ENV_IO_FILTERS")
+        pub filters: BTreeMap<String, Vec<String>> = BTreeMap::new(),
     }
 }
 
@@ -551,7 +554,6 @@ pub fn compat_key(path: &str) -> Option<&'static str> {
         "enable_election" | "enable_election_tag" | "election_namespace" | "namespace" => {
             "deprecated: use the `[election]` section"
         }
-        "io.filters" => "local filters are not supported yet",
         "io.global_blocking" | "io.max_dynamic_cache_count" => "deprecated in the original agent",
         "dataway.enable_httptrace" => "Go HTTP tracing does not apply to this agent",
         "dataway.wal.workers" => {

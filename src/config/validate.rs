@@ -289,6 +289,8 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         );
     }
 
+    filters(c, &mut out);
+
     if !(1..=9).contains(&c.io.gzip_level) {
         out.push(err("io.gzip_level", "must be between 1 and 9"));
     }
@@ -368,6 +370,37 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         out.push(issue);
     }
     out
+}
+
+/// `[io.filters]`: a rule that does not parse, or a category that does not exist, is ignored
+/// (the other rules apply), as in the original; each is reported with where.
+fn filters(c: &MainConfig, out: &mut Vec<Issue>) {
+    for (name, rules) in &c.io.filters {
+        if crate::point::Category::parse(name).is_none() {
+            out.push(
+                warn(
+                    format!("io.filters.{name}"),
+                    format!("unknown category `{name}`: its rules are ignored"),
+                )
+                .help("use names (metric, logging, object, ...) or aliases (M, L, O, ...)"),
+            );
+            continue;
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            if let Err(e) = crate::filter::check(rule) {
+                out.push(
+                    warn(
+                        format!("io.filters.{name}[{i}]"),
+                        format!(
+                            "rule ignored: at {}:{} of the rule: {}",
+                            e.line, e.column, e.message
+                        ),
+                    )
+                    .help(format!("the rule: {rule}")),
+                );
+            }
+        }
+    }
 }
 
 /// The shortest lease the election accepts: renewals every third of it must fit in.
@@ -530,6 +563,38 @@ mod tests {
     fn defaults_are_valid() {
         let mut c = MainConfig::default();
         assert_eq!(main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS)), vec![]);
+    }
+
+    #[test]
+    fn filter_rules_that_do_not_parse_are_reported_with_where() {
+        let mut c = MainConfig::default();
+        c.io.filters = std::collections::BTreeMap::from([
+            (
+                "logging".to_string(),
+                vec!["{ source = 'a' }".to_string(), "{ source = }".to_string()],
+            ),
+            ("nope".to_string(), vec!["{ a = 1 }".to_string()]),
+        ]);
+        let issues = main_config(&mut c, None);
+        let got: Vec<(String, String)> = issues
+            .iter()
+            .map(|i| (i.path.clone(), i.message.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "io.filters.logging[1]".to_string(),
+                    "rule ignored: at 1:12 of the rule: expected a key or a value, found `}`"
+                        .to_string()
+                ),
+                (
+                    "io.filters.nope".to_string(),
+                    "unknown category `nope`: its rules are ignored".to_string()
+                ),
+            ]
+        );
+        assert!(issues.iter().all(|i| i.severity == Severity::Warning));
     }
 
     #[test]
