@@ -30,6 +30,7 @@
 //! a point the checker must fix, or that a script must see, becomes an owned point. The
 //! stage decides ([`write::plan`]), not the handler.
 
+pub mod filters;
 pub mod scripts;
 pub mod write;
 

@@ -12,6 +12,7 @@ mod clients;
 mod doc;
 mod election;
 mod faults;
+mod filters;
 mod generated;
 mod host_inputs;
 mod httpapi;
