@@ -552,6 +552,19 @@ mod tests {
     }
 
     #[test]
+    fn maps_of_lists_come_from_a_json_object() {
+        let m = BTreeMap::<String, Vec<String>>::parse_env(
+            r#"{"logging": ["{ source = 'a', n = 1 }", "{ b = 2 }"], "metric": []}"#,
+        )
+        .unwrap();
+        assert_eq!(m["logging"], ["{ source = 'a', n = 1 }", "{ b = 2 }"]);
+        assert!(m["metric"].is_empty());
+        assert!(BTreeMap::<String, Vec<String>>::parse_env(r#"{"logging": "#).is_err());
+        let kv = BTreeMap::<String, String>::parse_env("a=1,b=2").unwrap();
+        assert_eq!(kv["b"], "2");
+    }
+
+    #[test]
     fn bad_env_values_are_reported_not_applied() {
         let mut o = Outer::default();
         let mut issues = vec![];
