@@ -50,16 +50,17 @@ pub enum PullError {
 #[derive(Debug, Deserialize)]
 struct Answer {
     #[serde(default)]
-    filters: Option<BTreeMap<String, Vec<String>>>,
+    filters: Option<RuleMap>,
     #[serde(default)]
     pull_interval: Option<i64>,
 }
 
+/// Rules by category name, as configured or answered.
+pub type RuleMap = BTreeMap<String, Vec<String>>;
+
 /// Reads DataWay's answer: the rules (none when `filters` is null or absent) and the pull
 /// interval it asks for (`None`: keep the current one).
-pub fn parse_answer(
-    body: &[u8],
-) -> Result<(BTreeMap<String, Vec<String>>, Option<Duration>), PullError> {
+pub fn parse_answer(body: &[u8]) -> Result<(RuleMap, Option<Duration>), PullError> {
     let a: Answer = serde_json::from_slice(body).map_err(|e| PullError::Body(e.to_string()))?;
     let interval = a
         .pull_interval
