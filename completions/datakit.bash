@@ -586,11 +586,11 @@ _datakit() {
                     return 0
                     ;;
                 --module)
-                    COMPREPLY=($(compgen -W "basic inputs io drops outputs http pipeline election errors" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic inputs io drops outputs http pipeline filters election errors" -- "${cur}"))
                     return 0
                     ;;
                 -M)
-                    COMPREPLY=($(compgen -W "basic inputs io drops outputs http pipeline election errors" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic inputs io drops outputs http pipeline filters election errors" -- "${cur}"))
                     return 0
                     ;;
                 --workdir)

@@ -68,6 +68,7 @@ drops\t'dropped points by category, reason and origin (shown when there are any)
 outputs\t'outputs: status, latency, requests, disk queue'
 http\t'HTTP API: requests by route and status, latency'
 pipeline\t'Pipeline scripts: points, dropped, errors, cost'
+filters\t'filters: where the rules came from, each rule and the points it dropped (shown when there are rules)'
 election\t'election: state, leader, namespace'
 errors\t'the latest errors'"
 complete -c datakit -n "__fish_datakit_using_subcommand monitor" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"

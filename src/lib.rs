@@ -13,6 +13,7 @@ pub mod config;
 pub mod diag;
 pub mod doc;
 pub mod election;
+pub mod filter;
 pub mod host;
 pub mod httpapi;
 pub mod idle;

@@ -50,6 +50,11 @@ pub const MODULES: &[(&str, &[&str], &str)] = &[
         "Pipeline scripts: points, dropped, errors, cost",
     ),
     (
+        "filters",
+        &["F", "filters", "filter"],
+        "filters: where the rules came from, each rule and the points it dropped (shown when there are rules)",
+    ),
+    (
         "election",
         &["E", "election"],
         "election: state, leader, namespace",
@@ -101,7 +106,9 @@ pub struct View {
     pub now_ns: i64,
 }
 
-const DEFAULT_MODULES: &[&str] = &["basic", "inputs", "io", "drops", "outputs", "errors"];
+const DEFAULT_MODULES: &[&str] = &[
+    "basic", "inputs", "io", "drops", "filters", "outputs", "errors",
+];
 
 fn s(v: &Value) -> String {
     match v {
@@ -253,6 +260,7 @@ fn snapshot_keys(module: &str) -> &'static [&'static str] {
         "http" => &["http"],
         "pipeline" => &["pipeline"],
         "election" => &["election"],
+        "filters" => &["filters"],
         "errors" => &["errors"],
         _ => &[],
     }
@@ -308,6 +316,7 @@ pub fn render(snap: &Value, v: &View) -> String {
             "http" => http(&mut out, snap, v),
             "pipeline" => pipeline(&mut out, snap, v),
             "election" => election(&mut out, snap, v),
+            "filters" => filters(&mut out, snap, v),
             "errors" => errors(&mut out, snap, v),
             _ => {}
         }
@@ -713,6 +722,75 @@ fn pipeline(out: &mut String, snap: &Value, v: &View) {
     section(out, v, "Pipeline", fit(style(v), &cols, rows, true));
 }
 
+fn filters(out: &mut String, snap: &Value, v: &View) {
+    let f = &snap["filters"];
+    let rules = f["rules"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let source = f["source"].as_str().unwrap_or("none");
+    let problems = f["problems"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let failures = u(&f["pull_failures"]);
+    if rules.is_empty() && source != "remote" && problems.is_empty() {
+        return;
+    }
+    let updated = f["updated_ns"].as_i64().unwrap_or(0);
+    let mut title = format!(
+        "Filters ({source}, {} rule(s), updated {}",
+        rules.len(),
+        if updated > 0 {
+            ago(v.now_ns, updated)
+        } else {
+            "never".into()
+        }
+    );
+    if source == "remote" {
+        let pulled = f["pulled_ns"].as_i64().unwrap_or(0);
+        title.push_str(&format!(
+            ", pulled {}, {} failed pull(s)",
+            if pulled > 0 {
+                ago(v.now_ns, pulled)
+            } else {
+                "never".into()
+            },
+            failures
+        ));
+    }
+    title.push(')');
+    let cols = [
+        Col::keep("Category"),
+        Col::keep("Rule"),
+        Col::keep("Filtered"),
+    ];
+    let mut rows: Vec<Vec<Cell>> = rules
+        .iter()
+        .map(|r| {
+            vec![
+                cell(s(&r["category"]), None, v),
+                cell(s(&r["rule"]), None, v),
+                cell(si(u(&r["filtered"])), None, v),
+            ]
+        })
+        .collect();
+    for p in problems {
+        rows.push(vec![
+            cell("-", None, v),
+            cell(s(p), Some(Color::Red), v),
+            cell("ignored", Some(Color::Red), v),
+        ]);
+    }
+    if failures > 0
+        && let Some(e) = f["last_error"].as_str()
+    {
+        rows.push(vec![
+            cell("-", None, v),
+            cell(format!("last pull: {e}"), Some(Color::Red), v),
+            cell("kept", None, v),
+        ]);
+    }
+    section(out, v, &title, fit(style(v), &cols, rows, true));
+}
+
 fn election(out: &mut String, snap: &Value, v: &View) {
     let e = &snap["election"];
     if e.is_null() {
@@ -785,6 +863,14 @@ mod tests {
             detail: None,
         });
         stats.record_error("cpu", "boom");
+        let rules = std::collections::BTreeMap::from([(
+            "logging".to_string(),
+            vec!["{ source = 'nginx' and status = 'debug' }".to_string()],
+        )]);
+        let (f, problems) = crate::filter::Filters::compile(&rules);
+        stats
+            .filters
+            .install(f, crate::filter::Source::Remote, &problems);
         serde_json::to_value(stats.snapshot()).unwrap()
     }
 
@@ -807,6 +893,10 @@ mod tests {
             assert!(
                 text.contains("Dropped points") && text.contains("no_field"),
                 "drops by reason: {text}"
+            );
+            assert!(
+                text.contains("Filters (remote, 1 rule(s)") && text.contains("status = 'debug'"),
+                "the filter rules: {text}"
             );
             for line in text.lines() {
                 assert!(line.chars().count() <= width as usize, "{width}: {line}");

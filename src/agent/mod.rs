@@ -253,6 +253,23 @@ pub async fn run(
     )?;
     let scripts = ingest::Scripts::new(load_scripts(&workdir, &main.pipeline, &stats));
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
+    // Filter rules: `[io.filters]`, else DataWay's (pulled until the agent stops).
+    ingest::filters::install_local(&main, &stats);
+    let (stop_pull, pull_stop) = crate::shutdown::Shutdown::new();
+    let puller = match ingest::filters::Puller::new(&main, &workdir, &hostname, stats.clone()) {
+        Ok(Some(mut p)) => {
+            if !ingest::filters::has_local(&main) {
+                p.load_cache();
+            }
+            Some(tokio::spawn(p.run(pull_stop)))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("{e}: DataWay's filters are not pulled");
+            stats.record_error("filters", e.to_string());
+            None
+        }
+    };
     let routes = crate::inputs::routes::Routes::new();
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
@@ -314,6 +331,10 @@ pub async fn run(
                     tracing::warn!("SIGHUP: datakit.conf changed; input changes are applied now, the rest needs a restart");
                 }
                 scripts.replace(load_scripts(&workdir, &l.main.pipeline, &stats));
+                if l.main.io.filters != main.io.filters {
+                    ingest::filters::install_local(&l.main, &stats);
+                    tracing::info!("SIGHUP: [io.filters] reloaded");
+                }
                 let r = sup.reload(l.instances).await;
                 tracing::info!(started = ?r.started, stopped = ?r.stopped, kept = r.kept, "SIGHUP: inputs reloaded");
                 trim.abort();
@@ -323,6 +344,10 @@ pub async fn run(
     }
 
     trim.abort();
+    let _ = stop_pull.send(true);
+    if let Some(p) = puller {
+        p.abort();
+    }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));
     http.shutdown().await;

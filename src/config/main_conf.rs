@@ -89,7 +89,7 @@ config_struct! {
         "Batching workers per busy category (0: twice the CPU cores)."
         env("ENV_IO_FLUSH_WORKERS")
         pub flush_workers: u64 = 0,
-        "Queue length between collectors and the batcher, in feeds (0: 128)."
+        "Queue length between collectors and the batcher, in feeds (0: 128). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_IO_FEED_CHAN_SIZE")
         pub feed_chan_size: u64 = 1,
         "Reset timestamps more than 2 h away from now to now (keeping the original in `__orig_time`)."
@@ -98,6 +98,9 @@ config_struct! {
         "Gzip level of request bodies (1 fastest .. 9 smallest)."
         env("ENV_IO_GZIP_LEVEL")
         pub gzip_level: u32 = 1,
+        "Filters: rules per category (`logging = [\"{ source = 'nginx' and status = 'debug' }\"]`); a point matching a rule of its category is dropped (counted as `filtered`). When any rule is set here, DataWay's filters are not pulled. The environment takes a JSON object of lists."
+        env("ENV_IO_FILTERS")
+        pub filters: BTreeMap<String, Vec<String>> = BTreeMap::new(),
     }
 }
 
@@ -254,10 +257,10 @@ config_struct! {
         "Largest body before gzip, in bytes; bigger batches are split (at least 100 KiB under protect mode)."
         env("ENV_DATAWAY_MAX_RAW_BODY_SIZE")
         pub max_raw_body_size: u64 = 1_048_576,
-        "Tag keys used to route data to sinks (with `enable_sinker`)."
+        "Tag keys used to route data to sinks (with `enable_sinker`). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_SINKER_GLOBAL_CUSTOMER_KEYS")
         pub global_customer_keys: Vec<String> = Vec::new(),
-        "Send the `X-Global-Tags` header DataWay's sinker routes on."
+        "Send the `X-Global-Tags` header DataWay's sinker routes on. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_DATAWAY_ENABLE_SINKER")
         pub enable_sinker: bool = false,
         "Skip TLS certificate verification for DataWay (only for testing)."
@@ -266,7 +269,7 @@ config_struct! {
         "Drop queued bodies older than this instead of sending them."
         env("ENV_DATAWAY_DROP_EXPIRED_PACKAGE_AT")
         pub drop_expired_package_at: Dur = Dur::from_secs(12 * 3600),
-        "Clock check."
+        "Clock check against DataWay. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         pub ntp: DatawayNtpConfig = DatawayNtpConfig::default(),
         "Send queue on disk."
         pub wal: DatawayWalConfig = DatawayWalConfig::default(),
@@ -279,7 +282,7 @@ config_struct! {
         "Log file: a path (relative paths are under the workdir), or `stdout`. Empty: stdout."
         env("ENV_LOG")
         pub log: String = "log".into(),
-        "HTTP API access log: a path (relative paths are under the workdir), `stdout`, or empty for none."
+        "HTTP API access log: a path (relative paths are under the workdir), `stdout`, or empty for none. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_GIN_LOG")
         pub gin_log: String = "gin.log".into(),
         "Log level: `error`, `warn`, `info`, `debug` or `trace`."
@@ -311,33 +314,33 @@ config_struct! {
 config_struct! {
     "Pipeline: log cutting and point reshaping scripts."
     pub struct PipelineConfig {
-        "IP geolocation database type (`iploc` or `geolite2`)."
+        "IP geolocation database type (`iploc` or `geolite2`). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_IPDB")
         pub ipdb_type: String = "iploc".into(),
-        "How often remote scripts are pulled."
+        "How often remote scripts are pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         pub remote_pull_interval: Dur = Dur::from_secs(60),
-        "URL of the reference table for `query_refer_table()` (empty: none)."
+        "URL of the reference table for `query_refer_table()` (empty: none). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_REFER_TABLE_URL")
         pub refer_table_url: String = String::new(),
-        "How often the reference table is pulled."
+        "How often the reference table is pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_REFER_TABLE_PULL_INTERVAL")
         pub refer_table_pull_interval: Dur = Dur::from_secs(300),
-        "Keep the reference table in SQLite."
+        "Keep the reference table in SQLite. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_REFER_TABLE_USE_SQLITE")
         pub use_sqlite: bool = false,
-        "Keep the SQLite reference table in memory."
+        "Keep the SQLite reference table in memory. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_REFER_TABLE_SQLITE_MEM_MODE")
         pub sqlite_mem_mode: bool = false,
-        "Disable the `http_request()` function."
+        "Disable the `http_request()` function. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_PIPELINE_DISABLE_HTTP_REQUEST_FUNC")
         pub disable_http_request_func: bool = false,
-        "Hosts `http_request()` may call (empty: any)."
+        "Hosts `http_request()` may call (empty: any). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_PIPELINE_HTTP_REQUEST_HOST_WHITELIST")
         pub http_request_host_whitelist: Vec<String> = Vec::new(),
-        "Networks `http_request()` may call (the key is misspelled as in the original, for compatibility)."
+        "Networks `http_request()` may call (the key is misspelled as in the original). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_PIPELINE_HTTP_REQUEST_CIDR_WHITELIST")
         pub http_request_cidr_whiltelist: Vec<String> = Vec::new(),
-        "Forbid `http_request()` to private and loopback addresses."
+        "Forbid `http_request()` to private and loopback addresses. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_PIPELINE_HTTP_REQUEST_DISABLE_INTERNAL_NET")
         pub http_request_disable_internal_net: bool = false,
         "How long one script run may take on one point (0s: no limit). A run past it is stopped, counted (`Too slow` in `datakit monitor`) and logged once per script; the point is kept as the script left it, as after any script error."
@@ -345,7 +348,7 @@ config_struct! {
         pub script_time_limit: Dur = Dur::from_millis(100),
         "Default script per category, e.g. `logging = \"default.p\"`."
         pub default_pipeline: BTreeMap<String, String> = BTreeMap::new(),
-        "Sending points to another agent for processing."
+        "Sending points to another agent for processing. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         pub offload: PipelineOffloadConfig = PipelineOffloadConfig::default(),
     }
 }
@@ -480,7 +483,7 @@ config_struct! {
         "A name for this agent (empty: none)."
         env("ENV_NAME")
         pub name: String = String::new(),
-        "Add Pipeline debug fields to points."
+        "Add Pipeline debug fields to points. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_ENABLE_DEBUG_FIELDS")
         pub enable_debug_fields: bool = false,
         "Tags added to every point that does not already have them. `$datakit_hostname` and `$datakit_ip` are replaced by this host's name and IP."
@@ -551,7 +554,6 @@ pub fn compat_key(path: &str) -> Option<&'static str> {
         "enable_election" | "enable_election_tag" | "election_namespace" | "namespace" => {
             "deprecated: use the `[election]` section"
         }
-        "io.filters" => "local filters are not supported yet",
         "io.global_blocking" | "io.max_dynamic_cache_count" => "deprecated in the original agent",
         "dataway.enable_httptrace" => "Go HTTP tracing does not apply to this agent",
         "dataway.wal.workers" => {

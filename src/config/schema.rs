@@ -247,10 +247,23 @@ impl<T: ConfType + DeserializeOwned> ConfType for BTreeMap<String, T> {
     }
 }
 
-/// Maps from the environment: `k=v,k2=v2`.
+/// Maps from the environment: `k=v,k2=v2`, or a JSON object (its values as `T` reads them).
 impl<T: EnvValue> EnvValue for BTreeMap<String, T> {
     fn parse_env(s: &str) -> Result<Self, String> {
         let mut out = BTreeMap::new();
+        if s.trim_start().starts_with('{') {
+            let m: BTreeMap<String, serde_json::Value> =
+                serde_json::from_str(s.trim()).map_err(|e| format!("invalid JSON object: {e}"))?;
+            for (k, v) in m {
+                let v = match v {
+                    serde_json::Value::String(s) => T::parse_env(&s),
+                    other => T::parse_env(&other.to_string()),
+                }
+                .map_err(|e| format!("`{k}`: {e}"))?;
+                out.insert(k, v);
+            }
+            return Ok(out);
+        }
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = pair
                 .split_once('=')
@@ -536,6 +549,19 @@ mod tests {
         );
         assert_eq!(o.count, 9);
         assert_eq!(o.names, ["p", "q"]);
+    }
+
+    #[test]
+    fn maps_of_lists_come_from_a_json_object() {
+        let m = BTreeMap::<String, Vec<String>>::parse_env(
+            r#"{"logging": ["{ source = 'a', n = 1 }", "{ b = 2 }"], "metric": []}"#,
+        )
+        .unwrap();
+        assert_eq!(m["logging"], ["{ source = 'a', n = 1 }", "{ b = 2 }"]);
+        assert!(m["metric"].is_empty());
+        assert!(BTreeMap::<String, Vec<String>>::parse_env(r#"{"logging": "#).is_err());
+        let kv = BTreeMap::<String, String>::parse_env("a=1,b=2").unwrap();
+        assert_eq!(kv["b"], "2");
     }
 
     #[test]

@@ -289,6 +289,9 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         );
     }
 
+    filters(c, &mut out);
+    inert(c, &mut out);
+
     if !(1..=9).contains(&c.io.gzip_level) {
         out.push(err("io.gzip_level", "must be between 1 and 9"));
     }
@@ -368,6 +371,142 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         out.push(issue);
     }
     out
+}
+
+/// Keys of the original this agent reads and does not act on (yet): each one set to other than
+/// its default is reported, so that no setting is silently ignored.
+pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
+    let d = MainConfig::default();
+    const SINKER: &str = "sinkers (bodies routed to several workspaces by `global_customer_keys`) are not implemented: every body goes to the `[dataway] urls`";
+    const REFER: &str = "reference tables are not loaded: `query_refer_table()` and `mquery_refer_table()` find nothing";
+    const HTTP_REQUEST: &str = "scripts cannot call `http_request()` in this agent";
+    vec![
+        (
+            "dataway.enable_sinker",
+            c.dataway.enable_sinker != d.dataway.enable_sinker,
+            SINKER,
+        ),
+        (
+            "dataway.global_customer_keys",
+            c.dataway.global_customer_keys != d.dataway.global_customer_keys,
+            SINKER,
+        ),
+        (
+            "dataway.ntp",
+            c.dataway.ntp != d.dataway.ntp,
+            "point times are not corrected by DataWay's clock: keep the host's clock synchronised (NTP)",
+        ),
+        (
+            "logging.gin_log",
+            c.logging.gin_log != d.logging.gin_log,
+            "the HTTP API writes no access log; its requests are counted in `datakit monitor` (HTTP) and /metrics",
+        ),
+        (
+            "pipeline.remote_pull_interval",
+            c.pipeline.remote_pull_interval != d.pipeline.remote_pull_interval,
+            "Pipeline scripts are not pulled from DataWay: put them under <workdir>/pipeline",
+        ),
+        (
+            "pipeline.refer_table_url",
+            c.pipeline.refer_table_url != d.pipeline.refer_table_url,
+            REFER,
+        ),
+        (
+            "pipeline.refer_table_pull_interval",
+            c.pipeline.refer_table_pull_interval != d.pipeline.refer_table_pull_interval,
+            REFER,
+        ),
+        (
+            "pipeline.use_sqlite",
+            c.pipeline.use_sqlite != d.pipeline.use_sqlite,
+            REFER,
+        ),
+        (
+            "pipeline.sqlite_mem_mode",
+            c.pipeline.sqlite_mem_mode != d.pipeline.sqlite_mem_mode,
+            REFER,
+        ),
+        (
+            "pipeline.offload",
+            c.pipeline.offload != d.pipeline.offload,
+            "points are not offloaded to other agents: scripts run here",
+        ),
+        (
+            "pipeline.ipdb_type",
+            c.pipeline.ipdb_type != d.pipeline.ipdb_type,
+            "no IP database is loaded: `geoip()` finds nothing",
+        ),
+        (
+            "pipeline.disable_http_request_func",
+            c.pipeline.disable_http_request_func != d.pipeline.disable_http_request_func,
+            HTTP_REQUEST,
+        ),
+        (
+            "pipeline.http_request_host_whitelist",
+            c.pipeline.http_request_host_whitelist != d.pipeline.http_request_host_whitelist,
+            HTTP_REQUEST,
+        ),
+        (
+            "pipeline.http_request_cidr_whiltelist",
+            c.pipeline.http_request_cidr_whiltelist != d.pipeline.http_request_cidr_whiltelist,
+            HTTP_REQUEST,
+        ),
+        (
+            "pipeline.http_request_disable_internal_net",
+            c.pipeline.http_request_disable_internal_net
+                != d.pipeline.http_request_disable_internal_net,
+            HTTP_REQUEST,
+        ),
+        (
+            "enable_debug_fields",
+            c.enable_debug_fields != d.enable_debug_fields,
+            "scripts add no debug fields in this agent",
+        ),
+        (
+            "io.feed_chan_size",
+            c.io.feed_chan_size != d.io.feed_chan_size,
+            "points go from producers through the journal: there is no feed channel to size",
+        ),
+    ]
+}
+
+fn inert(c: &MainConfig, out: &mut Vec<Issue>) {
+    for (path, set, why) in inert_keys(c) {
+        if set {
+            out.push(warn(path, format!("`{path}` has no effect in this agent")).help(why));
+        }
+    }
+}
+
+/// `[io.filters]`: a rule that does not parse, or a category that does not exist, is ignored
+/// (the other rules apply), as in the original; each is reported with where.
+fn filters(c: &MainConfig, out: &mut Vec<Issue>) {
+    for (name, rules) in &c.io.filters {
+        if crate::point::Category::parse(name).is_none() {
+            out.push(
+                warn(
+                    format!("io.filters.{name}"),
+                    format!("unknown category `{name}`: its rules are ignored"),
+                )
+                .help("use names (metric, logging, object, ...) or aliases (M, L, O, ...)"),
+            );
+            continue;
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            if let Err(e) = crate::filter::check(rule) {
+                out.push(
+                    warn(
+                        format!("io.filters.{name}[{i}]"),
+                        format!(
+                            "rule ignored: at {}:{} of the rule: {}",
+                            e.line, e.column, e.message
+                        ),
+                    )
+                    .help(format!("the rule: {rule}")),
+                );
+            }
+        }
+    }
 }
 
 /// The shortest lease the election accepts: renewals every third of it must fit in.
@@ -530,6 +669,65 @@ mod tests {
     fn defaults_are_valid() {
         let mut c = MainConfig::default();
         assert_eq!(main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS)), vec![]);
+    }
+
+    #[test]
+    fn keys_without_effect_are_reported_when_set() {
+        let mut c = MainConfig::default();
+        c.dataway.enable_sinker = true;
+        c.pipeline.refer_table_url = "http://x/t.json".into();
+        c.dataway.ntp.enable = false;
+        let issues = main_config(&mut c, None);
+        let got: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "dataway.enable_sinker",
+                "dataway.ntp",
+                "pipeline.refer_table_url"
+            ]
+        );
+        assert_eq!(
+            issues[0].message,
+            "`dataway.enable_sinker` has no effect in this agent"
+        );
+        assert!(
+            issues
+                .iter()
+                .all(|i| i.severity == Severity::Warning && i.help.is_some())
+        );
+    }
+
+    #[test]
+    fn filter_rules_that_do_not_parse_are_reported_with_where() {
+        let mut c = MainConfig::default();
+        c.io.filters = std::collections::BTreeMap::from([
+            (
+                "logging".to_string(),
+                vec!["{ source = 'a' }".to_string(), "{ source = }".to_string()],
+            ),
+            ("nope".to_string(), vec!["{ a = 1 }".to_string()]),
+        ]);
+        let issues = main_config(&mut c, None);
+        let got: Vec<(String, String)> = issues
+            .iter()
+            .map(|i| (i.path.clone(), i.message.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "io.filters.logging[1]".to_string(),
+                    "rule ignored: at 1:12 of the rule: expected a key or a value, found `}`"
+                        .to_string()
+                ),
+                (
+                    "io.filters.nope".to_string(),
+                    "unknown category `nope`: its rules are ignored".to_string()
+                ),
+            ]
+        );
+        assert!(issues.iter().all(|i| i.severity == Severity::Warning));
     }
 
     #[test]

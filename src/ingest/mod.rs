@@ -14,9 +14,12 @@
 //!      `create_point()` regrouped by category and fed as `pipeline/create_point`
 //!   3. checker: the category's rule set (inputs' or the write API's); a point left without
 //!      fields is dropped (`no_field`)
-//!   4. tags and time: the tags of step 1 the point lacks (unless turned off); now when unset;
-//!      moved to now when more than 2 h off (`auto_timestamp_correction`)
-//!   5. queue: IO's queue of the category (waits while it is full) ─────> io
+//!   4. tags: the tags of step 1 the point lacks (unless turned off)
+//!   5. filters: a point matching a rule of its category (`[io.filters]` or DataWay's) is
+//!      dropped (`filtered`, the rule counted in `datakit monitor`)
+//!   6. time: now when unset; moved to now when more than 2 h off
+//!      (`auto_timestamp_correction`)
+//!   7. queue: IO's queue of the category (waits while it is full) ─────> io
 //! ```
 //!
 //! Every point lost on the way is one [`PointsDropped`](crate::stats::PointsDropped) event
@@ -27,6 +30,7 @@
 //! a point the checker must fix, or that a script must see, becomes an owned point. The
 //! stage decides ([`write::plan`]), not the handler.
 
+pub mod filters;
 pub mod scripts;
 pub mod write;
 
@@ -36,6 +40,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::sync::oneshot;
 
 use crate::config::MainConfig;
+use crate::filter::RuleSet;
 pub use crate::io::WhenFull;
 use crate::io::{Ack, DurableError, Feed, Queues};
 use crate::pipeline::RunOptions;
@@ -281,6 +286,22 @@ impl Ingest {
         }
     }
 
+    /// Counts the points filter rules dropped: on each rule, and as the one drop event
+    /// (reason `filtered`, the rule as its detail).
+    fn count_filtered(&self, origin: &Origin, cat: Category, rules: &RuleSet, hits: &mut Hits) {
+        for (i, n) in hits.drain(..) {
+            let r = &rules.rules()[i];
+            r.hits.fetch_add(n as u64, Relaxed);
+            self.dropped(
+                origin.stats.as_ref(),
+                cat,
+                DropReason::Filtered,
+                n,
+                Some(&format!("filter rule {}", r.text)),
+            );
+        }
+    }
+
     /// The tags the stage adds for `origin`.
     fn tags_for<'a>(&'a self, origin: &'a Origin) -> &'a [(String, String)] {
         match &origin.gate {
@@ -384,7 +405,10 @@ impl Ingest {
                 p.fields.retain(|(k, _)| keep(k));
             }
         }
-        // Steps 3 and 4.
+        // Steps 3 to 5.
+        let filters = self.inner.stats.filters.get();
+        let rules = filters.for_category(cat);
+        let mut hits = Hits::new();
         let checker = self.checker(opts.rules, cat);
         let mut counts = CheckCounts::default();
         let mut warns = Vec::new();
@@ -406,9 +430,16 @@ impl Ingest {
             if opts.global_tags {
                 add_tags(p, tags);
             }
+            if let Some(i) = rules.and_then(|r| r.first_match(p)) {
+                note_hit(&mut hits, i);
+                return false;
+            }
             adjusted += u64::from(self.set_time(p, now));
             true
         });
+        if let Some(r) = rules {
+            self.count_filtered(origin, cat, r, &mut hits);
+        }
         self.dropped(
             origin.stats.as_ref(),
             cat,
@@ -655,6 +686,16 @@ impl Ingest {
         detail: Option<&str>,
     ) {
         self.dropped(origin.stats.as_ref(), cat, reason, n, detail);
+    }
+}
+
+/// Points dropped by filter rules in one feed: (rule index, points).
+type Hits = smallvec::SmallVec<[(usize, usize); 4]>;
+
+fn note_hit(hits: &mut Hits, rule: usize) {
+    match hits.iter_mut().find(|(i, _)| *i == rule) {
+        Some(h) => h.1 += 1,
+        None => hits.push((rule, 1)),
     }
 }
 

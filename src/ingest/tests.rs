@@ -346,6 +346,115 @@ async fn strict_writes_refuse_the_whole_body() {
     assert_eq!(stats.snapshot().io["metric"].dropped["invalid"], 3);
 }
 
+fn install_filters(st: &Stage, rules: &[(&str, &[&str])]) {
+    let map = rules
+        .iter()
+        .map(|(c, r)| (c.to_string(), r.iter().map(|s| s.to_string()).collect()))
+        .collect();
+    let (f, problems) = crate::filter::Filters::compile(&map);
+    assert!(problems.is_empty(), "{problems:?}");
+    st.stats
+        .filters
+        .install(f, crate::filter::Source::Local, &problems);
+}
+
+/// Filter rules drop what they match on every way through the stage — owned feeds, encoded
+/// writes, lines a script sees, points `create_point()` makes — after the global tags are
+/// added, and each drop is counted on its rule and as `filtered`; a new set takes over at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_drop_what_the_rules_match_on_every_path() {
+    let (_d, w) = workdir_with(&[(
+        "logging/app.p",
+        "add_key(seen, 1)\nif n == 9 { create_point(\"made\", {\"k\": \"v\"}, {\"n\": 5}, category=\"M\") }\n",
+    )]);
+    let st = stage(&w, &[]);
+    install_filters(
+        &st,
+        &[
+            (
+                "metric",
+                &["{ measurement = 'made' }", "{ seq > 2 and host = 'h1' }"],
+            ),
+            (
+                "L",
+                &[
+                    "{ source = 'app' and n = 2 }",
+                    "{ seen = 1 and n = 3 }",
+                    "{ n = 4 }",
+                ],
+            ),
+        ],
+    );
+    let origin = st.ingest.origin("t");
+    // Owned: seq 3 and 4 dropped (host is the global tag), 1 and 2 kept; a point with its own
+    // host is kept.
+    let mut own = metric("m", 5);
+    own.set_tag("host", "other");
+    let mut pts: Vec<Point> = (1..=4).map(|i| metric("m", i)).collect();
+    pts.push(own);
+    feed(&st, &origin, Category::Metric, pts).await;
+    // Encoded (no script for `other`), and through the script (`app`).
+    let body = b"other n=4i\nother n=1i\napp n=2i\napp n=3i\napp n=1i\napp n=9i\n";
+    let req = write_req(Category::Logging);
+    assert_eq!(
+        write::plan(&st.ingest, &req, &WriteBody::Lines(body)),
+        write::Plan::Encoded(crate::io::Encoding::LineProtocol)
+    );
+    let wo = st.ingest.origin("w");
+    let acc = st
+        .ingest
+        .write(&wo, &req, WriteBody::Lines(body))
+        .await
+        .unwrap();
+    assert_eq!(acc.count, 6, "filtered points are accepted, then dropped");
+    // A new set takes over at once.
+    install_filters(&st, &[("metric", &["{ seq = 1 }"])]);
+    feed(
+        &st,
+        &origin,
+        Category::Metric,
+        vec![metric("m", 1), metric("m", 3)],
+    )
+    .await;
+    let snap = st.stats.snapshot();
+    assert_eq!(snap.filters.source, "local");
+    assert_eq!(snap.filters.updates, 2);
+    assert_eq!(snap.filters.rules.len(), 1);
+    assert_eq!(snap.filters.rules[0].filtered, 1);
+    let (delivered, stats) = st.finish().await;
+    let mut got: Vec<String> = delivered
+        .iter()
+        .map(|p| {
+            let n = p.get_field("seq").or(p.get_field("n")).cloned();
+            format!("{}:{:?}", p.name, n)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "app:Some(Int(1))",
+            "app:Some(Int(9))",
+            "m:Some(Int(1))",
+            "m:Some(Int(2))",
+            "m:Some(Int(3))",
+            "m:Some(Int(5))",
+            "other:Some(Int(1))",
+        ]
+    );
+    let snap = stats.snapshot();
+    let filtered = |origin: &str, cat: &str| {
+        snap.drops
+            .iter()
+            .filter(|d| d.reason == "filtered" && d.origin == origin && d.category == cat)
+            .map(|d| d.points)
+            .sum::<u64>()
+    };
+    assert_eq!(filtered("t", "metric"), 3);
+    assert_eq!(filtered("w", "logging"), 3);
+    assert_eq!(filtered("pipeline/create_point", "metric"), 1);
+}
+
 /// Every reason a point can be dropped for is reachable, and each drop is counted once, on
 /// the category, the reason and the origin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,9 +562,14 @@ async fn provoke(reason: DropReason) -> (String, Arc<crate::stats::Stats>) {
         }
         // A receiver's sampler and filters decide before feeding, and count through the stage
         // (the span pipeline's tests prove what they drop).
-        DropReason::Sampled | DropReason::Filtered => {
+        DropReason::Sampled => {
             st.ingest
                 .discard(&origin, Category::Tracing, reason, 3, Some("trace"));
+            "in"
+        }
+        DropReason::Filtered => {
+            install_filters(&st, &[("metric", &["{ seq = 7 }"])]);
+            feed(&st, &origin, Category::Metric, vec![metric("m", 7)]).await;
             "in"
         }
         DropReason::Invalid => {

@@ -17,6 +17,7 @@
 
 use super::scripts::{Selected, lookup_name};
 use super::{FeedError, FeedOptions, Ingest, Origin, Rules, ScriptChoice, WhenFull};
+use crate::filter::RuleSet;
 use crate::io::{EncodedPoints, Encoding, Feed};
 use crate::point::lp::{Lines, PointRef};
 use crate::point::{
@@ -542,6 +543,9 @@ async fn write_owned(
 /// Points encoded for the outputs as the lines are read, with the stage's tags and time.
 struct Encoded<'s> {
     tags: &'s [(String, String)],
+    /// The category's filter rules, if any, and what they dropped.
+    rules: Option<&'s RuleSet>,
+    hits: super::Hits,
     global_tags: bool,
     points: EncodedPoints,
     /// Times moved to now.
@@ -566,6 +570,10 @@ impl Encoded<'_> {
             extra_tags: &extra,
             time: p.time(),
         };
+        if let Some(i) = self.rules.and_then(|r| r.first_match(&view)) {
+            super::note_hit(&mut self.hits, i);
+            return;
+        }
         if self.points.push(&view).is_err() {
             self.unencodable += 1;
         }
@@ -575,6 +583,10 @@ impl Encoded<'_> {
     fn push_owned(&mut self, ingest: &Ingest, mut p: Point, now: i64) {
         if self.global_tags {
             super::add_tags(&mut p, self.tags);
+        }
+        if let Some(i) = self.rules.and_then(|r| r.first_match(&p)) {
+            super::note_hit(&mut self.hits, i);
+            return;
         }
         self.adjusted += u64::from(ingest.set_time(&mut p, now));
         if self.points.push(&p).is_err() {
@@ -601,6 +613,9 @@ impl Ingest {
                 std::mem::take(&mut enc.unencodable) as usize,
                 Some("the outputs' encoding cannot write the point"),
             );
+        }
+        if let Some(r) = enc.rules {
+            self.count_filtered(origin, cat, r, &mut enc.hits);
         }
         if enc.adjusted > 0 {
             self.inner.stats.category(cat).time_adjusted.fetch_add(
@@ -647,8 +662,11 @@ async fn write_encoded(
         };
         body.len() / feeds * 3 / 2 + 64
     };
+    let filters = w.ingest.inner.stats.filters.get();
     let mut enc = Encoded {
         tags: w.ingest.tags_for(w.origin),
+        rules: filters.for_category(cat),
+        hits: super::Hits::new(),
         global_tags: w.req.global_tags,
         points: EncodedPoints::new(encoding, room),
         adjusted: 0,

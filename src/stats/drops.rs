@@ -50,7 +50,9 @@ pub enum DropReason {
     Unsupported,
     /// A trace the sampler dropped, or the tracer marked to drop (its sampling priority).
     Sampled,
-    /// A trace a receiver's filter dropped (`close_resource`, `omit_err_status`).
+    /// A filter rule matched the point (`[io.filters]` or DataWay's rules; the rule is the
+    /// drop's detail and is counted in `datakit monitor`'s Filters table), or a receiver's own
+    /// filter dropped a trace (`close_resource`, `omit_err_status`).
     Filtered,
 }
 

@@ -27,8 +27,9 @@ pub use counters::{
 pub use drops::{DropCounts, DropOrigin, DropReason, NamedOrigin, PointsDropped};
 pub use prometheus::Family;
 pub use snapshot::{
-    AgentSnapshot, CategorySnapshot, DropSnapshot, ElectionSnapshot, ElectionStatus, HttpSnapshot,
-    InputSnapshot, LastError, OutputSnapshot, PipelineSnapshot, ProcessSnapshot, Snapshot,
+    AgentSnapshot, CategorySnapshot, DropSnapshot, ElectionSnapshot, ElectionStatus,
+    FilterRuleSnapshot, FilterSnapshot, HttpSnapshot, InputSnapshot, LastError, OutputSnapshot,
+    PipelineSnapshot, ProcessSnapshot, Snapshot,
 };
 
 /// How many recent errors are kept.
@@ -61,6 +62,8 @@ pub struct Stats {
     pub data_overuse: AtomicI64,
     election: Mutex<ElectionSnapshot>,
     watchdog: watchdog::Watchdog,
+    /// The filter rules in place (the ingest stage reads them; the puller swaps them).
+    pub filters: crate::filter::Current,
 }
 
 impl std::fmt::Debug for Stats {
@@ -129,6 +132,7 @@ impl Stats {
             data_overuse: AtomicI64::new(0),
             election: Mutex::new(ElectionSnapshot::default()),
             watchdog: watchdog::Watchdog::default(),
+            filters: crate::filter::Current::default(),
         }
     }
 
@@ -477,6 +481,33 @@ impl Stats {
             pipeline: self.pipeline_snapshot(),
             errors: lock(&self.errors).iter().cloned().collect(),
             election,
+            filters: self.filter_snapshot(),
+        }
+    }
+
+    fn filter_snapshot(&self) -> FilterSnapshot {
+        let st = self.filters.status().clone();
+        let f = self.filters.get();
+        let rules = f
+            .sets()
+            .iter()
+            .flat_map(|s| {
+                s.rules().iter().map(move |r| FilterRuleSnapshot {
+                    category: s.category().as_str(),
+                    rule: r.text.clone(),
+                    filtered: r.hits.load(Relaxed),
+                })
+            })
+            .collect();
+        FilterSnapshot {
+            source: st.source.as_str(),
+            updated_ns: st.updated_ns,
+            updates: st.updates,
+            pulled_ns: st.pulled_ns,
+            pull_failures: st.pull_failures,
+            last_error: st.last_error,
+            problems: st.problems,
+            rules,
         }
     }
 

@@ -266,4 +266,32 @@ pub struct Snapshot {
     pub errors: Vec<LastError>,
     /// Leader election.
     pub election: ElectionSnapshot,
+    /// Filters: where the rules came from and what each filtered.
+    pub filters: FilterSnapshot,
+}
+
+/// One filter rule and the points it dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterRuleSnapshot {
+    pub category: &'static str,
+    pub rule: String,
+    pub filtered: u64,
+}
+
+/// The filters' part of `/v1/monitor`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FilterSnapshot {
+    /// `none`, `local` (`[io.filters]`) or `remote` (pulled from DataWay).
+    pub source: &'static str,
+    /// When the rules last changed (Unix ns; 0: never).
+    pub updated_ns: i64,
+    pub updates: u64,
+    /// When DataWay last answered a pull (Unix ns; 0: never).
+    pub pulled_ns: i64,
+    /// Pulls that failed (the rules in place were kept).
+    pub pull_failures: u64,
+    pub last_error: Option<String>,
+    /// Rules left out (they do not parse, or name no category), with why.
+    pub problems: Vec<String>,
+    pub rules: Vec<FilterRuleSnapshot>,
 }

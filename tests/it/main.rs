@@ -13,6 +13,7 @@ mod container;
 mod doc;
 mod election;
 mod faults;
+mod filters;
 mod generated;
 mod host_inputs;
 mod httpapi;

@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 
 /// DataWay's point.proto, as far as the agent uses it.
 pub mod pb {
@@ -136,8 +136,21 @@ struct ElectionState {
     events: Vec<ElectionEvent>,
 }
 
+/// What `GET /v1/datakit/pull` answers.
+struct PullState {
+    /// The `filters` object answered (`None`: `null`).
+    filters: Option<serde_json::Value>,
+    /// `pull_interval`, in nanoseconds (0: none asked).
+    interval_ns: i64,
+    /// Answer this status instead (200: answer).
+    status: u16,
+    /// The query of every pull, in order.
+    queries: Vec<String>,
+}
+
 struct Inner {
     election: Mutex<ElectionState>,
+    pull: Mutex<PullState>,
     token: String,
     status: AtomicU16,
     /// `Retry-After` (seconds) sent with scripted refusals; 0: none.
@@ -448,6 +461,34 @@ async fn election(
     (StatusCode::OK, body.to_string())
 }
 
+/// DataWay's `GET /v1/datakit/pull?token=..&<what>=true`: the workspace's filters (the
+/// original's answer: `filters` by category, `pull_interval` in ns, and the other keys null).
+async fn pull(State(inner): State<Arc<Inner>>, RawQuery(query): RawQuery) -> (StatusCode, String) {
+    let q = query.unwrap_or_default();
+    let mut p = inner.pull.lock().unwrap();
+    p.queries.push(q.clone());
+    if query_param(&q, "token").unwrap_or_default() != inner.token {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "{\"error_code\":\"kodo.tokenNotFound\"}".into(),
+        );
+    }
+    if p.status != 200 {
+        let status = StatusCode::from_u16(p.status).unwrap();
+        return (status, "{\"error_code\":\"dataway.unavailable\"}".into());
+    }
+    if query_param(&q, "filters").as_deref() != Some("true") {
+        return (StatusCode::OK, "{}".into());
+    }
+    let body = serde_json::json!({
+        "dataways": null,
+        "filters": p.filters,
+        "pull_interval": p.interval_ns,
+        "remote_pipelines": null,
+    });
+    (StatusCode::OK, body.to_string())
+}
+
 async fn election_campaign(
     State(inner): State<Arc<Inner>>,
     RawQuery(query): RawQuery,
@@ -472,6 +513,12 @@ impl FakeDataway {
                 interval: 3.0,
                 events: Vec::new(),
             }),
+            pull: Mutex::new(PullState {
+                filters: None,
+                interval_ns: 0,
+                status: 200,
+                queries: Vec::new(),
+            }),
             token: token.to_string(),
             status: AtomicU16::new(200),
             retry_after: AtomicU64::new(0),
@@ -495,6 +542,7 @@ impl FakeDataway {
                     .route("/v1/write/{category}", post(write))
                     .route("/v1/election", post(election_campaign))
                     .route("/v1/election/heartbeat", post(election_heartbeat))
+                    .route("/v1/datakit/pull", get(pull))
                     .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
                     .with_state(state);
                 let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -531,6 +579,24 @@ impl FakeDataway {
         let mut e = self.inner.election.lock().unwrap();
         e.timeout = timeout;
         e.interval = interval;
+    }
+
+    /// The filters pulls get from now on (`{"logging": ["{ ... }"], ...}`; `None`: `null`),
+    /// asking agents to pull again every `interval`.
+    pub fn set_filters(&self, filters: Option<serde_json::Value>, interval: Duration) {
+        let mut p = self.inner.pull.lock().unwrap();
+        p.filters = filters;
+        p.interval_ns = interval.as_nanos() as i64;
+    }
+
+    /// Answer pulls with `status` from now on (200: answer).
+    pub fn set_pull_status(&self, status: u16) {
+        self.inner.pull.lock().unwrap().status = status;
+    }
+
+    /// The query of every pull so far.
+    pub fn pulls(&self) -> Vec<String> {
+        self.inner.pull.lock().unwrap().queries.clone()
     }
 
     /// Every request to the election endpoints, in order.
