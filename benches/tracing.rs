@@ -20,7 +20,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 const TRACES: usize = 50;
 const SPANS: usize = 10;
 
-fn traces() -> Vec<decode::DdTrace> {
+fn traces() -> Vec<decode::DdTrace<'static>> {
     (0..TRACES)
         .map(|i| {
             encode::sample_trace(
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let traces = decode::msgpack_v04(black_box(&v04)).unwrap();
-                let c = conv.convert(traces, "10.0.0.1");
+                let c = conv.convert_for(traces, "10.0.0.1", Some(&p));
                 black_box(p.process(c.traces).points.len())
             })
         });

@@ -9,8 +9,8 @@ use datakit::inputs::trace::{PipelineOptions, SpanPipeline};
 
 pub fn check(
     data: &[u8],
-    decode: fn(&[u8]) -> Result<Vec<DdTrace>, DecodeError>,
-    encode: Option<fn(&[DdTrace]) -> Vec<u8>>,
+    decode: fn(&[u8]) -> Result<Vec<DdTrace<'_>>, DecodeError>,
+    encode: Option<fn(&[DdTrace<'_>]) -> Vec<u8>>,
 ) {
     let traces = match decode(data) {
         Ok(t) => t,

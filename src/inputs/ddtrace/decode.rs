@@ -2,19 +2,22 @@
 //! JSON arrays of traces, `/v0.5/traces` as MessagePack with a string table, `/v0.1/spans` as
 //! a JSON array of spans.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
 use super::msgpack::{MsgpackError, Reader};
 
-/// One span as the tracer sent it.
+/// One span as the tracer sent it. Its strings borrow from the MessagePack body when they
+/// are valid UTF-8 (JSON bodies and repaired strings are owned): a span's strings are copied
+/// once, into the point, and only for the spans kept.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct DdSpan {
-    pub service: String,
-    pub name: String,
-    pub resource: String,
+pub struct DdSpan<'a> {
+    pub service: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub resource: Cow<'a, str>,
     pub trace_id: u64,
     pub span_id: u64,
     pub parent_id: u64,
@@ -22,30 +25,30 @@ pub struct DdSpan {
     pub duration: i64,
     pub error: i32,
     #[serde(deserialize_with = "pairs")]
-    pub meta: Vec<(String, String)>,
+    pub meta: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     #[serde(deserialize_with = "pairs")]
-    pub metrics: Vec<(String, f64)>,
+    pub metrics: Vec<(Cow<'a, str>, f64)>,
     #[serde(rename = "type")]
-    pub span_type: String,
+    pub span_type: Cow<'a, str>,
 }
 
 /// A JSON object (or `null`) as key/value pairs, sorted by key.
-fn pairs<'de, D, V>(d: D) -> Result<Vec<(String, V)>, D::Error>
+fn pairs<'de, 'a, D, V>(d: D) -> Result<Vec<(Cow<'a, str>, V)>, D::Error>
 where
     D: serde::Deserializer<'de>,
     V: Deserialize<'de>,
 {
     let m: Option<HashMap<String, Option<V>>> = Option::deserialize(d)?;
-    let mut v: Vec<(String, V)> = m
+    let mut v: Vec<(Cow<'a, str>, V)> = m
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(k, v)| Some((k, v?)))
+        .filter_map(|(k, v)| Some((Cow::Owned(k), v?)))
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(v)
 }
 
-pub type DdTrace = Vec<DdSpan>;
+pub type DdTrace<'a> = Vec<DdSpan<'a>>;
 
 /// Why a payload could not be decoded: the format, where, and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,20 +82,20 @@ fn at(trace: &Option<usize>, span: &Option<usize>, key: &Option<String>) -> Stri
     s
 }
 
-/// Where the decoder is, for errors.
+/// Where the decoder is, for errors (the key as its raw bytes: made text only for an error).
 #[derive(Default)]
-struct Place {
+struct Place<'a> {
     trace: Option<usize>,
     span: Option<usize>,
-    key: Option<String>,
+    key: Option<&'a [u8]>,
 }
 
-impl Place {
+impl Place<'_> {
     fn wrap(&self, source: MsgpackError) -> DecodeError {
         DecodeError::Msgpack {
             trace: self.trace,
             span: self.span,
-            key: self.key.clone(),
+            key: self.key.map(|k| String::from_utf8_lossy(k).into_owned()),
             source,
         }
     }
@@ -110,7 +113,7 @@ fn end(r: &Reader<'_>, len: usize) -> Result<(), DecodeError> {
 }
 
 /// `/v0.4/traces` MessagePack: an array of traces, each an array of span maps.
-pub fn msgpack_v04(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
+pub fn msgpack_v04(buf: &[u8]) -> Result<Vec<DdTrace<'_>>, DecodeError> {
     let mut r = Reader::new(buf);
     let mut place = Place::default();
     let n = r.array_len().map_err(|e| place.wrap(e))?;
@@ -130,31 +133,31 @@ pub fn msgpack_v04(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
     Ok(traces)
 }
 
-fn span_map(r: &mut Reader<'_>, place: &mut Place) -> Result<DdSpan, DecodeError> {
+fn span_map<'a>(r: &mut Reader<'a>, place: &mut Place<'a>) -> Result<DdSpan<'a>, DecodeError> {
     place.key = None;
     let n = r.map_len().map_err(|e| place.wrap(e))?;
     let mut span = DdSpan::default();
     for _ in 0..n {
         place.key = None;
         let key = r.str_bytes().map_err(|e| place.wrap(e))?;
-        place.key = Some(String::from_utf8_lossy(key).into_owned());
+        place.key = Some(key);
         let res = match key {
-            b"service" => r.string().map(|v| span.service = v),
-            b"name" => r.string().map(|v| span.name = v),
-            b"resource" => r.string().map(|v| span.resource = v),
+            b"service" => r.str().map(|v| span.service = v),
+            b"name" => r.str().map(|v| span.name = v),
+            b"resource" => r.str().map(|v| span.resource = v),
             b"trace_id" => r.u64().map(|v| span.trace_id = v),
             b"span_id" => r.u64().map(|v| span.span_id = v),
             b"parent_id" => r.u64().map(|v| span.parent_id = v),
             b"start" => r.i64().map(|v| span.start = v),
             b"duration" => r.i64().map(|v| span.duration = v),
             b"error" => r.i32().map(|v| span.error = v),
-            b"type" => r.string().map(|v| span.span_type = v),
+            b"type" => r.str().map(|v| span.span_type = v),
             b"meta" => (|| {
                 let n = r.map_len()?;
                 span.meta.reserve(n);
                 for _ in 0..n {
-                    let k = r.string()?;
-                    let v = r.string()?;
+                    let k = r.str()?;
+                    let v = r.str()?;
                     span.meta.push((k, v));
                 }
                 Ok(())
@@ -163,7 +166,7 @@ fn span_map(r: &mut Reader<'_>, place: &mut Place) -> Result<DdSpan, DecodeError
                 let n = r.map_len()?;
                 span.metrics.reserve(n);
                 for _ in 0..n {
-                    let k = r.string()?;
+                    let k = r.str()?;
                     let v = r.f64()?;
                     span.metrics.push((k, v));
                 }
@@ -180,7 +183,7 @@ fn span_map(r: &mut Reader<'_>, place: &mut Place) -> Result<DdSpan, DecodeError
 
 /// `/v0.5/traces`: `[strings, traces]`, each span a 12-element array whose strings are
 /// indexes into `strings`.
-pub fn msgpack_v05(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
+pub fn msgpack_v05(buf: &[u8]) -> Result<Vec<DdTrace<'_>>, DecodeError> {
     let mut r = Reader::new(buf);
     let mut place = Place::default();
     let top = r.array_len().map_err(|e| place.wrap(e))?;
@@ -193,7 +196,7 @@ pub fn msgpack_v05(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
     let n = r.array_len().map_err(|e| place.wrap(e))?;
     let mut dict = Vec::with_capacity(n);
     for _ in 0..n {
-        dict.push(r.string().map_err(|e| place.wrap(e))?);
+        dict.push(r.str().map_err(|e| place.wrap(e))?);
     }
     let n = r.array_len().map_err(|e| place.wrap(e))?;
     let mut traces = Vec::with_capacity(n);
@@ -212,7 +215,7 @@ pub fn msgpack_v05(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
     Ok(traces)
 }
 
-fn dict_str(r: &mut Reader<'_>, dict: &[String]) -> Result<String, MsgpackError> {
+fn dict_str<'a>(r: &mut Reader<'a>, dict: &[Cow<'a, str>]) -> Result<Cow<'a, str>, MsgpackError> {
     let at = r.pos();
     let i = r.u32()? as usize;
     dict.get(i).cloned().ok_or_else(|| {
@@ -223,7 +226,7 @@ fn dict_str(r: &mut Reader<'_>, dict: &[String]) -> Result<String, MsgpackError>
     })
 }
 
-fn span_v05(r: &mut Reader<'_>, dict: &[String]) -> Result<DdSpan, MsgpackError> {
+fn span_v05<'a>(r: &mut Reader<'a>, dict: &[Cow<'a, str>]) -> Result<DdSpan<'a>, MsgpackError> {
     let at = r.pos();
     let n = r.array_len()?;
     if n != 12 {
@@ -264,23 +267,24 @@ fn json_err(e: serde_json::Error) -> DecodeError {
 }
 
 /// A JSON array of traces.
-pub fn json_traces(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
-    let v: Vec<Option<Vec<Option<DdSpan>>>> = serde_json::from_slice(buf).map_err(json_err)?;
+pub fn json_traces(buf: &[u8]) -> Result<Vec<DdTrace<'static>>, DecodeError> {
+    let v: Vec<Option<Vec<Option<DdSpan<'static>>>>> =
+        serde_json::from_slice(buf).map_err(json_err)?;
     Ok(v.into_iter()
         .map(|t| t.unwrap_or_default().into_iter().flatten().collect())
         .collect())
 }
 
 /// `/v0.1/spans`: a JSON array of spans, grouped into traces by trace id.
-pub fn json_spans(buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
-    let v: Vec<Option<DdSpan>> = serde_json::from_slice(buf).map_err(json_err)?;
+pub fn json_spans(buf: &[u8]) -> Result<Vec<DdTrace<'static>>, DecodeError> {
+    let v: Vec<Option<DdSpan<'static>>> = serde_json::from_slice(buf).map_err(json_err)?;
     Ok(group_by_trace(v.into_iter().flatten()))
 }
 
 /// Spans grouped by trace id, in the order each trace first appears.
-pub fn group_by_trace(spans: impl IntoIterator<Item = DdSpan>) -> Vec<DdTrace> {
+pub fn group_by_trace<'a>(spans: impl IntoIterator<Item = DdSpan<'a>>) -> Vec<DdTrace<'a>> {
     let mut index: HashMap<u64, usize> = HashMap::new();
-    let mut out: Vec<DdTrace> = Vec::new();
+    let mut out: Vec<DdTrace<'a>> = Vec::new();
     for s in spans {
         let i = *index.entry(s.trace_id).or_insert_with(|| {
             out.push(Vec::new());
@@ -292,7 +296,7 @@ pub fn group_by_trace(spans: impl IntoIterator<Item = DdSpan>) -> Vec<DdTrace> {
 }
 
 /// Merges chunks of one trace sent apart in a body (the original does this for v0.5).
-pub fn merge_traces(traces: Vec<DdTrace>) -> Vec<DdTrace> {
+pub fn merge_traces(traces: Vec<DdTrace<'_>>) -> Vec<DdTrace<'_>> {
     if traces.len() < 2 {
         return traces;
     }
@@ -311,7 +315,7 @@ pub fn media_type(content_type: &str) -> String {
 
 /// A `/v0.2`..`/v0.4` body by its content type: msgpack, JSON, or (another type) JSON else
 /// msgpack, as the original tries them.
-pub fn by_content_type(media: &str, buf: &[u8]) -> Result<Vec<DdTrace>, DecodeError> {
+pub fn by_content_type<'a>(media: &str, buf: &'a [u8]) -> Result<Vec<DdTrace<'a>>, DecodeError> {
     match media {
         "application/msgpack" => msgpack_v04(buf),
         "application/json" | "text/json" | "" => json_traces(buf),

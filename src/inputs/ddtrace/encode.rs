@@ -64,7 +64,7 @@ pub fn float(out: &mut Vec<u8>, v: f64) {
 }
 
 /// One span as a v0.4 map.
-pub fn span_v04(out: &mut Vec<u8>, s: &DdSpan) {
+pub fn span_v04(out: &mut Vec<u8>, s: &DdSpan<'_>) {
     map(out, 12);
     str(out, "service");
     str(out, &s.service);
@@ -101,7 +101,7 @@ pub fn span_v04(out: &mut Vec<u8>, s: &DdSpan) {
 }
 
 /// A v0.4 body.
-pub fn v04(traces: &[DdTrace]) -> Vec<u8> {
+pub fn v04(traces: &[DdTrace<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     array(&mut out, traces.len());
     for t in traces {
@@ -114,7 +114,7 @@ pub fn v04(traces: &[DdTrace]) -> Vec<u8> {
 }
 
 /// A v0.5 body: the string table, then the traces.
-pub fn v05(traces: &[DdTrace]) -> Vec<u8> {
+pub fn v05(traces: &[DdTrace<'_>]) -> Vec<u8> {
     let mut dict: Vec<String> = Vec::new();
     let mut index = std::collections::HashMap::new();
     let mut idx = |s: &str, dict: &mut Vec<String>| -> u64 {
@@ -163,7 +163,7 @@ pub fn v05(traces: &[DdTrace]) -> Vec<u8> {
 
 /// A realistic web request trace of `n` spans (`n` ≥ 1): a root HTTP span, SQL and cache
 /// children with 10–20 tags, and a 1–5 KB SQL statement on every fourth span.
-pub fn sample_trace(trace_id: u64, n: usize, start: i64) -> DdTrace {
+pub fn sample_trace(trace_id: u64, n: usize, start: i64) -> DdTrace<'static> {
     let mut spans = Vec::with_capacity(n);
     for i in 0..n {
         let span_id = trace_id.wrapping_mul(31).wrapping_add(i as u64 + 1);
@@ -244,15 +244,18 @@ pub fn sample_trace(trace_id: u64, n: usize, start: i64) -> DdTrace {
         spans.push(DdSpan {
             service: "shop-api".into(),
             name: name.into(),
-            resource,
+            resource: resource.into(),
             trace_id,
             span_id,
             parent_id,
             start: start + i as i64 * 1000,
             duration: 1_500_000 + i as i64 * 1000,
             error: 0,
-            meta,
-            metrics,
+            meta: meta
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            metrics: metrics.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             span_type: ty.into(),
         });
     }

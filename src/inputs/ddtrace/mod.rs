@@ -393,8 +393,11 @@ impl Receiver {
                 V5 => decode::msgpack_v05(&req.body).map(decode::merge_traces),
                 _ => decode::by_content_type(&media, &req.body),
             }?;
-            let converted = me.converter.convert(traces, &remote_ip);
-            let processed = me.pipeline.process(converted.traces);
+            let converted = me
+                .converter
+                .convert_for(traces, &remote_ip, Some(&me.pipeline));
+            let mut processed = me.pipeline.process(converted.traces);
+            processed.sampled += converted.sampled;
             Ok::<_, decode::DecodeError>((converted.rejected, converted.truncated, processed))
         });
         let (rejected, truncated, processed) = match work.await {

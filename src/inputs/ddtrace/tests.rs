@@ -3,7 +3,7 @@ use super::decode::DdSpan;
 use super::*;
 use crate::inputs::trace::{SpanMessage, Trace};
 
-fn span(trace_id: u64, span_id: u64, parent_id: u64) -> DdSpan {
+fn span(trace_id: u64, span_id: u64, parent_id: u64) -> DdSpan<'static> {
     DdSpan {
         service: "web".into(),
         name: "flask.request".into(),
@@ -18,11 +18,11 @@ fn span(trace_id: u64, span_id: u64, parent_id: u64) -> DdSpan {
     }
 }
 
-fn convert(cfg: &DdtraceConfig, traces: Vec<Vec<DdSpan>>) -> convert::Converted {
+fn convert(cfg: &DdtraceConfig, traces: Vec<Vec<DdSpan<'static>>>) -> convert::Converted<'static> {
     Converter::new(cfg).unwrap().convert(traces, "127.0.0.1")
 }
 
-fn one(cfg: &DdtraceConfig, s: DdSpan) -> crate::inputs::trace::Span<DdMessage> {
+fn one(cfg: &DdtraceConfig, s: DdSpan<'static>) -> crate::inputs::trace::Span<DdMessage<'static>> {
     let mut c = convert(cfg, vec![vec![s]]);
     c.traces.remove(0).remove(0)
 }
@@ -111,6 +111,53 @@ fn the_tracers_sampling_priority_drops_or_tags() {
 }
 
 #[test]
+fn traces_the_sampler_drops_are_left_out_before_their_spans_are_built() {
+    use crate::inputs::trace::{PipelineOptions, SpanPipeline};
+    let pipeline = |close: bool| {
+        let mut o = PipelineOptions {
+            source: "ddtrace",
+            sampling_rate: Some(0.3),
+            hostname: "h".into(),
+            ..PipelineOptions::default()
+        };
+        if close {
+            let rules = [("nobody".to_string(), vec!["^$".to_string()])].into();
+            o.close_resource = crate::inputs::trace::CloseResource::compile(&rules).unwrap();
+        }
+        SpanPipeline::new(o)
+    };
+    let body: Vec<_> = (0..300u64)
+        .map(|i| {
+            let mut t = super::encode::sample_trace(0x9e37_79b9 + i * 7919, 3, 1_000);
+            match i % 10 {
+                // An error, the tracer's "keep", RUM: the sampler does not decide these.
+                0 => t[1].error = 1,
+                1 => t[0].metrics.push((convert::KEY_PRIORITY.into(), 2.0)),
+                2 => t[2].meta.push(("_dd.origin".into(), "rum".into())),
+                _ => {}
+            }
+            t
+        })
+        .collect();
+    let conv = Converter::new(&DdtraceConfig::default()).unwrap();
+    let points = |p: &SpanPipeline, early: bool| {
+        let c = conv.convert_for(body.clone(), "10.0.0.1", early.then_some(p));
+        let out = p.process(c.traces);
+        (out.points, c.sampled + out.sampled)
+    };
+    let p = pipeline(false);
+    let (late, late_sampled) = points(&p, false);
+    let (early, early_sampled) = points(&p, true);
+    assert!(late_sampled > 300 && late_sampled < 900, "{late_sampled}");
+    assert_eq!((&early, early_sampled), (&late, late_sampled));
+    // With another filter configured, every trace goes the whole way (same result).
+    let p = pipeline(true);
+    let c = conv.convert_for(body.clone(), "10.0.0.1", Some(&p));
+    assert_eq!(c.sampled, 0);
+    assert_eq!(p.process(c.traces).sampled, late_sampled);
+}
+
+#[test]
 fn meta_keys_become_tags_and_leave_the_message() {
     let cfg = DdtraceConfig {
         customer_tags: vec!["team.name".into(), "reg:^k8s\\.".into()],
@@ -124,7 +171,7 @@ fn meta_keys_become_tags_and_leave_the_message() {
         ("peer.hostname".into(), "db1".into()),
         ("team.name".into(), "core".into()),
         ("k8s.pod".into(), "p-1".into()),
-        ("error.stack".into(), "x".repeat(1500)),
+        ("error.stack".into(), "x".repeat(1500).into()),
         ("other.key".into(), "stays".into()),
     ];
     s.metrics = vec![("_dd.measured".into(), 1.0), ("rate".into(), 0.25)];
@@ -154,9 +201,8 @@ fn meta_keys_become_tags_and_leave_the_message() {
         sp.head_tags,
         vec![("remote_ip".to_string(), "127.0.0.1".to_string())]
     );
-    let mut out = Vec::new();
-    sp.message.write_json(&mut out);
-    let msg = String::from_utf8(out).unwrap();
+    let mut msg = String::new();
+    sp.message.write_json(&mut msg);
     assert_eq!(
         msg,
         r#"{"service":"web","name":"flask.request","resource":"GET\n/x","start":1700000000000000000,"duration":1234567,"error":1,"meta":{"peer.hostname":"db1","other.key":"stays"},"metrics":{"_dd.measured":1,"rate":0.25},"type":"web"}"#
@@ -173,7 +219,7 @@ fn long_traces_are_cut_at_trace_max_spans() {
     };
     let c = convert(&cfg, vec![(1..=5).map(|i| span(1, i, i - 1)).collect()]);
     assert_eq!(c.truncated, 3);
-    let t: &Trace<DdMessage> = &c.traces[0];
+    let t: &Trace<DdMessage<'_>> = &c.traces[0];
     assert_eq!(t.len(), 2);
     assert!(
         t[1].message
@@ -225,4 +271,32 @@ fn options_are_checked_and_the_originals_other_keys_reported() {
     let (cfg, diags) = decode_toml("[[inputs.ddtrace]]\n  del_message = true\n");
     assert!(cfg.is_some(), "{diags:?}");
     assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn metrics_in_the_message_read_as_rust_writes_them() {
+    for v in [
+        0.0,
+        -0.0,
+        1.0,
+        -7.0,
+        4242.0,
+        0.25,
+        1e15,
+        9_007_199_254_740_991.0,
+        1e17,
+        -1e300,
+        5e-324,
+    ] {
+        let mut s = span(1, 1, 0);
+        s.metrics = vec![("m".into(), v)];
+        let mut msg = String::new();
+        one(&DdtraceConfig::default(), s)
+            .message
+            .write_json(&mut msg);
+        assert!(
+            msg.contains(&format!("\"metrics\":{{\"m\":{v}}}")),
+            "{v}: {msg}"
+        );
+    }
 }

@@ -89,14 +89,78 @@ pub fn http_status_class(code: &str) -> Option<&'static str> {
 }
 
 /// Writes a span's original content as JSON (the `message` field). Called only for the spans
-/// the pipeline keeps.
+/// the pipeline keeps, into a buffer the pipeline reuses from span to span.
 pub trait SpanMessage {
-    fn write_json(&self, out: &mut Vec<u8>);
+    fn write_json(&self, out: &mut String);
 }
 
 /// No message (receivers configured with `del_message`, tests).
 impl SpanMessage for () {
-    fn write_json(&self, _out: &mut Vec<u8>) {}
+    fn write_json(&self, _out: &mut String) {}
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it (`\"`, `\\`, the short
+/// forms `\b \t \n \f \r`, other control characters as `\u00xx`; nothing else), so the
+/// `message` of a span is the same text whichever writer made it.
+pub fn json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs escaping (most of a span's text).
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            if !word_needs_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        // Every byte escaped is ASCII, so `start..i` are character boundaries.
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(esc);
+        }
+        i += 1;
+        start = i;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Whether one of the 8 bytes of `w` is below 0x20, `"` or `\` (exact as to "any": the
+/// classic has-zero-byte and has-less-than tests).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q & HIGH;
+    let b = w ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b & HIGH;
+    (below_space | quote | backslash) != 0
 }
 
 /// One span, as a receiver decoded it.
@@ -147,3 +211,35 @@ impl<M> Span<M> {
 
 /// The spans of one trace (as the tracer sent them together).
 pub type Trace<M> = Vec<Span<M>>;
+
+#[cfg(test)]
+mod tests {
+    use super::json_str;
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain".into(),
+            "SELECT a, b FROM t WHERE x = 'y'".repeat(40),
+            "quote \" backslash \\ slash / del \u{7f} é 中文 🙂".into(),
+        ];
+        // Every control character, alone and at each place of an 8-byte word.
+        for c in 0u8..0x20 {
+            let ch = char::from(c);
+            cases.push(ch.to_string());
+            for at in 0..17 {
+                let mut s = "x".repeat(at);
+                s.push(ch);
+                s.push_str("tail-of-text");
+                cases.push(s);
+            }
+        }
+        for (i, s) in cases.iter().enumerate() {
+            let mut out = String::from("prefix:");
+            json_str(&mut out, s);
+            let want = format!("prefix:{}", serde_json::to_string(s).unwrap());
+            assert_eq!(out, want, "case {i}: {s:?}");
+        }
+    }
+}

@@ -57,13 +57,45 @@ impl SpanPipeline {
         &self.opts
     }
 
+    /// Whether the sampler drops a trace whatever its spans hold, so that a receiver need not
+    /// build its spans: `trace_id` as the point shows it, the first span's sampling decision,
+    /// whether a span is an error or comes from RUM. `false` when another filter could decide
+    /// first (`close_resource`, `omit_err_status`, `keep_rare_resource` configured): such
+    /// traces go through [`SpanPipeline::process`], which decides the same way.
+    pub fn sampled_out(
+        &self,
+        trace_id: &str,
+        sampling: Option<&str>,
+        error: bool,
+        rum: bool,
+    ) -> bool {
+        let o = &self.opts;
+        let Some(threshold) = self.threshold else {
+            return false;
+        };
+        if error
+            || rum
+            || o.keep_rare_resource
+            || !o.close_resource.rules.is_empty()
+            || !o.omit_err_status.is_empty()
+        {
+            return false;
+        }
+        match sampling {
+            Some(USER_DROP) | Some(SAMPLER_DROP) => true,
+            Some(USER_KEEP) => false,
+            _ => !ids::sampler_keeps(trace_id, threshold),
+        }
+    }
+
     /// Runs the filters over `traces` and builds the points of the spans kept.
     pub fn process<M: SpanMessage>(&self, traces: Vec<Trace<M>>) -> Processed {
         let mut out = Processed {
             points: Vec::with_capacity(traces.iter().map(Vec::len).sum()),
             ..Processed::default()
         };
-        let mut msg_hint = 256usize;
+        // The spans' JSON is written here, then copied into a field of its exact size.
+        let mut msg = String::new();
         for trace in traces {
             if trace.is_empty() {
                 continue;
@@ -83,7 +115,7 @@ impl SpanPipeline {
             }
             let rate = self.opts.sampling_rate;
             for (i, (span, ty)) in trace.into_iter().zip(types).enumerate() {
-                let mut p = self.point(span, ty, &mut msg_hint);
+                let mut p = self.point(span, ty, &mut msg);
                 if i == 0
                     && let Some(r) = rate
                 {
@@ -177,7 +209,7 @@ impl SpanPipeline {
         &self,
         s: Span<M>,
         span_type: &'static str,
-        msg_hint: &mut usize,
+        msg: &mut String,
     ) -> Point {
         let o = &self.opts;
         let mut p = Point::new(Category::Tracing, o.source);
@@ -225,14 +257,11 @@ impl SpanPipeline {
             if s.error { STATUS_ERROR } else { STATUS_OK }.into(),
         );
         if !o.del_message {
-            // Written straight into the field's buffer, sized like the last message.
-            let mut buf = Vec::with_capacity(*msg_hint);
-            s.message.write_json(&mut buf);
-            *msg_hint = buf.len().max(64);
-            if !buf.is_empty() && !p.contains("message") {
-                let text = String::from_utf8(buf)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                p.fields.push(("message".into(), Value::Str(text)));
+            msg.clear();
+            s.message.write_json(msg);
+            if !msg.is_empty() && !p.contains("message") {
+                p.fields
+                    .push(("message".into(), Value::Str(msg.as_str().to_owned())));
             }
         }
         add_tag(&mut p, "dk_fingerprint", o.hostname.clone());

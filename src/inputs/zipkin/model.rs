@@ -1,11 +1,11 @@
 //! One Zipkin span as every format decodes it (the v2 model; v1 spans are brought to it), its
 //! conversion to the shared span model, and its `message` (Zipkin v2 JSON).
 
-use std::io::Write;
+use std::fmt::Write;
 
 use regex::Regex;
 
-use crate::inputs::trace::{SOURCE_CUSTOM, Span, SpanMessage, ids};
+use crate::inputs::trace::{SOURCE_CUSTOM, Span, SpanMessage, ids, json_str};
 
 /// A host as a span names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,43 +114,39 @@ pub fn to_span(z: ZSpan, api: Api, ignore: &[Regex]) -> Span<ZMessage> {
 #[derive(Debug, Clone)]
 pub struct ZMessage(pub ZSpan);
 
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-fn endpoint(out: &mut Vec<u8>, key: &str, e: &Endpoint) {
+fn endpoint(out: &mut String, key: &str, e: &Endpoint) {
     let _ = write!(out, ",\"{key}\":{{");
     let mut first = true;
-    let mut sep = |out: &mut Vec<u8>| {
+    let mut sep = |out: &mut String| {
         if !first {
-            out.push(b',');
+            out.push(',');
         }
         first = false;
     };
     if !e.service_name.is_empty() {
         sep(out);
-        out.extend_from_slice(b"\"serviceName\":");
+        out.push_str("\"serviceName\":");
         json_str(out, &e.service_name);
     }
     if !e.ipv4.is_empty() {
         sep(out);
-        out.extend_from_slice(b"\"ipv4\":");
+        out.push_str("\"ipv4\":");
         json_str(out, &e.ipv4);
     }
     if !e.ipv6.is_empty() {
         sep(out);
-        out.extend_from_slice(b"\"ipv6\":");
+        out.push_str("\"ipv6\":");
         json_str(out, &e.ipv6);
     }
     if e.port != 0 {
         sep(out);
         let _ = write!(out, "\"port\":{}", e.port);
     }
-    out.push(b'}');
+    out.push('}');
 }
 
 impl SpanMessage for ZMessage {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         let z = &self.0;
         let _ = write!(
             out,
@@ -166,11 +162,11 @@ impl SpanMessage for ZMessage {
         }
         let _ = write!(out, ",\"id\":\"{:016x}\"", z.id);
         if !z.kind.is_empty() {
-            out.extend_from_slice(b",\"kind\":");
+            out.push_str(",\"kind\":");
             json_str(out, &z.kind);
         }
         if !z.name.is_empty() {
-            out.extend_from_slice(b",\"name\":");
+            out.push_str(",\"name\":");
             json_str(out, &z.name);
         }
         if z.timestamp != 0 {
@@ -186,36 +182,36 @@ impl SpanMessage for ZMessage {
             endpoint(out, "remoteEndpoint", e);
         }
         if !z.annotations.is_empty() {
-            out.extend_from_slice(b",\"annotations\":[");
+            out.push_str(",\"annotations\":[");
             for (i, (ts, v)) in z.annotations.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 let _ = write!(out, "{{\"timestamp\":{ts},\"value\":");
                 json_str(out, v);
-                out.push(b'}');
+                out.push('}');
             }
-            out.push(b']');
+            out.push(']');
         }
         if !z.tags.is_empty() {
-            out.extend_from_slice(b",\"tags\":{");
+            out.push_str(",\"tags\":{");
             for (i, (k, v)) in z.tags.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 json_str(out, k);
-                out.push(b':');
+                out.push(':');
                 json_str(out, v);
             }
-            out.push(b'}');
+            out.push('}');
         }
         if z.debug {
-            out.extend_from_slice(b",\"debug\":true");
+            out.push_str(",\"debug\":true");
         }
         if z.shared {
-            out.extend_from_slice(b",\"shared\":true");
+            out.push_str(",\"shared\":true");
         }
-        out.push(b'}');
+        out.push('}');
     }
 }
 

@@ -42,9 +42,9 @@ fn spans_map_as_the_original_maps_them() {
             ("error".to_string(), String::new())
         ]
     );
-    let mut out = Vec::new();
+    let mut out = String::new();
     s.message.write_json(&mut out);
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["traceId"], "00000000000000ab");
     assert_eq!(v["localEndpoint"]["serviceName"], "svc");
     assert_eq!(v["tags"]["secret.key"], "x");

@@ -1,7 +1,7 @@
 use super::*;
 use crate::inputs::ddtrace::encode;
 
-fn spans() -> Vec<DdTrace> {
+fn spans() -> Vec<DdTrace<'static>> {
     let mut a = encode::sample_trace(7, 3, 1_000);
     a[1].error = 1;
     vec![a, encode::sample_trace(9, 1, 2_000)]
