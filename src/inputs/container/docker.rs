@@ -195,6 +195,13 @@ impl Client {
 
     /// `GET target`, the answer's body when its status is 200.
     pub fn get(&self, target: &str) -> Result<Vec<u8>, DockerError> {
+        self.send(target)?.finish()
+    }
+
+    /// Sends `GET target` and returns at once: the engine works on it while further requests
+    /// are sent (it answers statistics only at its next sampling, up to a second later, so
+    /// requests one after another would take that long each).
+    pub fn send(&self, target: &str) -> Result<Pending, DockerError> {
         let io = |source| DockerError::Io {
             what: target.to_string(),
             path: self.path.clone(),
@@ -210,8 +217,46 @@ impl Client {
             "GET {target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: datakit\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
         );
         s.write_all(req.as_bytes()).map_err(io)?;
+        Ok(Pending {
+            stream: s,
+            target: target.to_string(),
+            path: self.path.clone(),
+        })
+    }
+
+    /// Starts a statistics request ([`Client::stats`]) without waiting for its answer.
+    pub fn send_stats(&self, id: &str) -> Result<Pending, DockerError> {
+        check_id(id)?;
+        self.send(&format!(
+            "/containers/{id}/stats?stream=false&one-shot=true"
+        ))
+    }
+}
+
+/// A request sent, its answer not yet read.
+#[derive(Debug)]
+pub struct Pending {
+    stream: UnixStream,
+    target: String,
+    path: PathBuf,
+}
+
+impl Pending {
+    /// Reads the answer: its body when the status is 200.
+    pub fn finish(self) -> Result<Vec<u8>, DockerError> {
+        let Pending {
+            mut stream,
+            target,
+            path,
+        } = self;
+        let target = target.as_str();
+        let io = |source| DockerError::Io {
+            what: target.to_string(),
+            path: path.clone(),
+            source,
+        };
         let mut raw = Vec::with_capacity(8192);
-        (&mut s)
+        (&mut stream)
             .take(MAX_RESPONSE as u64 + 1)
             .read_to_end(&mut raw)
             .map_err(io)?;
@@ -241,6 +286,15 @@ impl Client {
         Ok(r.body)
     }
 
+    /// The answer as `T`.
+    pub fn finish_json<T: for<'de> Deserialize<'de>>(self) -> Result<T, DockerError> {
+        let what = self.target.clone();
+        let body = self.finish()?;
+        serde_json::from_slice(&body).map_err(|source| DockerError::Json { what, source })
+    }
+}
+
+impl Client {
     fn get_json<T: for<'de> Deserialize<'de>>(&self, target: &str) -> Result<T, DockerError> {
         let body = self.get(target)?;
         serde_json::from_slice(&body).map_err(|source| DockerError::Json {

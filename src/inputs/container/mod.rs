@@ -62,6 +62,9 @@ config_struct! {
         pub object_collect_interval: Dur = Dur::from_secs(300),
         "Send the `docker_containers` metrics (the objects are always sent)."
         pub enable_container_metric: bool = true,
+        "Most statistics requests in flight at once (the engine answers them at its next \
+         sampling, up to a second later: requests are sent together, then their answers read)."
+        pub container_max_concurrent: usize = 64,
         "How often running containers are looked for to read their logs (10s to 5m); a \
          container gone is released at the next look, once its log is read to its end."
         pub logging_search_interval: Dur = Dur::from_secs(60),
@@ -133,9 +136,6 @@ fn compat(key: &str) -> Option<&'static str> {
         }
         "logging_max_open_files" => {
             "each container's log is one open file, released when the container is gone"
-        }
-        "container_max_concurrent" => {
-            "statistics are read at once (the engine's one-shot), one container after another; there is nothing to run concurrently"
         }
         "container_include_metric" | "container_exclude_metric" => {
             "removed from the original: metrics are sent for every running container"
@@ -344,6 +344,7 @@ struct Endpoint {
 pub struct ContainerCollector {
     endpoints: Vec<Endpoint>,
     metrics: bool,
+    max_concurrent: usize,
     metric_every: Duration,
     object_every: Duration,
     last_metric: Option<Instant>,
@@ -371,6 +372,7 @@ impl ContainerCollector {
         Ok(ContainerCollector {
             endpoints,
             metrics: cfg.enable_container_metric,
+            max_concurrent: cfg.container_max_concurrent.max(1),
             metric_every: cfg.metric_collect_interval.get(),
             object_every: cfg.object_collect_interval.get(),
             last_metric: None,
@@ -428,7 +430,12 @@ impl Collect for ContainerCollector {
                 continue;
             }
             ep.missing_logged = false;
-            if let Err(e) = collect_endpoint(ep, &host, metrics, objects, ctx, &mut out) {
+            let what = What {
+                metrics,
+                objects,
+                max_concurrent: self.max_concurrent,
+            };
+            if let Err(e) = collect_endpoint(ep, &host, what, ctx, &mut out) {
                 errors.push(format!("{}: {e}", ep.endpoint));
             }
         }
@@ -477,11 +484,18 @@ impl HostInfo {
     }
 }
 
+/// What a collection sends.
+#[derive(Debug, Clone, Copy)]
+struct What {
+    metrics: bool,
+    objects: bool,
+    max_concurrent: usize,
+}
+
 fn collect_endpoint(
     ep: &mut Endpoint,
     host: &HostInfo,
-    metrics: bool,
-    objects: bool,
+    what: What,
     ctx: &CollectCtx,
     out: &mut Vec<Point>,
 ) -> Result<(), DockerError> {
@@ -498,45 +512,53 @@ fn collect_endpoint(
             return Err(e);
         }
     };
-    let mut seen_cpu = HashMap::with_capacity(list.len());
-    let mut per_namespace: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &list {
-        if label(c, "io.kubernetes.docker.type") == "podsandbox" {
-            continue;
-        }
-        // A container that stopped since the list is gone: skipped.
-        let inspect = match ep.client.inspect(&c.id) {
-            Ok(i) => i,
+    // A container that stopped since the list is gone: skipped.
+    let found: Vec<(&Summary, Inspect)> = list
+        .iter()
+        .filter(|c| label(c, "io.kubernetes.docker.type") != "podsandbox")
+        .filter_map(|c| match ep.client.inspect(&c.id) {
+            Ok(i) => Some((c, i)),
             Err(e) => {
                 tracing::debug!(id = %c.id, error = %e, "container inspect failed; skipped");
-                continue;
-            }
-        };
-        let top = match ep.client.stats(&c.id) {
-            Ok(s) => Some(Top::of(&s, &inspect, host, ep.prev_cpu.get(&c.id).copied())),
-            Err(e) => {
-                tracing::debug!(id = %c.id, error = %e, "container stats failed");
                 None
             }
-        };
-        if let Some(t) = &top {
-            seen_cpu.insert(c.id.clone(), t.cpu_reading);
-        }
-        let info = info_tags(c, &version);
-        if metrics {
-            let mut p = Point::new(Category::Metric, MEASUREMENT);
-            p.tags = info.clone();
+        })
+        .collect();
+    let mut seen_cpu = HashMap::with_capacity(found.len());
+    let mut per_namespace: BTreeMap<String, i64> = BTreeMap::new();
+    for batch in found.chunks(what.max_concurrent) {
+        // Every request of the batch is sent before any answer is read.
+        let pending: Vec<_> = batch
+            .iter()
+            .map(|(c, _)| ep.client.send_stats(&c.id))
+            .collect();
+        for ((c, inspect), p) in batch.iter().zip(pending) {
+            let top = match p.and_then(|p| p.finish_json::<Stats>()) {
+                Ok(s) => Some(Top::of(&s, inspect, host, ep.prev_cpu.get(&c.id).copied())),
+                Err(e) => {
+                    tracing::debug!(id = %c.id, error = %e, "container stats failed");
+                    None
+                }
+            };
             if let Some(t) = &top {
-                t.put(&mut p);
+                seen_cpu.insert(c.id.clone(), t.cpu_reading);
             }
-            let ns = label(c, "io.kubernetes.pod.namespace");
-            if !ns.is_empty() {
-                *per_namespace.entry(ns.to_string()).or_default() += 1;
+            let info = info_tags(c, &version);
+            if what.metrics {
+                let mut p = Point::new(Category::Metric, MEASUREMENT);
+                p.tags = info.clone();
+                if let Some(t) = &top {
+                    t.put(&mut p);
+                }
+                let ns = label(c, "io.kubernetes.pod.namespace");
+                if !ns.is_empty() {
+                    *per_namespace.entry(ns.to_string()).or_default() += 1;
+                }
+                out.push(p);
             }
-            out.push(p);
-        }
-        if objects {
-            out.push(object_point(c, info, top.as_ref(), ctx.now_ns));
+            if what.objects {
+                out.push(object_point(c, info, top.as_ref(), ctx.now_ns));
+            }
         }
     }
     ep.prev_cpu = seen_cpu;
