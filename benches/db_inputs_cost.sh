@@ -6,8 +6,10 @@
 # with no input is measured first, then with one instance of each input collecting every
 # second (protect mode off), each run warmed up for 10 s, then measured over SECONDS with
 # benches/tools/idle_probe.py (CPU of the agent process only; the server's own CPU is not
-# counted). CPU per collection = (CPU with the input − CPU without) / collections; RSS added =
-# RSS with the input − RSS without.
+# counted). Each input is measured with one instance and with five (against one server):
+# CPU per collection = (CPU with five − CPU without) / (5 × seconds); RSS is given for the
+# first instance (which also warms the IO path and starts a scrape thread: the agent without
+# input never sends anything) and for each further one ((five − one) / 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -79,16 +81,21 @@ NGX
   esac
   sleep 1
   printf '%s\n' "$conf" > "$wd/conf.d/$input.conf"
-  got=$(measure)
+  one=$(measure)
+  for i in 2 3 4 5; do printf '%s\n' "$conf" >> "$wd/conf.d/$input.conf"; done
+  five=$(measure)
   rm -f "$wd/conf.d/$input.conf"
   stop_pids "$srv"; srv=
-  python3 - "$input" "$base" "$got" <<'PY'
+  python3 - "$input" "$base" "$one" "$five" <<'PY'
 import sys
 def kv(s): return {k: float(v) for k, v in (x.split("=") for x in s.split())}
-name, b, g = sys.argv[1], kv(sys.argv[2]), kv(sys.argv[3])
-per = (g["cpu_s"] - b["cpu_s"]) / g["secs"] * 1000
-print(f"{name} every 1 s: {sys.argv[3]}")
-print(f"{name}: {per:.2f} ms agent CPU per collection; RSS added {(g['rss_kb'] - b['rss_kb']) / 1024:.2f} MB")
+name, b, one, five = sys.argv[1], kv(sys.argv[2]), kv(sys.argv[3]), kv(sys.argv[4])
+print(f"{name}, 1 instance every 1 s: {sys.argv[3]}")
+print(f"{name}, 5 instances every 1 s: {sys.argv[4]}")
+per = (five["cpu_s"] - b["cpu_s"]) / five["secs"] / 5 * 1000
+print(f"{name}: {per:.2f} ms agent CPU per collection (5 instances against the baseline)")
+print(f"{name}: RSS {(one['rss_kb'] - b['rss_kb']) / 1024:.2f} MB for the first instance (IO paths warmed, a scrape thread), "
+      f"{(five['rss_kb'] - one['rss_kb']) / 4 / 1024:.2f} MB for each further one")
 PY
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
