@@ -35,7 +35,7 @@ const RULES: [&str; 20] = [
     "{ host in ['db-01', 'db-02', 'db-03'] }",
     "{ source = 'nginx' and status_code >= 600 }",
     "{ source = 'nginx' and http_url match ['^/healthz', '^/metrics$'] }",
-    "{ client_ip = re('^10\\.255\\.') }",
+    "{ client_ip = re(`^10\\.255\\.`) }",
     "{ http_method = 'OPTIONS' }",
     "{ status = 'debug' }",
     "{ browser in ['curl', 'kube-probe'] and source = 'nginx' }",

@@ -33,10 +33,13 @@ pub fn eval(e: &Expr, slots: &[Option<ValueView<'_>>]) -> bool {
             };
             hit != *neg
         }
-        Expr::Match { key, neg, res } => match slots[*key as usize] {
-            Some(ValueView::Str(s)) => res.iter().any(|r| r.is_match(s)) != *neg,
+        Expr::Match { key, neg, re } => match slots[*key as usize] {
+            Some(ValueView::Str(s)) => re.is_match(s) != *neg,
             _ => false,
         },
+        Expr::MatchNone { key, neg } => {
+            *neg && matches!(slots[*key as usize], Some(ValueView::Str(_)))
+        }
     }
 }
 

@@ -106,11 +106,17 @@ pub enum Expr {
         items: Vec<Lit>,
         has_nil: bool,
     },
-    /// `key match [...]` (any pattern finds a match), `key notmatch [...]` (none does).
+    /// `key match [...]` (any pattern finds a match), `key notmatch [...]` (none does); the
+    /// patterns as one alternation.
     Match {
         key: u16,
         neg: bool,
-        res: Vec<Regex>,
+        re: Regex,
+    },
+    /// `key match []`, `key notmatch []`.
+    MatchNone {
+        key: u16,
+        neg: bool,
     },
 }
 
@@ -180,13 +186,77 @@ pub struct Rule {
     pub hits: Arc<AtomicU64>,
 }
 
+/// A slot of [`KeyTable`] with no key.
+const EMPTY: u16 = u16::MAX;
+
+/// The keys rules read, found by hash: a point's keys are each looked up once per point.
+#[derive(Debug, Default)]
+struct KeyTable {
+    /// Open addressing (linear probing) over slots of `Keys`; a power of two long.
+    table: Vec<u16>,
+    /// Bit `n` set: some key is `n` bytes long (bit 63: 63 or more): most keys of a point are
+    /// turned away by their length alone.
+    len_mask: u64,
+}
+
+#[inline]
+fn key_hash(k: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = k.len().min(8);
+    a[..n].copy_from_slice(&k[..n]);
+    let mut h = u64::from_le_bytes(a) ^ (k.len() as u64).rotate_left(56);
+    if k.len() > 8 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&k[k.len() - 8..]);
+        h ^= u64::from_le_bytes(b).rotate_left(29);
+    }
+    h.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+impl KeyTable {
+    fn new(keys: &Keys) -> KeyTable {
+        let size = (keys.len() * 2).next_power_of_two().max(4);
+        let mut table = vec![EMPTY; size];
+        for (slot, k) in keys.names.iter().enumerate() {
+            let mut i = (key_hash(k.as_bytes()) >> 32) as usize & (size - 1);
+            while table[i] != EMPTY {
+                i = (i + 1) & (size - 1);
+            }
+            table[i] = slot as u16;
+        }
+        let len_mask = keys
+            .names
+            .iter()
+            .fold(0u64, |m, k| m | (1u64 << k.len().min(63)));
+        KeyTable { table, len_mask }
+    }
+
+    #[inline]
+    fn find(&self, keys: &Keys, key: &str) -> Option<usize> {
+        if self.len_mask & (1u64 << key.len().min(63)) == 0 {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut i = (key_hash(key.as_bytes()) >> 32) as usize & mask;
+        loop {
+            let s = self.table[i];
+            if s == EMPTY {
+                return None;
+            }
+            if &*keys.names[s as usize] == key {
+                return Some(s as usize);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// The rules of one category, compiled to read each point once.
 #[derive(Debug)]
 pub struct RuleSet {
     category: Category,
     keys: Keys,
-    /// Bit `n` set: some key is `n` bytes long (bit 63: 63 or more).
-    len_mask: u64,
+    table: KeyTable,
     category_slot: Option<usize>,
     name_slot: Option<usize>,
     rules: Vec<Rule>,
@@ -225,17 +295,14 @@ impl RuleSet {
                 }),
             }
         }
-        let len_mask = keys
-            .names
-            .iter()
-            .fold(0u64, |m, k| m | (1u64 << k.len().min(63)));
+        let table = KeyTable::new(&keys);
         let category_slot = keys.find("category");
         let name_slot = name_key(category).and_then(|k| keys.find(k));
         (
             RuleSet {
                 category,
                 keys,
-                len_mask,
+                table,
                 category_slot,
                 name_slot,
                 rules: out,
@@ -258,10 +325,7 @@ impl RuleSet {
 
     #[inline]
     fn slot(&self, key: &str) -> Option<usize> {
-        if self.len_mask & (1u64 << key.len().min(63)) == 0 {
-            return None;
-        }
-        self.keys.find(key)
+        self.table.find(&self.keys, key)
     }
 
     /// The first rule `p` matches (its index), if any.

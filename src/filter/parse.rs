@@ -142,7 +142,7 @@ impl Parser<'_, '_> {
                 "`{}` holds no condition (the original agent drops every point with it): write a condition, or remove the rule",
             )),
             1 => Ok(all.pop().unwrap_or(Expr::Const(false))),
-            _ => Ok(Expr::All(all)),
+            _ => Ok(Expr::All(cheap_first(all))),
         }
     }
 
@@ -168,7 +168,7 @@ impl Parser<'_, '_> {
         Ok(if v.len() == 1 {
             v.pop().unwrap_or(Expr::Const(false))
         } else {
-            Expr::All(v)
+            Expr::All(cheap_first(v))
         })
     }
 
@@ -217,7 +217,7 @@ impl Parser<'_, '_> {
                         has_nil,
                     }
                 } else {
-                    let mut res = Vec::new();
+                    let mut pats = Vec::new();
                     for (l, at) in self.list()? {
                         let Lit::Str(s) = l else {
                             return Err(self.err(
@@ -225,9 +225,19 @@ impl Parser<'_, '_> {
                                 "a `match` list holds only regular expressions (strings)",
                             ));
                         };
-                        res.push(self.regex(&s, at)?);
+                        // Each pattern is checked alone (an error names its place), then all
+                        // are searched in one pass.
+                        self.regex(&s, at)?;
+                        pats.push(format!("(?:{s})"));
                     }
-                    Expr::Match { key, neg, res }
+                    if pats.is_empty() {
+                        // Nothing to match: `match []` never holds, `notmatch []` holds for a
+                        // string.
+                        Expr::MatchNone { key, neg }
+                    } else {
+                        let re = self.regex(&pats.join("|"), start)?;
+                        Expr::Match { key, neg, re }
+                    }
                 }
             }
             t if is_cmp_op(&t) => {
@@ -375,6 +385,22 @@ impl Parser<'_, '_> {
             }
         })
     }
+}
+
+/// Conditions joined by `and` in the order cheapest first (conditions have no side effects):
+/// a regular expression is searched only when the comparisons beside it hold.
+fn cheap_first(mut v: Vec<Expr>) -> Vec<Expr> {
+    fn cost(e: &Expr) -> u8 {
+        match e {
+            Expr::Const(_) => 0,
+            Expr::Cmp { .. } | Expr::MatchNone { .. } => 1,
+            Expr::In { .. } => 2,
+            Expr::All(_) | Expr::Any(_) => 3,
+            Expr::Re { .. } | Expr::Match { .. } => 4,
+        }
+    }
+    v.sort_by_key(cost);
+    v
 }
 
 fn is_cmp_op(t: &Tok) -> bool {

@@ -149,6 +149,9 @@ fn regular_expressions_search_strings_only() {
     assert!(m("{ h notmatch ['^x', '^y'] }"));
     assert!(!m("{ n match ['1'] }") && !m("{ n = re('1') }"));
     assert!(m("{ h = re(`^web-\\d+$`) }"));
+    // The patterns of a list are one search; flags stay with their pattern.
+    assert!(m("{ h match ['(?i)WEB', '^X'] }") && !m("{ h match ['^X', '(?i)^EB'] }"));
+    assert!(!m("{ h match [] }") && m("{ h notmatch [] }") && !m("{ n notmatch [] }"));
 }
 
 #[test]
