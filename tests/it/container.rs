@@ -165,7 +165,9 @@ fn metrics_agree_with_docker_stats_and_objects_with_docker_ps() {
                 "{name} {what}: ours {ours} vs docker stats {reference} (tolerance {tol})"
             );
         };
-        close("cpu_usage", num(p, "cpu_usage"), cpu, 15.0);
+        // Ours is the average over the 3 s between collections, theirs the engine's last
+        // second: on a loaded machine the throttled loop's share moves between them.
+        close("cpu_usage", num(p, "cpu_usage"), cpu, 25.0);
         close("mem_usage", num(p, "mem_usage"), mem, (mem * 0.1).max(2e6));
         close("network_bytes_rcvd", num(p, "network_bytes_rcvd"), rx, 1e3);
         close("network_bytes_sent", num(p, "network_bytes_sent"), tx, 1e3);

@@ -166,7 +166,6 @@ fn the_originals_dead_keys_are_named() {
         "containerd_address",
         "enable_pod_metric",
         "logging_max_open_files",
-        "container_max_concurrent",
         "exclude_pause_container",
     ] {
         assert!(compat(k).is_some(), "{k}");
@@ -175,6 +174,7 @@ fn the_originals_dead_keys_are_named() {
         "endpoints",
         "container_include_log",
         "logging_extra_source_map",
+        "container_max_concurrent",
     ] {
         assert!(compat(real).is_none(), "{real}");
     }
