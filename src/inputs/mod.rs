@@ -662,6 +662,18 @@ impl InputSpec {
     }
 }
 
+/// What an input's `validate` says of `c`, one `key: message` line per issue (for the
+/// inputs' unit tests).
+#[cfg(test)]
+pub(crate) fn validation_issues(c: &dyn InputConfig) -> Vec<String> {
+    let mut v = Validation::default();
+    c.validate(&mut v);
+    v.issues
+        .iter()
+        .map(|i| format!("{}: {}", i.key, i.message))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

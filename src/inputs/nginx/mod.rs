@@ -586,12 +586,7 @@ mod tests {
     use super::*;
 
     fn issues(c: &NginxConfig) -> Vec<String> {
-        let mut v = Validation::default();
-        c.validate(&mut v);
-        v.issues
-            .iter()
-            .map(|i| format!("{}: {}", i.key, i.message))
-            .collect()
+        crate::inputs::validation_issues(c)
     }
 
     #[test]

@@ -738,12 +738,7 @@ mod tests {
     }
 
     fn issues(c: &PromConfig) -> Vec<String> {
-        let mut v = Validation::default();
-        c.validate(&mut v);
-        v.issues
-            .iter()
-            .map(|i| format!("{}: {}", i.key, i.message))
-            .collect()
+        crate::inputs::validation_issues(c)
     }
 
     #[test]

@@ -13,12 +13,7 @@ fn load(text: &str) -> StatsdConfig {
 }
 
 fn issues(c: &StatsdConfig) -> Vec<String> {
-    let mut v = Validation::default();
-    c.validate(&mut v);
-    v.issues
-        .iter()
-        .map(|i| format!("{}: {}", i.key, i.message))
-        .collect()
+    crate::inputs::validation_issues(c)
 }
 
 #[test]
