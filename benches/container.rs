@@ -7,7 +7,7 @@
 //! `BENCH_ENDPOINT=unix:///path/docker.sock` (with `BENCH_DOCKERD_PID`) measures an engine
 //! already running with its containers instead.
 //!
-//! The figure is this thread's CPU (user + system, `getrusage(RUSAGE_THREAD)`) per collection,
+//! The figure is this thread's CPU (user + system, the thread CPU-time clock) per collection,
 //! over 20 collections; the engine's own CPU for answering them is printed beside it
 //! (`/proc/<dockerd>/stat`), for information.
 
@@ -146,17 +146,10 @@ impl Drop for Engine {
     }
 }
 
+/// This thread's CPU time (the clock the other benches' `support/thread_cpu.rs` reads).
 fn thread_cpu() -> Duration {
-    // SAFETY: getrusage fills the struct it is given.
-    let u = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_THREAD, &mut u);
-        u
-    };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(u.ru_utime) + tv(u.ru_stime)
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 fn main() {
