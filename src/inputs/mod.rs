@@ -27,6 +27,7 @@ pub mod host;
 pub mod logging;
 pub mod memcached;
 pub mod nginx;
+pub mod postgresql;
 pub mod prom;
 pub mod redis;
 pub mod routes;
@@ -615,6 +616,7 @@ static ENTRIES: &[InputEntry] = &[
     host::processes::ENTRY,
     host::hostobject::ENTRY,
     prom::ENTRY,
+    postgresql::ENTRY,
     redis::ENTRY,
     memcached::ENTRY,
     nginx::ENTRY,

@@ -119,6 +119,20 @@ impl PemSource {
         Ok(certs)
     }
 
+    /// The certificates in the blob, DER-encoded (for clients that are not ureq's).
+    pub fn der_certificates(&self) -> Result<Vec<Vec<u8>>, NetError> {
+        Ok(self
+            .certificates()?
+            .iter()
+            .map(|c| c.der().to_vec())
+            .collect())
+    }
+
+    /// The private key in the blob, DER-encoded (PKCS#1, PKCS#8 or SEC1).
+    pub fn der_private_key(&self) -> Result<Vec<u8>, NetError> {
+        Ok(self.private_key()?.der().to_vec())
+    }
+
     /// The private key in the blob.
     fn private_key(&self) -> Result<PrivateKey<'static>, NetError> {
         let pem = self.load()?;

@@ -23,6 +23,7 @@ mod memcached;
 mod monitor;
 mod nginx;
 mod pipeline;
+mod postgresql;
 mod prom;
 mod redis;
 mod regression;

@@ -1,16 +1,21 @@
-# PostgreSQL server log with the usual prefixes ('%m [%p] ' and '%m [%p] %q%u@%d ').
-# Fields: time, tz, process_id, remote_host, db, user, status, msg.
-add_pattern("log_date", "%{YEAR}-%{MONTHNUM}-%{MONTHDAY}%{SPACE}%{HOUR}:%{MINUTE}:%{SECOND}%{SPACE}(?:CST|UTC|GMT|[A-Z]{2,5}|[+-]\\d+)?")
-if grok(_, """%{log_date:time} \[%{INT:process_id}\] %{DATA:user}@%{DATA:db} %{WORD:status}:\s+%{GREEDYDATA:msg}""") {
-} elif grok(_, """%{log_date:time} \[%{INT:process_id}\] (\[%{NOTSPACE:remote_host}\] )?%{WORD:status}:\s+%{GREEDYDATA:msg}""") {
+# PostgreSQL's server log, with the fields of the original's postgresql script: time,
+# process_id, db_name, application_name, user, remote_host, session_id and status (the level
+# as the server writes it; INFO when the line has none). Lines with the original's
+# log_line_prefix '%m [%p] %d [%a] %u [%h] %c ' give every field; lines with the default
+# '%m [%p] ' give time, process_id and status.
+add_pattern("pg_time", "%{YEAR}-%{MONTHNUM}-%{MONTHDAY}%{SPACE}%{HOUR}:%{MINUTE}:%{SECOND}(?:%{SPACE}(?:[A-Z]{2,5}|[+-]\\d+))?")
+add_pattern("pg_level", "(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG[1-5]|STATEMENT|DETAIL|HINT|CONTEXT)")
+if grok(_, """^%{pg_time:time}\s+\[%{INT:process_id}\]\s+%{NOTSPACE:db_name}?\s*\[%{DATA:application_name}\]\s+%{USER:user}?\s*\[\[?%{IPORHOST:remote_host}?\]?\]\s+%{NOTSPACE:session_id}\s+%{pg_level:status}:""") {
+} elif grok(_, """^%{pg_time:time}\s+\[%{INT:process_id}\]\s+%{pg_level:status}:""") {
+} else {
+  grok(_, """^%{pg_time:time}\s+\[%{INT:process_id}\]""")
 }
-grok(time, "%{TZ:tz}$")
 nullif(remote_host, "")
-cast(process_id, "int")
-group_in(status, ["LOG", "INFO", "STATEMENT", "DETAIL", "HINT", "CONTEXT"], "info")
-group_in(status, ["DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5"], "debug")
-group_in(status, ["NOTICE"], "notice")
-group_in(status, ["WARNING"], "warning")
-group_in(status, ["ERROR"], "error")
-group_in(status, ["FATAL", "PANIC"], "critical")
+nullif(session_id, "")
+nullif(application_name, "")
+nullif(user, "")
+nullif(db_name, "")
+if !status {
+  add_key(status, "INFO")
+}
 default_time(time)

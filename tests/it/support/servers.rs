@@ -437,3 +437,304 @@ impl Server {
         self._dir.path()
     }
 }
+
+/// A private PostgreSQL cluster (Debian `postgresql`; its binaries under
+/// `/usr/lib/postgresql/<version>/bin`), made by `initdb` in a temporary directory and run by
+/// the `postgres` user when the tests run as root (the server refuses root). It listens on
+/// 127.0.0.1 on a free port and on a unix socket in its directory ([`Postgres::socket_dir`]);
+/// local connections are trusted, TCP ones need a password (SCRAM-SHA-256, except the roles
+/// `md5user` (MD5) and `clearuser` (cleartext)). With `tls`, a self-signed certificate made
+/// with `openssl` is served, and the role `tlsonly` may connect over TLS only. Its log (stderr,
+/// with the original's `log_line_prefix`) is [`Postgres::log_path`].
+pub struct Postgres {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+}
+
+fn pg_bin_dir() -> std::path::PathBuf {
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.retain(|d| d.join("postgres").exists());
+    dirs.sort();
+    dirs.pop().unwrap_or_else(|| {
+        panic!("PostgreSQL is not installed: run the README's test command (tests/run), which installs the Debian package `postgresql`")
+    })
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A command run as the `postgres` user when the tests run as root.
+fn as_postgres(bin: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+pub const PG_PASSWORD: &str = "pg-Secret-1";
+
+pub fn postgres(tls: bool) -> Postgres {
+    let bin = pg_bin_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let data = dir.path().join("data");
+    if is_root() {
+        let st = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, format!("{PG_PASSWORD}\n")).unwrap();
+    if is_root() {
+        Command::new("chown")
+            .arg("postgres")
+            .arg(&pw)
+            .status()
+            .unwrap();
+    }
+    let out = as_postgres(&bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--auth-local=trust",
+        ])
+        .args(["--auth-host=scram-sha-256"])
+        .arg(format!("--pwfile={}", pw.display()))
+        .output()
+        .expect("run initdb");
+    assert!(out.status.success(), "initdb: {out:?}");
+    let mut hba = String::from(
+        "local all all trust\nhost all md5user 127.0.0.1/32 md5\nhost all clearuser 127.0.0.1/32 password\n",
+    );
+    if tls {
+        hba.push_str("hostssl all tlsonly 127.0.0.1/32 scram-sha-256\nhostnossl all tlsonly 127.0.0.1/32 reject\n");
+    }
+    hba.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
+    std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+    let mut args: Vec<String> = vec![
+        "-k".into(),
+        dir.path().display().to_string(),
+        "-p".into(),
+        port.to_string(),
+        "-c".into(),
+        "listen_addresses=127.0.0.1".into(),
+        "-c".into(),
+        "fsync=off".into(),
+        "-c".into(),
+        "log_line_prefix=%m [%p] %d [%a] %u [%h] %c ".into(),
+        "-c".into(),
+        "log_timezone=UTC".into(),
+        "-c".into(),
+        "shared_buffers=16MB".into(),
+    ];
+    if tls {
+        // A CA, and the server's certificate (localhost, 127.0.0.1) signed by it.
+        let ssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&data)
+                .output()
+                .expect("run openssl");
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        ssl(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=test-ca",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+            ],
+        ]
+        .concat());
+        ssl(&[
+            &["req"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            data.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        )
+        .unwrap();
+        ssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.crt",
+        ]);
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        if is_root() {
+            Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(data.join("server.key"))
+                .arg(data.join("server.crt"))
+                .status()
+                .unwrap();
+        }
+        for a in [
+            "ssl=on",
+            "ssl_cert_file=server.crt",
+            "ssl_key_file=server.key",
+        ] {
+            args.push("-c".into());
+            args.push(a.into());
+        }
+    }
+    let log = dir.path().join("postgres.log");
+    let mut child = as_postgres(&bin.join("postgres"))
+        .arg("-D")
+        .arg(&data)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start postgres");
+    wait_until(
+        "postgres",
+        || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && log_has(&log, "ready to accept connections")
+        },
+        &mut child,
+        &log,
+    );
+    Postgres {
+        child,
+        port,
+        dir,
+        bin,
+    }
+}
+
+impl Postgres {
+    /// The directory of its unix socket (`.s.PGSQL.<port>`).
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Its log file.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("postgres.log")
+    }
+
+    /// The `psql` of the server's version.
+    pub fn psql_path(&self) -> std::path::PathBuf {
+        self.bin.join("psql")
+    }
+
+    /// The CA certificate that signed the server's (with `tls`).
+    pub fn cert_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("data/ca.crt")
+    }
+
+    /// `psql` as `postgres` over the unix socket in `db`: the rows of `sql`, `|`-separated.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "postgres"])
+            .arg("-h")
+            .arg(self.dir.path())
+            .args(["-p", &self.port.to_string(), "-d", db, "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "psql {sql}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// `psql` running `sql` in the background (a lock held, a long query).
+    pub fn psql_bg(&self, db: &str, sql: &str) -> Child {
+        Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-U", "postgres"])
+            .arg("-h")
+            .arg(self.dir.path())
+            .args(["-p", &self.port.to_string(), "-d", db, "-c", sql])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run psql")
+    }
+
+    /// Sends `sig` to the postmaster (its pid from the server's own pid file: under runuser,
+    /// the child process is runuser's).
+    fn signal(&self, sig: i32) {
+        if let Ok(Some(pid)) = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid"))
+            .map(|s| s.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+        {
+            // SAFETY: kill(2) with a pid read from the server's pid file.
+            unsafe { libc::kill(pid, sig) };
+        }
+    }
+
+    /// Stops the server now, as a crash would (SIGKILL to the postmaster; its backends
+    /// notice and exit).
+    pub fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // SIGQUIT ends the postmaster and its backends at once.
+        self.signal(libc::SIGQUIT);
+        let _ = self.child.wait();
+    }
+}
