@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx)
+# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx postgresql)
 #        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
 # Cost of one collection of a database input against an idle private server (Debian's
-# redis-server, memcached, nginx), and the memory the input adds: the release agent (or DATAKIT_BIN)
+# redis-server, memcached, nginx, postgresql), and the memory the input adds: the release agent (or DATAKIT_BIN)
 # with no input is measured first, then with one instance of each input collecting every
 # second (protect mode off), each run warmed up for 10 s, then measured over SECONDS with
 # benches/tools/idle_probe.py (CPU of the agent process only; the server's own CPU is not
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 shift || true
 inputs=("$@")
-[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx)
+[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx postgresql)
 bin=$(datakit_bin)
 wd=$(mktemp -d)
 agent= dw_pid= srv=
@@ -75,6 +75,22 @@ NGX
       /usr/sbin/nginx -p "$wd/nginx" -e "$wd/nginx/logs/error.log" -c "$wd/nginx/nginx.conf" & srv=$!
       conf="[[inputs.nginx]]
   url = \"http://127.0.0.1:$port/basic_status\"
+  interval = \"1s\""
+      ;;
+    postgresql)
+      # A private cluster (initdb), run as the postgres user when this runs as root (the
+      # server refuses root); the agent connects over TCP with a SCRAM password.
+      pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+      asp=(); [ "$(id -u)" = 0 ] && asp=(runuser -u postgres --)
+      mkdir -p "$wd/pg"; [ "$(id -u)" = 0 ] && chown postgres "$wd/pg" && chmod 755 "$wd"
+      echo benchpw > "$wd/pg/pw"; [ "$(id -u)" = 0 ] && chown postgres "$wd/pg/pw"
+      "${asp[@]}" "$pgbin/initdb" -D "$wd/pg/data" -U postgres --no-sync --auth-local=trust \
+        --auth-host=scram-sha-256 --pwfile="$wd/pg/pw" >/dev/null
+      "${asp[@]}" "$pgbin/postgres" -D "$wd/pg/data" -k "$wd/pg" -p "$port" \
+        -c listen_addresses=127.0.0.1 -c fsync=off >"$wd/pg/log" 2>&1 & srv=$!
+      for _ in $(seq 100); do grep -q "ready to accept" "$wd/pg/log" 2>/dev/null && break; sleep 0.1; done
+      conf="[[inputs.postgresql]]
+  address = \"postgres://postgres:benchpw@127.0.0.1:$port/postgres?sslmode=disable\"
   interval = \"1s\""
       ;;
     *) echo "unknown input $input" >&2; exit 2 ;;

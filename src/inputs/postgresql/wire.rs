@@ -605,8 +605,18 @@ impl<S: Transport> Session<S> {
                 message: format!("message length {len} (at most {MAX_MESSAGE})"),
             }));
         }
-        let mut body = vec![0u8; len - 4];
-        self.read_exact(&mut body)?;
+        // Read as it comes (a length the server lies about costs no allocation up front).
+        let want = len - 4;
+        let mut body = Vec::with_capacity(want.min(64 * 1024));
+        self.arm()?;
+        let read = (&mut self.stream).take(want as u64).read_to_end(&mut body);
+        let got = read.map_err(|e| self.io_err(e))?;
+        if got < want {
+            return Err(PgError::Closed {
+                target: self.target.clone(),
+                during: self.during,
+            });
+        }
         Ok(Message { tag, body })
     }
 
@@ -916,7 +926,7 @@ impl Scram {
             .map_err(|_| bad())?;
         let iters: u32 = iters.ok_or_else(bad)?.parse().map_err(|_| bad())?;
         let iters = std::num::NonZeroU32::new(iters)
-            .filter(|n| n.get() <= 10_000_000)
+            .filter(|n| n.get() <= 1_000_000)
             .ok_or_else(|| format!("SCRAM iteration count {iters}"))?;
         let mut salted = [0u8; 32];
         ring::pbkdf2::derive(
