@@ -67,7 +67,7 @@ io\t'IO per category: queued, sent, on disk, dropped, bytes'
 drops\t'dropped points by category, reason and origin (shown when there are any)'
 outputs\t'outputs: status, latency, requests, disk queue'
 http\t'HTTP API: requests by route and status, latency'
-pipeline\t'Pipeline scripts: points, dropped, errors, cost'
+pipeline\t'Pipeline scripts: points, dropped, errors, cost; reference tables (when configured)'
 filters\t'filters: where the rules came from, each rule and the points it dropped (shown when there are rules)'
 election\t'election: state, leader, namespace'
 errors\t'the latest errors'"

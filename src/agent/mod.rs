@@ -261,12 +261,26 @@ pub async fn run(
             if !ingest::filters::has_local(&main) {
                 p.load_cache();
             }
-            Some(tokio::spawn(p.run(pull_stop)))
+            Some(tokio::spawn(p.run(pull_stop.clone())))
         }
         Ok(None) => None,
         Err(e) => {
             tracing::error!("{e}: DataWay's filters are not pulled");
             stats.record_error("filters", e.to_string());
+            None
+        }
+    };
+    // Reference tables for `query_refer_table()`: `[pipeline] refer_table_url`, loaded until
+    // the agent stops (the last run's copy in place until the source answers).
+    let refer_loader = match ingest::refer::Loader::new(&main, &workdir) {
+        Ok(Some(mut l)) => {
+            l.load_cache();
+            Some(tokio::spawn(l.run(pull_stop.clone())))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("{e}: reference tables are not loaded");
+            stats.record_error("refer_table", e.to_string());
             None
         }
     };
@@ -347,6 +361,9 @@ pub async fn run(
     let _ = stop_pull.send(true);
     if let Some(p) = puller {
         p.abort();
+    }
+    if let Some(l) = refer_loader {
+        l.abort();
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let deadline = Instant::now() + main.shutdown_timeout.get().max(Duration::from_secs(1));

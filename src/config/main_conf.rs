@@ -319,16 +319,16 @@ config_struct! {
         pub ipdb_type: String = "iploc".into(),
         "How often remote scripts are pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         pub remote_pull_interval: Dur = Dur::from_secs(60),
-        "URL of the reference table for `query_refer_table()` (empty: none). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Where the reference tables of `query_refer_table()` and `mquery_refer_table()` come from (empty: none): an `http(s)://` URL answering their JSON, or a `file:///` URL or absolute path. Loaded at start and every `refer_table_pull_interval`; a failed load keeps the tables in place."
         env("ENV_REFER_TABLE_URL")
         pub refer_table_url: String = String::new(),
-        "How often the reference table is pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "How often the reference tables are loaded again (at least 1s)."
         env("ENV_REFER_TABLE_PULL_INTERVAL")
         pub refer_table_pull_interval: Dur = Dur::from_secs(300),
-        "Keep the reference table in SQLite. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Keep the reference tables in SQLite. Accepted for compatibility; has no effect in this agent (tables are kept in memory; `check-config` says so when set)."
         env("ENV_REFER_TABLE_USE_SQLITE")
         pub use_sqlite: bool = false,
-        "Keep the SQLite reference table in memory. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Keep the SQLite reference tables in memory. Accepted for compatibility; has no effect in this agent (tables are kept in memory; `check-config` says so when set)."
         env("ENV_REFER_TABLE_SQLITE_MEM_MODE")
         pub sqlite_mem_mode: bool = false,
         "Disable the `http_request()` function. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."

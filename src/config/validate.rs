@@ -240,6 +240,16 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         ));
     }
 
+    let refer = c.pipeline.refer_table_url.trim();
+    if !refer.is_empty()
+        && let Err(e) = crate::refertable::source(refer)
+    {
+        out.push(
+            err("pipeline.refer_table_url", format!("invalid reference table source: {e}"))
+                .help("write it as http://host/tables.json, file:///path/tables.json or /path/tables.json"),
+        );
+    }
+
     for name in &c.dataway.wal.no_drop_categories {
         if crate::point::Category::parse(name).is_none() {
             out.push(
@@ -378,7 +388,7 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
 pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
     let d = MainConfig::default();
     const SINKER: &str = "sinkers (bodies routed to several workspaces by `global_customer_keys`) are not implemented: every body goes to the `[dataway] urls`";
-    const REFER: &str = "reference tables are not loaded: `query_refer_table()` and `mquery_refer_table()` find nothing";
+    const REFER: &str = "reference tables are kept in memory (no SQLite)";
     const HTTP_REQUEST: &str = "scripts cannot call `http_request()` in this agent";
     vec![
         (
@@ -405,16 +415,6 @@ pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
             "pipeline.remote_pull_interval",
             c.pipeline.remote_pull_interval != d.pipeline.remote_pull_interval,
             "Pipeline scripts are not pulled from DataWay: put them under <workdir>/pipeline",
-        ),
-        (
-            "pipeline.refer_table_url",
-            c.pipeline.refer_table_url != d.pipeline.refer_table_url,
-            REFER,
-        ),
-        (
-            "pipeline.refer_table_pull_interval",
-            c.pipeline.refer_table_pull_interval != d.pipeline.refer_table_pull_interval,
-            REFER,
         ),
         (
             "pipeline.use_sqlite",
@@ -675,7 +675,7 @@ mod tests {
     fn keys_without_effect_are_reported_when_set() {
         let mut c = MainConfig::default();
         c.dataway.enable_sinker = true;
-        c.pipeline.refer_table_url = "http://x/t.json".into();
+        c.pipeline.use_sqlite = true;
         c.dataway.ntp.enable = false;
         let issues = main_config(&mut c, None);
         let got: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
@@ -684,7 +684,7 @@ mod tests {
             [
                 "dataway.enable_sinker",
                 "dataway.ntp",
-                "pipeline.refer_table_url"
+                "pipeline.use_sqlite"
             ]
         );
         assert_eq!(

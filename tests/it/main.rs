@@ -25,6 +25,7 @@ mod nginx;
 mod pipeline;
 mod prom;
 mod redis;
+mod refer_table;
 mod regression;
 mod run;
 mod self_contained;
