@@ -317,7 +317,7 @@ config_struct! {
         "IP geolocation database type (`iploc` or `geolite2`). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_IPDB")
         pub ipdb_type: String = "iploc".into(),
-        "How often remote scripts are pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "How often the console's Pipeline scripts are pulled from DataWay (at least 10s; kept under `<workdir>/pipeline_remote/`, they win over local scripts of the same name)."
         pub remote_pull_interval: Dur = Dur::from_secs(60),
         "Where the reference tables of `query_refer_table()` and `mquery_refer_table()` come from (empty: none): an `http(s)://` URL answering their JSON, or a `file:///` URL or absolute path. Loaded at start and every `refer_table_pull_interval`; a failed load keeps the tables in place."
         env("ENV_REFER_TABLE_URL")

@@ -412,11 +412,6 @@ pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
             "the HTTP API writes no access log; its requests are counted in `datakit monitor` (HTTP) and /metrics",
         ),
         (
-            "pipeline.remote_pull_interval",
-            c.pipeline.remote_pull_interval != d.pipeline.remote_pull_interval,
-            "Pipeline scripts are not pulled from DataWay: put them under <workdir>/pipeline",
-        ),
-        (
             "pipeline.use_sqlite",
             c.pipeline.use_sqlite != d.pipeline.use_sqlite,
             REFER,

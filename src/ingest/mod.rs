@@ -32,6 +32,7 @@
 
 pub mod filters;
 pub mod refer;
+pub mod remote;
 pub mod scripts;
 pub mod write;
 

@@ -6,10 +6,12 @@
 //! 1. a name to look the script up by: for `tracing` and `profiling` the `service` tag, for
 //!    `security` the `category` tag, for `keyevent` the `df_source` tag, for `rum`
 //!    `<app_id>_<measurement>`, for every other category the measurement;
-//! 2. the producer's map (the logging input's `pipeline` option, the write API's `source`):
+//! 2. the console's relation (pulled from DataWay, `ingest::remote`): when it names a script
+//!    for that name, that script;
+//! 3. the producer's map (the logging input's `pipeline` option, the write API's `source`):
 //!    when it has that name, its script (`-` for none);
-//! 3. else `<name>.p`; when there is no such script (or it does not compile), the category's
-//!    `[pipeline.default_pipeline]` script.
+//! 4. else `<name>.p`; when there is no such script (or it does not compile), the category's
+//!    `[pipeline.default_pipeline]` script, else the console's default script for it.
 //!
 //! A script that does not compile lets points pass unchanged; its error is logged and counted
 //! once per loaded version of the scripts (a reload loads a new version).
@@ -48,6 +50,8 @@ pub(crate) struct Selected {
 pub struct ScriptSet {
     stores: Vec<ScriptStore>,
     defaults: BTreeMap<Category, String>,
+    /// The console's relation: category → lookup name → script.
+    relation: HashMap<Category, HashMap<String, String>>,
     stats: Arc<Stats>,
     /// Counters per `<category>/<script>` (as many as there are scripts).
     handles: Mutex<HashMap<(Category, String), Arc<PipelineStats>>>,
@@ -69,13 +73,27 @@ impl ScriptSet {
             .iter()
             .map(|c| ScriptStore::load(workdir, *c))
             .collect();
-        let defaults = default_pipeline
+        let remote = super::remote::read_state(workdir);
+        // A local default wins over the console's (as in the original).
+        let mut defaults: BTreeMap<Category, String> = remote
+            .defaults
             .iter()
             .filter_map(|(cat, script)| Some((Category::parse(cat)?, script.clone())))
+            .collect();
+        defaults.extend(
+            default_pipeline
+                .iter()
+                .filter_map(|(cat, script)| Some((Category::parse(cat)?, script.clone()))),
+        );
+        let relation = remote
+            .relation
+            .into_iter()
+            .filter_map(|(cat, m)| Some((Category::parse(&cat)?, m.into_iter().collect())))
             .collect();
         ScriptSet {
             stores,
             defaults,
+            relation,
             stats,
             handles: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
@@ -140,8 +158,10 @@ impl ScriptSet {
         basis: &str,
         choice: ScriptChoice<'_>,
     ) -> Option<Selected> {
+        let related = self.relation.get(&cat).and_then(|m| m.get(basis));
         let name = match choice {
             ScriptChoice::Never => return None,
+            _ if related.is_some() => script_name(related?),
             ScriptChoice::Map(from, to) if from == basis && to == "-" => return None,
             ScriptChoice::Map(from, to) if from == basis && !to.is_empty() => script_name(to),
             _ => script_name(basis),

@@ -27,6 +27,7 @@ mod prom;
 mod redis;
 mod refer_table;
 mod regression;
+mod remote_pipelines;
 mod run;
 mod self_contained;
 mod service;
