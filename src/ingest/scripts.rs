@@ -101,6 +101,14 @@ impl ScriptSet {
         }
     }
 
+    /// The scripts as the daemon would load them, for a command that only looks at them.
+    pub fn load_detached(
+        workdir: &Workdir,
+        default_pipeline: &BTreeMap<String, String>,
+    ) -> ScriptSet {
+        ScriptSet::load(workdir, default_pipeline, Arc::new(Stats::new()))
+    }
+
     /// Stops each run that takes longer than `limit` on a point (`None`: no limit); the point
     /// is then handled as after any script error.
     pub fn with_time_limit(mut self, limit: Option<std::time::Duration>) -> ScriptSet {
@@ -173,6 +181,49 @@ impl ScriptSet {
         self.get(cat, default)
     }
 
+    /// Which script points of `cat` whose lookup name is `basis` go through, and why (what
+    /// `datakit pipeline which` prints). `explicit` is the producer's choice for them (a
+    /// logging input's `pipeline` option).
+    pub fn explain(&self, cat: Category, basis: &str, explicit: Option<&str>) -> Choice {
+        let related = self.relation.get(&cat).and_then(|m| m.get(basis));
+        let (name, rule) = match (related, explicit) {
+            (Some(r), _) => (script_name(r), Rule::Relation),
+            (None, Some("-")) => {
+                return Choice {
+                    rule: Rule::NoneChosen,
+                    script: None,
+                };
+            }
+            (None, Some(e)) if !e.is_empty() => (script_name(e), Rule::Input),
+            _ => (script_name(basis), Rule::Name),
+        };
+        let found = |name: &str, rule: Rule| {
+            let store = self.store(cat);
+            store.source(name).map(|_| Choice {
+                rule,
+                script: Some(ChosenScript {
+                    name: name.to_string(),
+                    origin: store.origin(name),
+                    path: store.path(name).map(|p| p.to_path_buf()),
+                    compile_error: store.get(name).and_then(|r| r.err()).map(|e| e.to_string()),
+                }),
+            })
+        };
+        if let Some(c) = found(&name, rule) {
+            return c;
+        }
+        match self.defaults.get(&cat) {
+            Some(d) => found(d, Rule::Default).unwrap_or(Choice {
+                rule: Rule::Missing(vec![name, d.clone()]),
+                script: None,
+            }),
+            None => Choice {
+                rule: Rule::Missing(vec![name]),
+                script: None,
+            },
+        }
+    }
+
     /// The script the producer names for points of `source` (the logging input's lookup: its
     /// `pipeline` option, else `<source>.p`, else the category's default).
     pub fn script_for(
@@ -187,6 +238,40 @@ impl ScriptSet {
         };
         self.select(cat, source, choice).map(|s| s.program)
     }
+}
+
+/// Why a script was chosen (see [`ScriptSet::explain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// The console's relation names it for the source.
+    Relation,
+    /// The producer names it (a logging input's `pipeline`).
+    Input,
+    /// The producer says none (`pipeline = "-"`).
+    NoneChosen,
+    /// `<name>.p`.
+    Name,
+    /// The category's default (`[pipeline.default_pipeline]`, else the console's).
+    Default,
+    /// No such script: the names looked for.
+    Missing(Vec<String>),
+}
+
+/// The script chosen and where it comes from.
+#[derive(Debug, Clone)]
+pub struct ChosenScript {
+    pub name: String,
+    pub origin: Option<crate::pipeline::store::Origin>,
+    pub path: Option<std::path::PathBuf>,
+    /// Why it does not compile (its points then pass unchanged).
+    pub compile_error: Option<String>,
+}
+
+/// What [`ScriptSet::explain`] says.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub rule: Rule,
+    pub script: Option<ChosenScript>,
 }
 
 /// The name a point's script is looked up by (see the module docs); `None` when the point

@@ -98,6 +98,36 @@ fn console_scripts_win_survive_outages_and_restarts_and_can_be_removed() {
         "{text}"
     );
 
+    // `pipeline which` says which script a source's points go through, and why.
+    let which = |args: &[&str]| {
+        let mut all = vec!["pipeline", "which"];
+        all.extend_from_slice(args);
+        let out = w.cmd(&all).output().unwrap();
+        (out.status.code(), stdout(&out))
+    };
+    let (code, text) = which(&["web"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("logging/web: web.p (remote)"), "{text}");
+    assert!(text.contains(&kept.display().to_string()), "{text}");
+    let (_, text) = which(&["app", "--input-script", "other.p"]);
+    assert!(
+        text.contains("web.p (remote)") && text.contains("the console's relation"),
+        "{text}"
+    );
+    let (_, text) = which(&["cpu", "-C", "metric"]);
+    assert!(
+        text.contains("m_all.p (remote)") && text.contains("the category's default"),
+        "{text}"
+    );
+    let (code, text) = which(&["nothing"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("no script; looked for nothing.p"), "{text}");
+    let (_, text) = which(&["nginx"]);
+    assert!(
+        text.contains("nginx.p (builtin)") && text.contains("built into the binary"),
+        "{text}"
+    );
+
     // A new version while the agent runs (the next pull sends the agent's ts).
     dw.set_pipelines(
         200,
