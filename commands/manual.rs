@@ -317,6 +317,10 @@ pub const PAGES: &[ManPage] = &[
                 "Scripts from git repositories, laid out the same way; they win over both.",
             ),
             (
+                "WORKDIR/pipeline_remote/CATEGORY/",
+                "The console's scripts, pulled from DataWay; they win over all of these.",
+            ),
+            (
                 "WORKDIR/pipeline/pattern/",
                 "Grok pattern files: one NAME REGEX per line.",
             ),
@@ -396,6 +400,43 @@ pub const PAGES: &[ManPage] = &[
             (
                 "datakit pipeline check ./my.p -C metric",
                 "One file, as a metric script.",
+            ),
+        ],
+    },
+    ManPage {
+        path: &["pipeline", "which"],
+        environment: &[],
+        exit_status: &[
+            ("0", "A script applies (and compiles)."),
+            (
+                "1",
+                "No script applies (the places looked in are listed), the input says none, or \
+                 the script does not compile.",
+            ),
+            USAGE,
+        ],
+        files: &[
+            (
+                "WORKDIR/pipeline_remote/CATEGORY/",
+                "The console's scripts, pulled from DataWay; they win over every other place.",
+            ),
+            (
+                "WORKDIR/pipeline_remote/remote.json",
+                "The console's relation (source to script) and default scripts.",
+            ),
+            (
+                "WORKDIR/conf.d/datakit.conf",
+                "[pipeline.default_pipeline]: the category defaults.",
+            ),
+        ],
+        examples: &[
+            (
+                "datakit pipeline which nginx",
+                "The script nginx logs go through.",
+            ),
+            (
+                "datakit pipeline which cpu -C metric",
+                "The script cpu points go through (often the category default).",
             ),
         ],
     },

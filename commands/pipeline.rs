@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Subcommand;
 use datakit::app::pipeline::{
-    Category, Origin, Program, RunOptions, ScriptStore, builtin_names, debug, script_name,
-    search_places,
+    Category, Origin, Program, Rule, RunOptions, ScriptSet, ScriptStore, builtin_names, debug,
+    script_name, search_places,
 };
 
 use crate::prelude::{Candidates, Globals};
@@ -32,10 +32,44 @@ pub enum Sub {
         after_help = "A script with errors shows each of them once, with its line and \
 a caret. Labels: (builtin) shipped in the binary; (default) your scripts under \
 <workdir>/pipeline/ (the original agent's name for them); (gitrepo) scripts under \
-<workdir>/gitrepos/<repo>/pipeline/.\n\
+<workdir>/gitrepos/<repo>/pipeline/; (remote) the console's scripts, pulled from DataWay into \
+<workdir>/pipeline_remote/.\n\
 Exit status: 0 when everything compiles, 1 otherwise."
     )]
     Check(CheckArgs),
+    /// Say which script points of a source go through, and where it comes from
+    #[command(
+        after_help = "Follows the agent's rules: the console's relation (pulled from DataWay), \
+then the input's `pipeline` choice (--input-script), then <SOURCE>.p, then the category's \
+default ([pipeline.default_pipeline], else the console's). Looks for scripts where the agent \
+does: <workdir>/pipeline_remote/ (remote), <workdir>/gitrepos/<repo>/pipeline/ (gitrepo), \
+<workdir>/pipeline/ (default), then the built-in ones.\n\
+Exit status: 0 when a script applies, 1 when none does."
+    )]
+    Which(WhichArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WhichArgs {
+    /// The source (logging), measurement, or the name the category looks scripts up by
+    /// (tracing: the service)
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// Category of the points
+    #[arg(
+        short = 'C',
+        long,
+        default_value = "logging",
+        value_name = "CATEGORY",
+        value_parser = category_candidates(),
+        hide_possible_values = true
+    )]
+    pub category: String,
+
+    /// The script the input names for the source (its `pipeline` option; `-` for none)
+    #[arg(long, value_name = "SCRIPT")]
+    pub input_script: Option<String>,
 }
 
 fn test_after_help() -> String {
@@ -124,7 +158,65 @@ pub fn exec(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::Test(a) => test(a, g),
         Sub::Check(a) => check(a, g),
+        Sub::Which(a) => which(a, g),
     }
+}
+
+fn which(a: WhichArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let category = parse_category(&a.category)?;
+    let mut diags = Vec::new();
+    let (cfg, ..) = datakit::app::config::load_main(
+        &g.workdir.main_conf(),
+        &datakit::app::config::LoadOptions::from_process_env(),
+        &mut diags,
+    );
+    let set = ScriptSet::load_detached(&g.workdir, &cfg.pipeline.default_pipeline);
+    let choice = set.explain(category, &a.source, a.input_script.as_deref());
+    let why = match &choice.rule {
+        Rule::Relation => "the console's relation names it for this source".to_string(),
+        Rule::Input => "the input names it (--input-script)".to_string(),
+        Rule::NoneChosen => {
+            println!("{category}/{}: no script (the input says `-`)", a.source);
+            return Ok(ExitCode::from(1));
+        }
+        Rule::Name => format!("named after the source ({}.p)", a.source),
+        Rule::Default => format!("no {}.p: the category's default", a.source),
+        Rule::Missing(names) => {
+            println!(
+                "{category}/{}: no script; looked for {} in:",
+                a.source,
+                names.join(", then ")
+            );
+            for place in search_places(&g.workdir, category) {
+                println!("  {place}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let Some(sc) = choice.script else {
+        return Ok(ExitCode::from(1));
+    };
+    let origin = sc.origin.map_or("", |o| o.as_str());
+    println!("{category}/{}: {} ({origin})", a.source, sc.name);
+    println!("  why:   {why}");
+    match &sc.path {
+        Some(p) => println!("  file:  {}", p.display()),
+        None => println!("  file:  built into the binary"),
+    }
+    if let Some(o) = sc.origin {
+        println!("  from:  {}", o.meaning(&g.workdir));
+    }
+    if let Some(e) = &sc.compile_error {
+        println!(
+            "{}",
+            red(
+                g,
+                &format!("  does not compile (its points pass unchanged): {e}")
+            )
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn red(g: &Globals, s: &str) -> String {

@@ -121,6 +121,7 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Say which script points of a source go through, and where it comes from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -154,9 +155,22 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'datakit;pipeline;which' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Category of the points')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Category of the points')
+            [CompletionResult]::new('--input-script', '--input-script', [CompletionResultType]::ParameterName, 'The script the input names for the source (its `pipeline` option; `-` for none)')
+            [CompletionResult]::new('--workdir', '--workdir', [CompletionResultType]::ParameterName, 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Log to this file, or `stdout` (commands other than `run` log nothing by default)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is respected with `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'datakit;pipeline;help' {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Say which script points of a source go through, and where it comes from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -164,6 +178,9 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
             break
         }
         'datakit;pipeline;help;check' {
+            break
+        }
+        'datakit;pipeline;help;which' {
             break
         }
         'datakit;pipeline;help;help' {
@@ -256,12 +273,16 @@ Register-ArgumentCompleter -Native -CommandName 'datakit' -ScriptBlock {
         'datakit;help;pipeline' {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a script on sample text and print the resulting point')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Compile scripts and report errors (every script of every category when none is named)')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Say which script points of a source go through, and where it comes from')
             break
         }
         'datakit;help;pipeline;test' {
             break
         }
         'datakit;help;pipeline;check' {
+            break
+        }
+        'datakit;help;pipeline;which' {
             break
         }
         'datakit;help;install' {

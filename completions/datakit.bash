@@ -88,6 +88,9 @@ _datakit() {
             datakit__subcmd__help__subcmd__pipeline,test)
                 cmd="datakit__subcmd__help__subcmd__pipeline__subcmd__test"
                 ;;
+            datakit__subcmd__help__subcmd__pipeline,which)
+                cmd="datakit__subcmd__help__subcmd__pipeline__subcmd__which"
+                ;;
             datakit__subcmd__pipeline,check)
                 cmd="datakit__subcmd__pipeline__subcmd__check"
                 ;;
@@ -97,6 +100,9 @@ _datakit() {
             datakit__subcmd__pipeline,test)
                 cmd="datakit__subcmd__pipeline__subcmd__test"
                 ;;
+            datakit__subcmd__pipeline,which)
+                cmd="datakit__subcmd__pipeline__subcmd__which"
+                ;;
             datakit__subcmd__pipeline__subcmd__help,check)
                 cmd="datakit__subcmd__pipeline__subcmd__help__subcmd__check"
                 ;;
@@ -105,6 +111,9 @@ _datakit() {
                 ;;
             datakit__subcmd__pipeline__subcmd__help,test)
                 cmd="datakit__subcmd__pipeline__subcmd__help__subcmd__test"
+                ;;
+            datakit__subcmd__pipeline__subcmd__help,which)
+                cmd="datakit__subcmd__pipeline__subcmd__help__subcmd__which"
                 ;;
             *)
                 ;;
@@ -394,7 +403,7 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__help__subcmd__pipeline)
-            opts="test check"
+            opts="test check which"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +431,20 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__help__subcmd__pipeline__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        datakit__subcmd__help__subcmd__pipeline__subcmd__which)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -631,7 +654,7 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__pipeline)
-            opts="-h --workdir --log --log-level --color --help test check help"
+            opts="-h --workdir --log --log-level --color --help test check which help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,7 +750,7 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__pipeline__subcmd__help)
-            opts="test check help"
+            opts="test check which help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,6 +792,20 @@ _datakit() {
             return 0
             ;;
         datakit__subcmd__pipeline__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        datakit__subcmd__pipeline__subcmd__help__subcmd__which)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -833,6 +870,62 @@ _datakit() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -W "metric network keyevent object custom_object logging tracing rum security profiling dialtesting object_change dynamic_dw" -- "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --log)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "error warn info debug trace" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        datakit__subcmd__pipeline__subcmd__which)
+            opts="-C -h --category --input-script --workdir --log --log-level --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --category)
+                    COMPREPLY=($(compgen -W "metric network keyevent object custom_object logging tracing rum security profiling dialtesting object_change dynamic_dw" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -W "metric network keyevent object custom_object logging tracing rum security profiling dialtesting object_change dynamic_dw" -- "${cur}"))
+                    return 0
+                    ;;
+                --input-script)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --workdir)

@@ -111,6 +111,7 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand --help 'Print help'
             cand test 'Run a script on sample text and print the resulting point'
             cand check 'Compile scripts and report errors (every script of every category when none is named)'
+            cand which 'Say which script points of a source go through, and where it comes from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;pipeline;test'= {
@@ -141,14 +142,28 @@ set edit:completion:arg-completer[datakit] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'datakit;pipeline;which'= {
+            cand -C 'Category of the points'
+            cand --category 'Category of the points'
+            cand --input-script 'The script the input names for the source (its `pipeline` option; `-` for none)'
+            cand --workdir 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]'
+            cand --log 'Log to this file, or `stdout` (commands other than `run` log nothing by default)'
+            cand --log-level 'Log level'
+            cand --color 'When to use colours (NO_COLOR is respected with `auto`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'datakit;pipeline;help'= {
             cand test 'Run a script on sample text and print the resulting point'
             cand check 'Compile scripts and report errors (every script of every category when none is named)'
+            cand which 'Say which script points of a source go through, and where it comes from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'datakit;pipeline;help;test'= {
         }
         &'datakit;pipeline;help;check'= {
+        }
+        &'datakit;pipeline;help;which'= {
         }
         &'datakit;pipeline;help;help'= {
         }
@@ -229,10 +244,13 @@ set edit:completion:arg-completer[datakit] = {|@words|
         &'datakit;help;pipeline'= {
             cand test 'Run a script on sample text and print the resulting point'
             cand check 'Compile scripts and report errors (every script of every category when none is named)'
+            cand which 'Say which script points of a source go through, and where it comes from'
         }
         &'datakit;help;pipeline;test'= {
         }
         &'datakit;help;pipeline;check'= {
+        }
+        &'datakit;help;pipeline;which'= {
         }
         &'datakit;help;install'= {
         }

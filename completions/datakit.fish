@@ -67,7 +67,7 @@ io\t'IO per category: queued, sent, on disk, dropped, bytes'
 drops\t'dropped points by category, reason and origin (shown when there are any)'
 outputs\t'outputs: status, latency, requests, disk queue'
 http\t'HTTP API: requests by route and status, latency'
-pipeline\t'Pipeline scripts: points, dropped, errors, cost'
+pipeline\t'Pipeline scripts: points, dropped, errors, cost; reference tables (when configured)'
 filters\t'filters: where the rules came from, each rule and the points it dropped (shown when there are rules)'
 election\t'election: state, leader, namespace'
 errors\t'the latest errors'"
@@ -134,20 +134,21 @@ complete -c datakit -n "__fish_datakit_using_subcommand completion" -l color -d 
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l log-level -d 'Log level' -r -f -a "error\t''
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -l log-level -d 'Log level' -r -f -a "error\t''
 warn\t''
 info\t''
 debug\t''
 trace\t''"
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -s h -l help -d 'Print help'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
-complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -f -a "which" -d 'Say which script points of a source go through, and where it comes from'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and not __fish_seen_subcommand_from test check which help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s T -l txt -d 'Sample text (logging: the `message`; other categories: line protocol)' -r
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s F -l file -d 'Read the sample text from a file' -r -F
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from test" -s C -l category -d 'Category of the input point: logging, metric, object, ... (or an alias such as M)' -r -f -a "metric\t''
@@ -202,8 +203,34 @@ complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_see
 always\t''
 never\t''"
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -s C -l category -d 'Category of the points' -r -f -a "metric\t''
+network\t''
+keyevent\t''
+object\t''
+custom_object\t''
+logging\t''
+tracing\t''
+rum\t''
+security\t''
+profiling\t''
+dialtesting\t''
+object_change\t''
+dynamic_dw\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -l input-script -d 'The script the input names for the source (its `pipeline` option; `-` for none)' -r
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -l workdir -d 'Working directory holding conf.d/, pipeline/, data/, cache/ and the log [default: /usr/local/datakit as root, else $XDG_DATA_HOME/datakit]' -r -f -a "(__fish_complete_directories)"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -l log -d 'Log to this file, or `stdout` (commands other than `run` log nothing by default)' -r -F
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -l log-level -d 'Log level' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -l color -d 'When to use colours (NO_COLOR is respected with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from which" -s h -l help -d 'Print help'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "which" -d 'Say which script points of a source go through, and where it comes from'
 complete -c datakit -n "__fish_datakit_using_subcommand pipeline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l dataway -d 'DataWay URL(s), comma-separated, e.g. `https://openway.guance.com?token=tkn_...`' -r
 complete -c datakit -n "__fish_datakit_using_subcommand install" -l token -d 'Workspace token, added to the DataWay URLs that have none' -r
@@ -271,6 +298,7 @@ complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_see
 complete -c datakit -n "__fish_datakit_using_subcommand help; and not __fish_seen_subcommand_from run monitor version check-config doc completion pipeline install service upgrade help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "test" -d 'Run a script on sample text and print the resulting point'
 complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "check" -d 'Compile scripts and report errors (every script of every category when none is named)'
+complete -c datakit -n "__fish_datakit_using_subcommand help; and __fish_seen_subcommand_from pipeline" -f -a "which" -d 'Say which script points of a source go through, and where it comes from'
 complete -c datakit -n "__fish_datakit_using_subcommand doc" -a "dk\t'input (host)'
 cpu\t'input (host)'
 mem\t'input (host)'

@@ -35,6 +35,7 @@ pub mod run {
 
 /// `pipeline test` and `pipeline check`.
 pub mod pipeline {
+    pub use crate::ingest::scripts::{Choice, ChosenScript, Rule, ScriptSet};
     pub use crate::pipeline::store::{
         Origin, ScriptStore, builtin_names, script_name, search_places,
     };

@@ -25,6 +25,7 @@ pub mod monitor;
 pub mod net;
 pub mod pipeline;
 pub mod point;
+pub mod refertable;
 pub mod service;
 pub mod shutdown;
 pub mod stats;

@@ -47,7 +47,7 @@ pub const MODULES: &[(&str, &[&str], &str)] = &[
     (
         "pipeline",
         &["P", "pipeline"],
-        "Pipeline scripts: points, dropped, errors, cost",
+        "Pipeline scripts: points, dropped, errors, cost; reference tables (when configured)",
     ),
     (
         "filters",
@@ -258,7 +258,7 @@ fn snapshot_keys(module: &str) -> &'static [&'static str] {
         "drops" => &["drops"],
         "outputs" => &["outputs"],
         "http" => &["http"],
-        "pipeline" => &["pipeline"],
+        "pipeline" => &["pipeline", "refer_tables"],
         "election" => &["election"],
         "filters" => &["filters"],
         "errors" => &["errors"],
@@ -314,7 +314,10 @@ pub fn render(snap: &Value, v: &View) -> String {
             "drops" => drops(&mut out, snap, v),
             "outputs" => outputs(&mut out, snap, v),
             "http" => http(&mut out, snap, v),
-            "pipeline" => pipeline(&mut out, snap, v),
+            "pipeline" => {
+                pipeline(&mut out, snap, v);
+                refer_tables(&mut out, snap, v);
+            }
             "election" => election(&mut out, snap, v),
             "filters" => filters(&mut out, snap, v),
             "errors" => errors(&mut out, snap, v),
@@ -720,6 +723,54 @@ fn pipeline(out: &mut String, snap: &Value, v: &View) {
         })
         .collect();
     section(out, v, "Pipeline", fit(style(v), &cols, rows, true));
+}
+
+/// The reference tables: shown when `refer_table_url` is set.
+fn refer_tables(out: &mut String, snap: &Value, v: &View) {
+    let r = &snap["refer_tables"];
+    let url = r["url"].as_str().unwrap_or("");
+    if url.is_empty() {
+        return;
+    }
+    let when = |ns: i64| {
+        if ns > 0 {
+            ago(v.now_ns, ns)
+        } else {
+            "never".into()
+        }
+    };
+    let mut title = format!(
+        "Reference tables ({url}, loaded {}, answered {}, {} failed load(s)",
+        when(r["updated_ns"].as_i64().unwrap_or(0)),
+        when(r["pulled_ns"].as_i64().unwrap_or(0)),
+        u(&r["failures"])
+    );
+    if r["from_cache"].as_bool() == Some(true) {
+        title.push_str(", from the last run's copy");
+    }
+    title.push(')');
+    let cols = [Col::keep("Table"), Col::keep("Columns"), Col::keep("Rows")];
+    let mut rows: Vec<Vec<Cell>> = r["tables"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            vec![
+                cell(s(&t["name"]), None, v),
+                cell(si(u(&t["columns"])), None, v),
+                cell(si(u(&t["rows"])), None, v),
+            ]
+        })
+        .collect();
+    if let Some(e) = r["last_error"].as_str() {
+        rows.push(vec![
+            cell(format!("last load: {e}"), Some(Color::Red), v),
+            cell("-", None, v),
+            cell("kept", None, v),
+        ]);
+    }
+    section(out, v, &title, fit(style(v), &cols, rows, true));
 }
 
 fn filters(out: &mut String, snap: &Value, v: &View) {

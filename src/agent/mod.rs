@@ -251,7 +251,34 @@ pub async fn run(
         outputs.into_iter().map(|(o, _)| o).collect(),
         stats.clone(),
     )?;
+    // Scripts managed in the console (pulled from DataWay below; kept on disk for restarts).
+    let remote_puller = {
+        let (wd, cfg, st) = (workdir.clone(), main.pipeline.clone(), stats.clone());
+        let reload_into = std::sync::Arc::new(std::sync::OnceLock::<ingest::Scripts>::new());
+        let target = reload_into.clone();
+        let reload = Box::new(move || {
+            if let Some(s) = target.get() {
+                s.replace(load_scripts(&wd, &cfg, &st));
+            }
+        });
+        match ingest::remote::Puller::new(&main, &workdir, &hostname, stats.clone(), reload) {
+            Ok(Some(p)) => {
+                p.forget_other_site();
+                Some((p, reload_into))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("{e}: the console's Pipeline scripts are not pulled");
+                stats.record_error("pipeline_remote", e.to_string());
+                None
+            }
+        }
+    };
     let scripts = ingest::Scripts::new(load_scripts(&workdir, &main.pipeline, &stats));
+    let remote_puller = remote_puller.map(|(p, slot)| {
+        let _ = slot.set(scripts.clone());
+        p
+    });
     let ingest = ingest::Ingest::new(io.queues(), scripts.clone(), ingest_settings);
     // Filter rules: `[io.filters]`, else DataWay's (pulled until the agent stops).
     ingest::filters::install_local(&main, &stats);
@@ -261,7 +288,7 @@ pub async fn run(
             if !ingest::filters::has_local(&main) {
                 p.load_cache();
             }
-            Some(tokio::spawn(p.run(pull_stop)))
+            Some(tokio::spawn(p.run(pull_stop.clone())))
         }
         Ok(None) => None,
         Err(e) => {
@@ -270,6 +297,21 @@ pub async fn run(
             None
         }
     };
+    // Reference tables for `query_refer_table()`: `[pipeline] refer_table_url`, loaded until
+    // the agent stops (the last run's copy in place until the source answers).
+    let refer_loader = match ingest::refer::Loader::new(&main, &workdir) {
+        Ok(Some(mut l)) => {
+            l.load_cache();
+            Some(tokio::spawn(l.run(pull_stop.clone())))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("{e}: reference tables are not loaded");
+            stats.record_error("refer_table", e.to_string());
+            None
+        }
+    };
+    let remote_puller = remote_puller.map(|p| tokio::spawn(p.run(pull_stop.clone())));
     let routes = crate::inputs::routes::Routes::new();
     let http = crate::httpapi::HttpApi::start(
         &main.http_api,
@@ -346,6 +388,12 @@ pub async fn run(
     trim.abort();
     let _ = stop_pull.send(true);
     if let Some(p) = puller {
+        p.abort();
+    }
+    if let Some(l) = refer_loader {
+        l.abort();
+    }
+    if let Some(p) = remote_puller {
         p.abort();
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);

@@ -27,7 +27,7 @@ config_struct! {
         "Largest request body accepted, in bytes, before and after gzip; bigger bodies get 413."
         env("ENV_HTTP_MAX_BODY_SIZE")
         pub max_body_size: u64 = 8 << 20,
-        "Close idle keep-alive connections after `timeout`."
+        "Close idle keep-alive connections after `timeout`. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_HTTP_CLOSE_IDLE_CONNECTION")
         pub close_idle_connection: bool = false,
         "Requests per second allowed per client and route (0 disables the limit); excess requests get 429."
@@ -39,10 +39,10 @@ config_struct! {
         "Burst size of the per-client rate limit."
         env("ENV_REQUEST_RATE_LIMIT_BURST")
         pub request_rate_limit_burst: u64 = 500,
-        "Header that carries the real client IP of RUM requests behind a proxy."
+        "Header that carries the real client IP of RUM requests behind a proxy. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_RUM_ORIGIN_IP_HEADER")
         pub rum_origin_ip_header: String = "X-Forwarded-For".into(),
-        "RUM application ids allowed to write (empty: all)."
+        "RUM application ids allowed to write (empty: all). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_RUM_APP_ID_WHITE_LIST")
         pub rum_app_id_white_list: Vec<String> = Vec::new(),
         "Web origins (`https://app.example.com`) whose pages may write through the API. A request carrying an `Origin` header (sent by browsers) is refused with 403 unless its origin is listed; the RUM route `/v1/write/rum` takes any origin while the list is empty."
@@ -317,18 +317,18 @@ config_struct! {
         "IP geolocation database type (`iploc` or `geolite2`). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         env("ENV_IPDB")
         pub ipdb_type: String = "iploc".into(),
-        "How often remote scripts are pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "How often the console's Pipeline scripts are pulled from DataWay (at least 10s; kept under `<workdir>/pipeline_remote/`, they win over local scripts of the same name)."
         pub remote_pull_interval: Dur = Dur::from_secs(60),
-        "URL of the reference table for `query_refer_table()` (empty: none). Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Where the reference tables of `query_refer_table()` and `mquery_refer_table()` come from (empty: none): an `http(s)://` URL answering their JSON, or a `file:///` URL or absolute path. Loaded at start and every `refer_table_pull_interval`; a failed load keeps the tables in place."
         env("ENV_REFER_TABLE_URL")
         pub refer_table_url: String = String::new(),
-        "How often the reference table is pulled. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "How often the reference tables are loaded again (at least 1s)."
         env("ENV_REFER_TABLE_PULL_INTERVAL")
         pub refer_table_pull_interval: Dur = Dur::from_secs(300),
-        "Keep the reference table in SQLite. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Keep the reference tables in SQLite. Accepted for compatibility; has no effect in this agent (tables are kept in memory; `check-config` says so when set)."
         env("ENV_REFER_TABLE_USE_SQLITE")
         pub use_sqlite: bool = false,
-        "Keep the SQLite reference table in memory. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
+        "Keep the SQLite reference tables in memory. Accepted for compatibility; has no effect in this agent (tables are kept in memory; `check-config` says so when set)."
         env("ENV_REFER_TABLE_SQLITE_MEM_MODE")
         pub sqlite_mem_mode: bool = false,
         "Disable the `http_request()` function. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
@@ -438,7 +438,7 @@ config_struct! {
         pub cpu_cores: f64 = 2.0,
         "Memory limit (memory + swap), in MiB; 0 or less disables it."
         pub mem_max_mb: i64 = 4096,
-        "Do not let the kernel OOM killer pick the agent first."
+        "Do not let the kernel OOM killer pick the agent first. Accepted for compatibility; has no effect in this agent (`check-config` says so when set)."
         pub disable_oom: bool = false,
     }
 }

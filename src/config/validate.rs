@@ -240,6 +240,16 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
         ));
     }
 
+    let refer = c.pipeline.refer_table_url.trim();
+    if !refer.is_empty()
+        && let Err(e) = crate::refertable::source(refer)
+    {
+        out.push(
+            err("pipeline.refer_table_url", format!("invalid reference table source: {e}"))
+                .help("write it as http://host/tables.json, file:///path/tables.json or /path/tables.json"),
+        );
+    }
+
     for name in &c.dataway.wal.no_drop_categories {
         if crate::point::Category::parse(name).is_none() {
             out.push(
@@ -378,7 +388,8 @@ pub fn main_config(c: &mut MainConfig, known_inputs: Option<&[&str]>) -> Vec<Iss
 pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
     let d = MainConfig::default();
     const SINKER: &str = "sinkers (bodies routed to several workspaces by `global_customer_keys`) are not implemented: every body goes to the `[dataway] urls`";
-    const REFER: &str = "reference tables are not loaded: `query_refer_table()` and `mquery_refer_table()` find nothing";
+    const REFER: &str = "reference tables are kept in memory (no SQLite)";
+    const RUM: &str = "the RUM input is not built: `/v1/write/rum` takes points as any write (no IP lookup, no app id allow-list)";
     const HTTP_REQUEST: &str = "scripts cannot call `http_request()` in this agent";
     vec![
         (
@@ -392,6 +403,26 @@ pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
             SINKER,
         ),
         (
+            "http_api.close_idle_connection",
+            c.http_api.close_idle_connection != d.http_api.close_idle_connection,
+            "the HTTP API keeps idle keep-alive connections until the client closes them or the connection table needs the slot",
+        ),
+        (
+            "http_api.rum_origin_ip_header",
+            c.http_api.rum_origin_ip_header != d.http_api.rum_origin_ip_header,
+            RUM,
+        ),
+        (
+            "http_api.rum_app_id_white_list",
+            c.http_api.rum_app_id_white_list != d.http_api.rum_app_id_white_list,
+            RUM,
+        ),
+        (
+            "resource_limit.disable_oom",
+            c.resource_limit.disable_oom != d.resource_limit.disable_oom,
+            "the agent does not change its OOM-killer score",
+        ),
+        (
             "dataway.ntp",
             c.dataway.ntp != d.dataway.ntp,
             "point times are not corrected by DataWay's clock: keep the host's clock synchronised (NTP)",
@@ -400,21 +431,6 @@ pub fn inert_keys(c: &MainConfig) -> Vec<(&'static str, bool, &'static str)> {
             "logging.gin_log",
             c.logging.gin_log != d.logging.gin_log,
             "the HTTP API writes no access log; its requests are counted in `datakit monitor` (HTTP) and /metrics",
-        ),
-        (
-            "pipeline.remote_pull_interval",
-            c.pipeline.remote_pull_interval != d.pipeline.remote_pull_interval,
-            "Pipeline scripts are not pulled from DataWay: put them under <workdir>/pipeline",
-        ),
-        (
-            "pipeline.refer_table_url",
-            c.pipeline.refer_table_url != d.pipeline.refer_table_url,
-            REFER,
-        ),
-        (
-            "pipeline.refer_table_pull_interval",
-            c.pipeline.refer_table_pull_interval != d.pipeline.refer_table_pull_interval,
-            REFER,
         ),
         (
             "pipeline.use_sqlite",
@@ -675,7 +691,7 @@ mod tests {
     fn keys_without_effect_are_reported_when_set() {
         let mut c = MainConfig::default();
         c.dataway.enable_sinker = true;
-        c.pipeline.refer_table_url = "http://x/t.json".into();
+        c.pipeline.use_sqlite = true;
         c.dataway.ntp.enable = false;
         let issues = main_config(&mut c, None);
         let got: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
@@ -684,7 +700,7 @@ mod tests {
             [
                 "dataway.enable_sinker",
                 "dataway.ntp",
-                "pipeline.refer_table_url"
+                "pipeline.use_sqlite"
             ]
         );
         assert_eq!(
@@ -778,5 +794,133 @@ mod tests {
         c.dataway.max_raw_body_size = 10;
         assert!(main_config(&mut c, Some(DEFAULT_ENABLED_INPUTS)).is_empty());
         assert_eq!(c.dataway.max_raw_body_size, 10);
+    }
+}
+
+/// No silent key: every key of `datakit.conf`'s schema is either read by the agent's code
+/// (outside the config machinery and this validation) or reported by [`inert_keys`].
+#[cfg(test)]
+mod no_silent_key {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::schema::{ConfType, SectionDoc};
+
+    /// Every `.rs` file under `dir`, with its test modules cut off.
+    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let name = p.display().to_string();
+                if name.ends_with("/tests.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                let text = match text.find("#[cfg(test)]\nmod ") {
+                    Some(i) => text[..i].to_string(),
+                    None => text,
+                };
+                out.push((name, text));
+            }
+        }
+    }
+
+    /// Whether `.field` appears as a read (not a method call, not a struct literal's field),
+    /// outside comments.
+    fn reads(text: &str, field: &str) -> bool {
+        let pat = format!(".{field}");
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .any(|l| {
+                l.match_indices(&pat).any(|(i, _)| {
+                    let rest = &l[i + pat.len()..];
+                    let boundary = rest
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                    boundary && !rest.trim_start().starts_with('(')
+                })
+            })
+    }
+
+    fn walk(doc: &SectionDoc, path: &str, check: &mut dyn FnMut(&str, &str, bool)) {
+        for k in doc.keys {
+            let p = if path.is_empty() {
+                k.key().to_string()
+            } else {
+                format!("{path}.{}", k.key())
+            };
+            let field = k.name.strip_prefix("r#").unwrap_or(k.name);
+            match (k.section)() {
+                Some(sub) => {
+                    check(&p, field, true);
+                    walk(sub, &p, check);
+                }
+                None => check(&p, field, false),
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_is_read_or_reported_as_inert() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources(&root.join("src"), &mut files);
+        sources(&root.join("commands"), &mut files);
+        // The config machinery decodes, documents and validates keys: that is not acting on
+        // them. (main_conf.rs stays: its declarations are not `.key` reads, and its accessors,
+        // such as `wal.no_drop()`, are how some keys are read.)
+        files.retain(|(n, _)| {
+            ![
+                "/src/config/validate.rs",
+                "/src/config/schema.rs",
+                "/src/config/sample.rs",
+                "/src/config/decode.rs",
+            ]
+            .iter()
+            .any(|x| n.ends_with(x))
+        });
+        assert!(
+            files.len() > 50,
+            "the sources were not found under {}",
+            root.display()
+        );
+        let inert: Vec<&str> = inert_keys(&MainConfig::default())
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
+        let doc = MainConfig::section().expect("datakit.conf's schema");
+        let mut silent = Vec::new();
+        walk(doc, "", &mut |path, field, is_section| {
+            let marked = inert
+                .iter()
+                .any(|i| path == *i || path.starts_with(&format!("{i}.")));
+            if marked || is_section {
+                return;
+            }
+            if !files.iter().any(|(_, t)| reads(t, field)) {
+                silent.push(path.to_string());
+            }
+        });
+        assert!(
+            silent.is_empty(),
+            "keys of datakit.conf that no code reads and inert_keys() does not report: {silent:?}"
+        );
+    }
+
+    #[test]
+    fn the_check_finds_an_unread_key() {
+        assert!(reads(
+            "let x = c.pipeline.refer_table_url;",
+            "refer_table_url"
+        ));
+        assert!(!reads("// c.pipeline.refer_table_url", "refer_table_url"));
+        assert!(!reads("c.refer_table_url_other", "refer_table_url"));
+        assert!(!reads("x.refer_table_url()", "refer_table_url"));
     }
 }

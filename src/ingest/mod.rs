@@ -31,6 +31,8 @@
 //! stage decides ([`write::plan`]), not the handler.
 
 pub mod filters;
+pub mod refer;
+pub mod remote;
 pub mod scripts;
 pub mod write;
 

@@ -6,10 +6,12 @@
 //! 1. a name to look the script up by: for `tracing` and `profiling` the `service` tag, for
 //!    `security` the `category` tag, for `keyevent` the `df_source` tag, for `rum`
 //!    `<app_id>_<measurement>`, for every other category the measurement;
-//! 2. the producer's map (the logging input's `pipeline` option, the write API's `source`):
+//! 2. the console's relation (pulled from DataWay, `ingest::remote`): when it names a script
+//!    for that name, that script;
+//! 3. the producer's map (the logging input's `pipeline` option, the write API's `source`):
 //!    when it has that name, its script (`-` for none);
-//! 3. else `<name>.p`; when there is no such script (or it does not compile), the category's
-//!    `[pipeline.default_pipeline]` script.
+//! 4. else `<name>.p`; when there is no such script (or it does not compile), the category's
+//!    `[pipeline.default_pipeline]` script, else the console's default script for it.
 //!
 //! A script that does not compile lets points pass unchanged; its error is logged and counted
 //! once per loaded version of the scripts (a reload loads a new version).
@@ -48,6 +50,8 @@ pub(crate) struct Selected {
 pub struct ScriptSet {
     stores: Vec<ScriptStore>,
     defaults: BTreeMap<Category, String>,
+    /// The console's relation: category → lookup name → script.
+    relation: HashMap<Category, HashMap<String, String>>,
     stats: Arc<Stats>,
     /// Counters per `<category>/<script>` (as many as there are scripts).
     handles: Mutex<HashMap<(Category, String), Arc<PipelineStats>>>,
@@ -69,18 +73,40 @@ impl ScriptSet {
             .iter()
             .map(|c| ScriptStore::load(workdir, *c))
             .collect();
-        let defaults = default_pipeline
+        let remote = super::remote::read_state(workdir);
+        // A local default wins over the console's (as in the original).
+        let mut defaults: BTreeMap<Category, String> = remote
+            .defaults
             .iter()
             .filter_map(|(cat, script)| Some((Category::parse(cat)?, script.clone())))
+            .collect();
+        defaults.extend(
+            default_pipeline
+                .iter()
+                .filter_map(|(cat, script)| Some((Category::parse(cat)?, script.clone()))),
+        );
+        let relation = remote
+            .relation
+            .into_iter()
+            .filter_map(|(cat, m)| Some((Category::parse(&cat)?, m.into_iter().collect())))
             .collect();
         ScriptSet {
             stores,
             defaults,
+            relation,
             stats,
             handles: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
             time_limit: None,
         }
+    }
+
+    /// The scripts as the daemon would load them, for a command that only looks at them.
+    pub fn load_detached(
+        workdir: &Workdir,
+        default_pipeline: &BTreeMap<String, String>,
+    ) -> ScriptSet {
+        ScriptSet::load(workdir, default_pipeline, Arc::new(Stats::new()))
     }
 
     /// Stops each run that takes longer than `limit` on a point (`None`: no limit); the point
@@ -140,8 +166,10 @@ impl ScriptSet {
         basis: &str,
         choice: ScriptChoice<'_>,
     ) -> Option<Selected> {
+        let related = self.relation.get(&cat).and_then(|m| m.get(basis));
         let name = match choice {
             ScriptChoice::Never => return None,
+            _ if related.is_some() => script_name(related?),
             ScriptChoice::Map(from, to) if from == basis && to == "-" => return None,
             ScriptChoice::Map(from, to) if from == basis && !to.is_empty() => script_name(to),
             _ => script_name(basis),
@@ -151,6 +179,49 @@ impl ScriptSet {
         }
         let default = self.defaults.get(&cat)?;
         self.get(cat, default)
+    }
+
+    /// Which script points of `cat` whose lookup name is `basis` go through, and why (what
+    /// `datakit pipeline which` prints). `explicit` is the producer's choice for them (a
+    /// logging input's `pipeline` option).
+    pub fn explain(&self, cat: Category, basis: &str, explicit: Option<&str>) -> Choice {
+        let related = self.relation.get(&cat).and_then(|m| m.get(basis));
+        let (name, rule) = match (related, explicit) {
+            (Some(r), _) => (script_name(r), Rule::Relation),
+            (None, Some("-")) => {
+                return Choice {
+                    rule: Rule::NoneChosen,
+                    script: None,
+                };
+            }
+            (None, Some(e)) if !e.is_empty() => (script_name(e), Rule::Input),
+            _ => (script_name(basis), Rule::Name),
+        };
+        let found = |name: &str, rule: Rule| {
+            let store = self.store(cat);
+            store.source(name).map(|_| Choice {
+                rule,
+                script: Some(ChosenScript {
+                    name: name.to_string(),
+                    origin: store.origin(name),
+                    path: store.path(name).map(|p| p.to_path_buf()),
+                    compile_error: store.get(name).and_then(|r| r.err()).map(|e| e.to_string()),
+                }),
+            })
+        };
+        if let Some(c) = found(&name, rule) {
+            return c;
+        }
+        match self.defaults.get(&cat) {
+            Some(d) => found(d, Rule::Default).unwrap_or(Choice {
+                rule: Rule::Missing(vec![name, d.clone()]),
+                script: None,
+            }),
+            None => Choice {
+                rule: Rule::Missing(vec![name]),
+                script: None,
+            },
+        }
     }
 
     /// The script the producer names for points of `source` (the logging input's lookup: its
@@ -167,6 +238,40 @@ impl ScriptSet {
         };
         self.select(cat, source, choice).map(|s| s.program)
     }
+}
+
+/// Why a script was chosen (see [`ScriptSet::explain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// The console's relation names it for the source.
+    Relation,
+    /// The producer names it (a logging input's `pipeline`).
+    Input,
+    /// The producer says none (`pipeline = "-"`).
+    NoneChosen,
+    /// `<name>.p`.
+    Name,
+    /// The category's default (`[pipeline.default_pipeline]`, else the console's).
+    Default,
+    /// No such script: the names looked for.
+    Missing(Vec<String>),
+}
+
+/// The script chosen and where it comes from.
+#[derive(Debug, Clone)]
+pub struct ChosenScript {
+    pub name: String,
+    pub origin: Option<crate::pipeline::store::Origin>,
+    pub path: Option<std::path::PathBuf>,
+    /// Why it does not compile (its points then pass unchanged).
+    pub compile_error: Option<String>,
+}
+
+/// What [`ScriptSet::explain`] says.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub rule: Rule,
+    pub script: Option<ChosenScript>,
 }
 
 /// The name a point's script is looked up by (see the module docs); `None` when the point

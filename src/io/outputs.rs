@@ -86,6 +86,7 @@ pub fn build_outputs(
             c.dataway.timeout_v2.get(),
             &c.dataway.http_proxy,
             c.dataway.tls_insecure,
+            dataway_keep_alive(c),
             hostname,
             stats.clone(),
         )
@@ -133,4 +134,35 @@ pub fn build_outputs(
         outs.push((Arc::new(out), format!("files in {}", dir.display())));
     }
     Ok(outs)
+}
+
+/// Idle connections kept to DataWay: `[dataway] max_idle_conns` (0: 100, as the original) for
+/// `idle_timeout`.
+fn dataway_keep_alive(c: &MainConfig) -> crate::net::KeepAlive {
+    crate::net::KeepAlive {
+        idle: c.dataway.idle_timeout.get(),
+        per_host: match c.dataway.max_idle_conns {
+            0 => 100,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataway_connections_follow_max_idle_conns_and_idle_timeout() {
+        let mut c = MainConfig::default();
+        let k = dataway_keep_alive(&c);
+        assert_eq!(
+            (k.per_host, k.idle),
+            (100, std::time::Duration::from_secs(90))
+        );
+        c.dataway.max_idle_conns = 4;
+        c.dataway.idle_timeout = crate::config::duration::Dur::from_secs(5);
+        let k = dataway_keep_alive(&c);
+        assert_eq!((k.per_host, k.idle), (4, std::time::Duration::from_secs(5)));
+    }
 }

@@ -351,9 +351,9 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "mquery_refer_table",
         "misc",
         "mquery_refer_table(table, keys: list, values: list) -> bool",
-        "Looks up a reference-table row by several columns and adds its columns as fields.",
+        "Looks up the first reference-table row holding every value in its column (typed: \"1\" does not find 1) and adds all its columns as fields; returns whether a row was found.",
         "mquery_refer_table(\"users\", [\"id\", \"org\"], [uid, org])",
-        "This build loads no reference tables: every lookup finds nothing and returns false, as the original does without refer_table_url."
+        "Tables come from `[pipeline] refer_table_url` (see the datakit.conf reference); without one, every lookup finds nothing."
     ),
     doc!(
         "nullif",
@@ -430,9 +430,9 @@ pub static FUNCTIONS: &[FuncDoc] = &[
         "query_refer_table",
         "misc",
         "query_refer_table(table, key, value) -> bool",
-        "Looks up a reference-table row by one column and adds its columns as fields.",
+        "Looks up the first reference-table row whose column `key` holds `value` (typed: \"1\" does not find 1) and adds all its columns as fields; returns whether a row was found.",
         "query_refer_table(\"users\", \"id\", uid)",
-        "This build loads no reference tables: every lookup finds nothing and returns false, as the original does without refer_table_url."
+        "Tables come from `[pipeline] refer_table_url` (see the datakit.conf reference); without one, every lookup finds nothing."
     ),
     doc!(
         "rename",

@@ -3,7 +3,8 @@
 //! and the built-in scripts shipped in the binary. Pattern files come from
 //! `<workdir>/pipeline/pattern/`.
 //!
-//! Precedence for one name: gitrepo > workdir > built-in. A source's default script is
+//! Scripts pulled from DataWay (the console's, kept in `<workdir>/pipeline_remote/<category>/`)
+//! come first. Precedence for one name: remote > gitrepo > workdir > built-in. A source's default script is
 //! `<source>.p`; a category may name a fallback (`[pipeline.default_pipeline]`).
 
 use std::cell::RefCell;
@@ -25,6 +26,8 @@ pub enum Origin {
     Workdir,
     /// `<workdir>/gitrepos/<repo>/pipeline/...`
     GitRepo,
+    /// Pulled from DataWay (the console's scripts), kept in `<workdir>/pipeline_remote/...`.
+    Remote,
 }
 
 impl Origin {
@@ -35,6 +38,7 @@ impl Origin {
             Origin::Builtin => "builtin",
             Origin::Workdir => "default",
             Origin::GitRepo => "gitrepo",
+            Origin::Remote => "remote",
         }
     }
 
@@ -50,10 +54,24 @@ impl Origin {
                 "from a git repository, under {}/<repo>/pipeline/",
                 workdir.root().join("gitrepos").display()
             ),
+            Origin::Remote => format!(
+                "pulled from DataWay (the console's scripts), kept under {}/",
+                remote_dir(workdir).display()
+            ),
         }
     }
 
-    pub const ALL: [Origin; 3] = [Origin::Builtin, Origin::Workdir, Origin::GitRepo];
+    pub const ALL: [Origin; 4] = [
+        Origin::Builtin,
+        Origin::Workdir,
+        Origin::GitRepo,
+        Origin::Remote,
+    ];
+}
+
+/// Where the scripts pulled from DataWay are kept (one directory per category).
+pub fn remote_dir(workdir: &Workdir) -> PathBuf {
+    workdir.root().join("pipeline_remote")
 }
 
 /// Where a name of `category` is looked for, the place that wins first: for messages.
@@ -65,6 +83,10 @@ pub fn search_places(workdir: &Workdir, category: Category) -> Vec<String> {
         .join("<repo>")
         .join("pipeline");
     let root = workdir.pipeline();
+    out.push(format!(
+        "{}/ (pulled from DataWay)",
+        remote_dir(workdir).join(category_dir(category)).display()
+    ));
     for base in [gitrepos, root] {
         out.push(format!("{}/", base.join(category_dir(category)).display()));
         if category == Category::Logging {
@@ -210,6 +232,9 @@ impl ScriptStore {
                     }
                 }
             }
+        }
+        for (name, path, src) in read_scripts(&remote_dir(workdir).join(category_dir(category))) {
+            s.insert(&name, src, Some(path), Origin::Remote);
         }
         s.set_pattern_lines(&read_pattern_files(&root.join("pattern")));
         s

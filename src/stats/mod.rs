@@ -29,7 +29,7 @@ pub use prometheus::Family;
 pub use snapshot::{
     AgentSnapshot, CategorySnapshot, DropSnapshot, ElectionSnapshot, ElectionStatus,
     FilterRuleSnapshot, FilterSnapshot, HttpSnapshot, InputSnapshot, LastError, OutputSnapshot,
-    PipelineSnapshot, ProcessSnapshot, Snapshot,
+    PipelineSnapshot, ProcessSnapshot, ReferSnapshot, ReferTableSnapshot, Snapshot,
 };
 
 /// How many recent errors are kept.
@@ -482,6 +482,7 @@ impl Stats {
             errors: lock(&self.errors).iter().cloned().collect(),
             election,
             filters: self.filter_snapshot(),
+            refer_tables: refer_snapshot(),
         }
     }
 
@@ -540,6 +541,30 @@ impl Stats {
     /// family names where one exists.
     pub fn render_prometheus(&self) -> String {
         self.snapshot().to_prometheus()
+    }
+}
+
+fn refer_snapshot() -> ReferSnapshot {
+    let cur = crate::refertable::current();
+    let st = cur.status().clone();
+    let t = cur.get();
+    ReferSnapshot {
+        url: st.url,
+        updated_ns: st.updated_ns,
+        pulled_ns: st.pulled_ns,
+        pulls: st.pulls,
+        failures: st.failures,
+        last_error: st.last_error,
+        from_cache: st.from_cache,
+        tables: t
+            .tables()
+            .iter()
+            .map(|t| ReferTableSnapshot {
+                name: t.name.clone(),
+                columns: t.columns.len(),
+                rows: t.rows(),
+            })
+            .collect(),
     }
 }
 

@@ -268,6 +268,34 @@ pub struct Snapshot {
     pub election: ElectionSnapshot,
     /// Filters: where the rules came from and what each filtered.
     pub filters: FilterSnapshot,
+    /// Reference tables of `query_refer_table()`: where from, what is loaded.
+    pub refer_tables: ReferSnapshot,
+}
+
+/// One reference table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferTableSnapshot {
+    pub name: String,
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// The reference tables' part of `/v1/monitor`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ReferSnapshot {
+    /// `[pipeline] refer_table_url` (empty: none).
+    pub url: String,
+    /// When the tables last changed (Unix ns; 0: never).
+    pub updated_ns: i64,
+    /// When the source last answered (Unix ns; 0: never).
+    pub pulled_ns: i64,
+    pub pulls: u64,
+    /// Loads that failed (the tables in place were kept).
+    pub failures: u64,
+    pub last_error: Option<String>,
+    /// The tables in place came from the last run's saved copy (the source has not answered).
+    pub from_cache: bool,
+    pub tables: Vec<ReferTableSnapshot>,
 }
 
 /// One filter rule and the points it dropped.

@@ -30,6 +30,7 @@ impl Dataway {
         timeout: std::time::Duration,
         proxy: &str,
         tls_insecure: bool,
+        keep_alive: crate::net::KeepAlive,
         hostname: &str,
         stats: Arc<crate::stats::Stats>,
     ) -> Result<Dataway, String> {
@@ -40,6 +41,7 @@ impl Dataway {
             proxy: Proxy::setting("[dataway] http_proxy", proxy),
             tls: TlsOptions::verify(!tls_insecure),
             user_agent: Some(crate::net::dataway::user_agent(hostname)),
+            keep_alive,
             ..ClientOptions::output(timeout)
         }
         .build()

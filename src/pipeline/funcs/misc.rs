@@ -9,7 +9,7 @@ use super::{Func, func, need};
 use crate::pipeline::ast::{Call, Pos};
 use crate::pipeline::compile::{CResult, CheckError, Cx, bind, expr_arg};
 use crate::pipeline::runtime::err;
-use crate::pipeline::value::Val;
+use crate::pipeline::value::{SStr, Val};
 
 pub fn sample(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["p"], 1)?;
@@ -109,32 +109,109 @@ pub fn cache_set(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func
     }))
 }
 
-/// Reference tables: this build loads none (there is no `refer_table_url` support yet), so
-/// every lookup finds nothing, as the original does when no table is configured.
+/// `query_refer_table(table, key, value)`: the first row of the reference table whose column
+/// `key` holds `value` (typed: `"1"` does not find `1`); every column of the row becomes a
+/// field of the point (a tag of that name keeps being a tag). Returns whether a row was found.
+/// A table name or column name that is not a string is an error; a value that is `nil` or
+/// not a string, int, float or bool finds nothing.
 pub fn query_refer_table(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["table_name", "key", "value"], 3)?;
-    let args: Vec<_> = (0..3)
-        .map(|i| need(&b, i).and_then(|e| cx.expr(e)))
-        .collect::<CResult<_>>()?;
-    Ok(func(move |rt, _| {
-        for a in &args {
-            rt.eval(a)?;
-        }
-        Ok(Val::Bool(false))
+    let table = cx.expr(need(&b, 0)?)?;
+    let key = cx.expr(need(&b, 1)?)?;
+    let value = cx.expr(need(&b, 2)?)?;
+    Ok(func(move |rt, pos| {
+        let table = refer_name(rt.eval(&table)?, "query_refer_table", "table_name", pos)?;
+        let key = refer_name(rt.eval(&key)?, "query_refer_table", "key", pos)?;
+        let value = rt.eval(&value)?;
+        let Some(v) = refer_key(&value) else {
+            return Ok(Val::Bool(false));
+        };
+        Ok(Val::Bool(refer_apply(rt, &table, &[&key], &[v])))
     }))
 }
 
+/// `mquery_refer_table(table, keys, values)`: as `query_refer_table()`, with a list of columns
+/// and a list of values (as many), all of which the row must hold.
 pub fn mquery_refer_table(cx: &mut Cx<'_>, call: &Call, pos: Pos) -> CResult<Box<dyn Func>> {
     let b = bind(call, pos, &["table_name", "keys", "values"], 3)?;
-    let args: Vec<_> = (0..3)
-        .map(|i| need(&b, i).and_then(|e| cx.expr(e)))
-        .collect::<CResult<_>>()?;
-    Ok(func(move |rt, _| {
-        for a in &args {
-            rt.eval(a)?;
+    let table = cx.expr(need(&b, 0)?)?;
+    let keys = cx.expr(need(&b, 1)?)?;
+    let values = cx.expr(need(&b, 2)?)?;
+    Ok(func(move |rt, pos| {
+        const F: &str = "mquery_refer_table";
+        let table = refer_name(rt.eval(&table)?, F, "table_name", pos)?;
+        let keys = match rt.eval(&keys)? {
+            Val::List(id) => rt
+                .heap
+                .list(id)
+                .to_vec()
+                .into_iter()
+                .map(|k| refer_name(k, F, "keys", pos))
+                .collect::<Result<Vec<_>, _>>()?,
+            other => vec![refer_name(other, F, "keys", pos)?],
+        };
+        let values = match rt.eval(&values)? {
+            Val::List(id) => rt.heap.list(id).to_vec(),
+            other => vec![other],
+        };
+        if keys.len() != values.len() {
+            return err(
+                pos,
+                format!("{F}: {} key(s) but {} value(s)", keys.len(), values.len()),
+            );
         }
-        Ok(Val::Bool(false))
+        let Some(vs) = values.iter().map(refer_key).collect::<Option<Vec<_>>>() else {
+            return Ok(Val::Bool(false));
+        };
+        let ks: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+        Ok(Val::Bool(refer_apply(rt, &table, &ks, &vs)))
     }))
+}
+
+fn refer_name(v: Val, f: &str, arg: &str, pos: Pos) -> crate::pipeline::runtime::RResult<SStr> {
+    match v {
+        Val::Str(s) => Ok(s),
+        other => err(
+            pos,
+            format!("{f}: {arg} must be a str, got {}", other.err_type()),
+        ),
+    }
+}
+
+fn refer_key(v: &Val) -> Option<crate::refertable::Key<'_>> {
+    use crate::refertable::Key;
+    Some(match v {
+        Val::Str(s) => Key::Str(s.as_str()),
+        Val::Int(i) => Key::Int(*i),
+        Val::Float(f) => Key::Float(*f),
+        Val::Bool(b) => Key::Bool(*b),
+        _ => return None,
+    })
+}
+
+/// Looks the row up and writes its columns to the point; whether a row was found.
+fn refer_apply(
+    rt: &mut crate::pipeline::runtime::Rt<'_>,
+    table: &str,
+    cols: &[&str],
+    values: &[crate::refertable::Key<'_>],
+) -> bool {
+    use crate::point::Value as PValue;
+    use crate::refertable::Cell;
+    let tables = crate::refertable::current().get();
+    let Some(row) = tables.query(table, cols, values) else {
+        return false;
+    };
+    for (name, cell) in row {
+        let v = match cell {
+            Cell::Str(s) => PValue::Str(s.to_string()),
+            Cell::Int(i) => PValue::Int(*i),
+            Cell::Float(f) => PValue::Float(*f),
+            Cell::Bool(b) => PValue::Bool(*b),
+        };
+        rt.write(name, v);
+    }
+    true
 }
 
 fn unsupported(name: &str, why: &str, pos: Pos) -> CheckError {

@@ -146,6 +146,10 @@ struct PullState {
     status: u16,
     /// The query of every pull, in order.
     queries: Vec<String>,
+    /// The console's Pipeline scripts: (update_time, [{name, base64text, category,
+    /// asDefault}]) and (relation_update_time, [{category, source, name}]).
+    pipelines: (i64, Vec<serde_json::Value>),
+    relation: (i64, Vec<serde_json::Value>),
 }
 
 struct Inner {
@@ -477,6 +481,27 @@ async fn pull(State(inner): State<Arc<Inner>>, RawQuery(query): RawQuery) -> (St
         let status = StatusCode::from_u16(p.status).unwrap();
         return (status, "{\"error_code\":\"dataway.unavailable\"}".into());
     }
+    if query_param(&q, "remote_pipelines").as_deref() == Some("true") {
+        // As DataWay answers: the scripts only when the agent's `ts` is not theirs, the
+        // relation only when its `relation_ts` is not the relation's (else -1).
+        let num = |k: &str| query_param(&q, k).and_then(|v| v.parse::<i64>().ok());
+        let (ts, rts) = (num("ts"), num("relation_ts"));
+        let (Some(ts), Some(rts)) = (ts, rts) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "{\"error_code\":\"kodo.invalidParam\"}".into(),
+            );
+        };
+        let (ut, pls) = &p.pipelines;
+        let (rut, rel) = &p.relation;
+        let body = serde_json::json!({"remote_pipelines": {
+            "update_time": ut,
+            "pipelines": if ts == *ut { serde_json::Value::Null } else { serde_json::json!(pls) },
+            "relation_update_time": if rts == *rut { -1 } else { *rut },
+            "relation": if rts == *rut { serde_json::Value::Null } else { serde_json::json!(rel) },
+        }});
+        return (StatusCode::OK, body.to_string());
+    }
     if query_param(&q, "filters").as_deref() != Some("true") {
         return (StatusCode::OK, "{}".into());
     }
@@ -518,6 +543,8 @@ impl FakeDataway {
                 interval_ns: 0,
                 status: 200,
                 queries: Vec::new(),
+                pipelines: (0, Vec::new()),
+                relation: (0, Vec::new()),
             }),
             token: token.to_string(),
             status: AtomicU16::new(200),
@@ -587,6 +614,32 @@ impl FakeDataway {
         let mut p = self.inner.pull.lock().unwrap();
         p.filters = filters;
         p.interval_ns = interval.as_nanos() as i64;
+    }
+
+    /// The console's Pipeline scripts, as of `update_time`: (category, name, text, asDefault).
+    pub fn set_pipelines(&self, update_time: i64, scripts: &[(&str, &str, &str, bool)]) {
+        use base64::Engine as _;
+        let list = scripts
+            .iter()
+            .map(|(cat, name, text, def)| {
+                serde_json::json!({
+                    "name": name,
+                    "base64text": base64::engine::general_purpose::STANDARD.encode(text),
+                    "category": cat,
+                    "asDefault": def,
+                })
+            })
+            .collect();
+        self.inner.pull.lock().unwrap().pipelines = (update_time, list);
+    }
+
+    /// The console's relation, as of `update_time`: (category, source, script).
+    pub fn set_relation(&self, update_time: i64, relation: &[(&str, &str, &str)]) {
+        let list = relation
+            .iter()
+            .map(|(cat, source, name)| serde_json::json!({"category": cat, "source": source, "name": name}))
+            .collect();
+        self.inner.pull.lock().unwrap().relation = (update_time, list);
     }
 
     /// Answer pulls with `status` from now on (200: answer).
