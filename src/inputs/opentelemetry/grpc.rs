@@ -1,0 +1,132 @@
+//! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` on a listener of
+//! the input's own (`grpc.addr`), served by tonic over HTTP/2 (no TLS), gzip taken and
+//! answered in, messages up to `grpc.max_payload` (after decompression).
+//!
+//! Answers as OTLP/gRPC says: OK with an `ExportTraceServiceResponse` (a partial success
+//! when spans were rejected), INVALID_ARGUMENT for a message that cannot be decoded (tonic
+//! says INTERNAL; the answer is rewritten), RESOURCE_EXHAUSTED for a message over the limit
+//! (as the original's grpc-go says; tonic's OUT_OF_RANGE would be retried), UNAVAILABLE while
+//! the journal is full or the agent stops (the client retries). Every refused message is counted (`invalid`) and recorded as the input's
+//! last error. Services not served here (metrics, logs: not received yet) answer
+//! UNIMPLEMENTED.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use tonic::codec::CompressionEncoding;
+use tonic::{Request, Response, Status};
+
+use super::otlp::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use super::otlp::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use super::{C_GRPC, COUNTERS, ExportError, Receiver};
+use crate::inputs::InputError;
+use crate::shutdown::Shutdown;
+use crate::stats::DropReason;
+
+struct Traces(Arc<Receiver>);
+
+#[tonic::async_trait]
+impl TraceService for Traces {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let ip = request
+            .remote_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        match self.0.export_traces(request.into_inner(), ip).await {
+            Ok(ex) => Ok(Response::new(ExportTraceServiceResponse {
+                partial_success: (ex.rejected > 0).then(|| ExportTracePartialSuccess {
+                    rejected_spans: i64::try_from(ex.rejected).unwrap_or(i64::MAX),
+                    error_message: ex.rejected_why.unwrap_or_default(),
+                }),
+            })),
+            Err(ExportError::Full(why)) => Err(Status::unavailable(format!(
+                "the journal is full, come back later: {why}"
+            ))),
+            Err(e) => Err(Status::unavailable(e.to_string())),
+        }
+    }
+}
+
+/// gRPC status codes this module reads or writes.
+const INVALID_ARGUMENT: &str = "3";
+const INTERNAL: &str = "13";
+const OUT_OF_RANGE: &str = "11";
+const RESOURCE_EXHAUSTED: &str = "8";
+
+/// Serves OTLP/gRPC on `addr` until `shutdown`.
+pub async fn serve(
+    rx: Arc<Receiver>,
+    addr: &str,
+    max: usize,
+    mut shutdown: Shutdown,
+) -> Result<(), InputError> {
+    let sock: SocketAddr = addr
+        .parse()
+        .map_err(|e| InputError::Setup(format!("grpc.addr `{addr}`: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(sock)
+        .await
+        .map_err(|e| InputError::Setup(format!("grpc.addr `{addr}`: cannot listen: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| addr.to_string(), |a| a.to_string());
+    tracing::info!(addr = %bound, "opentelemetry receiver serving OTLP/gRPC");
+    let svc = TraceServiceServer::new(Traces(rx.clone()))
+        .max_decoding_message_size(max)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip);
+    let counters = rx.ctx.stats.receiver(COUNTERS);
+    let rx2 = rx.clone();
+    let watch = tower::util::MapResponseLayer::new(
+        move |mut resp: axum::http::Response<tonic::body::Body>| {
+            counters.add(C_GRPC, 1);
+            let h = resp.headers_mut();
+            let code = h
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let msg = h
+                .get("grpc-message")
+                .and_then(|v| v.to_str().ok())
+                .map(|m| {
+                    percent_encoding::percent_decode_str(m)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .unwrap_or_default();
+            let refused = match code.as_deref() {
+                // A message that is not OTLP: tonic says INTERNAL, OTLP says INVALID_ARGUMENT.
+                Some(INTERNAL) if msg.starts_with("failed to decode Protobuf message") => {
+                    h.insert("grpc-status", HeaderValue::from_static(INVALID_ARGUMENT));
+                    true
+                }
+                // Over max_payload: tonic says OUT_OF_RANGE, which OTLP clients retry; the
+                // original (grpc-go) says RESOURCE_EXHAUSTED, which they do not.
+                Some(OUT_OF_RANGE) => {
+                    h.insert("grpc-status", HeaderValue::from_static(RESOURCE_EXHAUSTED));
+                    true
+                }
+                _ => false,
+            };
+            if refused {
+                rx2.note_refused(
+                    DropReason::Invalid,
+                    &format!("opentelemetry gRPC TraceService/Export: {msg}"),
+                );
+            }
+            resp
+        },
+    );
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    tonic::transport::Server::builder()
+        .layer(watch)
+        .add_service(svc)
+        .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
+        .await
+        .map_err(|e| InputError::Setup(format!("OTLP/gRPC on {bound}: {e}")))
+}

@@ -1,0 +1,425 @@
+//! The `opentelemetry` input driven by the real OpenTelemetry Python SDK: a small program's
+//! nested spans (with events, a link and an error) exported by
+//! `opentelemetry-exporter-otlp-proto-http` and by `opentelemetry-exporter-otlp-proto-grpc`
+//! arrive at the fake DataWay as `tracing` points with the original's mapping. OTLP/JSON and
+//! bad bodies are sent by hand: answered with OTLP's statuses, counted.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use prost::Message;
+
+use crate::support::dataway::{FakeDataway, Received, Val};
+use crate::support::servers::free_port;
+use crate::support::{Agent, Workdir};
+use crate::tracing::{field_str, python, request, tag};
+
+const TOKEN: &str = "tkn_0123456789abcdef0123456789abcdef";
+
+fn agent(dw: &FakeDataway, conf: &str, grpc_conf: &str) -> (Workdir, Agent, String) {
+    let w = Workdir::new();
+    w.write(
+        "conf.d/datakit.conf",
+        &format!(
+            "default_enabled_inputs = []\n[dataway]\n  urls = [\"{}\"]\n[io]\n  flush_interval = \"100ms\"\n",
+            dw.url()
+        ),
+    );
+    let grpc = format!("127.0.0.1:{}", free_port());
+    w.write(
+        "conf.d/opentelemetry.conf",
+        &format!("[[inputs.opentelemetry]]\n{conf}\n  [inputs.opentelemetry.grpc]\n    addr = \"{grpc}\"\n{grpc_conf}"),
+    );
+    let a = Agent::start(&w, &[]);
+    a.wait_api();
+    let t0 = std::time::Instant::now();
+    let url = format!("{}/otel/v1/traces", a.api());
+    while request(
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        b"{}".to_vec(),
+    )
+    .0 != 200
+        || std::net::TcpStream::connect(&grpc).is_err()
+    {
+        assert!(t0.elapsed() < Duration::from_secs(10), "OTLP not served");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (w, a, grpc)
+}
+
+/// A program instrumented with the OpenTelemetry SDK, exporting over `MODE` (`http` or
+/// `grpc`), gzip: one trace of three spans. Prints the ids and what the SDK logged.
+const APP: &str = r#"
+import json, logging, os
+records = []
+class Keep(logging.Handler):
+    def emit(self, r):
+        records.append("%s %s: %s" % (r.levelname, r.name, r.getMessage()))
+logging.getLogger("opentelemetry").addHandler(Keep(level=logging.WARNING))
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Link, SpanKind
+
+mode = os.environ["MODE"]
+if mode == "grpc":
+    import grpc
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    exporter = OTLPSpanExporter(endpoint="http://" + os.environ["GRPC"], insecure=True,
+                                compression=grpc.Compression.Gzip, timeout=10)
+else:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    exporter = OTLPSpanExporter(endpoint=os.environ["AGENT"] + "/otel/v1/traces",
+                                compression=Compression.Gzip, timeout=10)
+
+provider = TracerProvider(resource=Resource.create(
+    {"service.name": "shop-" + mode, "project": "p1", "runtime_id": "rt-1"}))
+provider.add_span_processor(BatchSpanProcessor(exporter))
+tracer = provider.get_tracer("shop.lib", "1.0")
+
+with tracer.start_as_current_span("GET /orders", kind=SpanKind.SERVER, attributes={
+        "http.request.method": "GET", "http.response.status_code": 200,
+        "user.id": "u-1", "team.name": "core", "retries": 3}) as root:
+    root.add_event("cache miss", {"cache.key": "orders:1"})
+    with tracer.start_as_current_span("SELECT orders", kind=SpanKind.CLIENT, attributes={
+            "db.system": "postgresql", "server.address": "db1",
+            "db.statement": "SELECT * FROM orders"}) as db:
+        pass
+    try:
+        with tracer.start_as_current_span("charge", links=[Link(db.get_span_context(), {"why": "after"})]) as pay:
+            raise ValueError("card declined")
+    except ValueError:
+        pass
+
+provider.force_flush()
+provider.shutdown()
+hexid = lambda s: format(s.get_span_context().span_id, "016x")
+print(json.dumps({"trace": format(root.get_span_context().trace_id, "032x"),
+                  "root": hexid(root), "db": hexid(db), "pay": hexid(pay), "logs": records}))
+"#;
+
+fn drops(a: &Agent) -> BTreeMap<String, u64> {
+    let (_, _, body) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut out = BTreeMap::new();
+    for d in v["drops"].as_array().cloned().unwrap_or_default() {
+        if d["origin"] == "opentelemetry" {
+            *out.entry(d["reason"].as_str().unwrap_or("").to_string())
+                .or_default() += d["points"].as_u64().unwrap_or(0);
+        }
+    }
+    out
+}
+
+#[test]
+fn python_sdk_spans_arrive_over_http_and_grpc() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a, grpc) = agent(
+        &dw,
+        "  customer_tags = [\"reg:^team\\\\.\", \"retries\"]\n  [inputs.opentelemetry.tags]\n    cluster = \"c1\"\n",
+        "",
+    );
+    let mut ids = BTreeMap::new();
+    for mode in ["http", "grpc"] {
+        let out = python(
+            APP,
+            &[
+                ("MODE", mode.to_string()),
+                ("AGENT", a.api()),
+                ("GRPC", grpc.clone()),
+            ],
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(
+            v["logs"],
+            serde_json::json!([]),
+            "{mode}: the exporter logged"
+        );
+        ids.insert(mode, v);
+    }
+    dw.wait_for(Duration::from_secs(20), "the spans", |p| {
+        p.iter().filter(|p| p.name == "opentelemetry").count() >= 6
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pts = dw.points_named("opentelemetry");
+    assert_eq!(pts.len(), 6, "3 spans by each transport, once");
+    for (mode, v) in &ids {
+        let trace = v["trace"].as_str().unwrap();
+        let spans: Vec<&Received> = pts
+            .iter()
+            .filter(|p| field_str(p, "trace_id") == Some(trace))
+            .collect();
+        assert_eq!(spans.len(), 3, "{mode}");
+        let by = |id: &str| {
+            let want = v[id].as_str().unwrap();
+            *spans
+                .iter()
+                .find(|p| field_str(p, "span_id") == Some(want))
+                .unwrap_or_else(|| panic!("{mode}: no {id}"))
+        };
+        let (root, db, pay) = (by("root"), by("db"), by("pay"));
+        let service = format!("shop-{mode}");
+        for p in [root, db, pay] {
+            assert_eq!(p.category, "tracing");
+            assert_eq!(tag(p, "source"), Some("opentelemetry"));
+            assert_eq!(tag(p, "project"), Some("p1"), "{mode}");
+            assert_eq!(tag(p, "cluster"), Some("c1"), "{mode}");
+            assert_eq!(tag(p, "remote_ip"), Some("127.0.0.1"), "{mode}");
+            assert_eq!(field_str(p, "runtime_id"), Some("rt-1"), "{mode}");
+            assert!(
+                p.fields
+                    .get("start")
+                    .and_then(Val::as_i64)
+                    .is_some_and(|s| s > 1_600_000_000_000_000),
+                "{mode}"
+            );
+            assert!(p.fields.get("duration").and_then(Val::as_i64).is_some());
+        }
+        // The root: the well-known and customer attributes as keys, the rest in `message`.
+        assert_eq!(tag(root, "service"), Some(service.as_str()));
+        assert_eq!(field_str(root, "resource"), Some("GET /orders"));
+        assert_eq!(tag(root, "operation"), Some("GET /orders"));
+        assert_eq!(field_str(root, "parent_id"), Some("0"));
+        assert_eq!(tag(root, "span_type"), Some("entry"));
+        assert_eq!(tag(root, "span_kind"), Some("server"));
+        assert_eq!(tag(root, "http_method"), Some("GET"));
+        assert_eq!(tag(root, "http_status_code"), Some("200"));
+        assert_eq!(tag(root, "http_status_class"), Some("2xx"));
+        assert_eq!(tag(root, "source_type"), Some("web"));
+        assert_eq!(tag(root, "team_name"), Some("core"));
+        assert_eq!(root.fields.get("retries").and_then(Val::as_i64), Some(3));
+        assert_eq!(tag(root, "status"), Some("ok"));
+        let m: serde_json::Value =
+            serde_json::from_str(field_str(root, "message").unwrap()).unwrap();
+        let keys: Vec<&str> = m["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["key"].as_str())
+            .collect();
+        assert!(
+            keys.contains(&"user.id") && keys.contains(&"cache.key"),
+            "{m}"
+        );
+        assert!(
+            !keys.contains(&"service.name") && !keys.contains(&"team.name"),
+            "{m}"
+        );
+        assert_eq!(m["events"][0]["name"], "cache miss", "{m}");
+        assert!(m.get("traceId").is_none(), "clean_message: {m}");
+        // The database span: split_service_name, db_host.
+        assert_eq!(field_str(db, "parent_id"), field_str(root, "span_id"));
+        assert_eq!(tag(db, "service"), Some("postgresql"));
+        assert_eq!(tag(db, "base_service"), Some(service.as_str()));
+        assert_eq!(tag(db, "db_host"), Some("db1"));
+        assert_eq!(tag(db, "source_type"), Some("db"));
+        assert_eq!(tag(db, "span_kind"), Some("client"));
+        assert_eq!(
+            tag(db, "span_type"),
+            Some("entry"),
+            "another service's child"
+        );
+        // The failed span: error, the exception event's keys, the link in `message`.
+        assert_eq!(tag(pay, "status"), Some("error"));
+        assert_eq!(tag(pay, "service"), Some(service.as_str()));
+        assert_eq!(field_str(pay, "error_type"), Some("ValueError"));
+        assert_eq!(field_str(pay, "error_message"), Some("card declined"));
+        assert!(field_str(pay, "error_stack").is_some_and(|s| s.contains("Traceback")));
+        let m: serde_json::Value =
+            serde_json::from_str(field_str(pay, "message").unwrap()).unwrap();
+        assert_eq!(m["links"][0]["spanId"], v["db"], "{m}");
+        assert_eq!(m["links"][0]["attributes"][0]["key"], "why", "{m}");
+    }
+    let (_, _, mon) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
+    let mon: serde_json::Value = serde_json::from_str(&mon).unwrap();
+    let s = mon.to_string();
+    assert!(
+        s.contains("grpc_exports") && s.contains("http_exports"),
+        "{s}"
+    );
+    assert!(drops(&a).is_empty(), "{:?}", drops(&a));
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    assert_eq!(a.stop(), Some(0));
+}
+
+/// A POST whose answer is binary: (status, body).
+fn post_bytes(url: &str, ctype: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut resp = agent
+        .post(url)
+        .header("content-type", ctype)
+        .send(&body[..])
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_vec().unwrap(),
+    )
+}
+
+/// `google.rpc.Status`, as a client decodes an OTLP/HTTP error.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// `ExportTraceServiceResponse` with its partial success, as a client decodes it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct TraceResponse {
+    #[prost(message, optional, tag = "1")]
+    partial_success: Option<Partial>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Partial {
+    #[prost(int64, tag = "1")]
+    rejected_spans: i64,
+    #[prost(string, tag = "2")]
+    error_message: String,
+}
+
+const JSON_BODY: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-svc"}}]},
+ "scopeSpans":[{"scope":{"name":"hand"},"spans":[
+  {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"by hand","kind":"SPAN_KIND_SERVER",
+   "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000",
+   "attributes":[{"key":"http.method","value":{"stringValue":"POST"}},{"key":"x","value":{"intValue":"7"}}],
+   "unknownField":true},
+  {"traceId":"","spanId":"eee19b7ec3c1b175","name":"no trace id"}]}]}]}"#;
+
+/// Raw gRPC calls with bad messages; prints each call's status code.
+const GRPC_BAD: &str = r#"
+import os, grpc
+ch = grpc.insecure_channel(os.environ["GRPC"])
+def call(method, body):
+    f = ch.unary_unary(method, request_serializer=None, response_deserializer=None)
+    try:
+        f(body, timeout=10)
+        return "OK"
+    except grpc.RpcError as e:
+        return e.code().name
+print("truncated", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x0a\x05\x0a"))
+print("oversized", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x00" * 200000))
+print("logs", call("/opentelemetry.proto.collector.logs.v1.LogsService/Export", b""))
+"#;
+
+#[test]
+fn json_partial_success_and_bad_bodies() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a, grpc) = agent(&dw, "", "    max_payload = 65536\n");
+    let url = format!("{}/otel/v1/traces", a.api());
+    let json = [("content-type", "application/json")];
+    let pb = [("content-type", "application/x-protobuf")];
+
+    // OTLP/JSON: one span taken, one rejected (no trace id): a partial success.
+    let (s, hs, body) = request("POST", &url, &json, JSON_BODY.as_bytes().to_vec());
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        hs.iter()
+            .any(|(k, v)| k == "content-type" && v == "application/json")
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedSpans"], "1", "{body}");
+    assert!(
+        v["partialSuccess"]["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("span 1 (`no trace id`) of service `json-svc`: its trace id is not 16 bytes"),
+        "{body}"
+    );
+    dw.wait_for(Duration::from_secs(20), "the JSON span", |p| {
+        p.iter().any(|p| p.name == "opentelemetry")
+    });
+    let p = &dw.points_named("opentelemetry")[0];
+    assert_eq!(
+        field_str(p, "trace_id"),
+        Some("5b8efff798038103d269b633813fc60c")
+    );
+    assert_eq!(tag(p, "service"), Some("json-svc"));
+    assert_eq!(tag(p, "span_kind"), Some("server"));
+    assert_eq!(tag(p, "http_method"), Some("POST"));
+    assert_eq!(tag(p, "source_type"), Some("web"));
+
+    // Truncated protobuf: 400 with a google.rpc.Status saying why.
+    let (s, body) = post_bytes(&url, "application/x-protobuf", vec![0x0a, 0x05, 0x0a]);
+    assert_eq!(s, 400);
+    let st = RpcStatus::decode(&body[..]).unwrap();
+    assert_eq!(st.code, 3);
+    assert!(
+        st.message.contains("cannot decode the protobuf body"),
+        "{st:?}"
+    );
+    // JSON that is not OTLP: the path of the value.
+    let (s, _, body) = request(
+        "POST",
+        &url,
+        &json,
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":7}]}]}]}"#.to_vec(),
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("at resourceSpans[0].scopeSpans[0].spans[0].spanId: a string was expected"),
+        "{body}"
+    );
+    // A content type OTLP does not have.
+    let (s, _, body) = request(
+        "POST",
+        &url,
+        &[("content-type", "text/plain")],
+        b"{}".to_vec(),
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("unsupported Content-Type `text/plain`"),
+        "{body}"
+    );
+    // Over grpc.max_payload (after gzip): 413.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &vec![0u8; 200_000]).unwrap();
+    let (s, _, _) = request(
+        "POST",
+        &url,
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("content-encoding", "gzip"),
+        ],
+        gz.finish().unwrap(),
+    );
+    assert_eq!(s, 413);
+    // An empty protobuf export: OK, an empty response.
+    let (s, _, body) = request("POST", &url, &pb, vec![]);
+    assert_eq!(s, 200);
+    assert_eq!(
+        TraceResponse::decode(body.as_bytes()).unwrap(),
+        TraceResponse::default()
+    );
+    // Metrics and logs are not received yet: not served.
+    for p in ["/otel/v1/metrics", "/otel/v1/logs"] {
+        assert_eq!(
+            request("POST", &format!("{}{p}", a.api()), &pb, vec![]).0,
+            404,
+            "{p}"
+        );
+    }
+    // gRPC: a truncated message, one over max_payload, a service not served.
+    let out = python(GRPC_BAD, &[("GRPC", grpc)]);
+    assert_eq!(
+        out.trim(),
+        "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\nlogs UNIMPLEMENTED",
+        "{out}"
+    );
+    // Counted: the rejected span, the four refused bodies, the two refused messages.
+    assert_eq!(drops(&a).get("invalid"), Some(&7), "{:?}", drops(&a));
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    assert_eq!(a.stop(), Some(0));
+}
