@@ -102,6 +102,13 @@ print(json.dumps({"trace": format(root.get_span_context().trace_id, "032x"),
                   "root": hexid(root), "db": hexid(db), "pay": hexid(pay), "logs": records}))
 "#;
 
+fn float(v: &Val) -> Option<f64> {
+    match v {
+        Val::F(f) => Some(*f),
+        _ => None,
+    }
+}
+
 fn drops(a: &Agent) -> BTreeMap<String, u64> {
     let (_, _, body) = request("GET", &format!("{}/v1/monitor", a.api()), &[], vec![]);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -403,14 +410,34 @@ fn json_partial_success_and_bad_bodies() {
         TraceResponse::decode(body.as_bytes()).unwrap(),
         TraceResponse::default()
     );
-    // Metrics and logs are not received yet: not served.
-    for p in ["/otel/v1/metrics", "/otel/v1/logs"] {
-        assert_eq!(
-            request("POST", &format!("{}{p}", a.api()), &pb, vec![]).0,
-            404,
-            "{p}"
-        );
-    }
+    // Metrics: a data point without a value is rejected (a partial success); a truncated
+    // message is refused.
+    let murl = format!("{}/otel/v1/metrics", a.api());
+    let (s, _, body) = request(
+        "POST",
+        &murl,
+        &json,
+        br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":[{"asInt":"1"},{}]}}]}]}]}"#.to_vec(),
+    );
+    assert_eq!(s, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "1", "{body}");
+    let (s, body) = post_bytes(&murl, "application/x-protobuf", vec![0x0a, 0x09, 0x12]);
+    assert_eq!(s, 400);
+    assert!(
+        RpcStatus::decode(&body[..])
+            .unwrap()
+            .message
+            .contains("/otel/v1/metrics: cannot decode")
+    );
+    dw.wait_for(Duration::from_secs(20), "the gauge", |p| {
+        p.iter().any(|p| p.name == "otel_service")
+    });
+    // Logs are not received yet: not served.
+    assert_eq!(
+        request("POST", &format!("{}/otel/v1/logs", a.api()), &pb, vec![]).0,
+        404
+    );
     // gRPC: a truncated message, one over max_payload, a service not served.
     let out = python(GRPC_BAD, &[("GRPC", grpc)]);
     assert_eq!(
@@ -418,8 +445,147 @@ fn json_partial_success_and_bad_bodies() {
         "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\nlogs UNIMPLEMENTED",
         "{out}"
     );
-    // Counted: the rejected span, the four refused bodies, the two refused messages.
-    assert_eq!(drops(&a).get("invalid"), Some(&7), "{:?}", drops(&a));
+    // Counted: the rejected span and data point, the five refused bodies, the two refused
+    // messages.
+    assert_eq!(drops(&a).get("invalid"), Some(&9), "{:?}", drops(&a));
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    assert_eq!(a.stop(), Some(0));
+}
+
+/// A program measuring with the OpenTelemetry SDK, exporting over `MODE` once (at shutdown):
+/// a counter, an up-down counter, a histogram, a gauge and an exponential histogram.
+const METRICS_APP: &str = r#"
+import json, logging, os
+records = []
+class Keep(logging.Handler):
+    def emit(self, r):
+        records.append("%s %s: %s" % (r.levelname, r.name, r.getMessage()))
+logging.getLogger("opentelemetry").addHandler(Keep(level=logging.WARNING))
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View, ExponentialBucketHistogramAggregation
+
+mode = os.environ["MODE"]
+if mode == "grpc":
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    exporter = OTLPMetricExporter(endpoint="http://" + os.environ["GRPC"], insecure=True, timeout=10)
+else:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    exporter = OTLPMetricExporter(endpoint=os.environ["AGENT"] + "/otel/v1/metrics", timeout=10)
+
+reader = PeriodicExportingMetricReader(exporter, export_interval_millis=600000)
+provider = MeterProvider(resource=Resource.create({"service.name": "meter-" + mode}),
+                         metric_readers=[reader],
+                         views=[View(instrument_name="size", aggregation=ExponentialBucketHistogramAggregation())])
+meter = provider.get_meter("shop.meter", "1.0")
+orders = meter.create_counter("orders", unit="1")
+orders.add(3, {"route": "/a"})
+orders.add(2, {"route": "/a"})
+queue = meter.create_up_down_counter("queue")
+queue.add(5)
+queue.add(-2)
+latency = meter.create_histogram("latency", unit="ms")
+for v in (1, 7, 20):
+    latency.record(v)
+temp = meter.create_gauge("temp", unit="Cel")
+temp.set(21.5)
+size = meter.create_histogram("size")
+size.record(4)
+size.record(5)
+provider.shutdown()
+print(json.dumps({"logs": records}))
+"#;
+
+#[test]
+fn python_sdk_metrics_arrive_over_http_and_grpc() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a, grpc) = agent(&dw, "", "");
+    for mode in ["http", "grpc"] {
+        let out = python(
+            METRICS_APP,
+            &[
+                ("MODE", mode.to_string()),
+                ("AGENT", a.api()),
+                ("GRPC", grpc.clone()),
+            ],
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(
+            v["logs"],
+            serde_json::json!([]),
+            "{mode}: the exporter logged"
+        );
+    }
+    // Per transport: orders, queue, latency + 16 buckets, temp, size.
+    dw.wait_for(Duration::from_secs(20), "the metrics", |p| {
+        p.iter().filter(|p| p.name == "otel_service").count() >= 42
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pts = dw.points_named("otel_service");
+    assert_eq!(pts.len(), 42, "every data point once");
+    for mode in ["http", "grpc"] {
+        let service = format!("meter-{mode}");
+        let mine: Vec<&Received> = pts
+            .iter()
+            .filter(|p| tag(p, "service_name") == Some(service.as_str()))
+            .collect();
+        assert_eq!(mine.len(), 21, "{mode}");
+        let with = |f: &str| {
+            mine.iter()
+                .filter(|p| p.fields.contains_key(f))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        for p in &mine {
+            assert_eq!(p.category, "metric");
+            assert_eq!(tag(p, "scope_name"), Some("shop.meter"));
+            assert_eq!(tag(p, "remote_ip"), Some("127.0.0.1"));
+            assert!(tag(p, "telemetry_sdk_name").is_none(), "{p:?}");
+        }
+        let orders = with("orders");
+        assert_eq!(orders.len(), 1, "{mode}");
+        assert_eq!(
+            orders[0].fields["orders"].as_i64(),
+            Some(5),
+            "cumulative sum"
+        );
+        assert_eq!(tag(orders[0], "route"), Some("/a"));
+        assert_eq!(tag(orders[0], "unit"), Some("1"));
+        assert_eq!(with("queue")[0].fields["queue"].as_i64(), Some(3));
+        assert_eq!(
+            with("temp")[0].fields.get("temp").and_then(float),
+            Some(21.5)
+        );
+        assert_eq!(tag(with("temp")[0], "unit"), Some("Cel"));
+        let h = with("latency_count");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].fields["latency_count"].as_i64(), Some(3));
+        assert_eq!(h[0].fields.get("latency_sum").and_then(float), Some(28.0));
+        assert_eq!(h[0].fields.get("latency_min").and_then(float), Some(1.0));
+        assert_eq!(h[0].fields.get("latency_max").and_then(float), Some(20.0));
+        let buckets = with("latency_bucket");
+        assert_eq!(buckets.len(), 16, "{mode}");
+        let le = |b: &str| {
+            buckets
+                .iter()
+                .find(|p| tag(p, "le") == Some(b))
+                .unwrap_or_else(|| panic!("no le={b}"))
+                .fields["latency_bucket"]
+                .as_i64()
+        };
+        assert_eq!(
+            (le("0"), le("5"), le("10"), le("25"), le("+Inf")),
+            (Some(0), Some(1), Some(2), Some(3), Some(3))
+        );
+        let e = with("size_count");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].fields["size_count"].as_i64(), Some(2));
+        assert_eq!(e[0].fields.get("size_avg").and_then(float), Some(4.5));
+    }
+    assert!(drops(&a).is_empty(), "{:?}", drops(&a));
     assert!(dw.violations().is_empty(), "{:?}", dw.violations());
     assert_eq!(a.stop(), Some(0));
 }

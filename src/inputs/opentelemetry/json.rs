@@ -13,10 +13,12 @@ use std::fmt;
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use super::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use super::otlp::collector::trace::v1::ExportTraceServiceRequest;
 use super::otlp::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
 };
+use super::otlp::metrics::v1 as m;
 use super::otlp::resource::v1::Resource;
 use super::otlp::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, span, span::Event, span::Link, status::StatusCode,
@@ -113,6 +115,223 @@ pub fn trace_request(body: &[u8]) -> R<ExportTraceServiceRequest> {
     let m = obj(&v, &p)?;
     Ok(ExportTraceServiceRequest {
         resource_spans: list(m, &p, "resourceSpans", "resource_spans", resource_spans)?,
+    })
+}
+
+/// Decodes an `ExportMetricsServiceRequest` in OTLP/JSON (exemplars are skipped: they are
+/// not written to points).
+pub fn metrics_request(body: &[u8]) -> R<ExportMetricsServiceRequest> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    let p = P::ROOT;
+    let o = obj(&v, &p)?;
+    Ok(ExportMetricsServiceRequest {
+        resource_metrics: list(
+            o,
+            &p,
+            "resourceMetrics",
+            "resource_metrics",
+            resource_metrics,
+        )?,
+    })
+}
+
+fn resource_metrics(v: &Value, p: &P) -> R<m::ResourceMetrics> {
+    let o = obj(v, p)?;
+    Ok(m::ResourceMetrics {
+        resource: message(o, p, "resource", "resource", resource)?,
+        scope_metrics: list(o, p, "scopeMetrics", "scope_metrics", scope_metrics)?,
+        schema_url: string(o, p, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope_metrics(v: &Value, p: &P) -> R<m::ScopeMetrics> {
+    let o = obj(v, p)?;
+    Ok(m::ScopeMetrics {
+        scope: message(o, p, "scope", "scope", scope)?,
+        metrics: list(o, p, "metrics", "metrics", metric)?,
+        schema_url: string(o, p, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn temporality(o: &Map<String, Value>, p: &P) -> R<i32> {
+    enum_field(
+        o,
+        p,
+        "aggregationTemporality",
+        "aggregation_temporality",
+        |s| m::AggregationTemporality::from_str_name(s).map(|t| t as i32),
+    )
+}
+
+fn metric(v: &Value, p: &P) -> R<m::Metric> {
+    use m::metric::Data;
+    let o = obj(v, p)?;
+    let data = if let Some(x) = get(o, "gauge", "gauge") {
+        let q = p.k("gauge");
+        let g = obj(x, &q)?;
+        Some(Data::Gauge(m::Gauge {
+            data_points: list(g, &q, "dataPoints", "data_points", number_point)?,
+        }))
+    } else if let Some(x) = get(o, "sum", "sum") {
+        let q = p.k("sum");
+        let g = obj(x, &q)?;
+        Some(Data::Sum(m::Sum {
+            data_points: list(g, &q, "dataPoints", "data_points", number_point)?,
+            aggregation_temporality: temporality(g, &q)?,
+            is_monotonic: match get(g, "isMonotonic", "is_monotonic") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return q
+                        .k("isMonotonic")
+                        .err(format!("a boolean was expected, found {}", kind(other)));
+                }
+            },
+        }))
+    } else if let Some(x) = get(o, "histogram", "histogram") {
+        let q = p.k("histogram");
+        let g = obj(x, &q)?;
+        Some(Data::Histogram(m::Histogram {
+            data_points: list(g, &q, "dataPoints", "data_points", histogram_point)?,
+            aggregation_temporality: temporality(g, &q)?,
+        }))
+    } else if let Some(x) = get(o, "exponentialHistogram", "exponential_histogram") {
+        let q = p.k("exponentialHistogram");
+        let g = obj(x, &q)?;
+        Some(Data::ExponentialHistogram(m::ExponentialHistogram {
+            data_points: list(g, &q, "dataPoints", "data_points", exp_point)?,
+            aggregation_temporality: temporality(g, &q)?,
+        }))
+    } else if let Some(x) = get(o, "summary", "summary") {
+        let q = p.k("summary");
+        let g = obj(x, &q)?;
+        Some(Data::Summary(m::Summary {
+            data_points: list(g, &q, "dataPoints", "data_points", summary_point)?,
+        }))
+    } else {
+        None
+    };
+    Ok(m::Metric {
+        name: string(o, p, "name", "name")?,
+        description: string(o, p, "description", "description")?,
+        unit: string(o, p, "unit", "unit")?,
+        metadata: list(o, p, "metadata", "metadata", key_value)?,
+        data,
+    })
+}
+
+fn f64_field(o: &Map<String, Value>, p: &P, camel: &'static str, snake: &'static str) -> R<f64> {
+    get(o, camel, snake).map_or(Ok(0.0), |v| f64_of(v, &p.k(camel)))
+}
+
+fn opt_f64(
+    o: &Map<String, Value>,
+    p: &P,
+    camel: &'static str,
+    snake: &'static str,
+) -> R<Option<f64>> {
+    get(o, camel, snake)
+        .map(|v| f64_of(v, &p.k(camel)))
+        .transpose()
+}
+
+fn number_point(v: &Value, p: &P) -> R<m::NumberDataPoint> {
+    use m::number_data_point::Value as NV;
+    let o = obj(v, p)?;
+    let value = if let Some(x) = get(o, "asDouble", "as_double") {
+        Some(NV::AsDouble(f64_of(x, &p.k("asDouble"))?))
+    } else if let Some(x) = get(o, "asInt", "as_int") {
+        Some(NV::AsInt(i64_of(x, &p.k("asInt"))?))
+    } else {
+        None
+    };
+    Ok(m::NumberDataPoint {
+        attributes: list(o, p, "attributes", "attributes", key_value)?,
+        start_time_unix_nano: u64_field(o, p, "startTimeUnixNano", "start_time_unix_nano")?,
+        time_unix_nano: u64_field(o, p, "timeUnixNano", "time_unix_nano")?,
+        exemplars: Vec::new(),
+        flags: u32_field(o, p, "flags", "flags")?,
+        value,
+    })
+}
+
+fn histogram_point(v: &Value, p: &P) -> R<m::HistogramDataPoint> {
+    let o = obj(v, p)?;
+    Ok(m::HistogramDataPoint {
+        attributes: list(o, p, "attributes", "attributes", key_value)?,
+        start_time_unix_nano: u64_field(o, p, "startTimeUnixNano", "start_time_unix_nano")?,
+        time_unix_nano: u64_field(o, p, "timeUnixNano", "time_unix_nano")?,
+        count: u64_field(o, p, "count", "count")?,
+        sum: opt_f64(o, p, "sum", "sum")?,
+        bucket_counts: list(o, p, "bucketCounts", "bucket_counts", u64_of)?,
+        explicit_bounds: list(o, p, "explicitBounds", "explicit_bounds", f64_of)?,
+        exemplars: Vec::new(),
+        flags: u32_field(o, p, "flags", "flags")?,
+        min: opt_f64(o, p, "min", "min")?,
+        max: opt_f64(o, p, "max", "max")?,
+    })
+}
+
+fn buckets(v: &Value, p: &P) -> R<m::exponential_histogram_data_point::Buckets> {
+    let o = obj(v, p)?;
+    let offset = match get(o, "offset", "offset") {
+        None => 0,
+        Some(x) => {
+            let q = p.k("offset");
+            let n = i64_of(x, &q)?;
+            i32::try_from(n).or_else(|_| q.err(format!("{n} is larger than 32 bits")))?
+        }
+    };
+    Ok(m::exponential_histogram_data_point::Buckets {
+        offset,
+        bucket_counts: list(o, p, "bucketCounts", "bucket_counts", u64_of)?,
+    })
+}
+
+fn exp_point(v: &Value, p: &P) -> R<m::ExponentialHistogramDataPoint> {
+    let o = obj(v, p)?;
+    let scale = match get(o, "scale", "scale") {
+        None => 0,
+        Some(x) => {
+            let q = p.k("scale");
+            let n = i64_of(x, &q)?;
+            i32::try_from(n).or_else(|_| q.err(format!("{n} is larger than 32 bits")))?
+        }
+    };
+    Ok(m::ExponentialHistogramDataPoint {
+        attributes: list(o, p, "attributes", "attributes", key_value)?,
+        start_time_unix_nano: u64_field(o, p, "startTimeUnixNano", "start_time_unix_nano")?,
+        time_unix_nano: u64_field(o, p, "timeUnixNano", "time_unix_nano")?,
+        count: u64_field(o, p, "count", "count")?,
+        sum: opt_f64(o, p, "sum", "sum")?,
+        scale,
+        zero_count: u64_field(o, p, "zeroCount", "zero_count")?,
+        positive: message(o, p, "positive", "positive", buckets)?,
+        negative: message(o, p, "negative", "negative", buckets)?,
+        flags: u32_field(o, p, "flags", "flags")?,
+        exemplars: Vec::new(),
+        min: opt_f64(o, p, "min", "min")?,
+        max: opt_f64(o, p, "max", "max")?,
+        zero_threshold: f64_field(o, p, "zeroThreshold", "zero_threshold")?,
+    })
+}
+
+fn summary_point(v: &Value, p: &P) -> R<m::SummaryDataPoint> {
+    let o = obj(v, p)?;
+    Ok(m::SummaryDataPoint {
+        attributes: list(o, p, "attributes", "attributes", key_value)?,
+        start_time_unix_nano: u64_field(o, p, "startTimeUnixNano", "start_time_unix_nano")?,
+        time_unix_nano: u64_field(o, p, "timeUnixNano", "time_unix_nano")?,
+        count: u64_field(o, p, "count", "count")?,
+        sum: f64_field(o, p, "sum", "sum")?,
+        quantile_values: list(o, p, "quantileValues", "quantile_values", |v, p| {
+            let o = obj(v, p)?;
+            Ok(m::summary_data_point::ValueAtQuantile {
+                quantile: f64_field(o, p, "quantile", "quantile")?,
+                value: f64_field(o, p, "value", "value")?,
+            })
+        })?,
+        flags: u32_field(o, p, "flags", "flags")?,
     })
 }
 

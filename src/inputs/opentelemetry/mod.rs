@@ -1,27 +1,30 @@
 //! `opentelemetry`: OTLP, the OpenTelemetry protocol.
 //!
-//! - OTLP/HTTP on the HTTP API's address: `POST /otel/v1/traces` (the original's path),
-//!   protobuf (`application/x-protobuf`) or JSON (`application/json`) bodies, gzip or not (the
-//!   API inflates them, within `grpc.max_payload`);
-//! - OTLP/gRPC on a listener of its own (`grpc.addr`), `TraceService/Export` (see [`grpc`]).
+//! - OTLP/HTTP on the HTTP API's address: `POST /otel/v1/traces` and `/otel/v1/metrics` (the
+//!   original's paths), protobuf (`application/x-protobuf`) or JSON (`application/json`)
+//!   bodies, gzip or not (the API inflates them, within `grpc.max_payload`);
+//! - OTLP/gRPC on a listener of its own (`grpc.addr`): `TraceService/Export` and
+//!   `MetricsService/Export` (see [`grpc`]).
 //!
-//! Spans are decoded into OTLP's messages ([`otlp`], vendored prost types; [`json`] for
-//! OTLP/JSON), mapped as the original maps them ([`spans`]), and go through the shared span
-//! pipeline into `tracing` points named `opentelemetry`.
+//! Requests are decoded into OTLP's messages ([`otlp`], vendored prost types; [`json`] for
+//! OTLP/JSON). Spans are mapped as the original maps them ([`spans`]) and go through the
+//! shared span pipeline into `tracing` points named `opentelemetry`; data points become
+//! `metric` points of `otel_service` ([`metrics`]). Both transports hand a decoded request
+//! to the same `Receiver::export_*`.
 //!
-//! Answers as OTLP says: `http.http_status_ok` (200, or 202) with an
-//! `ExportTraceServiceResponse` in the request's encoding, holding a partial success with the
-//! count of spans rejected (those without a valid trace or span id); 400 with a
-//! `google.rpc.Status` in the request's encoding for a body that cannot be decoded (and a
-//! plain-text 400 for a content type OTLP does not have), 413 for a body over
+//! Answers as OTLP says: `http.http_status_ok` (200, or 202) with the signal's export
+//! response in the request's encoding, holding a partial success with the count of items
+//! rejected (spans without a valid trace or span id, number data points without a value);
+//! 400 with a `google.rpc.Status` in the request's encoding for a body that cannot be decoded
+//! (and a plain-text 400 for a content type OTLP does not have), 413 for a body over
 //! `grpc.max_payload`, 429 with `Retry-After` when the journal is full.
 //!
-//! Metrics and logs (`/otel/v1/metrics`, `/otel/v1/logs`, the gRPC MetricsService and
-//! LogsService) are not received yet: their paths are not served, and their keys are reported
-//! as having no effect.
+//! Logs (`/otel/v1/logs`, the gRPC LogsService) are not received yet: their path is not
+//! served, and their keys are reported as having no effect.
 
 pub mod grpc;
 pub mod json;
+pub mod metrics;
 pub mod otlp;
 pub mod spans;
 
@@ -47,11 +50,13 @@ use crate::ingest::{FeedError, FeedOptions};
 use crate::io::WhenFull;
 use crate::point::Category;
 use crate::stats::DropReason;
+use otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 
 pub const TRACE_API: &str = "/otel/v1/traces";
+pub const METRIC_API: &str = "/otel/v1/metrics";
 /// The original's largest message (16 MiB), for gRPC and HTTP alike.
 pub const MAX_PAYLOAD: u64 = 16 << 20;
 /// The gRPC listener's default address: loopback (see the README).
@@ -64,6 +69,8 @@ config_struct! {
         pub http_status_ok: u16 = 200,
         "The path of the trace API."
         pub trace_api: String = TRACE_API.into(),
+        "The path of the metrics API."
+        pub metric_api: String = METRIC_API.into(),
     }
 }
 
@@ -79,8 +86,8 @@ config_struct! {
 }
 
 config_struct! {
-    "Receives OTLP traces from OpenTelemetry SDKs and collectors, over HTTP (on the HTTP API) \
-     and gRPC."
+    "Receives OTLP traces and metrics from OpenTelemetry SDKs and collectors, over HTTP (on \
+     the HTTP API) and gRPC."
     pub struct OpentelemetryConfig {
         "Attribute keys (of the resource, scope, span and events) also taken as the point's \
          keys, besides the well-known ones; `.` is written `_`. `reg:` and a regular expression \
@@ -127,9 +134,7 @@ config_struct! {
 /// Keys of the original's `[[inputs.opentelemetry]]` read without effect, with why.
 pub fn compat_key(key: &str) -> Option<&'static str> {
     Some(match key {
-        "http.metric_api" | "http.logs_api" => {
-            "OTLP metrics and logs are not received by this agent yet: only traces are"
-        }
+        "http.logs_api" => "OTLP logs are not received by this agent yet: traces and metrics are",
         "log_max" => "OTLP logs are not received by this agent yet",
         "jmarshaler" => {
             "the span's `message` is always written by the agent's own OTLP/JSON writer"
@@ -154,14 +159,20 @@ pub fn compat_key(key: &str) -> Option<&'static str> {
 
 impl InputConfig for OpentelemetryConfig {
     fn validate(&self, v: &mut Validation) {
-        if !super::routes::valid_path(&self.http.trace_api) {
-            v.error(
-                "http.trace_api",
-                format!(
-                    "`{}` must start with `/` and hold no spaces, `?` or `#`",
-                    self.http.trace_api
-                ),
-            );
+        for (key, p) in [
+            ("http.trace_api", &self.http.trace_api),
+            ("http.metric_api", &self.http.metric_api),
+        ] {
+            if !super::routes::valid_path(p) {
+                v.error(
+                    key,
+                    format!("`{p}` must start with `/` and hold no spaces, `?` or `#`"),
+                );
+            }
+        }
+        if self.http.trace_api == self.http.metric_api {
+            v.error("http.metric_api", "must differ from `http.trace_api`")
+                .reads(&["http.trace_api"]);
         }
         if !matches!(self.http.http_status_ok, 200 | 202) {
             v.error(
@@ -291,25 +302,33 @@ impl Input for Opentelemetry {
                     .collect(),
             });
             let max = usize::try_from(cfg.grpc.max_payload).unwrap_or(usize::MAX);
-            let path: Arc<str> = cfg.http.trace_api.as_str().into();
-            let (rx1, rx2, p2) = (rx.clone(), rx.clone(), path.clone());
-            let refused: Refused = Arc::new(move |_h, why| {
-                rx2.count(
-                    DropReason::Invalid,
-                    1,
-                    &format!("opentelemetry {p2}: body refused: {why}"),
+            let mut routes = Vec::new();
+            for (signal, path) in [
+                (Signal::Traces, &cfg.http.trace_api),
+                (Signal::Metrics, &cfg.http.metric_api),
+            ] {
+                let path: Arc<str> = path.as_str().into();
+                let (rx1, rx2, p2) = (rx.clone(), rx.clone(), path.clone());
+                let refused: Refused = Arc::new(move |_h, why| {
+                    rx2.note_refused(
+                        signal.category(),
+                        DropReason::Invalid,
+                        &format!("opentelemetry {p2}: body refused: {why}"),
+                    );
+                });
+                routes.push(
+                    Route::new(Method::POST, path.to_string(), max, move |req| {
+                        let (rx, p) = (rx1.clone(), path.clone());
+                        async move { rx.http_export(signal, p, req).await }
+                    })
+                    .on_refused(refused),
                 );
-            });
-            let route = Route::new(Method::POST, cfg.http.trace_api.clone(), max, move |req| {
-                let (rx, p) = (rx1.clone(), path.clone());
-                async move { rx.http_traces(p, req).await }
-            })
-            .on_refused(refused);
+            }
             let _handle = ctx
                 .routes
-                .register(ctx.stats.clone(), vec![route])
+                .register(ctx.stats.clone(), routes)
                 .map_err(|e| InputError::Setup(e.to_string()))?;
-            tracing::info!(traces = %cfg.http.trace_api, "opentelemetry receiver serving OTLP/HTTP on the HTTP API");
+            tracing::info!(traces = %cfg.http.trace_api, metrics = %cfg.http.metric_api, "opentelemetry receiver serving OTLP/HTTP on the HTTP API");
             let mut shutdown = ctx.shutdown.clone();
             if cfg.grpc.addr.is_empty() {
                 shutdown.wait().await;
@@ -333,19 +352,47 @@ fn media(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
-/// The receiver's counters, shown by `datakit monitor` (Receivers).
+/// The receiver's counters, shown by `datakit monitor` (Receivers): exports by transport,
+/// items received by signal, items rejected (partial successes), requests refused.
 pub const COUNTERS: &[&str] = &[
     "http_exports",
     "grpc_exports",
     "spans",
-    "spans_rejected",
+    "data_points",
+    "log_records",
+    "rejected",
     "refused",
 ];
 pub const C_HTTP: usize = 0;
 pub const C_GRPC: usize = 1;
 pub const C_SPANS: usize = 2;
-pub const C_REJECTED: usize = 3;
-pub const C_BAD: usize = 4;
+pub const C_DATA_POINTS: usize = 3;
+pub const C_LOG_RECORDS: usize = 4;
+pub const C_REJECTED: usize = 5;
+pub const C_BAD: usize = 6;
+
+/// OTLP's signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Metrics,
+}
+
+impl Signal {
+    /// The name of the rejected items in a partial success's JSON.
+    fn rejected_key(self) -> &'static str {
+        match self {
+            Signal::Traces => "rejectedSpans",
+            Signal::Metrics => "rejectedDataPoints",
+        }
+    }
+    fn category(self) -> Category {
+        match self {
+            Signal::Traces => Category::Tracing,
+            Signal::Metrics => Category::Metric,
+        }
+    }
+}
 
 /// The encodings of OTLP/HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -405,25 +452,25 @@ pub struct Exported {
 }
 
 impl Receiver {
-    fn count(&self, reason: DropReason, n: usize, detail: &str) {
+    fn count(&self, cat: Category, reason: DropReason, n: usize, detail: &str) {
         if n > 0 {
             self.ctx
                 .ingest
-                .discard(&self.ctx.origin, Category::Tracing, reason, n, Some(detail));
+                .discard(&self.ctx.origin, cat, reason, n, Some(detail));
         }
     }
 
     /// Records a refused request: the input's last error, the agent's log, one `invalid`
     /// drop.
-    fn note_refused(&self, reason: DropReason, why: &str) {
+    fn note_refused(&self, cat: Category, reason: DropReason, why: &str) {
         self.ctx.stats.receiver(COUNTERS).add(C_BAD, 1);
         tracing::warn!("{why}");
         self.ctx.stats.record_error(why.to_string());
-        self.count(reason, 1, why);
+        self.count(cat, reason, 1, why);
     }
 
-    /// Maps a decoded request, runs the pipeline and feeds the points (on a blocking thread:
-    /// the mapping and the message JSON are CPU work).
+    /// Maps a decoded trace request, runs the pipeline and feeds the points (the mapping
+    /// and the message JSON run on a blocking thread: they are CPU work).
     pub async fn export_traces(
         self: &Arc<Self>,
         req: ExportTraceServiceRequest,
@@ -436,29 +483,70 @@ impl Receiver {
             (processed, mapped.rejected, mapped.rejected_why)
         });
         let (processed, rejected, rejected_why) = work.await.map_err(|_| ExportError::Closed)?;
-        let counters = self.ctx.stats.receiver(COUNTERS);
-        counters.add(
+        self.ctx.stats.receiver(COUNTERS).add(
             C_SPANS,
-            (processed.points.len() + processed.sampled + processed.filtered) as u64,
+            (processed.points.len() + processed.sampled + processed.filtered + rejected) as u64,
         );
-        counters.add(C_REJECTED, rejected as u64);
-        if rejected > 0 {
-            self.count(
-                DropReason::Invalid,
-                rejected,
-                rejected_why.as_deref().unwrap_or("invalid span"),
-            );
-        }
         self.count(
+            Category::Tracing,
             DropReason::Sampled,
             processed.sampled,
             "sampler.sampling_rate",
         );
         self.count(
+            Category::Tracing,
             DropReason::Filtered,
             processed.filtered,
             processed.filtered_why.as_deref().unwrap_or("filter"),
         );
+        self.feed(Signal::Traces, processed.points, rejected, rejected_why)
+            .await
+    }
+
+    /// Maps a decoded metrics request and feeds the points.
+    pub async fn export_metrics(
+        self: &Arc<Self>,
+        req: ExportMetricsServiceRequest,
+        remote_ip: String,
+    ) -> Result<Exported, ExportError> {
+        let work =
+            tokio::task::spawn_blocking(move || metrics::map(req.resource_metrics, &remote_ip));
+        let mapped = work.await.map_err(|_| ExportError::Closed)?;
+        self.ctx
+            .stats
+            .receiver(COUNTERS)
+            .add(C_DATA_POINTS, mapped.data_points as u64);
+        self.feed(
+            Signal::Metrics,
+            mapped.points,
+            mapped.rejected,
+            mapped.rejected_why,
+        )
+        .await
+    }
+
+    /// Counts what was rejected and feeds `points`, durably: the client is answered once they
+    /// are journaled.
+    async fn feed(
+        &self,
+        signal: Signal,
+        points: Vec<crate::point::Point>,
+        rejected: usize,
+        rejected_why: Option<String>,
+    ) -> Result<Exported, ExportError> {
+        let cat = signal.category();
+        if rejected > 0 {
+            self.ctx
+                .stats
+                .receiver(COUNTERS)
+                .add(C_REJECTED, rejected as u64);
+            self.count(
+                cat,
+                DropReason::Invalid,
+                rejected,
+                rejected_why.as_deref().unwrap_or("invalid item"),
+            );
+        }
         let opts = FeedOptions {
             durable: Some(WhenFull::Refuse),
             ..FeedOptions::default()
@@ -466,7 +554,7 @@ impl Receiver {
         match self
             .ctx
             .ingest
-            .feed(&self.ctx.origin, Category::Tracing, processed.points, &opts)
+            .feed(&self.ctx.origin, cat, points, &opts)
             .await
         {
             Ok(()) => Ok(Exported {
@@ -478,7 +566,13 @@ impl Receiver {
         }
     }
 
-    async fn http_traces(self: Arc<Self>, path: Arc<str>, req: RouteRequest) -> Response {
+    async fn http_export(
+        self: Arc<Self>,
+        signal: Signal,
+        path: Arc<str>,
+        req: RouteRequest,
+    ) -> Response {
+        let cat = signal.category();
         self.ctx.stats.receiver(COUNTERS).add(C_HTTP, 1);
         for (k, want) in &self.expected {
             let got = req.headers.get(k).and_then(|v| v.to_str().ok());
@@ -487,7 +581,7 @@ impl Receiver {
                     "opentelemetry {path}: header `{k}` must be `{want}` (expected_headers), found {}",
                     got.map_or_else(|| "none".to_string(), |g| format!("`{g}`"))
                 );
-                self.note_refused(DropReason::Invalid, &why);
+                self.note_refused(cat, DropReason::Invalid, &why);
                 return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
             }
         }
@@ -496,7 +590,7 @@ impl Receiver {
             let why = format!(
                 "opentelemetry {path}: unsupported Content-Type `{media}`: OTLP/HTTP takes application/x-protobuf or application/json"
             );
-            self.note_refused(DropReason::Invalid, &why);
+            self.note_refused(cat, DropReason::Invalid, &why);
             return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
         };
         let _permit = match &self.workers {
@@ -505,38 +599,57 @@ impl Receiver {
                 Ok(p) => Some(p),
                 Err(busy) => {
                     let why = format!("opentelemetry {path}: {busy}");
-                    self.note_refused(DropReason::QueueFull, &why);
+                    self.note_refused(cat, DropReason::QueueFull, &why);
                     return error_response(enc, StatusCode::BAD_REQUEST, &why);
                 }
             },
         };
-        let decoded = match enc {
-            Encoding::Protobuf => {
-                ExportTraceServiceRequest::decode(req.body.as_ref()).map_err(ExportError::from)
+        let remote_ip = req.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let body = req.body;
+        let exported = match (signal, enc) {
+            (Signal::Traces, Encoding::Protobuf) => {
+                match ExportTraceServiceRequest::decode(body.as_ref()) {
+                    Ok(r) => Ok(self.export_traces(r, remote_ip).await),
+                    Err(e) => Err(ExportError::from(e)),
+                }
             }
-            Encoding::Json => json::trace_request(&req.body).map_err(ExportError::from),
+            (Signal::Traces, Encoding::Json) => match json::trace_request(&body) {
+                Ok(r) => Ok(self.export_traces(r, remote_ip).await),
+                Err(e) => Err(ExportError::from(e)),
+            },
+            (Signal::Metrics, Encoding::Protobuf) => {
+                match ExportMetricsServiceRequest::decode(body.as_ref()) {
+                    Ok(r) => Ok(self.export_metrics(r, remote_ip).await),
+                    Err(e) => Err(ExportError::from(e)),
+                }
+            }
+            (Signal::Metrics, Encoding::Json) => match json::metrics_request(&body) {
+                Ok(r) => Ok(self.export_metrics(r, remote_ip).await),
+                Err(e) => Err(ExportError::from(e)),
+            },
         };
-        let decoded = match decoded {
-            Ok(d) => d,
+        let exported = match exported {
+            Ok(x) => x,
             Err(e) => {
                 let why = format!("opentelemetry {path}: {e}");
-                self.note_refused(DropReason::Invalid, &why);
+                self.note_refused(cat, DropReason::Invalid, &why);
                 return error_response(enc, StatusCode::BAD_REQUEST, &why);
             }
         };
-        let remote_ip = req.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
-        match self.export_traces(decoded, remote_ip).await {
+        match exported {
             Ok(ex) => {
                 let partial = (ex.rejected > 0).then(|| ExportTracePartialSuccess {
                     rejected_spans: i64::try_from(ex.rejected).unwrap_or(i64::MAX),
                     error_message: ex.rejected_why.unwrap_or_default(),
                 });
+                // The three signals' responses are the same message on the wire (a partial
+                // success of a count and a text); only their JSON names differ.
                 let resp = ExportTraceServiceResponse {
                     partial_success: partial,
                 };
                 let body = match enc {
                     Encoding::Protobuf => resp.encode_to_vec(),
-                    Encoding::Json => trace_response_json(&resp).into_bytes(),
+                    Encoding::Json => response_json(signal, &resp).into_bytes(),
                 };
                 let mut r = (self.status_ok, body).into_response();
                 r.headers_mut().insert(
@@ -592,13 +705,14 @@ fn error_response(enc: Encoding, status: StatusCode, why: &str) -> Response {
     r
 }
 
-/// An `ExportTraceServiceResponse` in OTLP/JSON.
-pub fn trace_response_json(r: &ExportTraceServiceResponse) -> String {
+/// An export's response in OTLP/JSON.
+pub fn response_json(signal: Signal, r: &ExportTraceServiceResponse) -> String {
     match &r.partial_success {
         None => "{}".into(),
         Some(p) => {
             let mut s = format!(
-                "{{\"partialSuccess\":{{\"rejectedSpans\":\"{}\",\"errorMessage\":",
+                "{{\"partialSuccess\":{{\"{}\":\"{}\",\"errorMessage\":",
+                signal.rejected_key(),
                 p.rejected_spans
             );
             super::trace::json_str(&mut s, &p.error_message);
@@ -692,19 +806,96 @@ const OTEL_FIELDS: &[FieldSpec] = &[
     },
 ];
 
-static MEASUREMENTS: &[MeasurementSpec] = &[MeasurementSpec {
-    name: "opentelemetry",
-    category: Category::Tracing,
-    description: "One point per span received over OTLP. Attributes with well-known keys (and those of `customer_tags`) are keys of the point, `.` written `_`: strings as tags, numbers and booleans as fields; the others stay in `message`.",
-    tags: OTEL_TAGS,
-    fields: OTEL_FIELDS,
-}];
+const METRIC_TAGS: &[TagSpec] = &[
+    TagSpec {
+        name: "<attribute>",
+        description: "The attributes of the resource, the scope and the data point (`.` written `_`; the first of a key wins), as text; the SDK's `telemetry.sdk.*`, `process.command_line`, `process.executable.path` and `process.runtime.*` left out.",
+    },
+    TagSpec {
+        name: "scope_name",
+        description: "The instrumentation scope's name.",
+    },
+    TagSpec {
+        name: "remote_ip",
+        description: "The client's address.",
+    },
+    TagSpec {
+        name: "unit",
+        description: "The metric's unit (empty when it has none).",
+    },
+    TagSpec {
+        name: "le",
+        description: "A histogram bucket's upper bound (`+Inf` for the last), on `<metric>_bucket` points.",
+    },
+];
+
+const METRIC_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "<metric>",
+        kind: FieldType::Float,
+        unit: "-",
+        description: "A gauge's or a sum's value, named after the metric (an integer for integer points). Sums are written as the SDK reports them: running totals for cumulative temporality, increases for delta.",
+    },
+    FieldSpec {
+        name: "<metric>_count",
+        kind: FieldType::Uint,
+        unit: "count",
+        description: "A histogram's, exponential histogram's or summary's count of values.",
+    },
+    FieldSpec {
+        name: "<metric>_sum",
+        kind: FieldType::Float,
+        unit: "-",
+        description: "Their sum.",
+    },
+    FieldSpec {
+        name: "<metric>_min",
+        kind: FieldType::Float,
+        unit: "-",
+        description: "A histogram's or exponential histogram's smallest value (0 when the SDK sent none).",
+    },
+    FieldSpec {
+        name: "<metric>_max",
+        kind: FieldType::Float,
+        unit: "-",
+        description: "Its largest value (0 when the SDK sent none).",
+    },
+    FieldSpec {
+        name: "<metric>_avg",
+        kind: FieldType::Float,
+        unit: "-",
+        description: "An exponential histogram's sum / count (when the count is above 0).",
+    },
+    FieldSpec {
+        name: "<metric>_bucket",
+        kind: FieldType::Uint,
+        unit: "count",
+        description: "A histogram's values up to the bound `le` (cumulative), one point per bucket.",
+    },
+];
+
+static MEASUREMENTS: &[MeasurementSpec] = &[
+    MeasurementSpec {
+        name: "opentelemetry",
+        category: Category::Tracing,
+        description: "One point per span received over OTLP. Attributes with well-known keys (and those of `customer_tags`) are keys of the point, `.` written `_`: strings as tags, numbers and booleans as fields; the others stay in `message`.",
+        tags: OTEL_TAGS,
+        fields: OTEL_FIELDS,
+    },
+    MeasurementSpec {
+        name: metrics::MEASUREMENT,
+        category: Category::Metric,
+        description: "One point per OTLP data point (and one per histogram bucket), fields named after the metric.",
+        tags: METRIC_TAGS,
+        fields: METRIC_FIELDS,
+    },
+];
 
 pub const ENTRY: InputEntry = super::entry_with_compat::<OpentelemetryConfig>(
     InputSpec {
         name: "opentelemetry",
         catalog: "tracing",
-        description: "Receives OTLP traces: over HTTP on the HTTP API (/otel/v1/traces, protobuf or JSON) and over gRPC on a listener of its own (127.0.0.1:4317 by default).",
+        description: "Receives OTLP traces and metrics: over HTTP on the HTTP API (/otel/v1/traces, /otel/v1/metrics; protobuf or JSON) and over gRPC on a listener of its own (127.0.0.1:4317 by default).",
         singleton: true,
         interval: None,
         measurements: MEASUREMENTS,
@@ -714,7 +905,8 @@ pub const ENTRY: InputEntry = super::entry_with_compat::<OpentelemetryConfig>(
 .with_notes(&[
     "The gRPC listener binds 127.0.0.1:4317 by default (the original's sample's address): applications on other hosts need `grpc.addr = \"0.0.0.0:4317\"`; `grpc.addr = \"\"` turns it off.",
     "A span without a valid trace id (16 bytes, not all zero) or span id (8 bytes, not all zero) is rejected: counted as `invalid`, and reported to the client as a partial success.",
-    "OTLP metrics and logs are not received yet: `/otel/v1/metrics`, `/otel/v1/logs` and the gRPC MetricsService and LogsService answer as unknown.",
+    "Metric temporality is not converted, as in the original: cumulative sums arrive as running totals, delta sums as increases.",
+    "OTLP logs are not received yet: `/otel/v1/logs` and the gRPC LogsService answer as unknown.",
 ]);
 
 #[cfg(test)]

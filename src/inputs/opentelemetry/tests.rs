@@ -9,7 +9,8 @@ fn validate_keys(c: &OpentelemetryConfig) -> Vec<String> {
 
 #[test]
 fn compat_keys_say_why() {
-    assert!(compat_key("http.metric_api").unwrap().contains("metrics"));
+    assert!(compat_key("http.logs_api").unwrap().contains("logs"));
+    assert!(compat_key("http.metric_api").is_none());
     assert!(compat_key("storage.path").is_some());
     assert!(compat_key("tracing_metric_enable").is_some());
     assert!(compat_key("http.trace_api").is_none());
@@ -37,7 +38,7 @@ fn bad_options_are_refused() {
 #[test]
 fn responses_in_json() {
     assert_eq!(
-        trace_response_json(&ExportTraceServiceResponse::default()),
+        response_json(Signal::Traces, &ExportTraceServiceResponse::default()),
         "{}"
     );
     let r = ExportTraceServiceResponse {
@@ -46,7 +47,9 @@ fn responses_in_json() {
             error_message: "bad \"ids\"".into(),
         }),
     };
-    let v: serde_json::Value = serde_json::from_str(&trace_response_json(&r)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&response_json(Signal::Traces, &r)).unwrap();
     assert_eq!(v["partialSuccess"]["rejectedSpans"], "2");
+    let v: serde_json::Value = serde_json::from_str(&response_json(Signal::Metrics, &r)).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "2");
     assert_eq!(v["partialSuccess"]["errorMessage"], "bad \"ids\"");
 }
