@@ -317,7 +317,7 @@ def call(method, body):
         return e.code().name
 print("truncated", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x0a\x05\x0a"))
 print("oversized", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x00" * 200000))
-print("logs", call("/opentelemetry.proto.collector.logs.v1.LogsService/Export", b""))
+print("profiles", call("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", b""))
 "#;
 
 #[test]
@@ -433,21 +433,31 @@ fn json_partial_success_and_bad_bodies() {
     dw.wait_for(Duration::from_secs(20), "the gauge", |p| {
         p.iter().any(|p| p.name == "otel_service")
     });
-    // Logs are not received yet: not served.
-    assert_eq!(
-        request("POST", &format!("{}/otel/v1/logs", a.api()), &pb, vec![]).0,
-        404
+    // Logs: a body that is not OTLP.
+    let (s, _, body) = request(
+        "POST",
+        &format!("{}/otel/v1/logs", a.api()),
+        &json,
+        br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD"}]}]}]}"#
+            .to_vec(),
+    );
+    assert_eq!(s, 400);
+    assert!(
+        body.contains(
+            "at resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: unknown value `LOUD`"
+        ),
+        "{body}"
     );
     // gRPC: a truncated message, one over max_payload, a service not served.
     let out = python(GRPC_BAD, &[("GRPC", grpc)]);
     assert_eq!(
         out.trim(),
-        "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\nlogs UNIMPLEMENTED",
+        "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\nprofiles UNIMPLEMENTED",
         "{out}"
     );
-    // Counted: the rejected span and data point, the five refused bodies, the two refused
+    // Counted: the rejected span and data point, the six refused bodies, the two refused
     // messages.
-    assert_eq!(drops(&a).get("invalid"), Some(&9), "{:?}", drops(&a));
+    assert_eq!(drops(&a).get("invalid"), Some(&10), "{:?}", drops(&a));
     assert!(dw.violations().is_empty(), "{:?}", dw.violations());
     assert_eq!(a.stop(), Some(0));
 }
@@ -584,6 +594,111 @@ fn python_sdk_metrics_arrive_over_http_and_grpc() {
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].fields["size_count"].as_i64(), Some(2));
         assert_eq!(e[0].fields.get("size_avg").and_then(float), Some(4.5));
+    }
+    assert!(drops(&a).is_empty(), "{:?}", drops(&a));
+    assert!(dw.violations().is_empty(), "{:?}", dw.violations());
+    assert_eq!(a.stop(), Some(0));
+}
+
+/// A program logging through the OpenTelemetry SDK's logging handler at five severities,
+/// exporting over `MODE`.
+const LOGS_APP: &str = r#"
+import json, logging, os
+records = []
+class Keep(logging.Handler):
+    def emit(self, r):
+        records.append("%s %s: %s" % (r.levelname, r.name, r.getMessage()))
+logging.getLogger("opentelemetry").addHandler(Keep(level=logging.WARNING))
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+mode = os.environ["MODE"]
+if mode == "grpc":
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    exporter = OTLPLogExporter(endpoint="http://" + os.environ["GRPC"], insecure=True, timeout=10)
+else:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    exporter = OTLPLogExporter(endpoint=os.environ["AGENT"] + "/otel/v1/logs", timeout=10)
+
+provider = LoggerProvider(resource=Resource.create({"service.name": "logger-" + mode, "host.name": "web-1"}))
+provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+log = logging.getLogger("shop")
+log.propagate = False
+log.setLevel(logging.DEBUG)
+log.addHandler(LoggingHandler(level=logging.DEBUG, logger_provider=provider))
+log.debug("cache warm")
+log.info("order placed", extra={"order.id": 42})
+log.warning("stock low")
+log.error("card declined")
+log.critical("database gone")
+provider.force_flush()
+provider.shutdown()
+print(json.dumps({"logs": records}))
+"#;
+
+#[test]
+fn python_sdk_logs_arrive_over_http_and_grpc() {
+    let dw = FakeDataway::start(TOKEN);
+    let (_w, mut a, grpc) = agent(
+        &dw,
+        "  [inputs.opentelemetry.tags]\n    cluster = \"c1\"\n",
+        "",
+    );
+    for mode in ["http", "grpc"] {
+        let out = python(
+            LOGS_APP,
+            &[
+                ("MODE", mode.to_string()),
+                ("AGENT", a.api()),
+                ("GRPC", grpc.clone()),
+            ],
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(
+            v["logs"],
+            serde_json::json!([]),
+            "{mode}: the exporter logged"
+        );
+    }
+    dw.wait_for(Duration::from_secs(20), "the log records", |p| {
+        p.iter().filter(|p| p.category == "logging").count() >= 10
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let all: Vec<Received> = dw
+        .points()
+        .into_iter()
+        .filter(|p| p.category == "logging")
+        .collect();
+    assert_eq!(all.len(), 10, "every record once");
+    for mode in ["http", "grpc"] {
+        let service = format!("logger-{mode}");
+        let mine: Vec<&Received> = all.iter().filter(|p| p.name == service).collect();
+        assert_eq!(mine.len(), 5, "{mode}");
+        let by = |msg: &str| {
+            *mine
+                .iter()
+                .find(|p| field_str(p, "message") == Some(msg))
+                .unwrap_or_else(|| panic!("{mode}: no `{msg}`"))
+        };
+        for (msg, status) in [
+            ("cache warm", "debug"),
+            ("order placed", "info"),
+            ("stock low", "warn"),
+            ("card declined", "error"),
+            ("database gone", "fatal"),
+        ] {
+            let p = by(msg);
+            assert_eq!(tag(p, "status"), Some(status), "{mode}: {msg}");
+            assert_eq!(tag(p, "service"), Some(service.as_str()));
+            assert_eq!(tag(p, "host"), Some("web-1"));
+            assert_eq!(tag(p, "remote_ip"), Some("127.0.0.1"));
+            assert_eq!(field_str(p, "scope_name"), Some("shop"));
+            assert_eq!(field_str(p, "cluster"), Some("c1"));
+        }
+        assert_eq!(field_str(by("order placed"), "order_id"), Some("42"));
     }
     assert!(drops(&a).is_empty(), "{:?}", drops(&a));
     assert!(dw.violations().is_empty(), "{:?}", dw.violations());

@@ -1,4 +1,5 @@
-//! OTLP/gRPC: `TraceService/Export` and `MetricsService/Export` on a listener of
+//! OTLP/gRPC: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on a
+//! listener of
 //! the input's own (`grpc.addr`), served by tonic over HTTP/2 (no TLS), gzip taken and
 //! answered in, messages up to `grpc.max_payload` (after decompression).
 //!
@@ -7,7 +8,7 @@
 //! says INTERNAL; the answer is rewritten), RESOURCE_EXHAUSTED for a message over the limit
 //! (as the original's grpc-go says; tonic's OUT_OF_RANGE would be retried), UNAVAILABLE while
 //! the journal is full or the agent stops (the client retries). Every refused message is counted (`invalid`) and recorded as the input's
-//! last error. Services not served here (logs: not received yet) answer UNIMPLEMENTED.
+//! last error. Other services answer UNIMPLEMENTED.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +17,10 @@ use axum::http::HeaderValue;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
+use super::otlp::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
+use super::otlp::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use super::otlp::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -34,6 +39,24 @@ use crate::stats::DropReason;
 
 struct Traces(Arc<Receiver>);
 struct Metrics(Arc<Receiver>);
+struct Logs(Arc<Receiver>);
+
+#[tonic::async_trait]
+impl LogsService for Logs {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        let ip = remote_ip(&request);
+        let partial = answer(self.0.export_logs(request.into_inner(), ip).await)?;
+        Ok(Response::new(ExportLogsServiceResponse {
+            partial_success: partial.map(|p| ExportLogsPartialSuccess {
+                rejected_log_records: p.rejected_spans,
+                error_message: p.error_message,
+            }),
+        }))
+    }
+}
 
 /// The answer of an export.
 fn answer(r: Result<Exported, ExportError>) -> Result<Option<ExportTracePartialSuccess>, Status> {
@@ -108,6 +131,8 @@ where
             rx.ctx.stats.receiver(COUNTERS).add(C_GRPC, 1);
             let cat = if path.contains(".metrics.") {
                 Category::Metric
+            } else if path.contains(".logs.") {
+                Category::Logging
             } else {
                 Category::Tracing
             };
@@ -206,6 +231,10 @@ pub async fn serve(
         .max_decoding_message_size(max)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
+    let logs = LogsServiceServer::new(Logs(rx.clone()))
+        .max_decoding_message_size(max)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip);
     let rx2 = rx.clone();
     let watch = tower::layer::layer_fn(move |inner| Watch {
         inner,
@@ -216,6 +245,7 @@ pub async fn serve(
         .layer(watch)
         .add_service(svc)
         .add_service(metrics)
+        .add_service(logs)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
         .map_err(|e| InputError::Setup(format!("OTLP/gRPC on {bound}: {e}")))

@@ -13,11 +13,13 @@ use std::fmt;
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use super::otlp::collector::logs::v1::ExportLogsServiceRequest;
 use super::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use super::otlp::collector::trace::v1::ExportTraceServiceRequest;
 use super::otlp::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
 };
+use super::otlp::logs::v1 as l;
 use super::otlp::metrics::v1 as m;
 use super::otlp::resource::v1::Resource;
 use super::otlp::trace::v1::{
@@ -132,6 +134,63 @@ pub fn metrics_request(body: &[u8]) -> R<ExportMetricsServiceRequest> {
             "resource_metrics",
             resource_metrics,
         )?,
+    })
+}
+
+/// Decodes an `ExportLogsServiceRequest` in OTLP/JSON.
+pub fn logs_request(body: &[u8]) -> R<ExportLogsServiceRequest> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    let p = P::ROOT;
+    let o = obj(&v, &p)?;
+    Ok(ExportLogsServiceRequest {
+        resource_logs: list(o, &p, "resourceLogs", "resource_logs", resource_logs)?,
+    })
+}
+
+fn resource_logs(v: &Value, p: &P) -> R<l::ResourceLogs> {
+    let o = obj(v, p)?;
+    Ok(l::ResourceLogs {
+        resource: message(o, p, "resource", "resource", resource)?,
+        scope_logs: list(o, p, "scopeLogs", "scope_logs", scope_logs)?,
+        schema_url: string(o, p, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope_logs(v: &Value, p: &P) -> R<l::ScopeLogs> {
+    let o = obj(v, p)?;
+    Ok(l::ScopeLogs {
+        scope: message(o, p, "scope", "scope", scope)?,
+        log_records: list(o, p, "logRecords", "log_records", log_record)?,
+        schema_url: string(o, p, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn log_record(v: &Value, p: &P) -> R<l::LogRecord> {
+    let o = obj(v, p)?;
+    Ok(l::LogRecord {
+        time_unix_nano: u64_field(o, p, "timeUnixNano", "time_unix_nano")?,
+        observed_time_unix_nano: u64_field(
+            o,
+            p,
+            "observedTimeUnixNano",
+            "observed_time_unix_nano",
+        )?,
+        severity_number: enum_field(o, p, "severityNumber", "severity_number", |s| {
+            l::SeverityNumber::from_str_name(s).map(|n| n as i32)
+        })?,
+        severity_text: string(o, p, "severityText", "severity_text")?,
+        body: message(o, p, "body", "body", any_value)?,
+        attributes: list(o, p, "attributes", "attributes", key_value)?,
+        dropped_attributes_count: u32_field(
+            o,
+            p,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
+        flags: u32_field(o, p, "flags", "flags")?,
+        trace_id: id_field(o, p, "traceId", "trace_id", 16)?,
+        span_id: id_field(o, p, "spanId", "span_id", 8)?,
+        event_name: string(o, p, "eventName", "event_name")?,
     })
 }
 

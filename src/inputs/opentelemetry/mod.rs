@@ -1,16 +1,17 @@
 //! `opentelemetry`: OTLP, the OpenTelemetry protocol.
 //!
-//! - OTLP/HTTP on the HTTP API's address: `POST /otel/v1/traces` and `/otel/v1/metrics` (the
-//!   original's paths), protobuf (`application/x-protobuf`) or JSON (`application/json`)
-//!   bodies, gzip or not (the API inflates them, within `grpc.max_payload`);
-//! - OTLP/gRPC on a listener of its own (`grpc.addr`): `TraceService/Export` and
-//!   `MetricsService/Export` (see [`grpc`]).
+//! - OTLP/HTTP on the HTTP API's address: `POST /otel/v1/traces`, `/otel/v1/metrics` and
+//!   `/otel/v1/logs` (the original's paths), protobuf (`application/x-protobuf`) or JSON
+//!   (`application/json`) bodies, gzip or not (the API inflates them, within
+//!   `grpc.max_payload`);
+//! - OTLP/gRPC on a listener of its own (`grpc.addr`): `TraceService/Export`,
+//!   `MetricsService/Export` and `LogsService/Export` (see [`grpc`]).
 //!
 //! Requests are decoded into OTLP's messages ([`otlp`], vendored prost types; [`json`] for
 //! OTLP/JSON). Spans are mapped as the original maps them ([`spans`]) and go through the
 //! shared span pipeline into `tracing` points named `opentelemetry`; data points become
-//! `metric` points of `otel_service` ([`metrics`]). Both transports hand a decoded request
-//! to the same `Receiver::export_*`.
+//! `metric` points of `otel_service` ([`metrics`]); log records become `logging` points
+//! ([`logs`]). Both transports hand a decoded request to the same `Receiver::export_*`.
 //!
 //! Answers as OTLP says: `http.http_status_ok` (200, or 202) with the signal's export
 //! response in the request's encoding, holding a partial success with the count of items
@@ -18,12 +19,10 @@
 //! 400 with a `google.rpc.Status` in the request's encoding for a body that cannot be decoded
 //! (and a plain-text 400 for a content type OTLP does not have), 413 for a body over
 //! `grpc.max_payload`, 429 with `Retry-After` when the journal is full.
-//!
-//! Logs (`/otel/v1/logs`, the gRPC LogsService) are not received yet: their path is not
-//! served, and their keys are reported as having no effect.
 
 pub mod grpc;
 pub mod json;
+pub mod logs;
 pub mod metrics;
 pub mod otlp;
 pub mod spans;
@@ -50,6 +49,7 @@ use crate::ingest::{FeedError, FeedOptions};
 use crate::io::WhenFull;
 use crate::point::Category;
 use crate::stats::DropReason;
+use otlp::collector::logs::v1::ExportLogsServiceRequest;
 use otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -57,6 +57,7 @@ use otlp::collector::trace::v1::{
 
 pub const TRACE_API: &str = "/otel/v1/traces";
 pub const METRIC_API: &str = "/otel/v1/metrics";
+pub const LOGS_API: &str = "/otel/v1/logs";
 /// The original's largest message (16 MiB), for gRPC and HTTP alike.
 pub const MAX_PAYLOAD: u64 = 16 << 20;
 /// The gRPC listener's default address: loopback (see the README).
@@ -71,6 +72,8 @@ config_struct! {
         pub trace_api: String = TRACE_API.into(),
         "The path of the metrics API."
         pub metric_api: String = METRIC_API.into(),
+        "The path of the logs API."
+        pub logs_api: String = LOGS_API.into(),
     }
 }
 
@@ -86,8 +89,8 @@ config_struct! {
 }
 
 config_struct! {
-    "Receives OTLP traces and metrics from OpenTelemetry SDKs and collectors, over HTTP (on \
-     the HTTP API) and gRPC."
+    "Receives OTLP traces, metrics and logs from OpenTelemetry SDKs and collectors, over HTTP \
+     (on the HTTP API) and gRPC."
     pub struct OpentelemetryConfig {
         "Attribute keys (of the resource, scope, span and events) also taken as the point's \
          keys, besides the well-known ones; `.` is written `_`. `reg:` and a regular expression \
@@ -122,6 +125,9 @@ config_struct! {
         pub tags: BTreeMap<String, String> = BTreeMap::new(),
         "Bound the HTTP requests decoded at once."
         pub threads: ThreadsConfig = ThreadsConfig::default(),
+        "A log record's body longer than this many KiB is cut into several points, one \
+         millisecond apart."
+        pub log_max: u64 = 500,
         "Headers every OTLP/HTTP request must carry with these values (else 400)."
         pub expected_headers: BTreeMap<String, String> = BTreeMap::new(),
         "OTLP/HTTP."
@@ -134,8 +140,6 @@ config_struct! {
 /// Keys of the original's `[[inputs.opentelemetry]]` read without effect, with why.
 pub fn compat_key(key: &str) -> Option<&'static str> {
     Some(match key {
-        "http.logs_api" => "OTLP logs are not received by this agent yet: traces and metrics are",
-        "log_max" => "OTLP logs are not received by this agent yet",
         "jmarshaler" => {
             "the span's `message` is always written by the agent's own OTLP/JSON writer"
         }
@@ -162,6 +166,7 @@ impl InputConfig for OpentelemetryConfig {
         for (key, p) in [
             ("http.trace_api", &self.http.trace_api),
             ("http.metric_api", &self.http.metric_api),
+            ("http.logs_api", &self.http.logs_api),
         ] {
             if !super::routes::valid_path(p) {
                 v.error(
@@ -173,6 +178,22 @@ impl InputConfig for OpentelemetryConfig {
         if self.http.trace_api == self.http.metric_api {
             v.error("http.metric_api", "must differ from `http.trace_api`")
                 .reads(&["http.trace_api"]);
+        }
+        if self.http.logs_api == self.http.trace_api || self.http.logs_api == self.http.metric_api {
+            v.error(
+                "http.logs_api",
+                "must differ from `http.trace_api` and `http.metric_api`",
+            )
+            .reads(&["http.trace_api", "http.metric_api"]);
+        }
+        if self.log_max == 0 || self.log_max > 1 << 20 {
+            v.error(
+                "log_max",
+                format!(
+                    "must be between 1 and 1048576 (KiB), found {}",
+                    self.log_max
+                ),
+            );
         }
         if !matches!(self.http.http_status_ok, 200 | 202) {
             v.error(
@@ -252,6 +273,7 @@ struct Opentelemetry {
 /// What the HTTP and gRPC servers share: the mapping, the pipeline, the input's context.
 pub struct Receiver {
     map: spans::MapOptions,
+    logs: logs::LogOptions,
     pipeline: SpanPipeline,
     ctx: InputCtx,
     workers: Option<RequestBound>,
@@ -286,6 +308,16 @@ impl Input for Opentelemetry {
                     clean_message: cfg.clean_message,
                     del_message: cfg.del_message,
                 },
+                logs: logs::LogOptions {
+                    compatible_ddtrace: cfg.compatible_ddtrace,
+                    max_message: usize::try_from(cfg.log_max.max(1) << 10).unwrap_or(usize::MAX),
+                    tags: cfg
+                        .tags
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    hostname: ctx.hostname.to_string(),
+                },
                 pipeline: SpanPipeline::new(opts),
                 ctx: ctx.clone(),
                 workers: RequestBound::new(&cfg.threads),
@@ -306,6 +338,7 @@ impl Input for Opentelemetry {
             for (signal, path) in [
                 (Signal::Traces, &cfg.http.trace_api),
                 (Signal::Metrics, &cfg.http.metric_api),
+                (Signal::Logs, &cfg.http.logs_api),
             ] {
                 let path: Arc<str> = path.as_str().into();
                 let (rx1, rx2, p2) = (rx.clone(), rx.clone(), path.clone());
@@ -328,7 +361,7 @@ impl Input for Opentelemetry {
                 .routes
                 .register(ctx.stats.clone(), routes)
                 .map_err(|e| InputError::Setup(e.to_string()))?;
-            tracing::info!(traces = %cfg.http.trace_api, metrics = %cfg.http.metric_api, "opentelemetry receiver serving OTLP/HTTP on the HTTP API");
+            tracing::info!(traces = %cfg.http.trace_api, metrics = %cfg.http.metric_api, logs = %cfg.http.logs_api, "opentelemetry receiver serving OTLP/HTTP on the HTTP API");
             let mut shutdown = ctx.shutdown.clone();
             if cfg.grpc.addr.is_empty() {
                 shutdown.wait().await;
@@ -376,6 +409,7 @@ pub const C_BAD: usize = 6;
 pub enum Signal {
     Traces,
     Metrics,
+    Logs,
 }
 
 impl Signal {
@@ -384,12 +418,14 @@ impl Signal {
         match self {
             Signal::Traces => "rejectedSpans",
             Signal::Metrics => "rejectedDataPoints",
+            Signal::Logs => "rejectedLogRecords",
         }
     }
     fn category(self) -> Category {
         match self {
             Signal::Traces => Category::Tracing,
             Signal::Metrics => Category::Metric,
+            Signal::Logs => Category::Logging,
         }
     }
 }
@@ -525,6 +561,23 @@ impl Receiver {
         .await
     }
 
+    /// Maps a decoded logs request and feeds the points.
+    pub async fn export_logs(
+        self: &Arc<Self>,
+        req: ExportLogsServiceRequest,
+        remote_ip: String,
+    ) -> Result<Exported, ExportError> {
+        let me = self.clone();
+        let work =
+            tokio::task::spawn_blocking(move || logs::map(req.resource_logs, &remote_ip, &me.logs));
+        let mapped = work.await.map_err(|_| ExportError::Closed)?;
+        self.ctx
+            .stats
+            .receiver(COUNTERS)
+            .add(C_LOG_RECORDS, mapped.records as u64);
+        self.feed(Signal::Logs, mapped.points, 0, None).await
+    }
+
     /// Counts what was rejected and feeds `points`, durably: the client is answered once they
     /// are journaled.
     async fn feed(
@@ -625,6 +678,16 @@ impl Receiver {
             }
             (Signal::Metrics, Encoding::Json) => match json::metrics_request(&body) {
                 Ok(r) => Ok(self.export_metrics(r, remote_ip).await),
+                Err(e) => Err(ExportError::from(e)),
+            },
+            (Signal::Logs, Encoding::Protobuf) => {
+                match ExportLogsServiceRequest::decode(body.as_ref()) {
+                    Ok(r) => Ok(self.export_logs(r, remote_ip).await),
+                    Err(e) => Err(ExportError::from(e)),
+                }
+            }
+            (Signal::Logs, Encoding::Json) => match json::logs_request(&body) {
+                Ok(r) => Ok(self.export_logs(r, remote_ip).await),
                 Err(e) => Err(ExportError::from(e)),
             },
         };
@@ -806,6 +869,68 @@ const OTEL_FIELDS: &[FieldSpec] = &[
     },
 ];
 
+const LOG_TAGS: &[TagSpec] = &[
+    TagSpec {
+        name: "status",
+        description: "From the severity number: `trace`, `debug`, `info`, `warn`, `error`, `fatal`; `unknown` when unspecified; the severity text for a number outside OTLP's ranges.",
+    },
+    TagSpec {
+        name: "service",
+        description: "The resource's `service.name` (`unSetServiceName` without one).",
+    },
+    TagSpec {
+        name: "host",
+        description: "The resource's `host.name`, when set.",
+    },
+    TagSpec {
+        name: "remote_ip",
+        description: "The client's address.",
+    },
+    TagSpec {
+        name: "dk_fingerprint",
+        description: "The agent's hostname.",
+    },
+];
+
+const LOG_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "message",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The record's body as text (arrays and maps as OTLP/JSON), a piece of at most `log_max` KiB.",
+    },
+    FieldSpec {
+        name: "trace_id",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The record's trace id, as spans write it (`0` without one).",
+    },
+    FieldSpec {
+        name: "span_id",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The record's span id (`0` without one).",
+    },
+    FieldSpec {
+        name: "scope_name",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The instrumentation scope's name.",
+    },
+    FieldSpec {
+        name: "schema_url",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The resource's schema URL.",
+    },
+    FieldSpec {
+        name: "<attribute>",
+        kind: FieldType::String,
+        unit: "-",
+        description: "The attributes of the resource, the scope and the record (`.` written `_`, as text; the first of a key wins), and the input's `tags`.",
+    },
+];
+
 const METRIC_TAGS: &[TagSpec] = &[
     TagSpec {
         name: "<attribute>",
@@ -883,6 +1008,13 @@ static MEASUREMENTS: &[MeasurementSpec] = &[
         fields: OTEL_FIELDS,
     },
     MeasurementSpec {
+        name: "<source>",
+        category: Category::Logging,
+        description: "One point per OTLP log record (several for a body over `log_max` KiB), named after the resource's `log.source`, else its `service.name`, else `otel_logs`.",
+        tags: LOG_TAGS,
+        fields: LOG_FIELDS,
+    },
+    MeasurementSpec {
         name: metrics::MEASUREMENT,
         category: Category::Metric,
         description: "One point per OTLP data point (and one per histogram bucket), fields named after the metric.",
@@ -895,7 +1027,7 @@ pub const ENTRY: InputEntry = super::entry_with_compat::<OpentelemetryConfig>(
     InputSpec {
         name: "opentelemetry",
         catalog: "tracing",
-        description: "Receives OTLP traces and metrics: over HTTP on the HTTP API (/otel/v1/traces, /otel/v1/metrics; protobuf or JSON) and over gRPC on a listener of its own (127.0.0.1:4317 by default).",
+        description: "Receives OTLP traces, metrics and logs: over HTTP on the HTTP API (/otel/v1/traces, /otel/v1/metrics, /otel/v1/logs; protobuf or JSON) and over gRPC on a listener of its own (127.0.0.1:4317 by default).",
         singleton: true,
         interval: None,
         measurements: MEASUREMENTS,
@@ -906,7 +1038,6 @@ pub const ENTRY: InputEntry = super::entry_with_compat::<OpentelemetryConfig>(
     "The gRPC listener binds 127.0.0.1:4317 by default (the original's sample's address): applications on other hosts need `grpc.addr = \"0.0.0.0:4317\"`; `grpc.addr = \"\"` turns it off.",
     "A span without a valid trace id (16 bytes, not all zero) or span id (8 bytes, not all zero) is rejected: counted as `invalid`, and reported to the client as a partial success.",
     "Metric temporality is not converted, as in the original: cumulative sums arrive as running totals, delta sums as increases.",
-    "OTLP logs are not received yet: `/otel/v1/logs` and the gRPC LogsService answer as unknown.",
 ]);
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ pub struct SpanJson {
 }
 
 /// An id as the point shows it.
-fn id_text(id: &[u8], ddtrace: bool) -> String {
+pub fn id_text(id: &[u8], ddtrace: bool) -> String {
     if ddtrace {
         if id.len() >= 8 {
             return id_number(id).to_string();

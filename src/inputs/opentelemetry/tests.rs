@@ -9,7 +9,7 @@ fn validate_keys(c: &OpentelemetryConfig) -> Vec<String> {
 
 #[test]
 fn compat_keys_say_why() {
-    assert!(compat_key("http.logs_api").unwrap().contains("logs"));
+    assert!(compat_key("jmarshaler").is_some());
     assert!(compat_key("http.metric_api").is_none());
     assert!(compat_key("storage.path").is_some());
     assert!(compat_key("tracing_metric_enable").is_some());
