@@ -308,15 +308,16 @@ const JSON_BODY: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"
 const GRPC_BAD: &str = r#"
 import os, grpc
 ch = grpc.insecure_channel(os.environ["GRPC"])
-def call(method, body):
+def call(method, body, compression=None):
     f = ch.unary_unary(method, request_serializer=None, response_deserializer=None)
     try:
-        f(body, timeout=10)
+        f(body, timeout=10, compression=compression)
         return "OK"
     except grpc.RpcError as e:
         return e.code().name
 print("truncated", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x0a\x05\x0a"))
 print("oversized", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x00" * 200000))
+print("inflated", call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", b"\x00" * 200000, grpc.Compression.Gzip))
 print("profiles", call("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", b""))
 "#;
 
@@ -448,16 +449,17 @@ fn json_partial_success_and_bad_bodies() {
         ),
         "{body}"
     );
-    // gRPC: a truncated message, one over max_payload, a service not served.
+    // gRPC: a truncated message, one over max_payload, one over it once inflated, a service
+    // not served.
     let out = python(GRPC_BAD, &[("GRPC", grpc)]);
     assert_eq!(
         out.trim(),
-        "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\nprofiles UNIMPLEMENTED",
+        "truncated INVALID_ARGUMENT\noversized RESOURCE_EXHAUSTED\ninflated RESOURCE_EXHAUSTED\nprofiles UNIMPLEMENTED",
         "{out}"
     );
-    // Counted: the rejected span and data point, the six refused bodies, the two refused
+    // Counted: the rejected span and data point, the six refused bodies, the three refused
     // messages.
-    assert_eq!(drops(&a).get("invalid"), Some(&10), "{:?}", drops(&a));
+    assert_eq!(drops(&a).get("invalid"), Some(&11), "{:?}", drops(&a));
     assert!(dw.violations().is_empty(), "{:?}", dw.violations());
     assert_eq!(a.stop(), Some(0));
 }

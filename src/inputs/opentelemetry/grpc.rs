@@ -1,14 +1,14 @@
 //! OTLP/gRPC: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on a
-//! listener of
-//! the input's own (`grpc.addr`), served by tonic over HTTP/2 (no TLS), gzip taken and
-//! answered in, messages up to `grpc.max_payload` (after decompression).
+//! listener of the input's own (`grpc.addr`), served by tonic over HTTP/2 (no TLS), gzip taken
+//! and answered in, messages up to `grpc.max_payload` (after decompression).
 //!
-//! Answers as OTLP/gRPC says: OK with an `ExportTraceServiceResponse` (a partial success
-//! when spans were rejected), INVALID_ARGUMENT for a message that cannot be decoded (tonic
-//! says INTERNAL; the answer is rewritten), RESOURCE_EXHAUSTED for a message over the limit
-//! (as the original's grpc-go says; tonic's OUT_OF_RANGE would be retried), UNAVAILABLE while
-//! the journal is full or the agent stops (the client retries). Every refused message is counted (`invalid`) and recorded as the input's
-//! last error. Other services answer UNIMPLEMENTED.
+//! Answers as OTLP/gRPC says: OK with the signal's export response (a partial success when
+//! items were rejected); INVALID_ARGUMENT for a message that cannot be decoded or a gzip
+//! stream that does not inflate (tonic says INTERNAL; the answer is rewritten);
+//! RESOURCE_EXHAUSTED for a message over the limit, compressed or inflated (as the original's
+//! grpc-go says; tonic's OUT_OF_RANGE would be retried by clients); UNAVAILABLE while the
+//! journal is full or the agent stops (the client retries). Every refused message is counted
+//! (`invalid`) and recorded as the input's last error. Other services answer UNIMPLEMENTED.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -193,6 +193,14 @@ fn watch_status(
         // (grpc-go) says RESOURCE_EXHAUSTED, which they do not.
         Some(OUT_OF_RANGE) => {
             h.insert("grpc-status", HeaderValue::from_static(RESOURCE_EXHAUSTED));
+            true
+        }
+        // Over max_payload once inflated (gzip): tonic's own RESOURCE_EXHAUSTED (the
+        // services answer UNAVAILABLE for a full journal, never this).
+        Some(RESOURCE_EXHAUSTED) => true,
+        // A gzip stream that does not inflate.
+        Some(INTERNAL) if msg.starts_with("Error decompressing") => {
+            h.insert("grpc-status", HeaderValue::from_static(INVALID_ARGUMENT));
             true
         }
         _ => false,
