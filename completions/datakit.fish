@@ -320,6 +320,7 @@ container\t'input (container)'
 socket\t'input (socket)'
 ddtrace\t'input (tracing)'
 zipkin\t'input (tracing)'
+opentelemetry\t'input (tracing)'
 pipeline\t'Pipeline functions'
 config\t'datakit.conf keys'"
 complete -c datakit -n "__fish_datakit_using_subcommand completion" -a "bash\t''

@@ -27,6 +27,7 @@ pub mod host;
 pub mod logging;
 pub mod memcached;
 pub mod nginx;
+pub mod opentelemetry;
 pub mod postgresql;
 pub mod prom;
 pub mod redis;
@@ -626,6 +627,7 @@ static ENTRIES: &[InputEntry] = &[
     socket::ENTRY,
     ddtrace::ENTRY,
     zipkin::ENTRY,
+    opentelemetry::ENTRY,
     #[cfg(feature = "test-inputs")]
     testing::TEST_INPUT,
     #[cfg(feature = "test-inputs")]

@@ -22,6 +22,7 @@ mod logging;
 mod memcached;
 mod monitor;
 mod nginx;
+mod opentelemetry;
 mod pipeline;
 mod postgresql;
 mod prom;

@@ -38,7 +38,7 @@ fn agent(dw: &FakeDataway, ddtrace: &str) -> (Workdir, Agent) {
 }
 
 /// A request with headers: (status, headers, body).
-fn request(
+pub(crate) fn request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -68,7 +68,7 @@ fn request(
 }
 
 /// Runs `script` with the test virtualenv's Python; its stdout.
-fn python(script: &str, env: &[(&str, String)]) -> String {
+pub(crate) fn python(script: &str, env: &[(&str, String)]) -> String {
     let mut c = std::process::Command::new("python3");
     c.arg("-c").arg(script);
     for (k, v) in env {
@@ -127,11 +127,11 @@ tracer.shutdown()
 print(json.dumps({"ids": ids, "logs": records}))
 "#;
 
-fn tag<'a>(p: &'a Received, k: &str) -> Option<&'a str> {
+pub(crate) fn tag<'a>(p: &'a Received, k: &str) -> Option<&'a str> {
     p.tags.get(k).map(String::as_str)
 }
 
-fn field_str<'a>(p: &'a Received, k: &str) -> Option<&'a str> {
+pub(crate) fn field_str<'a>(p: &'a Received, k: &str) -> Option<&'a str> {
     match p.fields.get(k) {
         Some(Val::S(s)) => Some(s.as_str()),
         _ => None,

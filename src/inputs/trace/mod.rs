@@ -1,5 +1,5 @@
-//! The span model and span pipeline every trace receiver shares (ddtrace, Zipkin, and the
-//! OpenTelemetry receiver to come).
+//! The span model and span pipeline every trace receiver shares (ddtrace, Zipkin,
+//! OpenTelemetry).
 //!
 //! A receiver decodes its wire format into [`Span`]s grouped by trace, with the span's own
 //! tags already mapped (its `customer_tags`, the receiver's well-known attributes), and hands
