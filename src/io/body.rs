@@ -289,18 +289,40 @@ impl EncodedPoints {
     /// then the encoded bytes.
     pub fn to_record(&self) -> Vec<u8> {
         let bytes = self.bytes();
-        let lp = self.encoding == Encoding::LineProtocol;
-        let mut r = Vec::with_capacity(6 + if lp { 4 * self.ends.len() } else { 0 } + bytes.len());
+        let mut r = Vec::with_capacity(self.record_head_len() + bytes.len());
+        self.record_head(&mut r);
+        r.extend_from_slice(bytes);
+        r
+    }
+
+    /// The record's bytes before the encoded points ([`to_record`](EncodedPoints::to_record)
+    /// is this, then [`as_bytes`](EncodedPoints::as_bytes)).
+    pub fn record_head(&self, r: &mut Vec<u8>) {
+        r.reserve(self.record_head_len());
         r.push(RECORD_VERSION);
         r.push(self.encoding.code());
         r.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
-        if lp {
+        if self.encoding == Encoding::LineProtocol {
             for &e in &self.ends {
                 r.extend_from_slice(&(e as u32).to_le_bytes());
             }
         }
-        r.extend_from_slice(bytes);
-        r
+    }
+
+    fn record_head_len(&self) -> usize {
+        6 + if self.encoding == Encoding::LineProtocol {
+            4 * self.ends.len()
+        } else {
+            0
+        }
+    }
+
+    /// Room for about `bytes` more bytes of points.
+    pub fn reserve(&mut self, bytes: usize) {
+        match &mut self.buf {
+            EncodedBuf::Protobuf(b) => b.reserve(bytes),
+            EncodedBuf::LineProtocol(e) => e.reserve(bytes),
+        }
     }
 
     /// Points from a journal record written by [`to_record`](EncodedPoints::to_record).
