@@ -154,7 +154,7 @@ impl ViewFeed {
             filters,
             durable,
             now,
-            points,
+            mut points,
             counts,
             mut hits,
             no_field,
@@ -194,6 +194,9 @@ impl ViewFeed {
             return Ok(());
         }
         origin.stats.record_feed(cat, n, now);
+        // Room was made for every span of the body: the feed waits in the queues with what
+        // the sampler kept only.
+        points.shrink_to_fit();
         let feed = Feed {
             encoded: Some(points),
             ..Feed::default()

@@ -19,6 +19,8 @@ const RARE_MAX: usize = 100_000;
 /// What one call of [`SpanPipeline::process`] made.
 #[derive(Debug, Default)]
 pub struct Processed {
+    /// The kept spans' points ([`SpanPipeline::process`]; empty from
+    /// [`SpanPipeline::process_with`], which hands them on as they are built).
     pub points: Vec<Point>,
     /// Spans of traces the sampler dropped.
     pub sampled: usize,
