@@ -34,6 +34,7 @@ pub mod filters;
 pub mod refer;
 pub mod remote;
 pub mod scripts;
+pub mod views;
 pub mod write;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ use crate::stats::{DropOrigin, DropReason, InputStats, PointsDropped, Stats};
 
 pub use crate::point::Category;
 pub use scripts::{ScriptChoice, ScriptSet, Scripts};
+pub use views::ViewFeed;
 
 /// Two hours: the distance from now beyond which timestamps are corrected.
 const TIME_CORRECTION: i64 = 2 * 3600 * 1_000_000_000;

@@ -280,6 +280,111 @@ async fn encoded_writes_match_owned_feeds() {
     assert_eq!(s.inputs["t"].points, 16);
 }
 
+/// Points fed as views ([`Ingest::view_feed`], the trace receivers' way) arrive exactly as the
+/// same points fed owned: global tags they lack, a missing time stamped, a far time corrected,
+/// a value the checker must fix fixed, a point without fields and a filtered one dropped and
+/// counted alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_feeds_match_owned_feeds() {
+    let (_d, w) = workdir_with(&[]);
+    let st = stage(&w, &[]);
+    install_filters(&st, &[("T", &["{ seq = 6 }"])]);
+    let now = crate::clock::now_ns();
+    let points = |src: &str| {
+        let mut v = Vec::new();
+        let cases = [
+            (now, None, "plain"),
+            (0, None, "plain"),
+            (1_000, None, "plain"),
+            (now, Some("own"), "plain"),
+            (now, None, "two\nlines"),
+            (now, None, "plain"),
+            (now, None, "plain"),
+        ];
+        for (i, (time, host, tag)) in cases.into_iter().enumerate() {
+            let mut p = Point::new(Category::Tracing, "ddtrace");
+            p.set_tag("src", src);
+            p.set_tag("t", tag);
+            if let Some(h) = host {
+                p.set_tag("host", h);
+            }
+            // The last has no field: the checker's drop.
+            if i < 6 {
+                p.set_field("seq", Value::Int(i as i64 + 1));
+                p.set_field("message", Value::Str(format!("{{\"span\":{i}}}")));
+            }
+            p.time = time;
+            v.push(p);
+        }
+        v
+    };
+    let opts = FeedOptions {
+        durable: None,
+        ..FeedOptions::default()
+    };
+    let owned = st.ingest.origin("owned");
+    st.ingest
+        .feed(&owned, Category::Tracing, points("owned"), &opts)
+        .await
+        .unwrap();
+    let viewed = st.ingest.origin("viewed");
+    let mut f = st
+        .ingest
+        .view_feed(&viewed, Category::Tracing, &opts, 1024)
+        .expect("no script, one encoding: the view path");
+    for p in points("viewed") {
+        f.push(&p);
+    }
+    assert_eq!(f.len(), 5, "one filtered, one without fields");
+    f.send().await.unwrap();
+    let (delivered, stats) = st.finish().await;
+    let mut got: std::collections::BTreeMap<String, Vec<Point>> = Default::default();
+    for mut p in delivered {
+        let src = p.get_tag("src").unwrap().to_string();
+        p.remove("src");
+        if p.time != now {
+            assert!(p.time >= now, "stamped or corrected to now");
+            p.time = 0;
+        }
+        got.entry(src).or_default().push(p);
+    }
+    for v in got.values_mut() {
+        v.sort_by_key(|p| format!("{p:?}"));
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got["owned"].len(), 5);
+    assert_eq!(got["owned"], got["viewed"]);
+    assert!(
+        got["viewed"]
+            .iter()
+            .any(|p| p.get_tag("t") == Some("two lines"))
+    );
+    assert_eq!(
+        got["viewed"]
+            .iter()
+            .filter(|p| p.get_tag("host") == Some("h1"))
+            .count(),
+        4
+    );
+    let s = stats.snapshot();
+    assert_eq!(s.io["tracing"].time_adjusted, 2);
+    assert_eq!(s.inputs["owned"].points, s.inputs["viewed"].points);
+    for origin in ["owned", "viewed"] {
+        let dropped = |reason: &str| {
+            s.drops
+                .iter()
+                .filter(|d| d.reason == reason && d.origin == origin)
+                .map(|d| d.points)
+                .sum::<u64>()
+        };
+        assert_eq!(
+            (dropped("filtered"), dropped("no_field")),
+            (1, 1),
+            "{origin}"
+        );
+    }
+}
+
 /// A line a script must see leaves the encoded path for the stage's owned one; the others
 /// stay encoded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -289,18 +289,56 @@ impl EncodedPoints {
     /// then the encoded bytes.
     pub fn to_record(&self) -> Vec<u8> {
         let bytes = self.bytes();
-        let lp = self.encoding == Encoding::LineProtocol;
-        let mut r = Vec::with_capacity(6 + if lp { 4 * self.ends.len() } else { 0 } + bytes.len());
+        let mut r = Vec::with_capacity(self.record_head_len() + bytes.len());
+        self.record_head(&mut r);
+        r.extend_from_slice(bytes);
+        r
+    }
+
+    /// The record's bytes before the encoded points ([`to_record`](EncodedPoints::to_record)
+    /// is this, then [`as_bytes`](EncodedPoints::as_bytes)).
+    pub fn record_head(&self, r: &mut Vec<u8>) {
+        r.reserve(self.record_head_len());
         r.push(RECORD_VERSION);
         r.push(self.encoding.code());
         r.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
-        if lp {
+        if self.encoding == Encoding::LineProtocol {
             for &e in &self.ends {
                 r.extend_from_slice(&(e as u32).to_le_bytes());
             }
         }
-        r.extend_from_slice(bytes);
-        r
+    }
+
+    fn record_head_len(&self) -> usize {
+        6 + if self.encoding == Encoding::LineProtocol {
+            4 * self.ends.len()
+        } else {
+            0
+        }
+    }
+
+    /// Gives back the buffer's room beyond the bytes encoded when it is more than a quarter
+    /// of them (a feed sized for a whole body that kept few points waits in the queues).
+    pub fn shrink_to_fit(&mut self) {
+        let (len, cap) = match &self.buf {
+            EncodedBuf::Protobuf(b) => (b.len(), b.capacity()),
+            EncodedBuf::LineProtocol(e) => (e.len(), e.capacity()),
+        };
+        if cap - len > len / 4 + 4096 {
+            match &mut self.buf {
+                EncodedBuf::Protobuf(b) => b.shrink_to_fit(),
+                EncodedBuf::LineProtocol(e) => e.shrink_to_fit(),
+            }
+        }
+        self.ends.shrink_to_fit();
+    }
+
+    /// Room for about `bytes` more bytes of points.
+    pub fn reserve(&mut self, bytes: usize) {
+        match &mut self.buf {
+            EncodedBuf::Protobuf(b) => b.reserve(bytes),
+            EncodedBuf::LineProtocol(e) => e.reserve(bytes),
+        }
     }
 
     /// Points from a journal record written by [`to_record`](EncodedPoints::to_record).
@@ -568,6 +606,24 @@ mod tests {
             assert!(EncodedPoints::from_record(&r[..r.len() - 1]).is_err());
         }
         assert!(EncodedPoints::from_record(&[9, 9, 9]).is_err());
+    }
+
+    /// A feed sized for a whole body that kept a few points gives the rest back before it
+    /// waits in the queues (1 % sampling held 237 MB of empty room without this).
+    #[test]
+    fn room_beyond_the_points_is_given_back() {
+        for encoding in [Encoding::Protobuf, Encoding::LineProtocol] {
+            let mut e = EncodedPoints::new(encoding, 1 << 20);
+            e.push(&point(1)).unwrap();
+            let bytes = e.as_bytes().to_vec();
+            e.shrink_to_fit();
+            let cap = match &e.buf {
+                EncodedBuf::Protobuf(b) => b.capacity(),
+                EncodedBuf::LineProtocol(l) => l.capacity(),
+            };
+            assert!(cap < 4096, "{encoding:?}: {cap}");
+            assert_eq!(e.as_bytes(), bytes);
+        }
     }
 
     #[test]

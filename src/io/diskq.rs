@@ -15,7 +15,7 @@
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -252,9 +252,8 @@ impl DiskQueue {
             g.writer = Some(f);
         }
         let path = self.dir.join(seg_name(seq));
-        let rec = segment::frame(payload);
         if let Some(w) = g.writer.as_mut() {
-            w.write_all(&rec).map_err(io_err(&path))?;
+            segment::write_record(w, &[payload]).map_err(io_err(&path))?;
             if self.opts.fsync == Fsync::Always {
                 w.sync_data().map_err(io_err(&path))?;
             }
@@ -406,6 +405,7 @@ fn count_records(path: &Path, upto: u64) -> u64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::io::Write;
 
     fn opts(cap: u64, seg: u64) -> Options {
         Options {

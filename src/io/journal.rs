@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -136,6 +136,15 @@ impl Mark {
     pub fn done(self) {
         self.journal.finish(self.start, self.end);
     }
+}
+
+/// A journal record held by the value it describes: a header made on demand, then bytes the
+/// value already holds ([`Journal::append_item`] writes both without joining them).
+pub trait RecordParts {
+    /// Appends the record's first bytes to `out`.
+    fn record_head(&self, out: &mut Vec<u8>);
+    /// The rest of the record.
+    fn record_body(&self) -> &[u8];
 }
 
 /// A record read back from disk, with its mark.
@@ -302,9 +311,39 @@ impl Journal {
         payload: &[u8],
         hand: impl FnOnce(Mark) -> Option<Mark>,
     ) -> Result<(), JournalError> {
-        let need = HEADER + payload.len() as u64;
-        if payload.len() > MAX_RECORD {
-            return Err(JournalError::TooLarge(payload.len()));
+        let (g, start, end) = self.write_parts(&[payload])?;
+        self.offer(g, start, end, hand);
+        Ok(())
+    }
+
+    /// [`append`](Journal::append) of the record `item` describes ([`RecordParts`]): its
+    /// bytes are written from where they are, not copied into one buffer first, and `item`
+    /// itself goes to `hand` with the mark. On an error `item` is given back.
+    pub fn append_item<T: RecordParts>(
+        self: &Arc<Self>,
+        item: T,
+        hand: impl FnOnce(Mark, T) -> Option<Mark>,
+    ) -> Result<(), (T, JournalError)> {
+        let mut head = Vec::new();
+        item.record_head(&mut head);
+        let (g, start, end) = match self.write_parts(&[&head, item.record_body()]) {
+            Ok(w) => w,
+            Err(e) => return Err((item, e)),
+        };
+        self.offer(g, start, end, |m| hand(m, item));
+        Ok(())
+    }
+
+    /// Appends one record of `parts` back to back; returns the lock (held, so that the record
+    /// is offered in order) and where the record is.
+    fn write_parts(
+        &self,
+        parts: &[&[u8]],
+    ) -> Result<(std::sync::MutexGuard<'_, Inner>, Pos, Pos), JournalError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let need = HEADER + len as u64;
+        if len > MAX_RECORD {
+            return Err(JournalError::TooLarge(len));
         }
         let mut g = self.lock();
         let pending = Self::pending(&g);
@@ -341,9 +380,8 @@ impl Journal {
                 .map_err(io_err(&path))?;
             g.writer = Some(f);
         }
-        let rec = segment::frame(payload);
         if let Some(w) = g.writer.as_mut() {
-            w.write_all(&rec).map_err(io_err(&path))?;
+            segment::write_record(w, parts).map_err(io_err(&path))?;
             if self.opts.sync_each_append {
                 w.sync_data().map_err(io_err(&path))?;
             } else {
@@ -359,6 +397,18 @@ impl Journal {
         if let Some(s) = g.segments.back_mut() {
             s.size = end.off;
         }
+        Ok((g, start, end))
+    }
+
+    /// Offers the record just written to `hand` unless records wait on disk (see
+    /// [`append`](Journal::append)).
+    fn offer(
+        self: &Arc<Self>,
+        mut g: std::sync::MutexGuard<'_, Inner>,
+        start: Pos,
+        end: Pos,
+        hand: impl FnOnce(Mark) -> Option<Mark>,
+    ) {
         if g.spill_from.is_none() {
             let mark = Mark {
                 journal: self.clone(),
@@ -370,7 +420,6 @@ impl Journal {
                 self.spilled.notify_one();
             }
         }
-        Ok(())
     }
 
     /// IO has finished with the records in `[start, end)`.

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::body::{EncodedPoints, Encoding};
-use super::journal::{Journal, JournalError, Mark, Spilled};
+use super::journal::{Journal, JournalError, Mark, RecordParts, Spilled};
 use crate::point::{Category, Point};
 use crate::stats::Stats;
 
@@ -126,6 +126,22 @@ impl Feed {
             let _ = e.push(p);
         }
         e.to_record()
+    }
+}
+
+/// A feed whose points are all encoded ([`Queues::seal`]): its journal record is those
+/// points, written from the feed's own buffer.
+struct Sealed(Feed);
+
+impl RecordParts for Sealed {
+    fn record_head(&self, out: &mut Vec<u8>) {
+        match &self.0.encoded {
+            Some(e) => e.record_head(out),
+            None => EncodedPoints::new(Encoding::Protobuf, 0).record_head(out),
+        }
+    }
+    fn record_body(&self) -> &[u8] {
+        self.0.encoded.as_ref().map_or(&[], EncodedPoints::as_bytes)
     }
 }
 
@@ -320,11 +336,7 @@ impl Queues {
         let ack = feed.ack.take();
         let tx = &self.inner.txs[cat.index()];
         let fast = self.inner.fast_path;
-        let mut pending = Some(feed);
-        let appended = journal.append(&record, |mark| {
-            let Some(mut f) = pending.take() else {
-                return Some(mark);
-            };
+        let hand = |mark: Mark, mut f: Feed| {
             if !fast {
                 return Some(mark);
             }
@@ -334,7 +346,22 @@ impl Queues {
                 // It waits in the journal; the spill reader reads it back.
                 Err(TrySendError::Full(f) | TrySendError::Closed(f)) => f.mark,
             }
-        });
+        };
+        let appended = match record {
+            // The record is the feed's encoded points: written from where they are.
+            None => journal
+                .append_item(Sealed(feed), |mark, Sealed(f)| hand(mark, f))
+                .map_err(|(Sealed(f), e)| (f, e)),
+            Some(record) => {
+                let mut pending = Some(feed);
+                journal
+                    .append(&record, |mark| match pending.take() {
+                        Some(f) => hand(mark, f),
+                        None => Some(mark),
+                    })
+                    .map_err(|e| (pending.unwrap_or_default(), e))
+            }
+        };
         match appended {
             Ok(()) => {
                 self.record(cat, n);
@@ -343,8 +370,7 @@ impl Queues {
                 }
                 Journaled::Taken
             }
-            Err(e) => {
-                let mut f = pending.unwrap_or_default();
+            Err((mut f, e)) => {
                 f.ack = ack;
                 if let JournalError::Full { .. } = e {
                     return Journaled::Full(f, e);
@@ -355,30 +381,43 @@ impl Queues {
         }
     }
 
-    /// The journal record of `feed`; owned points are encoded once, in the outputs' encoding
-    /// when the category has one (the feed then goes on encoded: the batcher does not encode
-    /// them again), else in protobuf (which keeps every value as it is).
-    fn seal(&self, cat: Category, feed: &mut Feed) -> Vec<u8> {
+    /// Makes `feed` ready for the journal. Owned points are encoded once, in the outputs'
+    /// encoding when the category has one: the feed then goes on encoded (the batcher does
+    /// not encode them again) and its record is its encoded points (`None`: written from the
+    /// feed). Otherwise the record, in protobuf (which keeps every value as it is).
+    fn seal(&self, cat: Category, feed: &mut Feed) -> Option<Vec<u8>> {
         if feed.points.is_empty() {
             return match &feed.encoded {
-                Some(e) => e.to_record(),
-                None => EncodedPoints::new(Encoding::Protobuf, 0).to_record(),
+                Some(_) => None,
+                None => Some(EncodedPoints::new(Encoding::Protobuf, 0).to_record()),
             };
         }
         if feed.encoded.is_none()
             && let Some(enc) = self.encoding(cat)
         {
             let mut e = EncodedPoints::new(enc, feed.points.len() * 256);
-            if feed.points.iter().all(|p| e.push(p).is_ok()) {
-                let record = e.to_record();
+            let mut ok = true;
+            for (i, p) in feed.points.iter().enumerate() {
+                if e.push(p).is_err() {
+                    ok = false;
+                    break;
+                }
+                if i == 0 {
+                    // Room for the rest at about the first point's size.
+                    let first = e.as_bytes().len();
+                    e.reserve((feed.points.len() - 1) * (first + first / 4));
+                }
+            }
+            if ok {
                 feed.points = Vec::new();
                 feed.encoded = Some(e);
-                return record;
+                return None;
             }
             // A point the outputs cannot encode: the batcher counts it; the record keeps all.
         }
-        feed.record()
+        Some(feed.record())
     }
+
     /// A record read back from the journal of `cat`, as a feed for the queue: encoded when the
     /// category's outputs take the record's encoding, else decoded into owned points.
     pub(super) fn spilled_feed(&self, cat: Category, s: Spilled) -> Option<Feed> {

@@ -79,6 +79,12 @@ pub trait PointView {
             .chain(self.fields().map(|(k, _)| k))
     }
 
+    /// True when the producer guarantees that no key repeats, tags and fields together (the
+    /// checker then skips that test); `false` when it does not know.
+    fn keys_distinct(&self) -> bool {
+        false
+    }
+
     /// True if `key` is a tag or a field.
     fn has_key(&self, key: &str) -> bool {
         self.keys().any(|k| k == key)

@@ -387,6 +387,18 @@ impl Receiver {
         let remote_ip = req.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
         let n_announced = announced(&req.headers);
         let me = self.clone();
+        let opts = FeedOptions {
+            durable: Some(WhenFull::Refuse),
+            ..FeedOptions::default()
+        };
+        // The kept spans are encoded for the outputs as they are built, when the stage allows
+        // (else they become owned points): a point is about twice its span's bytes.
+        let view_feed = self.ctx.ingest.view_feed(
+            &self.ctx.origin,
+            Category::Tracing,
+            &opts,
+            req.body.len() * 2,
+        );
         let work = tokio::task::spawn_blocking(move || {
             let traces = match path {
                 V1 => decode::json_spans(&req.body),
@@ -396,11 +408,20 @@ impl Receiver {
             let converted = me
                 .converter
                 .convert_for(traces, &remote_ip, Some(&me.pipeline));
-            let mut processed = me.pipeline.process(converted.traces);
+            let mut view_feed = view_feed;
+            let mut processed = match view_feed.as_mut() {
+                Some(f) => me.pipeline.process_with(converted.traces, |v| f.push(v)),
+                None => me.pipeline.process(converted.traces),
+            };
             processed.sampled += converted.sampled;
-            Ok::<_, decode::DecodeError>((converted.rejected, converted.truncated, processed))
+            Ok::<_, decode::DecodeError>((
+                converted.rejected,
+                converted.truncated,
+                processed,
+                view_feed,
+            ))
         });
-        let (rejected, truncated, processed) = match work.await {
+        let (rejected, truncated, processed, view_feed) = match work.await {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
                 return self.refuse(
@@ -458,14 +479,15 @@ impl Receiver {
                 Some("spans past trace_max_spans"),
             );
         }
-        let opts = FeedOptions {
-            durable: Some(WhenFull::Refuse),
-            ..FeedOptions::default()
+        let fed = match view_feed {
+            Some(f) => f.send().await,
+            None => {
+                ingest
+                    .feed(origin, Category::Tracing, processed.points, &opts)
+                    .await
+            }
         };
-        match ingest
-            .feed(origin, Category::Tracing, processed.points, &opts)
-            .await
-        {
+        match fed {
             Ok(()) => ok_answer(path, &req.headers),
             Err(FeedError::Full(why)) => {
                 let mut r = (

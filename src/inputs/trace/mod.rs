@@ -24,7 +24,7 @@ mod pipeline;
 pub mod spec;
 
 pub use options::{CloseResource, PipelineOptions, SamplerConfig};
-pub use pipeline::{Processed, SpanPipeline};
+pub use pipeline::{Processed, SpanPipeline, SpanPoint};
 
 use crate::point::Value;
 

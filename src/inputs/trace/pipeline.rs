@@ -9,7 +9,7 @@ use super::{
     SAMPLER_DROP, SOURCE_WEB, SPAN_TYPE_ENTRY, SPAN_TYPE_EXIT, SPAN_TYPE_LOCAL, STATUS_ERROR,
     STATUS_OK, Span, SpanMessage, Trace, USER_DROP, USER_KEEP, http_status_class, ids,
 };
-use crate::point::{Category, Point, Value};
+use crate::point::{Category, Point, PointView, ValueView};
 
 /// How long a resource stays "seen" for `keep_rare_resource` (the original's hour).
 const RARE_WINDOW: Duration = Duration::from_secs(3600);
@@ -19,6 +19,8 @@ const RARE_MAX: usize = 100_000;
 /// What one call of [`SpanPipeline::process`] made.
 #[derive(Debug, Default)]
 pub struct Processed {
+    /// The kept spans' points ([`SpanPipeline::process`]; empty from
+    /// [`SpanPipeline::process_with`], which hands them on as they are built).
     pub points: Vec<Point>,
     /// Spans of traces the sampler dropped.
     pub sampled: usize,
@@ -90,12 +92,26 @@ impl SpanPipeline {
 
     /// Runs the filters over `traces` and builds the points of the spans kept.
     pub fn process<M: SpanMessage>(&self, traces: Vec<Trace<M>>) -> Processed {
-        let mut out = Processed {
-            points: Vec::with_capacity(traces.iter().map(Vec::len).sum()),
-            ..Processed::default()
-        };
-        // The spans' JSON is written here, then copied into a field of its exact size.
+        let mut points = Vec::with_capacity(traces.iter().map(Vec::len).sum());
+        let mut out = self.process_with(traces, |v| {
+            points.push(v.to_owned_point(Category::Tracing));
+        });
+        out.points = points;
+        out
+    }
+
+    /// [`SpanPipeline::process`], handing each kept span's point to `sink` as a view that
+    /// borrows the span's strings (`Processed::points` stays empty): the receivers encode it
+    /// without an owned point ([`crate::ingest::ViewFeed`]).
+    pub fn process_with<M: SpanMessage>(
+        &self,
+        traces: Vec<Trace<M>>,
+        mut sink: impl FnMut(&SpanPoint<'_>),
+    ) -> Processed {
+        let mut out = Processed::default();
+        // The spans' JSON is written here, reused from span to span.
         let mut msg = String::new();
+        let mut view = SpanPoint::default();
         for trace in traces {
             if trace.is_empty() {
                 continue;
@@ -114,14 +130,21 @@ impl SpanPipeline {
                 }
             }
             let rate = self.opts.sampling_rate;
-            for (i, (span, ty)) in trace.into_iter().zip(types).enumerate() {
-                let mut p = self.point(span, ty, &mut msg);
+            for (i, (span, ty)) in trace.iter().zip(types).enumerate() {
+                msg.clear();
+                if !self.opts.del_message {
+                    span.message.write_json(&mut msg);
+                }
+                let mut v = std::mem::take(&mut view).recycle();
+                self.point(&mut v, span, ty, &msg);
                 if i == 0
                     && let Some(r) = rate
                 {
-                    p.fields.push(("dk_sampling_rate".into(), Value::Float(r)));
+                    v.distinct &= !v.has_key("dk_sampling_rate");
+                    v.fields.push(("dk_sampling_rate", ValueView::Float(r)));
                 }
-                out.points.push(p);
+                sink(&v);
+                view = v.recycle();
             }
         }
         out
@@ -204,74 +227,148 @@ impl SpanPipeline {
         rare
     }
 
-    /// The point of one kept span.
-    fn point<M: SpanMessage>(
-        &self,
-        s: Span<M>,
+    /// The point of one kept span, into `p` (empty); `msg` is the span's JSON (empty with
+    /// `del_message`).
+    fn point<'a, M>(
+        &'a self,
+        p: &mut SpanPoint<'a>,
+        s: &'a Span<M>,
         span_type: &'static str,
-        msg: &mut String,
-    ) -> Point {
+        msg: &'a str,
+    ) {
         let o = &self.opts;
-        let mut p = Point::new(Category::Tracing, o.source);
+        p.name = o.source;
         p.time = s.start_ns;
-        let n_tags = s.head_tags.len() + s.tags.len() + o.tags.len() + 10;
-        p.tags.reserve(n_tags);
-        p.fields.reserve(s.fields.len() + 8);
         // Keys are added first-wins, as the original builds its points: a span's own tag
         // never replaces `service`, nor a config tag a span's.
-        p.tags.extend(s.head_tags);
-        p.fields.push(("trace_id".into(), Value::Str(s.trace_id)));
+        p.tags
+            .extend(s.head_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        // Every key below is added only when absent, but for these: the head tags (one of
+        // a receiver's own few, alone) and the keys every point has.
+        p.distinct = s.head_tags.iter().enumerate().all(|(i, (k, _))| {
+            !FIXED_KEYS.contains(&k.as_str()) && !s.head_tags[..i].iter().any(|(o, _)| o == k)
+        });
+        p.fields.push(("trace_id", ValueView::Str(&s.trace_id)));
         p.fields
-            .push(("parent_id".into(), Value::Str(s.parent_id_text)));
+            .push(("parent_id", ValueView::Str(&s.parent_id_text)));
+        p.fields.push(("span_id", ValueView::Str(&s.span_id_text)));
+        p.tags.push(("service", &s.service));
+        p.fields.push(("resource", ValueView::Str(&s.resource)));
+        p.tags.push(("operation", &s.operation));
+        p.tags.push(("source", o.source));
+        p.tags.push(("span_type", span_type));
+        p.tags.push(("source_type", s.source_type));
+        p.fields.push(("start", ValueView::Int(s.start_ns / 1000)));
         p.fields
-            .push(("span_id".into(), Value::Str(s.span_id_text)));
-        p.tags.push(("service".into(), s.service));
-        p.fields.push(("resource".into(), Value::Str(s.resource)));
-        p.tags.push(("operation".into(), s.operation));
-        p.tags.push(("source".into(), o.source.into()));
-        p.tags.push(("span_type".into(), span_type.into()));
-        p.tags.push(("source_type".into(), s.source_type.into()));
-        p.fields
-            .push(("start".into(), Value::Int(s.start_ns / 1000)));
-        p.fields
-            .push(("duration".into(), Value::Int(s.duration_ns / 1000)));
+            .push(("duration", ValueView::Int(s.duration_ns / 1000)));
         for (k, v) in &o.tags {
-            add_tag(&mut p, k, v.clone());
+            p.add_tag(k, v);
         }
-        for (k, v) in s.tags {
-            if !p.contains(&k) {
+        for (k, v) in &s.tags {
+            if !p.has_key(k) {
                 p.tags.push((k, v));
             }
         }
-        for (k, v) in s.fields {
-            if !p.contains(&k) {
-                p.fields.push((k, v));
+        for (k, v) in &s.fields {
+            if !p.has_key(k) {
+                p.fields.push((k, ValueView::from(v)));
             }
         }
-        if let Some(class) = p.get_tag("http_status_code").and_then(http_status_class) {
-            add_tag(&mut p, "http_status_class", class.into());
+        if let Some(class) = p.tag("http_status_code").and_then(http_status_class) {
+            p.add_tag("http_status_class", class);
         }
-        add_tag(
-            &mut p,
-            "status",
-            if s.error { STATUS_ERROR } else { STATUS_OK }.into(),
-        );
-        if !o.del_message {
-            msg.clear();
-            s.message.write_json(msg);
-            if !msg.is_empty() && !p.contains("message") {
-                p.fields
-                    .push(("message".into(), Value::Str(msg.as_str().to_owned())));
-            }
+        p.add_tag("status", if s.error { STATUS_ERROR } else { STATUS_OK });
+        if !msg.is_empty() && !p.has_key("message") {
+            p.fields.push(("message", ValueView::Str(msg)));
         }
-        add_tag(&mut p, "dk_fingerprint", o.hostname.clone());
-        p
+        p.add_tag("dk_fingerprint", &o.hostname);
     }
 }
 
-fn add_tag(p: &mut Point, k: &str, v: String) {
-    if !p.contains(k) {
-        p.tags.push((k.to_string(), v));
+/// The `tracing` point of one kept span, borrowing the span's strings: what
+/// [`SpanPipeline::process_with`] hands on (tags and fields in the order the point has them).
+#[derive(Debug, Default)]
+pub struct SpanPoint<'a> {
+    name: &'a str,
+    tags: Vec<(&'a str, &'a str)>,
+    fields: Vec<(&'a str, ValueView<'a>)>,
+    time: i64,
+    /// No key repeats (tags and fields together).
+    distinct: bool,
+}
+
+/// The keys every span's point has, added whatever the point already holds.
+const FIXED_KEYS: &[&str] = &[
+    "trace_id",
+    "parent_id",
+    "span_id",
+    "service",
+    "resource",
+    "operation",
+    "source",
+    "span_type",
+    "source_type",
+    "start",
+    "duration",
+];
+
+impl<'a> SpanPoint<'a> {
+    /// Empty, keeping the room of its vectors for the next span.
+    fn recycle<'b>(self) -> SpanPoint<'b> {
+        SpanPoint {
+            name: "",
+            tags: reuse(self.tags),
+            fields: reuse(self.fields),
+            time: 0,
+            distinct: false,
+        }
+    }
+
+    fn tag(&self, key: &str) -> Option<&'a str> {
+        self.tags.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    fn add_tag(&mut self, k: &'a str, v: &'a str) {
+        if !self.has_key(k) {
+            self.tags.push((k, v));
+        }
+    }
+}
+
+/// `v` emptied, as a vector of another lifetime: std collects a vector's own iterator into
+/// elements of the same size and alignment in place, so the allocation is kept.
+fn reuse<T, U>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+impl PointView for SpanPoint<'_> {
+    #[inline]
+    fn name(&self) -> &str {
+        self.name
+    }
+    #[inline]
+    fn tags(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.tags.iter().copied()
+    }
+    #[inline]
+    fn fields(&self) -> impl Iterator<Item = (&str, ValueView<'_>)> + Clone {
+        self.fields.iter().copied()
+    }
+    #[inline]
+    fn tag_count(&self) -> usize {
+        self.tags.len()
+    }
+    #[inline]
+    fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+    #[inline]
+    fn time(&self) -> i64 {
+        self.time
+    }
+    #[inline]
+    fn keys_distinct(&self) -> bool {
+        self.distinct
     }
 }
 

@@ -269,6 +269,17 @@ impl Receiver {
             }
         };
         let me = self.clone();
+        let opts = FeedOptions {
+            durable: Some(WhenFull::Refuse),
+            ..FeedOptions::default()
+        };
+        // Kept spans are encoded for the outputs as they are built when the stage allows.
+        let view_feed = self.ctx.ingest.view_feed(
+            &self.ctx.origin,
+            Category::Tracing,
+            &opts,
+            req.body.len() * 2,
+        );
         let work = tokio::task::spawn_blocking(move || {
             let spans = decoder(&req.body)?;
             let traces = model::group(spans)
@@ -279,9 +290,14 @@ impl Receiver {
                         .collect()
                 })
                 .collect();
-            Ok::<_, decode::ZipkinError>(me.pipeline.process(traces))
+            let mut view_feed = view_feed;
+            let processed = match view_feed.as_mut() {
+                Some(f) => me.pipeline.process_with(traces, |v| f.push(v)),
+                None => me.pipeline.process(traces),
+            };
+            Ok::<_, decode::ZipkinError>((processed, view_feed))
         });
-        let processed = match work.await {
+        let (processed, view_feed) = match work.await {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 return self.refuse(
@@ -308,16 +324,16 @@ impl Receiver {
             processed.filtered,
             processed.filtered_why.as_deref().unwrap_or("filter"),
         );
-        let opts = FeedOptions {
-            durable: Some(WhenFull::Refuse),
-            ..FeedOptions::default()
+        let fed = match view_feed {
+            Some(f) => f.send().await,
+            None => {
+                self.ctx
+                    .ingest
+                    .feed(&self.ctx.origin, Category::Tracing, processed.points, &opts)
+                    .await
+            }
         };
-        match self
-            .ctx
-            .ingest
-            .feed(&self.ctx.origin, Category::Tracing, processed.points, &opts)
-            .await
-        {
+        match fed {
             Ok(()) => StatusCode::OK.into_response(),
             Err(FeedError::Full(why)) => {
                 let mut r = (

@@ -1,4 +1,5 @@
 use super::*;
+use std::io::Write;
 
 fn opts(cap: u64, seg: u64) -> JournalOptions {
     JournalOptions {

@@ -114,6 +114,16 @@ impl Encoder {
         self.buf.reserve(additional);
     }
 
+    /// Gives back room beyond the bytes encoded.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
+    /// Bytes the buffer has room for.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The encoded lines so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf

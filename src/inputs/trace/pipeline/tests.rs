@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::inputs::trace::CloseResource;
+use crate::point::Value;
 
 thread_local! {
     static WRITES: Cell<usize> = const { Cell::new(0) };
@@ -255,4 +256,40 @@ fn a_rare_resource_goes_around_the_sampler_once_an_hour() {
     let mut other = trace_of("5", 1);
     other[0].resource = "GET /other".into();
     assert_eq!(p.process(vec![other]).points.len(), 1);
+}
+
+/// A view says its keys are distinct only when they are: a head tag or a sampling-rate field
+/// that repeats a key makes it say it does not know (the checker then looks).
+#[test]
+fn span_views_claim_distinct_keys_only_when_they_are() {
+    let pipeline = SpanPipeline::new(PipelineOptions {
+        sampling_rate: Some(1.0),
+        ..opts()
+    });
+    let mut plain = span("t1", 1, 0, "a");
+    plain.head_tags = vec![("remote_ip".into(), "10.0.0.1".into())];
+    plain.tags = vec![
+        ("service".into(), "dup".into()),
+        ("env".into(), "prod".into()),
+    ];
+    let mut head = span("t2", 1, 0, "a");
+    head.head_tags = vec![("service".into(), "x".into())];
+    let mut twice = span("t3", 1, 0, "a");
+    twice.head_tags = vec![("ip".into(), "1".into()), ("ip".into(), "2".into())];
+    let mut rate = span("t4", 1, 0, "a");
+    rate.fields = vec![("dk_sampling_rate".into(), Value::Int(3))];
+    let mut seen = Vec::new();
+    pipeline.process_with(
+        vec![vec![plain], vec![head], vec![twice], vec![rate]],
+        |v| {
+            let keys: Vec<&str> = v.keys().collect();
+            let unique = keys.iter().collect::<std::collections::HashSet<_>>().len() == keys.len();
+            assert!(!v.keys_distinct() || unique, "{keys:?}");
+            seen.push((v.keys_distinct(), unique));
+        },
+    );
+    assert_eq!(
+        seen,
+        [(true, true), (false, false), (false, false), (false, false)]
+    );
 }
