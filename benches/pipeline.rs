@@ -4,7 +4,11 @@
 //!   generator of the same format in this file);
 //! - `json_11_keys`: 11 `json()` calls on an 11-key, ~290-byte JSON log line;
 //! - `load_json_11_keys`: `load_json` once, then 11 `add_key(k, j["k"])`;
-//! - `baseline_empty_script`: the point and an empty script (the floor of the two above).
+//! - `baseline_empty_script`: the point and an empty script (the floor of the two above);
+//! - `refer_query_100k`, `refer_mquery_100k`: `query_refer_table()` by one column and
+//!   `mquery_refer_table()` by two, on a 100 000-row reference table (a hit that adds four
+//!   fields), with the script's `grok` of the key; `refer_miss_100k`: a lookup that finds
+//!   nothing.
 //!
 //! Each iteration builds the input point (as the logging input would) and runs the script.
 
@@ -193,7 +197,57 @@ fn bench_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
             black_box(&p);
         })
     });
+    refer_tables();
+    let query = Program::compile(
+        "refer.p",
+        "grok(_, \"%{INT:uid:int} %{WORD:org}\")\nquery_refer_table(\"users\", \"id\", uid)\n",
+    )
+    .unwrap();
+    let mquery = Program::compile(
+        "mrefer.p",
+        "grok(_, \"%{INT:uid:int} %{WORD:org}\")\nmquery_refer_table(\"users\", [\"org\", \"id\"], [org, uid])\n",
+    )
+    .unwrap();
+    {
+        let mut p = point("app", "73127 org7");
+        mquery.run(&mut p).unwrap();
+        assert!(p.get_field("team").is_some(), "{:?}", p.fields);
+    }
+    for (name, prog, line) in [
+        ("refer_query_100k", &query, "73127 org7"),
+        ("refer_mquery_100k", &mquery, "73127 org7"),
+        ("refer_miss_100k", &query, "7312700 org7"),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut p = point("app", line);
+                prog.run(&mut p).unwrap();
+                black_box(&p);
+            })
+        });
+    }
     g.finish();
+}
+
+/// A `users` table of 100 000 rows (id, org of 10, team, vip) in the process's tables.
+fn refer_tables() {
+    let rows: Vec<String> = (0..100_000)
+        .map(|i| {
+            format!(
+                "[{i}, \"org{}\", \"team-{}\", {}]",
+                i % 10,
+                i % 37,
+                i % 2 == 0
+            )
+        })
+        .collect();
+    let doc = format!(
+        r#"[{{"table_name": "users", "column_name": ["id", "org", "team", "vip"],
+              "column_type": ["int", "string", "string", "bool"], "row_data": [{}]}}]"#,
+        rows.join(",")
+    );
+    let t = datakit::refertable::Tables::parse(doc.as_bytes()).unwrap();
+    datakit::refertable::current().install(t);
 }
 
 criterion_group!(benches, bench);
