@@ -13,7 +13,8 @@
 //! Column types are `string`, `int`, `float` and `bool`; each cell is converted to its column's
 //! type as the original converts it (`"12"` to an int, `12.7` to int 12, `1` to `true`, a
 //! number to its shortest decimal string), and a cell that does not convert rejects the whole
-//! document with where it is. A document replaces every table at once; a bad one changes
+//! document with where it is, as do two columns of one name (the original accepts them and
+//! answers lookups of that name ambiguously). A document replaces every table at once; a bad one changes
 //! nothing. Of two tables with one name, the first is kept.
 //!
 //! A lookup compares typed values: the string `"1"` does not find the int `1`, nor the int `1`
@@ -278,6 +279,13 @@ pub enum TableError {
     },
     #[error("table {table:?}: column #{column} has an empty name")]
     EmptyColumn { table: String, column: usize },
+    #[error("table {table:?}: column {name:?} appears twice (#{first} and #{second})")]
+    DuplicateColumn {
+        table: String,
+        name: String,
+        first: usize,
+        second: usize,
+    },
     #[error("table {table:?}: column {column:?} has type {ty:?} (one of string, int, float, bool)")]
     ColumnType {
         table: String,
@@ -318,6 +326,18 @@ fn convert(index: usize, t: RawTable) -> Result<Table, TableError> {
             table: name,
             column: i,
         });
+    }
+    // Two columns of one name would make a lookup by that name ambiguous (the original merges
+    // their values into one index and answers with the first): refused.
+    for (i, c) in t.column_name.iter().enumerate() {
+        if let Some(j) = t.column_name[..i].iter().position(|x| x == c) {
+            return Err(TableError::DuplicateColumn {
+                table: name,
+                name: c.clone(),
+                first: j,
+                second: i,
+            });
+        }
     }
     let mut types = Vec::with_capacity(t.column_type.len());
     for (c, ty) in t.column_name.iter().zip(&t.column_type) {
@@ -700,6 +720,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, TableError::Cell { .. }), "{e}");
+    }
+
+    #[test]
+    fn duplicate_column_names_are_refused() {
+        // Found by the fuzz target: a cell of the second `c` was not found by column `c`.
+        let e = Tables::parse(
+            br#"[{"table_name":"t","column_name":["a","c","c"],"column_type":["int","float","bool"],"row_data":[[1,1.5,true]]}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"table "t": column "c" appears twice (#1 and #2)"#
+        );
     }
 
     #[test]
