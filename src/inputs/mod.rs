@@ -26,6 +26,7 @@ pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod memcached;
+pub mod mysql;
 pub mod nginx;
 pub mod prom;
 pub mod redis;
@@ -617,6 +618,7 @@ static ENTRIES: &[InputEntry] = &[
     prom::ENTRY,
     redis::ENTRY,
     memcached::ENTRY,
+    mysql::ENTRY,
     nginx::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,
