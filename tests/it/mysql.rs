@@ -73,7 +73,8 @@ fn num(p: &Received, k: &str) -> f64 {
 }
 
 /// Every point of the input's measurements has the schema's tags and fields, of its types.
-/// The agent's global host tags (`host`, `ip`) and the test's `env` may be on any point.
+/// The agent's global host tags (`host`, `ip`) and the tests' `env` and `which` may be on any
+/// point.
 fn check_schema(points: &[Received]) {
     let spec = datakit::inputs::find("mysql").unwrap().spec;
     let mut problems = BTreeSet::new();
@@ -86,7 +87,9 @@ fn check_schema(points: &[Received]) {
             continue;
         };
         for k in p.tags.keys() {
-            if !m.tags.iter().any(|t| t.name == k) && !["env", "host", "ip"].contains(&k.as_str()) {
+            if !m.tags.iter().any(|t| t.name == k)
+                && !["env", "which", "host", "ip"].contains(&k.as_str())
+            {
                 problems.insert(format!("{}: tag {k} not in the schema", p.name));
             }
         }
@@ -601,4 +604,115 @@ fn mysql_failures_are_clear_counted_and_leave_other_instances_alone() {
         socket_up.tags.get("instance"),
         sock.to_str().map(String::from).as_ref()
     );
+}
+
+#[test]
+fn mysql_replication_of_a_replica_and_the_binary_logs_of_its_master() {
+    let master = servers::mariadb(
+        "CREATE USER 'repl'@'%' IDENTIFIED BY 'replpw';\n\
+         GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';\n\
+         CREATE USER 'datakit'@'%' IDENTIFIED BY 'dkpw';\n\
+         GRANT SELECT, PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'datakit'@'%';\n\
+         CREATE USER 'admin'@'localhost' IDENTIFIED BY 'adminpw';\n\
+         GRANT ALL ON *.* TO 'admin'@'localhost';\n",
+        &["--log-bin=binlog".to_string(), "--server-id=1".to_string()],
+    );
+    let replica = servers::mariadb(INIT, &["--server-id=2".to_string()]);
+    // Replicate from here on (the users made at start exist on both).
+    let status = sql(&master, "SHOW MASTER STATUS");
+    let mut at = status.split('\t');
+    let (file, pos) = (at.next().unwrap(), at.next().unwrap().trim());
+    sql(
+        &replica,
+        &format!(
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', \
+             MASTER_PASSWORD='replpw', MASTER_USE_GTID=no, MASTER_LOG_FILE='{file}', \
+             MASTER_LOG_POS={pos}; START SLAVE",
+            master.port
+        ),
+    );
+    sql(&master, "CREATE DATABASE replicated");
+
+    let dw = FakeDataway::start(TOKEN);
+    let w = Workdir::new();
+    w.write("conf.d/datakit.conf", &main_conf(&dw));
+    let instance = |port: u16, which: &str| {
+        format!(
+            "[[inputs.mysql]]\n  host = \"127.0.0.1\"\n  port = {port}\n  user = \"datakit\"\n  pass = \"dkpw\"\n  interval = \"1s\"\n  replication = true\n  innodb = false\n  [inputs.mysql.tags]\n    which = \"{which}\"\n"
+        )
+    };
+    w.write(
+        "conf.d/mysql.conf",
+        &[
+            instance(master.port, "master"),
+            instance(replica.port, "replica"),
+        ]
+        .concat(),
+    );
+    let mut a = Agent::start(&w, &[]);
+    let of = |p: &Received, which: &str| p.tags.get("which").map(String::as_str) == Some(which);
+    let ready = |p: &[Received]| {
+        has_point(p, "mysql_replication", |r| {
+            of(r, "replica")
+                && r.fields.get("Slave_SQL_Running") == Some(&Val::B(true))
+                && r.fields.get("Slave_IO_Running") == Some(&Val::B(true))
+        }) && has_point(p, "mysql_replication_log", |r| of(r, "replica"))
+            && has_point(p, "mysql", |r| {
+                of(r, "master") && r.fields.contains_key("Binlog_space_usage_bytes")
+            })
+    };
+    let t0 = std::time::Instant::now();
+    while !ready(&dw.points()) {
+        if t0.elapsed() > Duration::from_secs(60) {
+            let seen: BTreeSet<String> = dw
+                .points()
+                .iter()
+                .filter(|p| p.name.starts_with("mysql_repl") || p.name == "collector")
+                .map(|p| format!("{} {:?} {:?}", p.name, p.tags.get("which"), p.fields))
+                .collect();
+            panic!(
+                "the replica running and the master's binary logs: {seen:#?}\n{}\n{}",
+                a.log(),
+                sql(&replica, "SHOW SLAVE STATUS\\G")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(a.stop(), Some(0));
+    let points = dw.points();
+    check_schema(&points);
+    let rep = points
+        .iter()
+        .rfind(|p| p.name == "mysql_replication" && of(p, "replica"))
+        .unwrap();
+    assert_eq!(num(rep, "Master_Server_Id"), 1.0);
+    assert_eq!(num(rep, "Last_IO_Errno"), 0.0);
+    assert!(rep.fields.contains_key("Exec_Master_Log_Pos"), "{rep:?}");
+    let log = points
+        .iter()
+        .rfind(|p| p.name == "mysql_replication_log" && of(p, "replica"))
+        .unwrap();
+    assert_eq!(log.category, "logging");
+    assert_eq!(
+        log.fields.get("Master_Host"),
+        Some(&Val::S("127.0.0.1".into()))
+    );
+    assert_eq!(log.fields.get("Master_User"), Some(&Val::S("repl".into())));
+    assert_eq!(num(log, "Master_Port"), f64::from(master.port));
+    // The master is not a replica: no replication log point, and its binary logs' size is
+    // what SHOW BINARY LOGS sums to (nothing is written to it meanwhile).
+    assert!(
+        !points
+            .iter()
+            .any(|p| p.name == "mysql_replication_log" && of(p, "master"))
+    );
+    let sizes: f64 = sql(&master, "SHOW BINARY LOGS")
+        .lines()
+        .filter_map(|l| l.split('\t').nth(1)?.trim().parse::<f64>().ok())
+        .sum();
+    let binlog = points
+        .iter()
+        .rfind(|p| p.name == "mysql" && of(p, "master"))
+        .unwrap();
+    assert_eq!(num(binlog, "Binlog_space_usage_bytes"), sizes);
 }

@@ -1457,6 +1457,12 @@ const REPLICATION_FIELDS: &[FieldSpec] = &[
 
 const REPLICATION_LOG_FIELDS: &[FieldSpec] = &[
     field!(
+        "status",
+        String,
+        "-",
+        "`info`, as on every logging point without a status of its own."
+    ),
+    field!(
         "Master_Host",
         String,
         "N/A",

@@ -874,10 +874,14 @@ impl Conn {
             .set_timeout(self.timeout)
             .map_err(|e| self.err_io(&step, e))?;
         write_packet(&mut self.stream, 0, &payload).map_err(|e| self.err_io(&step, e))?;
-        let mut r = PacketReader::new(Deadlined {
-            s: &mut self.stream,
-            deadline,
-        });
+        // Buffered: a result of many small rows takes a few reads, not two per row.
+        let mut r = PacketReader::new(std::io::BufReader::with_capacity(
+            16 * 1024,
+            Deadlined {
+                s: &mut self.stream,
+                deadline,
+            },
+        ));
         r.seq = 1;
         let res = read_result(&mut r);
         res.map_err(|e| self.read_err(&step, e))
