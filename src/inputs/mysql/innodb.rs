@@ -17,6 +17,12 @@ fn num(s: Option<&&str>) -> i64 {
     }
 }
 
+/// Adds to a counter, saturating: the numbers come from the server's text.
+fn add(r: &mut BTreeMap<&'static str, i64>, k: &'static str, v: i64) {
+    let e = r.entry(k).or_default();
+    *e = e.saturating_add(v);
+}
+
 fn all_numeric(words: &[&str]) -> bool {
     !words.is_empty() && words.iter().all(|w| w.parse::<i64>().is_ok())
 }
@@ -71,16 +77,16 @@ pub fn parse(text: &str) -> BTreeMap<&'static str, i64> {
             set("x_lock_spin_rounds", at(4));
             set("x_lock_os_waits", at(7));
         } else if line.find("seconds the semaphore:").is_some_and(|i| i > 0) {
-            *r.entry("semaphore_waits").or_default() += 1;
-            *r.entry("semaphore_wait_time").or_default() += at(9).saturating_mul(1000);
+            add(&mut r, "semaphore_waits", 1);
+            add(&mut r, "semaphore_wait_time", at(9).saturating_mul(1000));
         } else if line.starts_with("Trx id counter") {
             txn_seen = true;
         } else if line.starts_with("History list length") {
             set("history_list_length", at(3));
         } else if txn_seen && line.starts_with("---TRANSACTION") {
-            *r.entry("current_transactions").or_default() += 1;
+            add(&mut r, "current_transactions", 1);
             if line.find("ACTIVE").is_some_and(|i| i > 0) {
-                *r.entry("active_transactions").or_default() += 1;
+                add(&mut r, "active_transactions", 1);
             }
         } else if line
             .find("read views open inside InnoDB")
@@ -88,16 +94,16 @@ pub fn parse(text: &str) -> BTreeMap<&'static str, i64> {
         {
             set("read_views", at(0));
         } else if line.starts_with("mysql tables in use") {
-            *r.entry("tables_in_use").or_default() += at(4);
-            *r.entry("locked_tables").or_default() += at(6);
+            add(&mut r, "tables_in_use", at(4));
+            add(&mut r, "locked_tables", at(6));
         } else if txn_seen && line.find("lock struct(s)").is_some_and(|i| i > 0) {
             if line.starts_with("LOCK WAIT") {
-                *r.entry("lock_structs").or_default() += at(2);
-                *r.entry("locked_transactions").or_default() += 1;
+                add(&mut r, "lock_structs", at(2));
+                add(&mut r, "locked_transactions", 1);
             } else if line.starts_with("ROLLING BACK") {
-                *r.entry("lock_structs").or_default() += at(2);
+                add(&mut r, "lock_structs", at(2));
             } else {
-                *r.entry("lock_structs").or_default() += at(0);
+                add(&mut r, "lock_structs", at(0));
             }
         } else if line.find(" OS file reads, ").is_some_and(|i| i > 0) {
             set("os_file_reads", at(0));
@@ -108,8 +114,16 @@ pub fn parse(text: &str) -> BTreeMap<&'static str, i64> {
                 8 => (Some(at(4)), Some(at(7))),
                 14 => (Some(at(4)), Some(at(10))),
                 16 if all_numeric(&w[4..8]) && all_numeric(&w[11..15]) => (
-                    Some(at(4) + at(5) + at(6) + at(7)),
-                    Some(at(11) + at(12) + at(13) + at(14)),
+                    Some(
+                        [4, 5, 6, 7]
+                            .iter()
+                            .fold(0i64, |a, i| a.saturating_add(at(*i))),
+                    ),
+                    Some(
+                        [11, 12, 13, 14]
+                            .iter()
+                            .fold(0i64, |a, i| a.saturating_add(at(*i))),
+                    ),
                 ),
                 16 if all_numeric(&w[4..9]) && all_numeric(&w[12..15]) => {
                     (Some(at(4)), Some(at(12)))
@@ -354,6 +368,16 @@ Number of rows inserted 50678311, updated 66425915, deleted 20605903, read 45456
         for (k, v) in want {
             assert_eq!(r.get(k), Some(&v), "{k}");
         }
+    }
+
+    #[test]
+    fn huge_numbers_saturate() {
+        // Found by the fuzz target: sums of numbers past the 64-bit range.
+        let r = parse(
+            "mysql tables in use 9999999999999999999999, locked 1\nmysql tables in use 9223372036854775807, locked 1\n",
+        );
+        assert_eq!(r.get("tables_in_use"), Some(&i64::MAX));
+        assert_eq!(r.get("locked_tables"), Some(&2));
     }
 
     #[test]
