@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx postgresql)
+# Usage: benches/db_inputs_cost.sh [SECONDS] [INPUT...]   (default 120 s; inputs redis memcached nginx postgresql mysql)
 #        DATAKIT_BIN=path measures that binary; NO_BUILD=1 skips building the release binary.
 # Cost of one collection of a database input against an idle private server (Debian's
-# redis-server, memcached, nginx, postgresql), and the memory the input adds: the release agent (or DATAKIT_BIN)
+# redis-server, memcached, nginx, postgresql, mariadb-server), and the memory the input adds: the release agent (or DATAKIT_BIN)
 # with no input is measured first, then with one instance of each input collecting every
 # second (protect mode off), each run warmed up for 10 s, then measured over SECONDS with
 # benches/tools/idle_probe.py (CPU of the agent process only; the server's own CPU is not
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 shift || true
 inputs=("$@")
-[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx postgresql)
+[ ${#inputs[@]} -gt 0 ] || inputs=(redis memcached nginx postgresql mysql)
 bin=$(datakit_bin)
 wd=$(mktemp -d)
 agent= dw_pid= srv=
@@ -91,6 +91,24 @@ NGX
       for _ in $(seq 100); do grep -q "ready to accept" "$wd/pg/log" 2>/dev/null && break; sleep 0.1; done
       conf="[[inputs.postgresql]]
   address = \"postgres://postgres:benchpw@127.0.0.1:$port/postgres?sslmode=disable\"
+  interval = \"1s\""
+      ;;
+    mysql)
+      # A private MariaDB with the input's user; every default metric set (innodb included).
+      mariadb-install-db --datadir="$wd/mysql" --user="$(id -un)" --auth-root-authentication-method=normal \
+        --skip-test-db >/dev/null
+      printf '%s\n' "CREATE USER 'datakit'@'%' IDENTIFIED BY 'dkpw';" \
+        "GRANT SELECT, PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'datakit'@'%';" > "$wd/mysql-init.sql"
+      TMPDIR="$wd" /usr/sbin/mariadbd --no-defaults --datadir="$wd/mysql" --socket="$wd/mysqld.sock" \
+        --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve --skip-log-bin \
+        --innodb-buffer-pool-size=16M --pid-file="$wd/mysqld.pid" --log-error="$wd/mysqld.err" \
+        --init-file="$wd/mysql-init.sql" --tmpdir="$wd" & srv=$!
+      for _ in $(seq 100); do grep -q "ready for connections" "$wd/mysqld.err" 2>/dev/null && break; sleep 0.1; done
+      conf="[[inputs.mysql]]
+  host = \"127.0.0.1\"
+  port = $port
+  user = \"datakit\"
+  pass = \"dkpw\"
   interval = \"1s\""
       ;;
     *) echo "unknown input $input" >&2; exit 2 ;;

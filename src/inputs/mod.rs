@@ -26,6 +26,7 @@ pub mod exec;
 pub mod host;
 pub mod logging;
 pub mod memcached;
+pub mod mysql;
 pub mod nginx;
 pub mod opentelemetry;
 pub mod postgresql;
@@ -620,6 +621,7 @@ static ENTRIES: &[InputEntry] = &[
     postgresql::ENTRY,
     redis::ENTRY,
     memcached::ENTRY,
+    mysql::ENTRY,
     nginx::ENTRY,
     logging::ENTRY,
     statsd::ENTRY,

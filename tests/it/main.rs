@@ -21,6 +21,7 @@ mod line_protocol;
 mod logging;
 mod memcached;
 mod monitor;
+mod mysql;
 mod nginx;
 mod opentelemetry;
 mod pipeline;

@@ -738,3 +738,66 @@ impl Drop for Postgres {
         let _ = self.child.wait();
     }
 }
+
+/// A private MariaDB (Debian `mariadb-server`): a data directory made by
+/// `mariadb-install-db` in a temporary directory, `mariadbd` on a free loopback port and a
+/// unix socket (`Server::dir()/mysqld.sock`), `init_sql` run at start (users, grants), and
+/// `args` added to its command line (TLS files, logs, ...).
+pub fn mariadb(init_sql: &str, args: &[String]) -> Server {
+    require("mariadbd", "mariadb-server");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new("mariadb-install-db")
+        .arg(format!("--datadir={}", data.display()))
+        .args([
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ])
+        .env("TMPDIR", dir.path())
+        .output()
+        .expect("run mariadb-install-db");
+    assert!(out.status.success(), "mariadb-install-db: {out:?}");
+    let init = dir.path().join("init.sql");
+    std::fs::write(&init, init_sql).unwrap();
+    let port = free_port();
+    let sock = dir.path().join("mysqld.sock");
+    let log = dir.path().join("error.log");
+    let mut child = Command::new("mariadbd")
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--socket={}", sock.display()))
+        .arg(format!("--port={port}"))
+        .arg(format!(
+            "--pid-file={}",
+            dir.path().join("mysqld.pid").display()
+        ))
+        .arg(format!("--log-error={}", log.display()))
+        .arg(format!("--init-file={}", init.display()))
+        .arg(format!("--tmpdir={}", dir.path().display()))
+        .args([
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=16M",
+            "--performance-schema=ON",
+            "--skip-log-bin",
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mariadbd");
+    wait_until(
+        "mariadbd",
+        || log_has(&log, "ready for connections"),
+        &mut child,
+        &log,
+    );
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
