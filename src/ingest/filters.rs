@@ -170,8 +170,7 @@ impl Puller {
             .read_to_vec()
             .map_err(|e| PullError::Transport(format!("reading the answer: {e}")))?;
         if status != 200 {
-            let mut body = String::from_utf8_lossy(&body).into_owned();
-            body.truncate(300);
+            let body = super::pull::answer_excerpt(&body);
             return Err(PullError::Status { status, body });
         }
         Ok(body)
@@ -217,29 +216,22 @@ impl Puller {
     }
 
     /// Pulls now, then every interval, until `stop`.
-    pub async fn run(mut self, mut stop: Shutdown) {
-        loop {
-            let (p, r) = match tokio::task::spawn_blocking(move || {
-                let r = self.pull_once();
-                (self, r)
-            })
-            .await
-            {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::error!("filters: the pull task failed: {e}");
-                    return;
-                }
-            };
-            self = p;
-            if let Err(e) = r {
-                log_failure(&e);
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.interval) => {}
-                _ = stop.wait() => return,
-            }
-        }
+    pub async fn run(self, stop: Shutdown) {
+        super::pull::run(self, stop).await
+    }
+}
+
+impl super::pull::Pull for Puller {
+    type Error = PullError;
+    const WHAT: &'static str = "filters";
+    fn pull(&mut self) -> Result<bool, PullError> {
+        self.pull_once()
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn failed(&self, e: &PullError) {
+        log_failure(e);
     }
 }
 

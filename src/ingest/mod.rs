@@ -31,6 +31,7 @@
 //! stage decides ([`write::plan`]), not the handler.
 
 pub mod filters;
+pub mod pull;
 pub mod refer;
 pub mod remote;
 pub mod scripts;

@@ -129,12 +129,7 @@ impl Loader {
                         message: format!("reading the answer: {e}"),
                     })?;
                 if status != 200 {
-                    let mut body = String::from_utf8_lossy(&body).into_owned();
-                    let mut end = body.len().min(300);
-                    while !body.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    body.truncate(end);
+                    let body = super::pull::answer_excerpt(&body);
                     return Err(LoadError::Status {
                         url: self.url.clone(),
                         status,
@@ -210,29 +205,22 @@ impl Loader {
     }
 
     /// Loads now, then every interval, until `stop`.
-    pub async fn run(mut self, mut stop: Shutdown) {
-        loop {
-            let (l, r) = match tokio::task::spawn_blocking(move || {
-                let r = self.load_once();
-                (self, r)
-            })
-            .await
-            {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::error!("reference tables: the load task failed: {e}");
-                    return;
-                }
-            };
-            self = l;
-            if let Err(e) = r {
-                log_failure(&e);
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.interval) => {}
-                _ = stop.wait() => return,
-            }
-        }
+    pub async fn run(self, stop: Shutdown) {
+        super::pull::run(self, stop).await
+    }
+}
+
+impl super::pull::Pull for Loader {
+    type Error = LoadError;
+    const WHAT: &'static str = "reference tables";
+    fn pull(&mut self) -> Result<bool, LoadError> {
+        self.load_once()
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn failed(&self, e: &LoadError) {
+        log_failure(e);
     }
 }
 

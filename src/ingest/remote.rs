@@ -231,12 +231,7 @@ impl Puller {
             .read_to_vec()
             .map_err(|e| PullError::Transport(format!("reading the answer: {e}")))?;
         if status != 200 {
-            let mut body = String::from_utf8_lossy(&body).into_owned();
-            let mut end = body.len().min(300);
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-            body.truncate(end);
+            let body = super::pull::answer_excerpt(&body);
             return Err(PullError::Status { status, body });
         }
         Ok(body)
@@ -280,6 +275,10 @@ impl Puller {
             let (files, defaults) = decode(remote.pipelines.unwrap_or_default())?;
             if files != list_scripts(&dir) || defaults != st.defaults {
                 write_scripts(&dir, &files)?;
+                tracing::info!(
+                    scripts = files.len(),
+                    "remote Pipeline: DataWay's scripts written"
+                );
                 changed = true;
             }
             st.defaults = defaults;
@@ -308,10 +307,9 @@ impl Puller {
         self.first = false;
         if changed {
             (self.reload)();
-            let n: usize = list_scripts(&dir).len();
             tracing::info!(
-                scripts = n,
                 update_time = st.update_time,
+                relation_update_time = st.relation_update_time,
                 "remote Pipeline: DataWay's scripts in place"
             );
         }
@@ -319,29 +317,22 @@ impl Puller {
     }
 
     /// Pulls now, then every interval, until `stop`.
-    pub async fn run(mut self, mut stop: Shutdown) {
-        loop {
-            let (p, r) = match tokio::task::spawn_blocking(move || {
-                let r = self.pull_once();
-                (self, r)
-            })
-            .await
-            {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::error!("remote Pipeline: the pull task failed: {e}");
-                    return;
-                }
-            };
-            self = p;
-            if let Err(e) = r {
-                log_failure(&e);
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.interval) => {}
-                _ = stop.wait() => return,
-            }
-        }
+    pub async fn run(self, stop: Shutdown) {
+        super::pull::run(self, stop).await
+    }
+}
+
+impl super::pull::Pull for Puller {
+    type Error = PullError;
+    const WHAT: &'static str = "remote Pipeline";
+    fn pull(&mut self) -> Result<bool, PullError> {
+        self.pull_once()
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn failed(&self, e: &PullError) {
+        log_failure(e);
     }
 }
 
